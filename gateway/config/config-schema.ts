@@ -1,0 +1,70 @@
+import os from 'node:os';
+import path from 'node:path';
+
+/** One configurable leaf: its type, bounds, default and the single env var that may override it. */
+export type ConfigField =
+  | { kind: 'int'; min: number; max: number; default: number; env: string; doc: string }
+  | { kind: 'string'; default: string; env: string; doc: string; pattern?: RegExp }
+  | { kind: 'enum'; values: readonly string[]; default: string; env: string; doc: string }
+  | { kind: 'bool'; default: boolean; env: string; doc: string }
+  | { kind: 'list'; default: readonly string[]; env: string; doc: string };
+
+const MiB = 1024 * 1024;
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+/**
+ * The whole configuration as data: the single source of defaults, bounds and env names.
+ * The config file (VEIL_CONFIG, JSON) uses the same nested paths; env vars override single leaves.
+ */
+export const CONFIG_SCHEMA = {
+  grpc: {
+    host: { kind: 'string', default: '127.0.0.1', env: 'VEIL_GRPC_HOST', doc: 'address the gRPC server binds' },
+    port: { kind: 'int', min: 0, max: 65535, default: 50051, env: 'VEIL_GRPC_PORT', doc: 'gRPC port (0 = pick a free port)' },
+    maxReceiveMessageBytes: {
+      kind: 'int', min: 64 * 1024, max: 1024 * MiB, default: 64 * MiB, env: 'VEIL_GRPC_MAX_RECEIVE_MESSAGE_BYTES',
+      doc: 'largest single message a client may send (predict requests, key chunks)',
+    },
+    maxSendMessageBytes: {
+      kind: 'int', min: 64 * 1024, max: 1024 * MiB, default: 64 * MiB, env: 'VEIL_GRPC_MAX_SEND_MESSAGE_BYTES',
+      doc: 'largest single message the server sends',
+    },
+  },
+  fhe: {
+    models: {
+      kind: 'list', default: ['breast-cancer-lr', 'digits-mlp'], env: 'VEIL_FHE_MODELS',
+      doc: 'bundled model ids (or paths to .onnx files) served in FHE mode; comma-separated in env',
+    },
+    workers: {
+      kind: 'int', min: 1, max: 256, default: Math.max(1, os.availableParallelism()), env: 'VEIL_FHE_WORKERS',
+      doc: 'FHE worker threads, all started (and warmed) before the server listens',
+    },
+    maxQueue: { kind: 'int', min: 1, max: 100_000, default: 256, env: 'VEIL_FHE_MAX_QUEUE', doc: 'tasks waiting for a worker before new ones are refused as overloaded' },
+    maxGroupsPerRequest: { kind: 'int', min: 1, max: 4096, default: 256, env: 'VEIL_FHE_MAX_GROUPS_PER_REQUEST', doc: 'ciphertext groups one predict call may carry' },
+    sessionTtlSeconds: { kind: 'int', min: 10, max: 7 * 24 * 3600, default: 3600, env: 'VEIL_FHE_SESSION_TTL_SECONDS', doc: 'idle time after which an FHE session and its keys are dropped' },
+    maxSessionKeyBytes: { kind: 'int', min: 1 * MiB, max: 4096 * MiB, default: 512 * MiB, env: 'VEIL_FHE_MAX_SESSION_KEY_BYTES', doc: 'evaluation-key bytes one session may upload' },
+    sessionStoreBytes: { kind: 'int', min: 1 * MiB, max: 65536 * MiB, default: 4096 * MiB, env: 'VEIL_FHE_SESSION_STORE_BYTES', doc: 'evaluation-key bytes held for all sessions; least recently used sessions are evicted beyond it' },
+    workerKeyCacheBytes: { kind: 'int', min: 1 * MiB, max: 65536 * MiB, default: 1024 * MiB, env: 'VEIL_FHE_WORKER_KEY_CACHE_BYTES', doc: 'loaded evaluation keys each worker keeps (LRU)' },
+  },
+  log: {
+    level: { kind: 'enum', values: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info', env: 'VEIL_LOG_LEVEL', doc: 'log threshold' },
+    format: { kind: 'enum', values: ['text', 'json'], default: 'text', env: 'VEIL_LOG_FORMAT', doc: 'log line format' },
+  },
+  dataDir: { kind: 'string', default: path.join(REPO_ROOT, '.veil'), env: 'VEIL_DATA_DIR', doc: 'where the gateway keeps its local state (never payloads or keys)' },
+} as const satisfies ConfigTree;
+
+export type ConfigTree = { [key: string]: ConfigField | ConfigTree };
+
+type LeafValue<F> = F extends { kind: 'int' } ? number
+  : F extends { kind: 'bool' } ? boolean
+  : F extends { kind: 'list' } ? readonly string[]
+  : F extends { kind: 'enum'; values: readonly (infer V)[] } ? V
+  : string;
+
+type ConfigOf<T> = { readonly [K in keyof T]: T[K] extends { kind: string } ? LeafValue<T[K]> : ConfigOf<T[K]> };
+
+/** The validated, frozen configuration object. */
+export type VeilConfig = ConfigOf<typeof CONFIG_SCHEMA>;
+
+export function isConfigField(node: ConfigField | ConfigTree): node is ConfigField {
+  return typeof (node as ConfigField).kind === 'string' && typeof (node as ConfigField).env === 'string';
+}

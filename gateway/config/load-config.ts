@@ -1,0 +1,123 @@
+import fs from 'node:fs';
+import { CONFIG_SCHEMA, isConfigField, type ConfigField, type ConfigTree, type VeilConfig } from './config-schema';
+import { ConfigError, type ConfigProblem } from './config-error';
+
+export type LoadConfigParameters = {
+  /** Environment to read `VEIL_*` from (default `process.env`). */
+  env?: Record<string, string | undefined>;
+  /** Reads the config file named by `VEIL_CONFIG` (injectable for tests). */
+  readFile?: (file: string) => string;
+  /** Values layered above the file and below env, e.g. CLI flags. */
+  overrides?: Record<string, unknown>;
+};
+
+/**
+ * Builds the one configuration object: schema defaults < JSON file (`VEIL_CONFIG`) < overrides < `VEIL_*` env.
+ * Every problem is collected and thrown together as a `ConfigError`; the result is deeply frozen.
+ *
+ * @example
+ * const config = loadConfig({ env: { VEIL_GRPC_PORT: '0' } });
+ * config.grpc.port; // 0
+ */
+export function loadConfig(params: LoadConfigParameters = {}): VeilConfig {
+  const env = params.env ?? process.env;
+  const readFile = params.readFile ?? ((file: string) => fs.readFileSync(file, 'utf8'));
+  const problems: ConfigProblem[] = [];
+
+  let fileValues: Record<string, unknown> = {};
+  const configFile = env.VEIL_CONFIG;
+  if (configFile) {
+    try {
+      const parsed: unknown = JSON.parse(readFile(configFile));
+      if (!isPlainObject(parsed)) throw new Error('the top level must be a JSON object');
+      fileValues = parsed;
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
+      problems.push({ path: '/', message: `cannot read config file: ${reason}`, source: `file ${configFile}` });
+    }
+  }
+
+  const build = (schema: ConfigTree, file: unknown, over: unknown, at: string): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    const fileObj = isPlainObject(file) ? file : {};
+    const overObj = isPlainObject(over) ? over : {};
+    for (const key of Object.keys(fileObj)) {
+      if (!Object.hasOwn(schema, key)) problems.push({ path: `${at}/${key}`, message: 'unknown setting', source: `file ${configFile}` });
+    }
+    for (const [key, node] of Object.entries(schema)) {
+      const path = `${at}/${key}`;
+      if (!isConfigField(node)) {
+        if (fileObj[key] !== undefined && !isPlainObject(fileObj[key])) {
+          problems.push({ path, message: 'must be an object', source: `file ${configFile}` });
+        }
+        out[key] = build(node, fileObj[key], overObj[key], path);
+        continue;
+      }
+      let value: unknown = node.default;
+      const layers: [unknown, string, boolean][] = [
+        [fileObj[key], `file ${configFile}`, false],
+        [overObj[key], 'command line', false],
+        [env[node.env], `env ${node.env}`, true],
+      ];
+      for (const [raw, source, fromEnv] of layers) {
+        if (raw === undefined || (fromEnv && raw === '')) continue;
+        const parsed = parseField(node, raw, fromEnv);
+        if ('error' in parsed) problems.push({ path, message: parsed.error, source });
+        else value = parsed.value;
+      }
+      out[key] = value;
+    }
+    return out;
+  };
+
+  const config = build(CONFIG_SCHEMA, fileValues, params.overrides, '');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(config) as VeilConfig;
+}
+
+function parseField(field: ConfigField, raw: unknown, fromEnv: boolean): { value: unknown } | { error: string } {
+  switch (field.kind) {
+    case 'int': {
+      const n = fromEnv && typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
+      if (typeof n !== 'number' || !Number.isInteger(n)) return { error: `must be an integer, got ${describe(raw)}` };
+      if (n < field.min || n > field.max) return { error: `must be between ${field.min} and ${field.max}, got ${n}` };
+      return { value: n };
+    }
+    case 'bool': {
+      const b = fromEnv && typeof raw === 'string' ? ({ true: true, false: false, '1': true, '0': false } as Record<string, boolean>)[raw.trim()] : raw;
+      if (typeof b !== 'boolean') return { error: `must be true or false, got ${describe(raw)}` };
+      return { value: b };
+    }
+    case 'enum':
+      if (typeof raw !== 'string' || !field.values.includes(raw)) return { error: `must be one of ${field.values.join(', ')}, got ${describe(raw)}` };
+      return { value: raw };
+    case 'list': {
+      const list = fromEnv && typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : raw;
+      if (!Array.isArray(list) || !list.every((s) => typeof s === 'string' && s.length > 0)) {
+        return { error: `must be a list of non-empty strings, got ${describe(raw)}` };
+      }
+      return { value: list };
+    }
+    case 'string':
+      if (typeof raw !== 'string' || raw.length === 0) return { error: `must be a non-empty string, got ${describe(raw)}` };
+      if (field.pattern && !field.pattern.test(raw)) return { error: `must match ${field.pattern}, got ${describe(raw)}` };
+      return { value: raw };
+  }
+}
+
+function describe(raw: unknown): string {
+  const text = JSON.stringify(raw) ?? String(raw);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

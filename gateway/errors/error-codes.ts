@@ -1,0 +1,37 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
+
+/** How one public error code appears on each surface. */
+export type ErrorSpec = {
+  grpc: GrpcStatus;
+  http: number;
+  /** OpenAI `error.type`; clients branch on the HTTP status, the type is advisory. */
+  type: 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'not_found_error' | 'rate_limit_error' | 'server_error';
+  retryable: boolean;
+  /** Safe text used when an error of this code carries no message of its own. */
+  message: string;
+};
+
+/**
+ * Every error code a client can ever see. Codes are stable API: lower snake_case on HTTP (`error.code`),
+ * the same string in gRPC status details. HTTP statuses follow the gRPC→HTTP mapping so the two surfaces agree.
+ */
+export const ERROR_SPECS = {
+  invalid_argument: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 400, type: 'invalid_request_error', retryable: false, message: 'the request is invalid' },
+  invalid_ciphertext: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 400, type: 'invalid_request_error', retryable: false, message: 'a ciphertext is not valid for this model' },
+  invalid_keys: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 400, type: 'invalid_request_error', retryable: false, message: 'the evaluation keys are not valid for this model' },
+  model_unsupported: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 400, type: 'invalid_request_error', retryable: false, message: 'the model cannot be served in this mode' },
+  model_not_found: { grpc: GrpcStatus.NOT_FOUND, http: 404, type: 'not_found_error', retryable: false, message: 'no such model' },
+  session_not_found: { grpc: GrpcStatus.NOT_FOUND, http: 404, type: 'not_found_error', retryable: false, message: 'no such session (it may have expired); create a new one' },
+  message_too_large: { grpc: GrpcStatus.RESOURCE_EXHAUSTED, http: 413, type: 'invalid_request_error', retryable: false, message: 'the message exceeds the configured size limit' },
+  overloaded: { grpc: GrpcStatus.UNAVAILABLE, http: 503, type: 'server_error', retryable: true, message: 'the gateway is at capacity; retry with backoff' },
+  unavailable: { grpc: GrpcStatus.UNAVAILABLE, http: 503, type: 'server_error', retryable: true, message: 'the service is not available right now; retry with backoff' },
+  cancelled: { grpc: GrpcStatus.CANCELLED, http: 499, type: 'invalid_request_error', retryable: false, message: 'the request was cancelled' },
+  deadline_exceeded: { grpc: GrpcStatus.DEADLINE_EXCEEDED, http: 504, type: 'server_error', retryable: true, message: 'the deadline expired before the work finished' },
+  internal: { grpc: GrpcStatus.INTERNAL, http: 500, type: 'server_error', retryable: false, message: 'internal error' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_SPECS;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_SPECS, value);
+}

@@ -1,0 +1,53 @@
+import { status } from '@grpc/grpc-js';
+import { ERROR_SPECS, type ErrorCode } from './error-codes';
+import { VeilError } from './veil-error';
+import { toVeilError } from './to-veil-error';
+import { toGrpcStatus } from './to-grpc-status';
+import { toOpenAIError } from './to-openai-error';
+
+// The gRPC→HTTP mapping every code must agree with (the standard gRPC-over-HTTP table, 499 for CANCELLED).
+const HTTP_FOR_GRPC: Record<number, number[]> = {
+  [status.INVALID_ARGUMENT]: [400],
+  [status.NOT_FOUND]: [404],
+  [status.RESOURCE_EXHAUSTED]: [413, 429],
+  [status.UNAVAILABLE]: [503],
+  [status.CANCELLED]: [499],
+  [status.DEADLINE_EXCEEDED]: [504],
+  [status.INTERNAL]: [500],
+};
+
+describe('error registry', () => {
+  test.each(Object.keys(ERROR_SPECS) as ErrorCode[])('%s maps consistently to gRPC, HTTP and the OpenAI shape', (code) => {
+    const spec = ERROR_SPECS[code];
+    expect(HTTP_FOR_GRPC[spec.grpc]).toContain(spec.http);
+    const grpc = toGrpcStatus(new VeilError(code));
+    expect(grpc.code).toBe(spec.grpc);
+    expect(grpc.metadata.get('veil-error-code')).toEqual([code]);
+    const http = toOpenAIError(new VeilError(code, undefined, { param: 'model_id' }));
+    expect(http).toEqual({ status: spec.http, body: { error: { message: spec.message, type: spec.type, param: 'model_id', code } } });
+  });
+
+  test('unknown errors become internal and never leak their message', () => {
+    const leaky = new Error('ENOENT /secret/path/sk.bin');
+    const grpc = toGrpcStatus(leaky);
+    expect(grpc.code).toBe(status.INTERNAL);
+    expect(grpc.details).toBe('internal error');
+    expect(toOpenAIError('boom').body.error).toEqual({ message: 'internal error', type: 'server_error', param: null, code: 'internal' });
+    expect(toVeilError(leaky).cause).toBe(leaky);
+  });
+
+  test('leaf errors keep their safe message under a public code', () => {
+    const leaf = Object.assign(new Error('ciphertext 2 was made under other encryption parameters'), { code: 'invalid_ciphertext' });
+    expect(toVeilError(leaf)).toMatchObject({ code: 'invalid_ciphertext', message: leaf.message });
+    const compile = Object.assign(new Error('node "relu1" (Relu): not a polynomial'), { code: 'model_unsupported' });
+    expect(toVeilError(compile).code).toBe('model_unsupported');
+    expect(toVeilError(Object.assign(new Error('x'), { code: 'EWHATEVER' })).code).toBe('internal');
+  });
+
+  test('pool and abort failures map to retryable or cancelled codes', () => {
+    expect(toVeilError(new Error('Task queue is at limit')).code).toBe('overloaded');
+    const abort = new Error('aborted');
+    abort.name = 'AbortError';
+    expect(toVeilError(abort).code).toBe('cancelled');
+  });
+});

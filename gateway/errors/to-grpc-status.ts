@@ -1,0 +1,15 @@
+import { Metadata, type StatusObject } from '@grpc/grpc-js';
+import { ERROR_SPECS } from './error-codes';
+import { toVeilError } from './to-veil-error';
+
+/**
+ * Encodes any error as a gRPC status: the safe message, plus `veil-error-code` (and `veil-error-param`)
+ * trailers so clients can branch on the stable code rather than on text.
+ */
+export function toGrpcStatus(err: unknown): Partial<StatusObject> & { code: number; details: string; metadata: Metadata } {
+  const e = toVeilError(err);
+  const metadata = new Metadata();
+  metadata.set('veil-error-code', e.code);
+  if (e.param) metadata.set('veil-error-param', e.param);
+  return { code: ERROR_SPECS[e.code].grpc, details: e.message, metadata };
+}

@@ -1,0 +1,45 @@
+import { isErrorCode } from './error-codes';
+import { VeilError } from './veil-error';
+
+/** A leaf module's typed error (fhe, onnx, attestation, chain, worker envelopes): a code plus a safe message. */
+type CodedError = Error & { code: string; details?: Record<string, unknown> };
+
+/**
+ * Leaf error codes that map to a public code. Leaf messages are written to be safe (they name the field
+ * and the reason, never the data), so they pass through; anything unmapped becomes `internal`.
+ */
+const LEAF_CODES: Record<string, Parameters<typeof publicError>[0]> = {
+  invalid_ciphertext: 'invalid_ciphertext',
+  invalid_keys: 'invalid_keys',
+  invalid_input: 'invalid_argument',
+  model_unsupported: 'model_unsupported',
+  onnx_malformed: 'model_unsupported',
+  onnx_unsupported_tensor: 'model_unsupported',
+};
+
+function publicError(code: VeilError['code'], message: string | undefined, err: Error, details?: Record<string, unknown>): VeilError {
+  return new VeilError(code, message, { cause: err, details });
+}
+
+/**
+ * The single classifier: turns anything thrown anywhere in the gateway into a `VeilError`. Unknown errors
+ * become `internal` with a generic message; their text stays in `cause` for the log.
+ */
+export function toVeilError(err: unknown): VeilError {
+  if (err instanceof VeilError) return err;
+  if (!(err instanceof Error)) return new VeilError('internal', undefined, { cause: err });
+
+  const coded = err as Partial<CodedError>;
+  if (typeof coded.code === 'string') {
+    if (isErrorCode(coded.code)) return publicError(coded.code, err.message, err, coded.details);
+    const mapped = LEAF_CODES[coded.code];
+    if (mapped) return publicError(mapped, err.message, err, coded.details);
+  }
+  if (err.name === 'AbortError') return publicError('cancelled', undefined, err);
+  // piscina's queue bound: the pool is full, the client should back off.
+  if (err.message === 'Task queue is at limit') return publicError('overloaded', undefined, err);
+  if (err.message === 'Terminating worker thread' || err.message === 'Terminating worker thread: pool closing') {
+    return publicError('unavailable', undefined, err);
+  }
+  return new VeilError('internal', undefined, { cause: err });
+}
