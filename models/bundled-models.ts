@@ -1,0 +1,42 @@
+import path from 'node:path';
+import type { DatasetId } from './load-dataset';
+
+/** Directory holding the committed `.onnx` files. */
+export const MODELS_DIR = __dirname;
+
+export type BundledModelTask = 'binary' | 'multiclass';
+/** Which Veil backend can serve the model: `fhe` only accepts the op subset the CKKS compiler supports. */
+export type BundledModelMode = 'fhe' | 'tee';
+
+export type BundledModel = {
+  /** Absolute path of the ONNX file. */
+  file: string;
+  /** Data set id; load its split with `loadDataset(dataset)`. */
+  dataset: DatasetId;
+  task: BundledModelTask;
+  modes: readonly BundledModelMode[];
+  input: { name: string; features: number };
+  output: { name: string; size: number; kind: 'probability' | 'logits' };
+  description: string;
+};
+
+/** Every model committed under `models/`, keyed by the id clients use. */
+export const BUNDLED_MODELS = Object.freeze({
+  'breast-cancer-lr': {
+    file: path.join(MODELS_DIR, 'breast-cancer-lr.onnx'),
+    dataset: 'breast-cancer',
+    task: 'binary',
+    // Sigmoid is outside the FHE op subset: the FHE backend evaluates the Gemm and returns the logit (or a polynomial sigmoid).
+    modes: ['fhe', 'tee'],
+    input: { name: 'x', features: 30 },
+    output: { name: 'probability', size: 1, kind: 'probability' },
+    description: 'Logistic regression on the 30 raw Wisconsin breast cancer features; P(benign). Gemm → Sigmoid.',
+  },
+} as const satisfies Record<string, BundledModel>);
+
+export type BundledModelId = keyof typeof BUNDLED_MODELS;
+
+/** True if `id` names a bundled model. */
+export function isBundledModelId(id: string): id is BundledModelId {
+  return Object.hasOwn(BUNDLED_MODELS, id);
+}
