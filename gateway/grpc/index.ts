@@ -1,0 +1,5 @@
+export { createGrpcServer } from './create-grpc-server';
+export type { CreateGrpcServerOptions, GrpcServer, GrpcServices } from './create-grpc-server';
+export { createModelsService } from './models-service';
+export { createFheService } from './fhe-service';
+export type { FheServiceOptions } from './fhe-service';

@@ -1,0 +1,127 @@
+import path from 'node:path';
+import { Piscina } from 'piscina';
+import type { FhePlan } from '../../fhe';
+import { unwrapEnvelope, WorkerTaskError, type TaskEnvelope } from '../task-envelope';
+import { packGroups, unpackGroups } from './packed-buffers';
+import {
+  CONTROL_CANCEL, CONTROL_STATE, STATE_QUEUED,
+  type FhePredictResult, type FhePredictTask, type FheWorkerData, type SharedSessionKeys,
+} from './fhe-task-types';
+
+export type CreateFhePoolOptions = {
+  plans: Record<string, FhePlan>;
+  threads: number;
+  maxQueue: number;
+  keyCacheBytes: number;
+  /** How long worker start-up (WASM, contexts, weight encoding) may take before the pool gives up. */
+  readyTimeoutMs?: number;
+};
+
+export type FhePredictParameters = {
+  modelId: string;
+  sessionId: string;
+  keys: SharedSessionKeys;
+  groups: readonly (readonly Uint8Array[])[];
+  signal?: AbortSignal;
+  /** Epoch milliseconds; 0 or undefined = no deadline. */
+  deadline?: number;
+};
+
+export type FhePool = {
+  predict(params: FhePredictParameters): Promise<{ groups: Uint8Array[][]; evalMicros: number }>;
+  readonly threads: number;
+  readonly queueSize: number;
+  close(): Promise<void>;
+};
+
+const WORKER_FILE = path.join(__dirname, 'fhe-task.ts');
+
+/**
+ * Starts the FHE worker pool and resolves once every worker has built its contexts and pre-encoded its
+ * plans, so no request ever waits for a worker to be created or warmed. The queue is bounded: when it is
+ * full, `predict` rejects at once (classified as `overloaded`) instead of queueing without bound.
+ */
+export async function createFhePool(options: CreateFhePoolOptions): Promise<FhePool> {
+  const workerData: FheWorkerData = { plans: options.plans, keyCacheBytes: options.keyCacheBytes };
+  const pool = new Piscina<FhePredictTask, TaskEnvelope<FhePredictResult>>({
+    filename: WORKER_FILE,
+    // Workers are TypeScript; tsx's CommonJS hook compiles them (the main process may not be running under tsx).
+    execArgv: ['--require', 'tsx/cjs'],
+    minThreads: options.threads,
+    maxThreads: options.threads,
+    idleTimeout: Number.POSITIVE_INFINITY,
+    maxQueue: options.maxQueue,
+    workerData,
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const ready = new Set<number>();
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`FHE workers not ready after ${options.readyTimeoutMs ?? 120_000} ms (${ready.size}/${options.threads})`));
+    }, options.readyTimeoutMs ?? 120_000);
+    const onMessage = (message: unknown) => {
+      const id = (message as { veilFheWorkerReady?: number } | null)?.veilFheWorkerReady;
+      if (typeof id !== 'number') return;
+      ready.add(id);
+      if (ready.size >= options.threads) {
+        cleanup();
+        resolve();
+      }
+    };
+    const onError = (err: unknown) => {
+      cleanup();
+      reject(new Error(`an FHE worker failed to start: ${err instanceof Error ? err.message : String(err)}`));
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      pool.off('message', onMessage);
+      pool.off('error', onError);
+    };
+    pool.on('message', onMessage);
+    pool.on('error', onError);
+  }).catch(async (err) => {
+    await pool.destroy();
+    throw err;
+  });
+
+  return {
+    threads: options.threads,
+    get queueSize() {
+      return pool.queueSize;
+    },
+    async predict(params) {
+      const control = new SharedArrayBuffer(8);
+      const flags = new Int32Array(control);
+      const inputs = packGroups(params.groups);
+      const task: FhePredictTask = {
+        modelId: params.modelId,
+        sessionId: params.sessionId,
+        keys: params.keys,
+        inputs,
+        control,
+        deadline: params.deadline ?? 0,
+      };
+      // A queued task is simply dropped from the queue on abort. A running one is asked to stop at its next
+      // checkpoint instead: aborting through piscina would terminate the warm worker and force a cold start.
+      const queueAbort = new AbortController();
+      const onAbort = () => {
+        Atomics.store(flags, CONTROL_CANCEL, 1);
+        if (Atomics.load(flags, CONTROL_STATE) === STATE_QUEUED) queueAbort.abort();
+      };
+      if (params.signal?.aborted) throw new WorkerTaskError('cancelled', 'the request was cancelled');
+      params.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        const envelope = await pool.run(task, { transferList: [inputs.buffer], signal: queueAbort.signal });
+        const result = unwrapEnvelope(envelope);
+        return { groups: unpackGroups(result.outputs), evalMicros: result.evalMicros };
+      } catch (err) {
+        if ((err as Error).name === 'AbortError') throw new WorkerTaskError('cancelled', 'the request was cancelled');
+        throw err;
+      } finally {
+        params.signal?.removeEventListener('abort', onAbort);
+      }
+    },
+    close: () => pool.close(),
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * Piscina worker entry for FHE evaluation. Everything expensive happens once, when the worker starts and
+ * before it reports ready: node-seal's WASM instance, one CKKS context per parameter set, and every model's
+ * plan evaluator with its weight plaintexts pre-encoded. A task then only loads ciphertexts (and, the first
+ * time a session reaches this worker, its keys), evaluates, and moves the results back.
+ */
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import {
+  createCkksRuntime, createPlanEvaluator, loadCiphertext, loadEvaluationKeys, loadSeal,
+  type CkksRuntime, type PlanEvaluator,
+} from '../../fhe';
+import { errorEnvelope, okEnvelope, type TaskEnvelope } from '../task-envelope';
+import { packGroups, unpackGroups } from './packed-buffers';
+import { WorkerKeyCache } from './worker-key-cache';
+import {
+  CONTROL_CANCEL, CONTROL_STATE, STATE_FINISHED, STATE_RUNNING,
+  type FhePredictResult, type FhePredictTask, type FheWorkerData,
+} from './fhe-task-types';
+
+type ServedModel = { runtime: CkksRuntime; evaluator: PlanEvaluator; plan: FheWorkerData['plans'][string] };
+type LoadedKeys = ReturnType<typeof loadEvaluationKeys>;
+
+/** Raised inside the task to stop early; converted to an envelope, never thrown across the boundary. */
+class Stop {
+  constructor(readonly code: 'cancelled' | 'deadline_exceeded') {}
+}
+
+async function init(): Promise<(task: FhePredictTask) => TaskEnvelope<FhePredictResult>> {
+  const data = workerData as FheWorkerData;
+  const seal = await loadSeal();
+  const runtimes = new Map<string, CkksRuntime>();
+  const models = new Map<string, ServedModel>();
+  for (const [modelId, plan] of Object.entries(data.plans)) {
+    const paramsKey = JSON.stringify(plan.spec.params);
+    let runtime = runtimes.get(paramsKey);
+    if (!runtime) {
+      runtime = createCkksRuntime(seal, plan.spec.params);
+      runtimes.set(paramsKey, runtime);
+    }
+    models.set(modelId, { runtime, evaluator: createPlanEvaluator(runtime, plan), plan });
+  }
+  const keyCache = new WorkerKeyCache<LoadedKeys>(data.keyCacheBytes);
+  parentPort?.postMessage({ veilFheWorkerReady: threadId });
+
+  return function predict(task: FhePredictTask): TaskEnvelope<FhePredictResult> {
+    const control = new Int32Array(task.control);
+    Atomics.store(control, CONTROL_STATE, STATE_RUNNING);
+    const checkpoint = () => {
+      if (Atomics.load(control, CONTROL_CANCEL) === 1) throw new Stop('cancelled');
+      if (task.deadline > 0 && Date.now() > task.deadline) throw new Stop('deadline_exceeded');
+    };
+    const live: { delete(): void }[] = [];
+    try {
+      checkpoint();
+      const model = models.get(task.modelId);
+      if (!model) return errorEnvelope('model_not_found', `model "${task.modelId}" is not served by this worker`);
+      const { runtime, evaluator, plan } = model;
+
+      let keys = keyCache.get(task.sessionId);
+      if (!keys) {
+        const galois = task.keys.galoisKeys ? new Uint8Array(task.keys.galoisKeys) : undefined;
+        const relin = task.keys.relinKeys ? new Uint8Array(task.keys.relinKeys) : undefined;
+        keys = loadEvaluationKeys(runtime, { galoisKeys: galois, relinKeys: relin }, plan.spec);
+        // Seeded keys roughly double once expanded in WASM memory.
+        keyCache.set(task.sessionId, keys, 2 * ((galois?.byteLength ?? 0) + (relin?.byteLength ?? 0)));
+      }
+
+      const started = process.hrtime.bigint();
+      const outputs: Uint8Array[][] = [];
+      for (const group of unpackGroups(task.inputs)) {
+        checkpoint();
+        if (group.length !== plan.spec.inputCiphertexts) {
+          return errorEnvelope('invalid_argument', `each group must hold ${plan.spec.inputCiphertexts} ciphertext(s), got ${group.length}`);
+        }
+        const inputs = group.map((bytes) => {
+          const ct = loadCiphertext(runtime, bytes);
+          live.push(ct);
+          return ct;
+        });
+        const results = evaluator.evaluate(inputs, keys);
+        live.push(...results);
+        outputs.push(results.map((ct) => ct.saveArray(runtime.seal.ComprModeType.none)));
+        for (const obj of live.splice(0)) obj.delete();
+      }
+      const evalMicros = Number((process.hrtime.bigint() - started) / 1000n);
+      const packed = packGroups(outputs);
+      return okEnvelope({ outputs: packed, evalMicros }, [packed.buffer]);
+    } catch (err) {
+      if (err instanceof Stop) return errorEnvelope(err.code, err.code === 'cancelled' ? 'the request was cancelled' : 'the deadline expired during evaluation');
+      const coded = err as { code?: unknown; message?: unknown };
+      // fhe/ raises typed errors with safe messages (invalid_ciphertext, invalid_keys, invalid_input).
+      if (typeof coded.code === 'string' && typeof coded.message === 'string' && coded.code.startsWith('invalid_')) {
+        if (coded.code === 'invalid_keys') keyCache.delete(task.sessionId);
+        return errorEnvelope(coded.code, coded.message);
+      }
+      // Anything else is our bug: report the class of failure, never the data.
+      return errorEnvelope('internal', 'evaluation failed', { reason: err instanceof Error ? err.message : String(err) });
+    } finally {
+      for (const obj of live) obj.delete();
+      Atomics.store(control, CONTROL_STATE, STATE_FINISHED);
+    }
+  };
+}
+
+module.exports = init();
