@@ -91,37 +91,50 @@ export async function createFhePool(options: CreateFhePoolOptions): Promise<FheP
       return pool.queueSize;
     },
     async predict(params) {
-      const control = new SharedArrayBuffer(8);
-      const flags = new Int32Array(control);
-      const inputs = packGroups(params.groups);
-      const task: FhePredictTask = {
-        modelId: params.modelId,
-        sessionId: params.sessionId,
-        keys: params.keys,
-        inputs,
-        control,
-        deadline: params.deadline ?? 0,
-      };
-      // A queued task is simply dropped from the queue on abort. A running one is asked to stop at its next
-      // checkpoint instead: aborting through piscina would terminate the warm worker and force a cold start.
-      const queueAbort = new AbortController();
-      const onAbort = () => {
-        Atomics.store(flags, CONTROL_CANCEL, 1);
-        if (Atomics.load(flags, CONTROL_STATE) === STATE_QUEUED) queueAbort.abort();
-      };
       if (params.signal?.aborted) throw new WorkerTaskError('cancelled', 'the request was cancelled');
-      params.signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        const envelope = await pool.run(task, { transferList: [inputs.buffer], signal: queueAbort.signal });
-        const result = unwrapEnvelope(envelope);
-        return { groups: unpackGroups(result.outputs), evalMicros: result.evalMicros };
-      } catch (err) {
-        if ((err as Error).name === 'AbortError') throw new WorkerTaskError('cancelled', 'the request was cancelled');
-        throw err;
-      } finally {
-        params.signal?.removeEventListener('abort', onAbort);
-      }
+      // Spread one request's groups over the workers so a large batch uses every core.
+      const parts = Math.max(1, Math.min(options.threads, params.groups.length));
+      const size = Math.ceil(params.groups.length / parts);
+      const chunks: (readonly (readonly Uint8Array[])[])[] = [];
+      for (let i = 0; i < params.groups.length; i += size) chunks.push(params.groups.slice(i, i + size));
+      const results = await Promise.all(chunks.map((groups) => runTask(pool, { ...params, groups })));
+      return { groups: results.flatMap((r) => r.groups), evalMicros: results.reduce((a, r) => a + r.evalMicros, 0) };
     },
     close: () => pool.close(),
   };
+}
+
+async function runTask(
+  pool: Piscina<FhePredictTask, TaskEnvelope<FhePredictResult>>,
+  params: FhePredictParameters,
+): Promise<{ groups: Uint8Array[][]; evalMicros: number }> {
+  const control = new SharedArrayBuffer(8);
+  const flags = new Int32Array(control);
+  const inputs = packGroups(params.groups);
+  const task: FhePredictTask = {
+    modelId: params.modelId,
+    sessionId: params.sessionId,
+    keys: params.keys,
+    inputs,
+    control,
+    deadline: params.deadline ?? 0,
+  };
+  // A queued task is simply dropped from the queue on abort. A running one is asked to stop at its next
+  // checkpoint instead: aborting through piscina would terminate the warm worker and force a cold start.
+  const queueAbort = new AbortController();
+  const onAbort = () => {
+    Atomics.store(flags, CONTROL_CANCEL, 1);
+    if (Atomics.load(flags, CONTROL_STATE) === STATE_QUEUED) queueAbort.abort();
+  };
+  params.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const envelope = await pool.run(task, { transferList: [inputs.buffer], signal: queueAbort.signal });
+    const result = unwrapEnvelope(envelope);
+    return { groups: unpackGroups(result.outputs), evalMicros: result.evalMicros };
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') throw new WorkerTaskError('cancelled', 'the request was cancelled');
+    throw err;
+  } finally {
+    params.signal?.removeEventListener('abort', onAbort);
+  }
 }

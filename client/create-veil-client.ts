@@ -1,0 +1,118 @@
+import * as grpc from '@grpc/grpc-js';
+import {
+  loadVeilProto, type CiphertextGroup, type CreateSessionRequest, type CreateSessionResponse,
+  type GetFheSpecResponse, type ListModelsResponse, type PredictResponse,
+} from '../proto';
+import { fromServiceError, VeilClientError } from './veil-client-error';
+
+export type VeilClientOptions = {
+  /** host:port of the gateway, e.g. `127.0.0.1:50051`. */
+  target: string;
+  credentials?: grpc.ChannelCredentials;
+  /** Must cover the largest message the client sends (a predict with many groups). */
+  maxMessageBytes?: number;
+};
+
+export type CallOptions = { deadlineMs?: number; signal?: AbortSignal };
+
+export type CreateFheSessionParameters = {
+  modelId: string;
+  specSha256?: string;
+  galoisKeys?: Uint8Array;
+  relinKeys?: Uint8Array;
+  /** Bytes per streamed chunk; must stay under the server's message-size limit. */
+  chunkBytes?: number;
+};
+
+export type VeilClient = {
+  listModels(options?: CallOptions): Promise<ListModelsResponse>;
+  getFheSpec(modelId: string, options?: CallOptions): Promise<GetFheSpecResponse>;
+  createFheSession(params: CreateFheSessionParameters, options?: CallOptions): Promise<CreateSessionResponse>;
+  predict(sessionId: string, groups: CiphertextGroup[], options?: CallOptions): Promise<PredictResponse>;
+  closeSession(sessionId: string, options?: CallOptions): Promise<void>;
+  close(): void;
+};
+
+const DEFAULT_CHUNK = 1024 * 1024;
+
+/**
+ * A thin typed client for the veil.v1 gRPC API. Errors surface as `VeilClientError` carrying the gateway's
+ * stable code. For end-to-end encrypted inference use `connectFheModel`, which builds on this.
+ */
+export function createVeilClient(options: VeilClientOptions): VeilClient {
+  const proto = loadVeilProto();
+  const channelOptions = {
+    'grpc.max_send_message_length': options.maxMessageBytes ?? 256 * 1024 * 1024,
+    'grpc.max_receive_message_length': options.maxMessageBytes ?? 256 * 1024 * 1024,
+  };
+  const credentials = options.credentials ?? grpc.credentials.createInsecure();
+  const models = new proto.services.Models(options.target, credentials, channelOptions);
+  // Share the channel between both stubs.
+  const fhe = new proto.services.Fhe(options.target, credentials, { ...channelOptions, channelOverride: models.getChannel() });
+
+  const unary = <Res>(stub: grpc.Client, method: string, request: unknown, opts: CallOptions = {}): Promise<Res> =>
+    new Promise<Res>((resolve, reject) => {
+      const callOptions: grpc.CallOptions = opts.deadlineMs ? { deadline: Date.now() + opts.deadlineMs } : {};
+      const call = (stub as unknown as Record<string, Function>)[method]!.call(
+        stub, request, callOptions,
+        (err: grpc.ServiceError | null, response: Res) => (err ? reject(fromServiceError(err)) : resolve(response)),
+      ) as grpc.ClientUnaryCall;
+      abortWith(opts.signal, () => call.cancel());
+    });
+
+  return {
+    listModels: (opts) => unary(models, 'ListModels', {}, opts),
+    getFheSpec: (modelId, opts) => unary(models, 'GetFheSpec', { modelId }, opts),
+    predict: (sessionId, groups, opts) => unary(fhe, 'Predict', { sessionId, groups }, opts),
+    closeSession: async (sessionId, opts) => {
+      await unary(fhe, 'CloseSession', { sessionId }, opts);
+    },
+    createFheSession: (params, opts = {}) =>
+      new Promise<CreateSessionResponse>((resolve, reject) => {
+        const callOptions: grpc.CallOptions = opts.deadlineMs ? { deadline: Date.now() + opts.deadlineMs } : {};
+        const call = (fhe as unknown as { CreateSession: Function }).CreateSession(
+          callOptions,
+          (err: grpc.ServiceError | null, response: CreateSessionResponse) => (err ? reject(fromServiceError(err)) : resolve(response)),
+        ) as grpc.ClientWritableStream<CreateSessionRequest>;
+        abortWith(opts.signal, () => call.cancel());
+        const chunk = params.chunkBytes ?? DEFAULT_CHUNK;
+        if (!Number.isInteger(chunk) || chunk <= 0) {
+          call.cancel();
+          reject(new VeilClientError('invalid_argument', 'chunkBytes must be a positive integer'));
+          return;
+        }
+        void (async () => {
+          const write = (message: CreateSessionRequest) =>
+            new Promise<void>((done) => (call.write(message) ? done() : call.once('drain', done)));
+          await write({
+            header: {
+              modelId: params.modelId,
+              galoisKeysBytes: params.galoisKeys?.byteLength ?? 0,
+              relinKeysBytes: params.relinKeys?.byteLength ?? 0,
+              specSha256: params.specSha256 ?? '',
+            },
+          });
+          for (const [kind, bytes] of [['KIND_GALOIS', params.galoisKeys], ['KIND_RELIN', params.relinKeys]] as const) {
+            if (!bytes) continue;
+            for (let offset = 0; offset < bytes.byteLength; offset += chunk) {
+              await write({ chunk: { kind, data: bytes.subarray(offset, offset + chunk) } });
+            }
+          }
+          call.end();
+        })().catch((err) => {
+          call.cancel();
+          reject(err);
+        });
+      }),
+    close: () => {
+      fhe.close();
+      models.close();
+    },
+  };
+}
+
+function abortWith(signal: AbortSignal | undefined, cancel: () => void): void {
+  if (!signal) return;
+  if (signal.aborted) cancel();
+  else signal.addEventListener('abort', cancel, { once: true });
+}

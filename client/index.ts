@@ -1,0 +1,5 @@
+export { createVeilClient } from './create-veil-client';
+export type { VeilClient, VeilClientOptions, CallOptions, CreateFheSessionParameters } from './create-veil-client';
+export { connectFheModel } from './connect-fhe-model';
+export type { ConnectFheModelParameters, FheModelClient, FhePrediction } from './connect-fhe-model';
+export { VeilClientError } from './veil-client-error';
