@@ -1,0 +1,59 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, createGateway, loadConfig } from '../gateway';
+
+export const summary = 'run the gateway';
+
+const HELP = `usage: veil serve [--host HOST] [--port PORT]
+
+Runs the Veil gateway. With no configuration it serves the bundled FHE models on 127.0.0.1:50051.
+Configuration: defaults < JSON file named by VEIL_CONFIG < these flags < VEIL_* environment variables.`;
+
+export async function run(args: string[]): Promise<number> {
+  let values: { host?: string; port?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({ args, options: { host: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+  } catch (err) {
+    console.error(`veil serve: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const grpc: Record<string, unknown> = {};
+  if (values.host !== undefined) grpc.host = values.host;
+  if (values.port !== undefined) grpc.port = /^\d+$/.test(values.port) ? Number(values.port) : values.port;
+
+  let config;
+  try {
+    config = loadConfig({ overrides: { grpc } });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`veil serve: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+
+  const gateway = await createGateway(config);
+  console.log(`veil gateway listening on ${gateway.address} (gRPC; health and reflection enabled)`);
+  for (const model of gateway.models.values()) {
+    const { spec } = model.plan;
+    console.log(`  fhe  ${model.id.padEnd(20)} N=${spec.params.polyModulusDegree} depth=${spec.stats.depth} batch=${spec.batchCapacity} rotations=${spec.stats.rotations}`);
+  }
+  console.log(`try: npx veil demo --target ${gateway.address}`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      gateway.logger.info('shutting down', { signal });
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      void gateway.close().then(resolve);
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+  return 0;
+}
