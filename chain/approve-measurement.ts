@@ -40,6 +40,7 @@ export async function approveMeasurement(
       functionName: 'approveMeasurement',
       args: [platformTag(platform), bytes, label, source],
     }),
+    address,
   );
   return { ...result, measurementId: deriveMeasurementId(platform, bytes) };
 }

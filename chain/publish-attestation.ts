@@ -48,6 +48,7 @@ export async function publishAttestation(
   ] as const;
   const { receipt: _receipt, ...result } = await sendAndConfirm(publicClient, 'publishAttestation', () =>
     walletClient.writeContract({ address, abi: veilRegistryAbi, functionName: 'publishAttestation', args }),
+    address,
   );
   return { ...result, measurementId: id };
 }

@@ -249,3 +249,16 @@ test('error: reading a registry at an address with no code', async () => {
   );
   expect(err.code).toBe('registry_not_found');
 });
+
+test('error: a write to an address with no code is not mistaken for success', async () => {
+  const err = await refusal(
+    approveMeasurement(t.owner.walletClient, t.owner.publicClient, {
+      registryAddress: '0x000000000000000000000000000000000000dEaD',
+      platform: 'tdx',
+      measurement: randomHex(32),
+      label: 'x',
+      source: 'y',
+    }),
+  );
+  expect(err.code).toBe('registry_not_found');
+});

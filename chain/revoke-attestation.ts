@@ -23,6 +23,7 @@ export async function revokeAttestation(
   const signer = toAddress('signingAddress', signingAddress);
   const { receipt: _receipt, ...result } = await sendAndConfirm(publicClient, 'revokeAttestation', () =>
     walletClient.writeContract({ address, abi: veilRegistryAbi, functionName: 'revokeAttestation', args: [signer] }),
+    address,
   );
   return result;
 }

@@ -25,6 +25,7 @@ export async function revokeMeasurement(
   const id = toBytes32('measurementId', measurementId);
   const { receipt: _receipt, ...result } = await sendAndConfirm(publicClient, 'revokeMeasurement', () =>
     walletClient.writeContract({ address, abi: veilRegistryAbi, functionName: 'revokeMeasurement', args: [id] }),
+    address,
   );
   return result;
 }

@@ -2,7 +2,7 @@
  * Shared tail of every write action: send, wait for the receipt, classify failures.
  * @internal
  */
-import type { Hash, TransactionReceipt } from 'viem';
+import { isAddressEqual, type Address, type Hash, type TransactionReceipt } from 'viem';
 import { ChainError } from './errors';
 import { toChainError } from './to-chain-error';
 import type { RegistryPublicClient, WriteReturnType } from './types';
@@ -11,6 +11,8 @@ export async function sendAndConfirm(
   publicClient: RegistryPublicClient,
   operation: string,
   send: () => Promise<Hash>,
+  /** Every registry write emits an event. A call to an address without code "succeeds" silently, so require one. */
+  expectEventFrom?: Address,
 ): Promise<WriteReturnType & { receipt: TransactionReceipt }> {
   let hash: Hash;
   try {
@@ -28,6 +30,11 @@ export async function sendAndConfirm(
   if (receipt.status !== 'success') {
     throw new ChainError('transaction_failed', `${operation}: transaction reverted on-chain`, {
       details: { operation, transactionHash: hash, blockNumber: receipt.blockNumber.toString() },
+    });
+  }
+  if (expectEventFrom && !receipt.logs.some((l) => isAddressEqual(l.address, expectEventFrom))) {
+    throw new ChainError('registry_not_found', `${operation}: no registry contract at this address on this chain`, {
+      details: { operation, transactionHash: hash, registryAddress: expectEventFrom },
     });
   }
   return { transactionHash: hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, receipt };

@@ -24,6 +24,7 @@ export async function setOperator(
   const op = toAddress('operator', operator);
   const { receipt: _receipt, ...result } = await sendAndConfirm(publicClient, 'setOperator', () =>
     walletClient.writeContract({ address, abi: veilRegistryAbi, functionName: 'setOperator', args: [op, authorised] }),
+    address,
   );
   return result;
 }
