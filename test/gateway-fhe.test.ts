@@ -1,0 +1,173 @@
+/**
+ * The gateway end to end on a loopback port with a real worker pool: encrypted prediction matches
+ * plaintext inference, and every kind of bad input gets its clear error while the server keeps serving.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
+import { connectFheModel, createVeilClient, VeilClientError, type FheModelClient, type VeilClient } from '../client';
+import { createCkksRuntime, createFheClientKeys, loadSeal, logitsModel, packInputs, type FheModelSpec } from '../fhe';
+import { createGateway, createLogger, loadConfig, type Gateway } from '../gateway';
+import { BUNDLED_MODELS, loadDataset, runOnnxModel } from '../models';
+import { readOnnxModel } from '../onnx';
+
+const logLines: string[] = [];
+let gateway: Gateway;
+let client: VeilClient;
+let model: FheModelClient;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-gw-'));
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      grpc: { port: 0, maxReceiveMessageBytes: 4 * 1024 * 1024 },
+      fhe: { models: ['breast-cancer-lr'], workers: 2, maxQueue: 8 },
+      dataDir,
+    },
+  });
+  gateway = await createGateway(config, { logger: createLogger({ level: 'debug', format: 'json', write: (l) => logLines.push(l) }) });
+  client = createVeilClient({ target: gateway.address });
+  model = await connectFheModel({ client, modelId: 'breast-cancer-lr', deadlineMs: 60_000 });
+});
+
+afterAll(async () => {
+  await model?.close();
+  client?.close();
+  await gateway?.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function expectServing(): Promise<void> {
+  const { test } = loadDataset('breast-cancer');
+  const r = await model.predict([test.features[0]!]);
+  expect(r.logits).toHaveLength(1);
+}
+
+async function expectClientError(promise: Promise<unknown>, code: string, message?: RegExp): Promise<VeilClientError> {
+  const err = await promise.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(VeilClientError);
+  expect((err as VeilClientError).code).toBe(code);
+  if (message) expect((err as VeilClientError).message).toMatch(message);
+  return err as VeilClientError;
+}
+
+describe('gateway over gRPC (FHE)', () => {
+  test('lists models and serves the public FHE spec', async () => {
+    const { models } = await client.listModels();
+    expect(models.map((m) => m.id)).toEqual(['breast-cancer-lr']);
+    expect(models[0]).toMatchObject({ modes: ['fhe'], inputSize: 30, outputSize: 1, postprocess: 'sigmoid' });
+    const spec = await client.getFheSpec('breast-cancer-lr');
+    const parsed = JSON.parse(spec.specJson) as FheModelSpec;
+    expect(spec.polyModulusDegree).toBe(parsed.params.polyModulusDegree);
+    expect(spec.galoisSteps).toEqual(parsed.galoisSteps);
+    expect(spec.specSha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test('encrypted logits match plaintext onnxruntime within 1e-3 over the whole test split, batched', async () => {
+    const { test } = loadDataset('breast-cancer');
+    const onnx = logitsModel(fs.readFileSync(BUNDLED_MODELS['breast-cancer-lr'].file));
+    const plain = await runOnnxModel(onnx, 'x', readOnnxModel(onnx).graph.outputs[0]!.name, test.features);
+    const encrypted = await model.predict(test.features);
+    expect(encrypted.logits).toHaveLength(test.features.length);
+    let maxError = 0;
+    encrypted.logits.forEach((l, i) => (maxError = Math.max(maxError, Math.abs(l[0]! - plain[i]![0]!))));
+    expect(maxError).toBeLessThanOrEqual(1e-3);
+    // The client applied the final Sigmoid after decryption.
+    const p = encrypted.outputs[0] as Float64Array;
+    expect(p[0]).toBeCloseTo(1 / (1 + Math.exp(-encrypted.logits[0]![0]!)), 12);
+  });
+
+  test('health service reports SERVING', async () => {
+    const def = grpc.loadPackageDefinition(protoLoader.loadSync(healthProtoPath)) as any;
+    const health = new def.grpc.health.v1.Health(gateway.address, grpc.credentials.createInsecure());
+    const res = await new Promise<any>((resolve, reject) => health.check({ service: 'veil.v1.Fhe' }, (e: unknown, r: unknown) => (e ? reject(e) : resolve(r))));
+    expect(res.status).toBe('SERVING');
+    health.close();
+  });
+
+  test('error: random bytes as a ciphertext → invalid_ciphertext, and the server keeps serving', async () => {
+    const junk = Uint8Array.from({ length: 4096 }, (_, i) => (i * 7919) & 0xff);
+    await expectClientError(client.predict(model.sessionId, [{ ciphertexts: [junk] }]), 'invalid_ciphertext');
+    await expectServing();
+  });
+
+  test('error: a ciphertext made under other parameters → invalid_ciphertext', async () => {
+    const seal = await loadSeal();
+    const other = { ...model.spec, params: { polyModulusDegree: 8192, coeffModulusBits: [50, 40, 50], scaleBits: 40 } } as FheModelSpec;
+    const runtime = createCkksRuntime(seal, other.params);
+    const keys = createFheClientKeys(runtime, other);
+    try {
+      const slots = packInputs(other, [new Float64Array(30)])[0]!;
+      const ct = keys.encrypt(slots[0]!);
+      await expectClientError(client.predict(model.sessionId, [{ ciphertexts: [ct] }]), 'invalid_ciphertext');
+    } finally {
+      keys.delete();
+      runtime.delete();
+    }
+    await expectServing();
+  });
+
+  test('error: unknown session, unknown model, empty and malformed requests', async () => {
+    await expectClientError(client.predict('no-such-session', [{ ciphertexts: [new Uint8Array(8)] }]), 'session_not_found');
+    await expectClientError(client.getFheSpec('no-such-model'), 'model_not_found', /served models: breast-cancer-lr/);
+    await expectClientError(client.createFheSession({ modelId: 'no-such-model', galoisKeys: new Uint8Array(8) }), 'model_not_found');
+    await expectClientError(client.predict(model.sessionId, []), 'invalid_argument', /at least one/);
+    await expectClientError(client.predict(model.sessionId, [{ ciphertexts: [] }]), 'invalid_argument', /groups\[0\]/);
+    await expectClientError(client.createFheSession({ modelId: 'breast-cancer-lr' }), 'invalid_keys', /needs Galois keys/);
+    await expectClientError(client.createFheSession({ modelId: 'breast-cancer-lr', specSha256: 'ab', galoisKeys: new Uint8Array(8) }), 'invalid_keys', /different spec/);
+    await expectServing();
+  });
+
+  test('error: garbage evaluation keys are refused at first use with invalid_keys', async () => {
+    const session = await client.createFheSession({ modelId: 'breast-cancer-lr', galoisKeys: new Uint8Array(1000).fill(3) });
+    const { test } = loadDataset('breast-cancer');
+    const seal = await loadSeal();
+    const runtime = createCkksRuntime(seal, model.spec.params);
+    const keys = createFheClientKeys(runtime, model.spec);
+    try {
+      const ct = keys.encrypt(packInputs(model.spec, [test.features[0]!])[0]![0]!);
+      await expectClientError(client.predict(session.sessionId, [{ ciphertexts: [ct] }]), 'invalid_keys');
+    } finally {
+      keys.delete();
+      runtime.delete();
+    }
+    await expectServing();
+  });
+
+  test('error: an oversized message is refused with RESOURCE_EXHAUSTED naming the limit', async () => {
+    const big = new Uint8Array(5 * 1024 * 1024);
+    const err = await client.predict(model.sessionId, [{ ciphertexts: [big] }]).then(() => undefined, (e: VeilClientError) => e);
+    expect(err?.grpcStatus).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(err?.message).toMatch(/larger than max/);
+    await expectServing();
+  });
+
+  test('error: an expired client deadline is reported as deadline_exceeded and the server keeps serving', async () => {
+    const { test } = loadDataset('breast-cancer');
+    const groups = packInputs(model.spec, test.features).map(() => ({ ciphertexts: [new Uint8Array(16)] }));
+    const failure = await client.predict(model.sessionId, groups, { deadlineMs: 1 }).then(() => undefined, (e: VeilClientError) => e);
+    expect(failure?.grpcStatus).toBe(grpc.status.DEADLINE_EXCEEDED);
+    await expectServing();
+  });
+
+  test('privacy: logs hold no feature values, ciphertext bytes or keys; nothing is written to disk', async () => {
+    const { test } = loadDataset('breast-cancer');
+    const canary = Float64Array.from(test.features[0]!);
+    canary[0] = 123.456789;
+    await model.predict([canary]);
+    const log = logLines.join('\n');
+    expect(logLines.length).toBeGreaterThan(0);
+    expect(log).not.toContain('123.456');
+    for (const v of test.features[1]!) expect(log).not.toContain(String(v));
+    for (const line of logLines) expect(line.length).toBeLessThan(1000);
+    // No base64 or hex blobs (ciphertexts, keys) anywhere in the log.
+    expect(log).not.toMatch(/[A-Za-z0-9+/]{200,}/);
+    expect(log).not.toMatch(/[0-9a-f]{200,}/);
+    expect(fs.readdirSync(dataDir)).toEqual([]);
+  });
+});
