@@ -61,7 +61,8 @@ export async function spawnAnvil({
   const killOnExit = () => child.kill('SIGTERM');
   process.once('exit', killOnExit);
 
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': it fires after stdout/stderr are drained, so the error tail is complete.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const listening = await new Promise<number>((resolve, reject) => {
     let buffered = '';
     let settled = false;
@@ -72,7 +73,13 @@ export async function spawnAnvil({
       clearTimeout(timer);
       child.kill('SIGKILL');
       process.removeListener('exit', killOnExit);
-      reject(new ChainError('dev_chain_failed', `anvil ${why}`, { details: { args, output: tail.slice(-10) } }));
+      // anvil's first error line is safe to show (it names the flag and file, e.g. an unparsable --state file).
+      const firstError = tail.find((line) => line.startsWith('error:'));
+      reject(
+        new ChainError('dev_chain_failed', `anvil ${why}${firstError ? `: ${firstError.slice(0, 300)}` : ''}`, {
+          details: { args, output: tail.slice(-10) },
+        }),
+      );
     };
     child.once('error', (err) => fail(`could not be started (${(err as NodeJS.ErrnoException).code ?? err.message})`));
     void exited.then((code) => fail(`exited with code ${code} before listening`));
