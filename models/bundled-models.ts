@@ -32,6 +32,25 @@ export const BUNDLED_MODELS = Object.freeze({
     output: { name: 'probability', size: 1, kind: 'probability' },
     description: 'Logistic regression on the 30 raw Wisconsin breast cancer features; P(benign). Gemm → Sigmoid.',
   },
+  'digits-mlp': {
+    file: path.join(MODELS_DIR, 'digits-mlp.onnx'),
+    dataset: 'digits',
+    task: 'multiclass',
+    modes: ['fhe', 'tee'],
+    input: { name: 'x', features: 64 },
+    output: { name: 'logits', size: 10, kind: 'logits' },
+    description: 'MLP 64 → 32 → x² → 10 on raw 8×8 digit pixels (0..16); Gemm, Mul(z,z), Gemm only, so CKKS can evaluate it.',
+  },
+  'digits-relu-mlp': {
+    file: path.join(MODELS_DIR, 'digits-relu-mlp.onnx'),
+    dataset: 'digits',
+    task: 'multiclass',
+    // Relu has no exact CKKS evaluation: TEE only.
+    modes: ['tee'],
+    input: { name: 'x', features: 64 },
+    output: { name: 'logits', size: 10, kind: 'logits' },
+    description: 'MLP 64 → 128 → Relu → 64 → Relu → 10 on raw 8×8 digit pixels (0..16); for attested-TEE inference.',
+  },
 } as const satisfies Record<string, BundledModel>);
 
 export type BundledModelId = keyof typeof BUNDLED_MODELS;

@@ -17,3 +17,12 @@ export type { BundledModel, BundledModelId, BundledModelMode, BundledModelTask }
 export { buildBreastCancerLr, BREAST_CANCER_LR_L2 } from './build-breast-cancer-lr';
 export type { BreastCancerLrBuild, BreastCancerLrReport } from './build-breast-cancer-lr';
 export { argmax, runOnnxModel } from './run-onnx-model';
+export { buildDigitsMlp, DIGITS_MLP_TRAINING } from './build-digits-mlp';
+export type { DigitsMlpBuild } from './build-digits-mlp';
+export { buildDigitsReluMlp, DIGITS_RELU_MLP_TRAINING } from './build-digits-relu-mlp';
+export type { DigitsReluMlpBuild } from './build-digits-relu-mlp';
+export type { MlpReport } from './measure-mlp';
+export { predictMlp, trainMlp } from './train-mlp';
+export type { Mlp, MlpActivation, MlpLayer, TrainMlpParameters } from './train-mlp';
+export { foldInputScale, mlpToOnnx, roundMlpToFloat32 } from './mlp-to-onnx';
+export type { MlpToOnnxOptions } from './mlp-to-onnx';
