@@ -52,11 +52,18 @@ export async function spawnAnvil({
   const child = spawn(anvilPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   // Anvil logs every RPC call to stdout; keep a short tail for diagnostics and keep draining so the pipe never fills.
   const tail: string[] = [];
-  const remember = (chunk: Buffer) => {
-    tail.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-    tail.splice(0, Math.max(0, tail.length - 20));
+  // Chunks split lines anywhere, so each stream keeps its unfinished last line until the rest arrives.
+  const lineCollector = () => {
+    let partial = '';
+    return (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = (lines.pop() ?? '').slice(-1000);
+      tail.push(...lines.filter(Boolean));
+      tail.splice(0, Math.max(0, tail.length - 20));
+    };
   };
-  child.stderr?.on('data', remember);
+  const remember = lineCollector();
+  child.stderr?.on('data', lineCollector());
   // If our process exits without stop(), do not leave an orphan anvil holding the port.
   const killOnExit = () => child.kill('SIGTERM');
   process.once('exit', killOnExit);
