@@ -4,7 +4,11 @@
 import { keccak256, type Hex } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import { veilRegistryAbi } from './artifacts/veil-registry';
+import { acceptOwnership } from './accept-ownership';
 import { approveMeasurement } from './approve-measurement';
+import { deployRegistry } from './deploy-registry';
+import { setOperator } from './set-operator';
+import { transferOwnership } from './transfer-ownership';
 import { checkOnchainAttestation } from './check-onchain-attestation';
 import { ChainError } from './errors';
 import { getAttestation } from './get-attestation';
@@ -261,4 +265,18 @@ test('error: a write to an address with no code is not mistaken for success', as
     }),
   );
   expect(err.code).toBe('registry_not_found');
+});
+
+test('ownership moves in two steps; only the pending owner can accept', async () => {
+  const fresh = await deployRegistry(t.owner.walletClient, t.owner.publicClient);
+  const at = { registryAddress: fresh.address };
+  await transferOwnership(t.owner.walletClient, t.owner.publicClient, { ...at, newOwner: t.operator.account });
+  expect((await refusal(acceptOwnership(t.stranger.walletClient, t.stranger.publicClient, at))).code).toBe('not_pending_owner');
+  expect((await getRegistryState(t.owner.publicClient, at)).pendingOwner).toBe(t.operator.account);
+  await acceptOwnership(t.operator.walletClient, t.operator.publicClient, at);
+  const state = await getRegistryState(t.owner.publicClient, at);
+  expect(state).toMatchObject({ owner: t.operator.account, pendingOwner: null });
+  expect((await refusal(setOperator(t.owner.walletClient, t.owner.publicClient, { ...at, operator: t.owner.account, authorised: true }))).code).toBe(
+    'not_owner',
+  );
 });

@@ -1,0 +1,61 @@
+/**
+ * `chain/`: the on-chain attestation registry (VeilRegistry), its viem actions, the embedded dev chain and the
+ * gateway's attestation publisher. This file is the package's public face; everything else is internal.
+ */
+export { veilRegistryAbi, veilRegistryBytecode, veilRegistryDeployedBytecode } from './artifacts/veil-registry';
+export { ChainError, isChainError, type ChainErrorCode, type ChainErrorOptions } from './errors';
+export { PLATFORMS, MEASUREMENT_BYTES, isPlatform, platformTag, platformFromTag, type Platform } from './platform';
+export { measurementId, normalizeMeasurement } from './measurement-id';
+export type { RegistryPublicClient, RegistryWalletClient, WriteReturnType } from './types';
+
+// write actions (walletClient, publicClient, params)
+export { deployRegistry, type DeployRegistryParameters, type DeployRegistryReturnType } from './deploy-registry';
+export { setOperator, type SetOperatorParameters, type SetOperatorReturnType } from './set-operator';
+export { approveMeasurement, type ApproveMeasurementParameters, type ApproveMeasurementReturnType } from './approve-measurement';
+export { revokeMeasurement, type RevokeMeasurementParameters, type RevokeMeasurementReturnType } from './revoke-measurement';
+export { publishAttestation, type PublishAttestationParameters, type PublishAttestationReturnType } from './publish-attestation';
+export { revokeAttestation, type RevokeAttestationParameters, type RevokeAttestationReturnType } from './revoke-attestation';
+export { transferOwnership, type TransferOwnershipParameters, type TransferOwnershipReturnType } from './transfer-ownership';
+export { acceptOwnership, type AcceptOwnershipParameters, type AcceptOwnershipReturnType } from './accept-ownership';
+
+// read actions (publicClient, params)
+export { isAttested, type IsAttestedParameters, type IsAttestedReturnType } from './is-attested';
+export { getAttestation, type AttestationRecord, type GetAttestationParameters, type GetAttestationReturnType } from './get-attestation';
+export { getMeasurement, type GetMeasurementParameters, type GetMeasurementReturnType, type MeasurementState } from './get-measurement';
+export {
+  getRegistryState,
+  type AttestationSummary,
+  type GetRegistryStateParameters,
+  type GetRegistryStateReturnType,
+  type MeasurementHistoryEntry,
+  type MeasurementSummary,
+} from './get-registry-state';
+export {
+  checkOnchainAttestation,
+  type CheckOnchainAttestationParameters,
+  type CheckOnchainAttestationReturnType,
+  type OnchainAttestationReason,
+  type OnchainAttestationReasonCode,
+} from './check-onchain-attestation';
+
+// connections, keys, dev chain, publisher
+export { connectChain, type ChainConnection, type ConnectChainParameters, type ConnectChainReturnType } from './connect-chain';
+export { loadPrivateKey, PRIVATE_KEY_ENV, type LoadPrivateKeyParameters, type LoadPrivateKeyReturnType } from './load-private-key';
+export {
+  startDevChain,
+  DEV_DEPLOYMENT_FILE,
+  DEV_STATE_FILE,
+  type DevChain,
+  type DevChainDeployment,
+  type StartDevChainParameters,
+  type StartDevChainReturnType,
+} from './start-dev-chain';
+export { DEV_ACCOUNTS, DEV_CHAIN_ID } from './dev-accounts';
+export {
+  createAttestationPublisher,
+  type AttestationPublisher,
+  type AttestationPublisherLogEntry,
+  type CreateAttestationPublisherOptions,
+  type PublishOutcome,
+  type PublishRequest,
+} from './create-attestation-publisher';
