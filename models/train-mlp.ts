@@ -61,10 +61,10 @@ export function trainMlp(params: TrainMlpParameters): Mlp {
   const mlp: Mlp = { layers, activation };
 
   // Adam state and gradient buffers, one per parameter tensor.
-  const params_ = layers.flatMap((layer) => [layer.weights, layer.bias]);
-  const grads = params_.map((p) => new Float64Array(p.length));
-  const m1 = params_.map((p) => new Float64Array(p.length));
-  const m2 = params_.map((p) => new Float64Array(p.length));
+  const tensors = layers.flatMap((layer) => [layer.weights, layer.bias]);
+  const grads = tensors.map((p) => new Float64Array(p.length));
+  const m1 = tensors.map((p) => new Float64Array(p.length));
+  const m2 = tensors.map((p) => new Float64Array(p.length));
   const beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
   let step = 0;
 
@@ -89,8 +89,8 @@ export function trainMlp(params: TrainMlpParameters): Mlp {
       step++;
       const c1 = 1 - beta1 ** step;
       const c2 = 1 - beta2 ** step;
-      for (let t = 0; t < params_.length; t++) {
-        const p = params_[t]!, g = grads[t]!, a = m1[t]!, v = m2[t]!;
+      for (let t = 0; t < tensors.length; t++) {
+        const p = tensors[t]!, g = grads[t]!, a = m1[t]!, v = m2[t]!;
         const decay = t % 2 === 0 ? lr * weightDecay : 0;
         for (let i = 0; i < p.length; i++) {
           const gi = g[i]! * scale;
