@@ -2,7 +2,7 @@
 import type { AttestationClaims, SnpTcbVersion } from '../claims';
 import { failure, type AttestationFailure } from '../failure';
 
-export function validateSnpTcb(claims: AttestationClaims, minimum: SnpTcbVersion | 'any'): AttestationFailure[] {
+export function validateSnpTcb(claims: AttestationClaims, minimum: Partial<SnpTcbVersion> | 'any'): AttestationFailure[] {
   if (minimum === 'any' || claims.tcb.platform !== 'sev-snp') return [];
   const reported = claims.tcb.reported;
   const out: AttestationFailure[] = [];

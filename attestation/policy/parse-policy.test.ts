@@ -1,0 +1,46 @@
+import { parsePolicy } from './parse-policy';
+
+const base = {
+  measurements: 'any',
+  debug: 'forbid',
+  snpMinimumTcb: 'any',
+  tdxTcbStatuses: ['UpToDate'],
+  maxAgeSeconds: 'any',
+  nonce: 'any',
+  reportDataBinding: 'required',
+};
+
+describe('parsePolicy', () => {
+  test('parses a complete policy; simulated defaults to forbid', () => {
+    expect(parsePolicy(base)).toEqual({ ...base, simulated: 'forbid' });
+    expect(parsePolicy(JSON.stringify({ ...base, measurements: ['AB01'], snpMinimumTcb: { snp: 8 }, maxAgeSeconds: 60 }))).toMatchObject({ measurements: ['ab01'], snpMinimumTcb: { snp: 8 }, maxAgeSeconds: 60 });
+  });
+
+  test.each([
+    [{ ...base, debug: undefined }, 'policy.debug is required (use "any" to opt out explicitly)'],
+    [{ ...base, measurements: undefined }, 'policy.measurements is required (use "any" to opt out explicitly)'],
+    [{ ...base, debug: 'no' }, 'policy.debug must be "forbid" or "allow"'],
+    [{ ...base, measurements: ['xyz'] }, 'policy.measurements[0] must be a hex string'],
+    [{ ...base, snpMinimumTcb: { ucode: 1 } }, 'policy.snpMinimumTcb.ucode is not one of bootloader, tee, snp, microcode, fmc'],
+    [{ ...base, snpMinimumTcb: { snp: 300 } }, 'policy.snpMinimumTcb.snp must be an integer 0..255'],
+    [{ ...base, tdxTcbStatuses: ['Fine'] }, 'policy.tdxTcbStatuses[0] must be one of UpToDate, SWHardeningNeeded, ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded, Revoked'],
+    [{ ...base, tdxTcbStatuses: [] }, 'policy.tdxTcbStatuses must be a non-empty array of TCB statuses or "any"'],
+    [{ ...base, maxAgeSeconds: -1 }, 'policy.maxAgeSeconds must be a positive number of seconds or "any"'],
+    [{ ...base, nonce: 'abc' }, 'policy.nonce must be a hex string or "any"'],
+    [{ ...base, reportDataBinding: true }, 'policy.reportDataBinding must be "required" or "any"'],
+    [{ ...base, simulated: 'yes' }, 'policy.simulated must be "forbid" or "allow"'],
+    [{ ...base, debugg: 'allow' }, 'policy.debugg is not a known policy field'],
+  ])('error: %j', (input, message) => {
+    expect(() => parsePolicy(input)).toThrow(message);
+    try {
+      parsePolicy(input);
+    } catch (err) {
+      expect(err).toMatchObject({ code: 'invalid_policy', name: 'AttestationError' });
+    }
+  });
+
+  test('error: not JSON / not an object', () => {
+    expect(() => parsePolicy('{')).toThrow('policy is not valid JSON');
+    expect(() => parsePolicy([])).toThrow('policy must be a JSON object');
+  });
+});
