@@ -1,0 +1,235 @@
+import { readOnnxModel, OnnxError } from '../onnx';
+import { selectCkksParameters } from './ckks-parameters';
+import { FheCompileError } from './errors';
+import type { FheLayerStats, FheLinearOp, FheModelSpec, FheOp, FhePlan } from './fhe-plan';
+import { traceOnnxModel } from './trace-onnx-model';
+import type { LinearStage, PolyStage } from './trace-onnx-model';
+
+export type CompileOnnxOptions = { name?: string };
+
+type SquareStage = { kind: 'square'; name: string; op: string; shift: Float64Array; size: number };
+type PlanStage = LinearStage | PolyStage | SquareStage;
+
+/* Geometry of one dense layer in the replicated-blocks layout (see the comment on `layoutLinear`). */
+type LinearGeometry = { n: number; m: number; span: number; diagonals: number; rows: number; baby: number; giant: number; sumSteps: number[]; extent: number };
+
+/**
+ * Compiles an ONNX model (opset 13–17) into a CKKS evaluation plan: traced stages → folded activations →
+ * slot layout → BSGS diagonals → parameters chosen from the depth.
+ *
+ * @throws {FheCompileError} for anything the plan cannot evaluate (the message names node, op and reason).
+ * @example
+ * const plan = compileOnnx(fs.readFileSync('models/breast-cancer-lr.onnx'));
+ * plan.spec.params.polyModulusDegree; // 4096
+ */
+export function compileOnnx(bytes: Uint8Array, options: CompileOnnxOptions = {}): FhePlan {
+  void options;
+  let model;
+  try {
+    model = readOnnxModel(bytes);
+  } catch (err) {
+    if (err instanceof OnnxError) throw new FheCompileError(`cannot read the model: ${err.message}`);
+    throw err;
+  }
+  const traced = traceOnnxModel(model);
+  const stages = foldSquares(traced.stages);
+  const inputPeriod = pow2(traced.inputSize);
+
+  // Backward pass: the span of valid, periodic slots each stage must leave behind for the next one.
+  const geometry = new Map<number, LinearGeometry>();
+  const lastStage = stages[stages.length - 1]!;
+  let need = pow2(lastStage.kind === 'linear' ? lastStage.outputSize : lastStage.size);
+  let extent = need;
+  for (let i = stages.length - 1; i >= 0; i--) {
+    const st = stages[i]!;
+    if (st.kind !== 'linear') continue;
+    const geo = layoutLinear(pow2(st.inputSize), pow2(st.outputSize), need);
+    geometry.set(i, geo);
+    extent = Math.max(extent, geo.extent);
+    need = geo.extent;
+  }
+  const blockSize = pow2(Math.max(need, extent, inputPeriod));
+
+  // Depth: dense layer 1, (x+β)² 1, general polynomials: degree 1 → 1, degree 2–3 → 2.
+  const levels = stages.map((st) => (st.kind === 'poly' && st.coeffs.length - 1 >= 2 ? 2 : 1));
+  const depth = levels.reduce((a, b) => a + b, 0);
+  const lastUnrescaled = lastStage.kind === 'linear';
+  const params = selectCkksParameters({ depth, lastUnrescaled });
+  const slotCount = params.polyModulusDegree / 2;
+  if (blockSize > slotCount) {
+    throw new FheCompileError(`the layout needs ${blockSize} slots per sample but N=${params.polyModulusDegree} has ${slotCount}; the layers are too wide`);
+  }
+
+  const ops: FheOp[] = [];
+  const layers: FheLayerStats[] = [];
+  const steps = new Set<number>();
+  let plainMultiplies = 0;
+  let ciphertextMultiplies = 0;
+  stages.forEach((st, i) => {
+    if (st.kind === 'linear') {
+      const geo = geometry.get(i)!;
+      const op = buildLinearOp(st, geo, blockSize, i === stages.length - 1 ? params.lastPlainScaleBits : 0);
+      ops.push(op);
+      const mults = op.groups.reduce((a, g) => a + g.terms.length, 0);
+      const giantRotations = op.groups.filter((g) => g.giantStep !== 0).length;
+      const rotations = op.babySteps.length + giantRotations + op.sumSteps.length;
+      for (const s of [...op.babySteps, ...op.groups.map((g) => g.giantStep).filter((s) => s !== 0), ...op.sumSteps]) steps.add(s);
+      plainMultiplies += mults;
+      layers.push({ name: st.name, op: st.op, rotations, minRotations: minRotations(geo), plainMultiplies: mults, levels: 1 });
+    } else if (st.kind === 'square') {
+      const shift = tile(st.shift, pow2(st.size), blockSize, blockSize);
+      ops.push({ kind: 'square', name: st.name, op: 'Square', shift: shift.some((v) => v !== 0) ? shift : null });
+      ciphertextMultiplies += 1;
+      layers.push({ name: st.name, op: 'Square', rotations: 0, minRotations: 0, plainMultiplies: 0, levels: 1 });
+    } else {
+      const degree = st.coeffs.length - 1;
+      const coeffs = st.coeffs.map((c) => {
+        const v = tile(c, pow2(st.size), blockSize, blockSize);
+        return v.some((x) => x !== 0) ? v : null;
+      });
+      if (degree >= 1 && !coeffs[degree]) throw new FheCompileError('a polynomial activation has an all-zero leading coefficient', st.name, st.op);
+      ops.push({ kind: 'poly', name: st.name, op: st.op, coeffs });
+      const mults = coeffs.slice(1).filter((c) => c).length;
+      plainMultiplies += mults;
+      ciphertextMultiplies += degree === 3 ? 2 : degree === 2 ? 1 : 0;
+      layers.push({ name: st.name, op: `Poly${degree}`, rotations: 0, minRotations: 0, plainMultiplies: mults, levels: levels[i]! });
+    }
+  });
+
+  const spec: FheModelSpec = {
+    version: 1,
+    params: { polyModulusDegree: params.polyModulusDegree, coeffModulusBits: params.coeffModulusBits, scaleBits: params.scaleBits },
+    inputSize: traced.inputSize,
+    outputSize: lastStage.kind === 'linear' ? lastStage.outputSize : lastStage.size,
+    batchCapacity: slotCount / blockSize,
+    inputCiphertexts: 1,
+    galoisSteps: [...steps].sort((a, b) => a - b),
+    needsRelinKeys: ciphertextMultiplies > 0,
+    postprocess: traced.postprocess,
+    layout: { kind: 'replicated-blocks', blockSize, inputPeriod, outputOffset: 0 },
+    stats: {
+      depth,
+      rotations: layers.reduce((a, l) => a + l.rotations, 0),
+      minRotations: layers.reduce((a, l) => a + l.minRotations, 0),
+      plainMultiplies,
+      ciphertextMultiplies,
+      layers,
+    },
+  };
+  return { spec, ops };
+}
+
+export function pow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/**
+ * Geometry of y = W·x (W: m × n, both padded to powers of two) when x is periodic with period n in its block and y
+ * must come out periodic with period m over `need` slots (what the next layer reads).
+ *
+ * Let S = output span (power of two ≥ max(need, m)). Generalised diagonals d_k[j] = W[j mod m][(j + k) mod n]:
+ * - tall (S ≥ n): D = n diagonals of length rows = S; z[j] = Σ_{k<n} d_k[j]·x[(j+k) mod n] = y[j mod m] directly,
+ *   i.e. the output comes out already replicated (row j of the extended matrix is row j mod m of W), so the next
+ *   layer needs no replication rotations.
+ * - wide (S < n, Gazelle-style hybrid): D = S diagonals of length rows = n, then rotate-and-sum with steps
+ *   n/2, n/4, …, S folds the n/S partial sums: y[i] = Σ_t z[i + t·S] (every column index is hit exactly once).
+ * BSGS with D = baby·giant: z = Σ_g rot_{g·baby}( Σ_b rot_{−g·baby}(d_{g·baby+b}) ⊙ rot_b(x) ). The pre-rotated
+ * diagonal is nonzero on [g·baby, g·baby + rows), and rot_b(x) is read up to index D + rows − 2, so the block must
+ * hold `extent` = D + rows − 1 valid slots of x (no rotation ever reads a neighbouring sample's block).
+ * Rotations: (baby − 1) + (giant − 1) + log2(n/S); minimum over factorisations for D = 2^k: 2^⌈k/2⌉ + 2^⌊k/2⌋ − 2.
+ * Plaintext multiplies: D (one per nonzero diagonal).
+ */
+function layoutLinear(n: number, m: number, need: number): LinearGeometry {
+  const span = pow2(Math.max(need, m));
+  const diagonals = Math.min(span, n);
+  const rows = Math.max(span, n);
+  const k = Math.log2(diagonals);
+  const baby = 2 ** Math.ceil(k / 2);
+  const giant = diagonals / baby;
+  const sumSteps: number[] = [];
+  for (let h = n / 2; h >= span; h /= 2) sumSteps.push(h);
+  return { n, m, span, diagonals, rows, baby, giant, sumSteps, extent: diagonals + rows - 1 };
+}
+
+function minRotations(geo: LinearGeometry): number {
+  let best = Infinity;
+  for (let b = 1; b <= geo.diagonals; b *= 2) best = Math.min(best, b - 1 + geo.diagonals / b - 1);
+  return best + geo.sumSteps.length;
+}
+
+function buildLinearOp(st: LinearStage, geo: LinearGeometry, blockSize: number, plainScaleBits: number): FheLinearOp {
+  const { n, m, rows, baby, giant } = geo;
+  const w = (i: number, c: number) => (i < st.outputSize && c < st.inputSize ? st.weights[i * st.inputSize + c]! : 0);
+  const groups: { giantStep: number; terms: { babyStep: number; values: Float64Array }[] }[] = [];
+  const babyUsed = new Set<number>();
+  for (let g = 0; g < giant; g++) {
+    const terms: { babyStep: number; values: Float64Array }[] = [];
+    for (let b = 0; b < baby; b++) {
+      const k = g * baby + b;
+      const values = new Float64Array(blockSize);
+      let nonzero = false;
+      for (let j = 0; j < rows; j++) {
+        const v = w(j % m, (j + k) % n);
+        values[j + g * baby] = v; // pre-rotated by −g·baby (no wrap: g·baby + rows ≤ extent ≤ blockSize)
+        if (v !== 0) nonzero = true;
+      }
+      if (nonzero) {
+        terms.push({ babyStep: b, values });
+        if (b !== 0) babyUsed.add(b);
+      }
+    }
+    if (terms.length > 0) groups.push({ giantStep: g * baby, terms });
+  }
+  if (groups.length === 0) throw new FheCompileError('the weight matrix is all zeros', st.name, st.op);
+  const bias = new Float64Array(blockSize);
+  for (let j = 0; j < geo.span; j++) bias[j] = j % m < st.outputSize ? st.bias[j % m]! : 0;
+  return {
+    kind: 'linear',
+    name: st.name,
+    op: st.op,
+    babySteps: [...babyUsed].sort((a, b) => a - b),
+    groups,
+    sumSteps: geo.sumSteps,
+    bias: bias.some((v) => v !== 0) ? bias : null,
+    rescale: plainScaleBits === 0,
+    plainScaleBits,
+  };
+}
+
+/** Repeats a per-feature vector (zero-padded to `period`) over `span` slots of a block of `blockSize`. */
+function tile(values: Float64Array, period: number, span: number, blockSize: number): Float64Array {
+  const out = new Float64Array(blockSize);
+  for (let j = 0; j < span; j++) out[j] = j % period < values.length ? values[j % period]! : 0;
+  return out;
+}
+
+/**
+ * a·x² + b·x + c = a·(x + b/2a)² + (c − b²/4a). When a dense layer follows and no a_i is zero, a and the constant fold
+ * into that layer (W·diag(a), W·γ + bias), so the activation costs one ct×ct multiply and one level instead of two.
+ */
+function foldSquares(stages: (LinearStage | PolyStage)[]): PlanStage[] {
+  const out: PlanStage[] = [];
+  for (let i = 0; i < stages.length; i++) {
+    const st = stages[i]!;
+    const next = stages[i + 1];
+    if (st.kind === 'poly' && st.coeffs.length === 3 && next?.kind === 'linear' && st.coeffs[2]!.every((a) => a !== 0)) {
+      const [c0, c1, c2] = st.coeffs as [Float64Array, Float64Array, Float64Array];
+      const shift = c1.map((b, j) => b / (2 * c2[j]!));
+      const gamma = c0.map((c, j) => c - (c1[j]! * c1[j]!) / (4 * c2[j]!));
+      const n = next.inputSize;
+      const weights = new Float64Array(next.weights.length);
+      const bias = Float64Array.from(next.bias);
+      for (let r = 0; r < next.outputSize; r++) for (let j = 0; j < n; j++) {
+        weights[r * n + j] = next.weights[r * n + j]! * c2[j]!;
+        bias[r]! += next.weights[r * n + j]! * gamma[j]!;
+      }
+      out.push({ kind: 'square', name: st.name, op: 'Square', shift, size: st.size });
+      stages[i + 1] = { ...next, weights, bias };
+      continue;
+    }
+    out.push(st);
+  }
+  return out;
+}

@@ -1,0 +1,259 @@
+import type { CipherText } from 'node-seal/implementation/cipher-text';
+import type { GaloisKeys } from 'node-seal/implementation/galois-keys';
+import type { PlainText } from 'node-seal/implementation/plain-text';
+import type { RelinKeys } from 'node-seal/implementation/relin-keys';
+import type { CkksRuntime } from './create-ckks-runtime';
+import { FheInputError } from './errors';
+import type { FhePlan } from './fhe-plan';
+
+export type PlanEvaluationKeys = { relinKeys?: RelinKeys; galoisKeys?: GaloisKeys };
+
+export type PlanEvaluator = {
+  /** Evaluates one batch group: `inputs` are its `spec.inputCiphertexts` ciphertexts; returns its output ciphertexts. Inputs are not freed. */
+  evaluate(inputs: CipherText[], keys: PlanEvaluationKeys): CipherText[];
+  /** Input scale the plan expects (2^scaleBits). */
+  inputScale: number;
+  delete(): void;
+};
+
+/* Prepared (pre-encoded) forms of the plan's ops, with the level and scale each ciphertext has at each point. */
+type Prepared =
+  | { kind: 'linear'; babySteps: number[]; groups: { giantStep: number; terms: { babyStep: number; plain: PlainText }[] }[];
+      sumSteps: number[]; rescale: boolean; productScale: number; outScale: number; bias: PlainText | null }
+  | { kind: 'square'; inScale: number; shift: PlainText | null; outScale: number }
+  | { kind: 'poly'; degree: number; inScale: number; plains: (PlainText | null)[]; scales: Record<string, number> };
+
+/**
+ * Pre-encodes every plaintext of the plan once (diagonals at the exact level and scale they meet their
+ * ciphertext) and returns an evaluator that frees all its temporaries. Scales are tracked exactly as SEAL computes
+ * them (product of scales, division by the dropped prime), and each addition re-asserts the expected scale, so a
+ * "scale mismatch" can only mean a bug here and is reported as such, never as a SEAL exception.
+ *
+ * Plaintext scales: a rescaled ct×pt product uses the prime it will be divided by, so the scale survives the
+ * multiply unchanged; the final unrescaled product uses 2^plainScaleBits (20 bits of weight precision).
+ */
+export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEvaluator {
+  const { seal, encoder, evaluator, levels, slotCount } = runtime;
+  const spec = plan.spec;
+  if (spec.params.polyModulusDegree !== runtime.params.polyModulusDegree ||
+      spec.params.coeffModulusBits.join() !== runtime.params.coeffModulusBits.join()) {
+    throw new FheInputError('invalid_input', 'the plan was compiled for different CKKS parameters than this runtime');
+  }
+  const plains: PlainText[] = [];
+  const encode = (block: Float64Array, scale: number, level: number): PlainText => {
+    const full = new Float64Array(slotCount);
+    for (let o = 0; o < slotCount; o += block.length) full.set(block, o);
+    const pt = encoder.encode(full, scale)!;
+    if (level > 0) evaluator.plainModSwitchTo(pt, levels[level]!.parmsId, pt);
+    plains.push(pt);
+    return pt;
+  };
+  const prime = (level: number): number => {
+    const l = levels[level];
+    if (!l || level >= levels.length - 1) throw new Error(`internal: plan needs level ${level + 1} but the chain has ${levels.length}`);
+    return l.lastPrime;
+  };
+
+  const inputScale = 2 ** spec.params.scaleBits;
+  const prepared: Prepared[] = [];
+  let level = 0;
+  let scale = inputScale;
+  try {
+    for (const op of plan.ops) {
+      if (op.kind === 'linear') {
+        const ptScale = op.rescale ? prime(level) : 2 ** op.plainScaleBits;
+        const groups = op.groups.map((g) => ({
+          giantStep: g.giantStep,
+          terms: g.terms.map((t) => ({ babyStep: t.babyStep, plain: encode(t.values, ptScale, level) })),
+        }));
+        const productScale = scale * ptScale;
+        let outScale = productScale;
+        if (op.rescale) {
+          outScale = productScale / levels[level]!.lastPrime;
+          level += 1;
+        }
+        const bias = op.bias ? encode(op.bias, outScale, level) : null;
+        prepared.push({ kind: 'linear', babySteps: op.babySteps, groups, sumSteps: op.sumSteps, rescale: op.rescale, productScale, outScale, bias });
+        scale = outScale;
+      } else if (op.kind === 'square') {
+        const shift = op.shift ? encode(op.shift, scale, level) : null;
+        const outScale = (scale * scale) / prime(level);
+        prepared.push({ kind: 'square', inScale: scale, shift, outScale });
+        level += 1;
+        scale = outScale;
+      } else {
+        const degree = op.coeffs.length - 1;
+        const c = op.coeffs;
+        const p0 = prime(level);
+        const scales: Record<string, number> = {};
+        const pl: (PlainText | null)[] = [null, null, null, null, null];
+        if (degree === 1) {
+          // y = c1·x + c0: one ct×pt at level ℓ → ℓ+1.
+          pl[1] = encode(c[1]!, p0, level);
+          scales.out = (scale * p0) / p0;
+          pl[0] = c[0] ? encode(c[0], scales.out, level + 1) : null;
+          level += 1;
+        } else {
+          // u = c_top·x + c_next at level ℓ+1 (scale ≈ σ); degree 2: y = u·x + c0; degree 3: y = u·x² + (c1·x + c0).
+          const p1 = prime(level + 1);
+          pl[degree] = encode(c[degree]!, p0, level);
+          scales.u = (scale * p0) / p0;
+          pl[4] = c[degree - 1] ? encode(c[degree - 1]!, scales.u, level + 1) : null;
+          if (degree === 2) {
+            scales.out = (scales.u * scale) / p1;
+          } else {
+            scales.sq = (scale * scale) / p0;
+            scales.out = (scales.u * scales.sq) / p1;
+            // c1·x must land on scale `out` after one rescale by p0: plaintext scale out·p0/σ.
+            scales.c1 = (scales.out * p0) / scale;
+            pl[1] = c[1] ? encode(c[1], scales.c1, level) : null;
+          }
+          pl[0] = c[0] ? encode(c[0], scales.out, level + 2) : null;
+          level += 2;
+        }
+        prepared.push({ kind: 'poly', degree, inScale: scale, plains: pl, scales });
+        scale = scales.out!;
+      }
+    }
+  } catch (err) {
+    for (const p of plains) p.delete();
+    throw err;
+  }
+
+  /* Makes a ciphertext's scale exactly the expected value (they agree to ~1e-16 relative; SEAL's check is 1 ulp). */
+  const fixScale = (ct: CipherText, expected: number) => {
+    if (ct.scale === expected) return;
+    if (Math.abs(ct.scale - expected) > expected * 1e-9) throw new Error('internal: ciphertext scale drifted from the plan');
+    ct.setScale(expected);
+  };
+  const addInto = (acc: CipherText, t: CipherText) => {
+    fixScale(t, acc.scale);
+    evaluator.add(acc, t, acc);
+  };
+
+  function evaluateOne(input: CipherText, keys: PlanEvaluationKeys): CipherText {
+    const temps: CipherText[] = [];
+    const track = (ct: CipherText) => (temps.push(ct), ct);
+    let cur = input;
+    const gk = () => {
+      if (!keys.galoisKeys) throw new FheInputError('invalid_keys', 'this model needs Galois (rotation) keys');
+      return keys.galoisKeys;
+    };
+    const rk = () => {
+      if (!keys.relinKeys) throw new FheInputError('invalid_keys', 'this model needs relinearization keys');
+      return keys.relinKeys;
+    };
+    const rotate = (ct: CipherText, step: number) => {
+      try {
+        return evaluator.rotateVector(ct, step, gk())!;
+      } catch (err) {
+        if (err instanceof FheInputError) throw err;
+        throw new FheInputError('invalid_keys', `the Galois keys lack rotation step ${step}`);
+      }
+    };
+    const next = (ct: CipherText) => {
+      if (cur !== input) cur.delete();
+      cur = ct;
+    };
+    try {
+      for (const p of prepared) {
+        if (p.kind === 'linear') {
+          const rots = new Map<number, CipherText>([[0, cur]]);
+          for (const b of p.babySteps) rots.set(b, track(rotate(cur, b)));
+          let acc: CipherText | undefined;
+          for (const g of p.groups) {
+            let inner: CipherText | undefined;
+            for (const t of g.terms) {
+              const prod = evaluator.multiplyPlain(rots.get(t.babyStep)!, t.plain)!;
+              if (inner) {
+                evaluator.add(inner, prod, inner);
+                prod.delete();
+              } else inner = track(prod);
+            }
+            if (g.giantStep !== 0) {
+              const r = track(rotate(inner!, g.giantStep));
+              acc ? addInto(acc, r) : (acc = r);
+            } else acc ? addInto(acc, inner!) : (acc = inner!);
+          }
+          const out = acc!.clone();
+          for (const t of temps.splice(0)) t.delete();
+          if (p.rescale) evaluator.rescaleToNext(out, out);
+          fixScale(out, p.outScale);
+          for (const s of p.sumSteps) {
+            const r = rotate(out, s);
+            evaluator.add(out, r, out);
+            r.delete();
+          }
+          if (p.bias) evaluator.addPlain(out, p.bias, out);
+          next(out);
+        } else if (p.kind === 'square') {
+          const shifted = p.shift ? evaluator.addPlain(cur, p.shift)! : cur.clone();
+          evaluator.square(shifted, shifted);
+          evaluator.relinearize(shifted, rk(), shifted);
+          evaluator.rescaleToNext(shifted, shifted);
+          fixScale(shifted, p.outScale);
+          next(shifted);
+        } else {
+          const s = p.scales;
+          if (p.degree === 1) {
+            const y = evaluator.multiplyPlain(cur, p.plains[1]!)!;
+            evaluator.rescaleToNext(y, y);
+            fixScale(y, s.out!);
+            if (p.plains[0]) evaluator.addPlain(y, p.plains[0], y);
+            next(y);
+            continue;
+          }
+          const u = track(evaluator.multiplyPlain(cur, p.plains[p.degree]!)!);
+          evaluator.rescaleToNext(u, u);
+          fixScale(u, s.u!);
+          if (p.plains[4]) evaluator.addPlain(u, p.plains[4], u);
+          let y: CipherText;
+          if (p.degree === 2) {
+            const x1 = track(evaluator.cipherModSwitchToNext(cur)!);
+            y = evaluator.multiply(u, x1)!;
+          } else {
+            const sq = track(evaluator.square(cur)!);
+            evaluator.relinearize(sq, rk(), sq);
+            evaluator.rescaleToNext(sq, sq);
+            fixScale(sq, s.sq!);
+            y = evaluator.multiply(u, sq)!;
+          }
+          evaluator.relinearize(y, rk(), y);
+          evaluator.rescaleToNext(y, y);
+          fixScale(y, s.out!);
+          if (p.degree === 3 && p.plains[1]) {
+            const v = track(evaluator.multiplyPlain(cur, p.plains[1])!);
+            evaluator.rescaleToNext(v, v);
+            evaluator.cipherModSwitchToNext(v, v);
+            addInto(y, v);
+          }
+          if (p.plains[0]) evaluator.addPlain(y, p.plains[0], y);
+          for (const t of temps.splice(0)) t.delete();
+          next(y);
+        }
+      }
+      return cur === input ? input.clone() : cur;
+    } catch (err) {
+      for (const t of temps) t.delete();
+      if (cur !== input) cur.delete();
+      throw err;
+    }
+  }
+
+  return {
+    inputScale,
+    evaluate(inputs, keys) {
+      if (inputs.length !== spec.inputCiphertexts) {
+        throw new FheInputError('invalid_input', `expected ${spec.inputCiphertexts} ciphertext(s) per batch group, got ${inputs.length}`);
+      }
+      if (spec.needsRelinKeys && !keys.relinKeys) throw new FheInputError('invalid_keys', 'this model needs relinearization keys');
+      if (spec.galoisSteps.length > 0 && !keys.galoisKeys) throw new FheInputError('invalid_keys', 'this model needs Galois (rotation) keys');
+      return inputs.map((ct) => evaluateOne(ct, keys));
+    },
+    delete() {
+      for (const p of plains) p.delete();
+      plains.length = 0;
+      void seal;
+    },
+  };
+}

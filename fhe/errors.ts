@@ -1,0 +1,24 @@
+/** Why a model cannot become an FHE plan. Stable across releases; the gateway maps it to `model_unsupported`. */
+export type FheCompileErrorCode = 'model_unsupported';
+
+/**
+ * An ONNX model that cannot be compiled to a CKKS plan. The message names the node, its op and the reason;
+ * it never quotes weights.
+ */
+export class FheCompileError extends Error {
+  override name = 'FheCompileError' as const;
+  readonly code: FheCompileErrorCode = 'model_unsupported';
+  constructor(message: string, readonly node?: string, readonly op?: string) {
+    super(node !== undefined ? `node "${node}" (${op ?? '?'}): ${message}` : message);
+  }
+}
+
+/** Client-supplied bytes or values the server or SDK refuses. Messages never contain the offending bytes. */
+export type FheInputErrorCode = 'invalid_ciphertext' | 'invalid_keys' | 'invalid_input';
+
+export class FheInputError extends Error {
+  override name = 'FheInputError' as const;
+  constructor(readonly code: FheInputErrorCode, message: string) {
+    super(message);
+  }
+}

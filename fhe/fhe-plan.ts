@@ -1,0 +1,77 @@
+import type { CkksParameters } from './ckks-parameters';
+
+export type FhePostprocess = 'none' | 'sigmoid' | 'softmax' | 'argmax';
+
+/**
+ * Slot layout "replicated blocks" (the only layout so far).
+ *
+ * The N/2 slots are cut into `batchCapacity` blocks of `blockSize` slots (a power of two); sample s owns block s.
+ * Inside its block a sample's features are written *periodically*: slot j of the block holds x[j mod inputPeriod],
+ * where inputPeriod = inputSize rounded up to a power of two (the gap is zero). The whole block is filled.
+ * Because every block holds the same pattern, a global rotation by k < blockSize − (valid span) reads, in each
+ * block, x[(j + k) mod period]: the rotation acts cyclically on each sample without leaking neighbours into the
+ * slots we keep. Outputs are read from slots [0, outputSize) of each block.
+ */
+export type FheLayout = {
+  kind: 'replicated-blocks';
+  blockSize: number;
+  inputPeriod: number;
+  /** Valid output slots per block (= outputSize). */
+  outputOffset: 0;
+};
+
+export type FheLayerStats = { name: string; op: string; rotations: number; minRotations: number; plainMultiplies: number; levels: number };
+
+export type FheModelSpec = {
+  version: 1;
+  params: CkksParameters;
+  inputSize: number;
+  outputSize: number;
+  batchCapacity: number;
+  inputCiphertexts: number;
+  galoisSteps: number[];
+  needsRelinKeys: boolean;
+  postprocess: FhePostprocess;
+  layout: FheLayout;
+  stats: {
+    depth: number;
+    rotations: number;
+    minRotations: number;
+    plainMultiplies: number;
+    ciphertextMultiplies: number;
+    layers: FheLayerStats[];
+    /** Serialized sizes (bytes) of the seeded evaluation keys the client uploads for exactly `galoisSteps` (+ relin). */
+    keyBytes?: number;
+  };
+};
+
+/**
+ * y = W·x + b by the diagonal method with baby-step giant-step (see compile-onnx.ts for the formulas).
+ * `groups[g].terms[b].values` is diagonal k = g·baby + b of the block-level matrix, pre-rotated by −g·baby
+ * (one block's worth, `blockSize` values; the evaluator tiles it over all blocks).
+ */
+export type FheLinearOp = {
+  kind: 'linear';
+  name: string;
+  op: string;
+  /** Rotations of the input shared by all giant steps (1 … baby−1 that some nonzero diagonal uses). */
+  babySteps: number[];
+  groups: { giantStep: number; terms: { babyStep: number; values: Float64Array }[] }[];
+  /** Rotate-and-sum steps after the diagonals (wide layers: rows folded onto the output span). */
+  sumSteps: number[];
+  bias: Float64Array | null;
+  /** false only for the plan's last multiply: its product stays at scale 2^scaleBits · 2^plainScaleBits. */
+  rescale: boolean;
+  plainScaleBits: number;
+};
+
+/** y = (x + shift)² (a degree-2 activation whose leading coefficient and offset were folded into the next linear op). */
+export type FheSquareOp = { kind: 'square'; name: string; op: string; shift: Float64Array | null };
+
+/** y = Σ_k coeffs[k] ⊙ x^k, degree 1–3, per-slot coefficients (null = all zero). */
+export type FhePolyOp = { kind: 'poly'; name: string; op: string; coeffs: (Float64Array | null)[] };
+
+export type FheOp = FheLinearOp | FheSquareOp | FhePolyOp;
+
+/** What the workers evaluate. Plain data only (structured-clonable), so it can travel in `workerData`. */
+export type FhePlan = { spec: FheModelSpec; ops: FheOp[] };

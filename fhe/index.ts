@@ -1,0 +1,26 @@
+/**
+ * Veil's CKKS core, shared by the client SDK and the server workers: ONNX → plan compiler, SEAL runtime, plan
+ * evaluation, packing, key handling. Everything else in fhe/ is internal.
+ */
+export type { CkksParameters } from './ckks-parameters';
+export { selectCkksParameters } from './ckks-parameters';
+export type { FheModelSpec, FhePlan, FheOp, FheLayout, FheLayerStats, FhePostprocess } from './fhe-plan';
+export { compileOnnx } from './compile-onnx';
+export type { CompileOnnxOptions } from './compile-onnx';
+export { logitsModel } from './logits-model';
+export { loadSeal } from './load-seal';
+export type { SEALLibrary } from './load-seal';
+export { createCkksRuntime } from './create-ckks-runtime';
+export type { CkksRuntime } from './create-ckks-runtime';
+export { createPlanEvaluator } from './create-plan-evaluator';
+export type { PlanEvaluator, PlanEvaluationKeys } from './create-plan-evaluator';
+export { loadCiphertext } from './load-ciphertext';
+export { loadEvaluationKeys } from './load-evaluation-keys';
+export type { EvaluationKeyBytes, LoadedEvaluationKeys } from './load-evaluation-keys';
+export { packInputs } from './pack-inputs';
+export { unpackOutputs } from './unpack-outputs';
+export { applyPostprocess } from './apply-postprocess';
+export { createFheClientKeys } from './create-fhe-client-keys';
+export type { FheClientKeys } from './create-fhe-client-keys';
+export { FheCompileError, FheInputError } from './errors';
+export type { FheCompileErrorCode, FheInputErrorCode } from './errors';
