@@ -4,13 +4,15 @@
  */
 export type CommandModule = { run(args: string[]): Promise<number>; summary: string };
 
-const COMMANDS: Record<string, () => Promise<CommandModule>> = {
-  serve: () => import('./serve'),
-  demo: () => import('./demo'),
-  verify: () => import('./verify'),
-  fhe: () => import('./fhe'),
-  chain: () => import('./chain'),
-  worker: () => import('./worker'),
+// `require` rather than `import()`: Veil runs as CommonJS through tsx, whose CJS hook resolves extensionless
+// TypeScript paths for require but hands dynamic import() to Node's ESM resolver, which does not.
+const COMMANDS: Record<string, () => CommandModule> = {
+  serve: () => require('./serve'),
+  demo: () => require('./demo'),
+  verify: () => require('./verify'),
+  fhe: () => require('./fhe'),
+  chain: () => require('./chain'),
+  worker: () => require('./worker'),
 };
 
 const USAGE = `usage: veil <command> [options]
@@ -36,10 +38,13 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`veil: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
-  const command = await load().catch((err: unknown) => {
-    if ((err as NodeJS.ErrnoException)?.code === 'MODULE_NOT_FOUND') return undefined;
-    throw err;
-  });
+  let command: CommandModule | undefined;
+  try {
+    command = load();
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException)?.code === 'MODULE_NOT_FOUND' && String((err as Error).message).includes(`/cli/${name}'`);
+    if (!missing) throw err;
+  }
   if (!command) {
     console.error(`veil: command "${name}" is not available in this build`);
     return 2;

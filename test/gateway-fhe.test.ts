@@ -83,7 +83,7 @@ describe('gateway over gRPC (FHE)', () => {
   });
 
   test('health service reports SERVING', async () => {
-    const def = grpc.loadPackageDefinition(protoLoader.loadSync(healthProtoPath)) as any;
+    const def = grpc.loadPackageDefinition(protoLoader.loadSync(healthProtoPath, { enums: String })) as any;
     const health = new def.grpc.health.v1.Health(gateway.address, grpc.credentials.createInsecure());
     const res = await new Promise<any>((resolve, reject) => health.check({ service: 'veil.v1.Fhe' }, (e: unknown, r: unknown) => (e ? reject(e) : resolve(r))));
     expect(res.status).toBe('SERVING');
