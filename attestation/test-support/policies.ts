@@ -2,7 +2,7 @@
 import type { AttestationPolicy } from '../policy/attestation-policy';
 
 /** Signature, chain, collateral and binding-free: "is this genuine evidence at that time?" */
-export const PERMISSIVE_POLICY: AttestationPolicy = Object.freeze({
+export const PERMISSIVE_POLICY: AttestationPolicy = Object.freeze<AttestationPolicy>({
   measurements: 'any',
   debug: 'allow',
   snpMinimumTcb: 'any',
@@ -13,7 +13,7 @@ export const PERMISSIVE_POLICY: AttestationPolicy = Object.freeze({
 });
 
 /** What a production verifier of unbound vendor vectors would use. */
-export const PRODUCTION_POLICY: AttestationPolicy = Object.freeze({
+export const PRODUCTION_POLICY: AttestationPolicy = Object.freeze<AttestationPolicy>({
   measurements: 'any',
   debug: 'forbid',
   snpMinimumTcb: 'any',
