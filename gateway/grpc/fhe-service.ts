@@ -31,6 +31,13 @@ export function createFheService(options: FheServiceOptions): UntypedServiceImpl
     CreateSession: handleClientStream<CreateSessionRequest, CreateSessionResponse>('CreateSession', logger, async (call) => {
       const { modelId, galoisKeys, relinKeys, received } = await receiveKeys(call, options);
       const session = sessions.create(modelId, { galoisKeys, relinKeys });
+      // Load the keys in a worker now: malformed keys are refused here rather than at the first prediction.
+      try {
+        await pool.loadKeys({ modelId, sessionId: session.id, keys: session.keys });
+      } catch (err) {
+        sessions.close(session.id);
+        throw err;
+      }
       logger.info('fhe session created', { sessionId: session.id, model: modelId, keyBytes: received });
       return { sessionId: session.id, bytesReceived: received, ttlSeconds: options.sessionTtlSeconds };
     }),

@@ -5,7 +5,7 @@ import { unwrapEnvelope, WorkerTaskError, type TaskEnvelope } from '../task-enve
 import { packGroups, unpackGroups } from './packed-buffers';
 import {
   CONTROL_CANCEL, CONTROL_STATE, STATE_QUEUED,
-  type FhePredictResult, type FhePredictTask, type FheWorkerData, type SharedSessionKeys,
+  type FhePredictResult, type FhePredictTask, type FheTask, type FheWorkerData, type SharedSessionKeys,
 } from './fhe-task-types';
 
 export type CreateFhePoolOptions = {
@@ -29,6 +29,8 @@ export type FhePredictParameters = {
 
 export type FhePool = {
   predict(params: FhePredictParameters): Promise<{ groups: Uint8Array[][]; evalMicros: number }>;
+  /** Loads a new session's keys in a worker: validates them (invalid_keys) and warms that worker's cache. */
+  loadKeys(params: { modelId: string; sessionId: string; keys: SharedSessionKeys }): Promise<void>;
   readonly threads: number;
   readonly queueSize: number;
   close(): Promise<void>;
@@ -43,7 +45,7 @@ const WORKER_FILE = path.join(__dirname, 'fhe-task.ts');
  */
 export async function createFhePool(options: CreateFhePoolOptions): Promise<FhePool> {
   const workerData: FheWorkerData = { plans: options.plans, keyCacheBytes: options.keyCacheBytes };
-  const pool = new Piscina<FhePredictTask, TaskEnvelope<FhePredictResult>>({
+  const pool = new Piscina<FheTask, TaskEnvelope<FhePredictResult | null>>({
     filename: WORKER_FILE,
     // Workers are TypeScript; tsx's CommonJS hook compiles them (the main process may not be running under tsx).
     execArgv: ['--require', 'tsx/cjs'],
@@ -92,6 +94,11 @@ export async function createFhePool(options: CreateFhePoolOptions): Promise<FheP
     },
     async predict(params) {
       if (params.signal?.aborted) throw new WorkerTaskError('cancelled', 'the request was cancelled');
+      // Checked here as well as by piscina, whose limit also counts capacity of workers it considers
+      // pending; the bound a client sees must be exactly the configured one.
+      if (pool.queueSize >= options.maxQueue) {
+        throw new WorkerTaskError('overloaded', `the gateway is at capacity (${options.maxQueue} tasks queued); retry with backoff`);
+      }
       // Spread one request's groups over the workers so a large batch uses every core.
       const parts = Math.max(1, Math.min(options.threads, params.groups.length));
       const size = Math.ceil(params.groups.length / parts);
@@ -100,18 +107,22 @@ export async function createFhePool(options: CreateFhePoolOptions): Promise<FheP
       const results = await Promise.all(chunks.map((groups) => runTask(pool, { ...params, groups })));
       return { groups: results.flatMap((r) => r.groups), evalMicros: results.reduce((a, r) => a + r.evalMicros, 0) };
     },
+    async loadKeys(params) {
+      unwrapEnvelope(await pool.run({ kind: 'loadKeys', ...params }));
+    },
     close: () => pool.close(),
   };
 }
 
 async function runTask(
-  pool: Piscina<FhePredictTask, TaskEnvelope<FhePredictResult>>,
+  pool: Piscina<FheTask, TaskEnvelope<FhePredictResult | null>>,
   params: FhePredictParameters,
 ): Promise<{ groups: Uint8Array[][]; evalMicros: number }> {
   const control = new SharedArrayBuffer(8);
   const flags = new Int32Array(control);
   const inputs = packGroups(params.groups);
   const task: FhePredictTask = {
+    kind: 'predict',
     modelId: params.modelId,
     sessionId: params.sessionId,
     keys: params.keys,
@@ -129,7 +140,7 @@ async function runTask(
   params.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const envelope = await pool.run(task, { transferList: [inputs.buffer], signal: queueAbort.signal });
-    const result = unwrapEnvelope(envelope);
+    const result = unwrapEnvelope(envelope as TaskEnvelope<FhePredictResult>);
     return { groups: unpackGroups(result.outputs), evalMicros: result.evalMicros };
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw new WorkerTaskError('cancelled', 'the request was cancelled');

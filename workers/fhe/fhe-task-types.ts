@@ -18,6 +18,7 @@ export const STATE_RUNNING = 1;
 export const STATE_FINISHED = 2;
 
 export type FhePredictTask = {
+  kind: 'predict';
   modelId: string;
   sessionId: string;
   keys: SharedSessionKeys;
@@ -28,3 +29,8 @@ export type FhePredictTask = {
 };
 
 export type FhePredictResult = { outputs: PackedGroups; evalMicros: number };
+
+/** Loads (and so validates) a new session's keys in one worker before the session is handed out. */
+export type FheLoadKeysTask = { kind: 'loadKeys'; modelId: string; sessionId: string; keys: SharedSessionKeys };
+
+export type FheTask = FhePredictTask | FheLoadKeysTask;

@@ -14,7 +14,7 @@ import { packGroups, unpackGroups } from './packed-buffers';
 import { WorkerKeyCache } from './worker-key-cache';
 import {
   CONTROL_CANCEL, CONTROL_STATE, STATE_FINISHED, STATE_RUNNING,
-  type FhePredictResult, type FhePredictTask, type FheWorkerData,
+  type FheLoadKeysTask, type FhePredictResult, type FhePredictTask, type FheTask, type FheWorkerData,
 } from './fhe-task-types';
 
 type ServedModel = { runtime: CkksRuntime; evaluator: PlanEvaluator; plan: FheWorkerData['plans'][string] };
@@ -25,7 +25,7 @@ class Stop {
   constructor(readonly code: 'cancelled' | 'deadline_exceeded') {}
 }
 
-async function init(): Promise<(task: FhePredictTask) => TaskEnvelope<FhePredictResult>> {
+async function init(): Promise<(task: FheTask) => TaskEnvelope<FhePredictResult | null>> {
   const data = workerData as FheWorkerData;
   const seal = await loadSeal();
   const runtimes = new Map<string, CkksRuntime>();
@@ -42,7 +42,43 @@ async function init(): Promise<(task: FhePredictTask) => TaskEnvelope<FhePredict
   const keyCache = new WorkerKeyCache<LoadedKeys>(data.keyCacheBytes);
   parentPort?.postMessage({ veilFheWorkerReady: threadId });
 
-  return function predict(task: FhePredictTask): TaskEnvelope<FhePredictResult> {
+  const keysFor = (model: ServedModel, task: FhePredictTask | FheLoadKeysTask): LoadedKeys => {
+    let keys = keyCache.get(task.sessionId);
+    if (!keys) {
+      const galois = task.keys.galoisKeys ? new Uint8Array(task.keys.galoisKeys) : undefined;
+      const relin = task.keys.relinKeys ? new Uint8Array(task.keys.relinKeys) : undefined;
+      keys = loadEvaluationKeys(model.runtime, { galoisKeys: galois, relinKeys: relin }, model.plan.spec);
+      // Seeded keys roughly double once expanded in WASM memory.
+      keyCache.set(task.sessionId, keys, 2 * ((galois?.byteLength ?? 0) + (relin?.byteLength ?? 0)));
+    }
+    return keys;
+  };
+
+  const loadKeys = (task: FheLoadKeysTask): TaskEnvelope<null> => {
+    const model = models.get(task.modelId);
+    if (!model) return errorEnvelope('model_not_found', `model "${task.modelId}" is not served by this worker`);
+    try {
+      keysFor(model, task);
+      return okEnvelope(null);
+    } catch (err) {
+      return failure(err, task.sessionId);
+    }
+  };
+
+  const failure = (err: unknown, sessionId: string): TaskEnvelope<never> => {
+    const coded = err as { code?: unknown; message?: unknown };
+    // fhe/ raises typed errors with safe messages (invalid_ciphertext, invalid_keys, invalid_input).
+    if (typeof coded.code === 'string' && typeof coded.message === 'string' && coded.code.startsWith('invalid_')) {
+      if (coded.code === 'invalid_keys') keyCache.delete(sessionId);
+      return errorEnvelope(coded.code, coded.message);
+    }
+    // Anything else is our bug: report the class of failure, never the data.
+    return errorEnvelope('internal', 'evaluation failed', { reason: err instanceof Error ? err.message : String(err) });
+  };
+
+  return (task: FheTask) => (task.kind === 'loadKeys' ? loadKeys(task) : predict(task));
+
+  function predict(task: FhePredictTask): TaskEnvelope<FhePredictResult> {
     const control = new Int32Array(task.control);
     Atomics.store(control, CONTROL_STATE, STATE_RUNNING);
     const checkpoint = () => {
@@ -55,15 +91,7 @@ async function init(): Promise<(task: FhePredictTask) => TaskEnvelope<FhePredict
       const model = models.get(task.modelId);
       if (!model) return errorEnvelope('model_not_found', `model "${task.modelId}" is not served by this worker`);
       const { runtime, evaluator, plan } = model;
-
-      let keys = keyCache.get(task.sessionId);
-      if (!keys) {
-        const galois = task.keys.galoisKeys ? new Uint8Array(task.keys.galoisKeys) : undefined;
-        const relin = task.keys.relinKeys ? new Uint8Array(task.keys.relinKeys) : undefined;
-        keys = loadEvaluationKeys(runtime, { galoisKeys: galois, relinKeys: relin }, plan.spec);
-        // Seeded keys roughly double once expanded in WASM memory.
-        keyCache.set(task.sessionId, keys, 2 * ((galois?.byteLength ?? 0) + (relin?.byteLength ?? 0)));
-      }
+      const keys = keysFor(model, task);
 
       const started = process.hrtime.bigint();
       const outputs: Uint8Array[][] = [];
@@ -87,19 +115,12 @@ async function init(): Promise<(task: FhePredictTask) => TaskEnvelope<FhePredict
       return okEnvelope({ outputs: packed, evalMicros }, [packed.buffer]);
     } catch (err) {
       if (err instanceof Stop) return errorEnvelope(err.code, err.code === 'cancelled' ? 'the request was cancelled' : 'the deadline expired during evaluation');
-      const coded = err as { code?: unknown; message?: unknown };
-      // fhe/ raises typed errors with safe messages (invalid_ciphertext, invalid_keys, invalid_input).
-      if (typeof coded.code === 'string' && typeof coded.message === 'string' && coded.code.startsWith('invalid_')) {
-        if (coded.code === 'invalid_keys') keyCache.delete(task.sessionId);
-        return errorEnvelope(coded.code, coded.message);
-      }
-      // Anything else is our bug: report the class of failure, never the data.
-      return errorEnvelope('internal', 'evaluation failed', { reason: err instanceof Error ? err.message : String(err) });
+      return failure(err, task.sessionId);
     } finally {
       for (const obj of live) obj.delete();
       Atomics.store(control, CONTROL_STATE, STATE_FINISHED);
     }
-  };
+  }
 }
 
 module.exports = init();
