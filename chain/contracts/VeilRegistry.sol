@@ -36,11 +36,24 @@ contract VeilRegistry {
         bool revoked;
     }
 
+    /// Storage form of an attestation: the platform is not stored (it is the measurement's platform, checked equal at
+    /// publish time), which saves a 20k-gas slot on every first publish.
+    struct StoredAttestation {
+        bytes32 evidenceHash;
+        bytes32 measurementId;
+        bytes32 hpkeKeyHash;
+        address operator;
+        uint64 publishedAt;
+        uint64 expiresAt;
+        uint32 measurementEpoch;
+        bool revoked;
+    }
+
     address public owner;
     address public pendingOwner;
     mapping(address => bool) public isOperator;
     mapping(bytes32 => Measurement) private _measurements;
-    mapping(address => Attestation) private _attestations;
+    mapping(address => StoredAttestation) private _attestations;
 
     event OwnershipTransferStarted(address indexed previousOwner, address indexed newOwner);
     event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
@@ -164,14 +177,13 @@ contract VeilRegistry {
         if (!m.approved) revert MeasurementNotApproved(measurementId);
         if (m.platform != platform) revert PlatformMismatch(measurementId, m.platform, platform);
         if (expiresAt <= block.timestamp) revert ExpiryNotInFuture(expiresAt, uint64(block.timestamp));
-        Attestation storage existing = _attestations[signer];
+        StoredAttestation storage existing = _attestations[signer];
         if (
             existing.operator != address(0) && existing.operator != msg.sender && !existing.revoked
                 && existing.expiresAt > block.timestamp
         ) revert AttestationHeldByOtherOperator(signer, existing.operator);
-        _attestations[signer] = Attestation({
+        _attestations[signer] = StoredAttestation({
             evidenceHash: evidenceHash,
-            platform: platform,
             measurementId: measurementId,
             hpkeKeyHash: hpkeKeyHash,
             operator: msg.sender,
@@ -186,7 +198,7 @@ contract VeilRegistry {
     /// @notice Revoke a signer's attestation: the owner, or the operator that published it. Permanent for that record;
     ///         the operator must publish fresh evidence to attest the signer again.
     function revokeAttestation(address signer) external {
-        Attestation storage a = _attestations[signer];
+        StoredAttestation storage a = _attestations[signer];
         if (a.operator == address(0)) revert AttestationNotFound(signer);
         if (msg.sender != owner && msg.sender != a.operator) revert NotAuthorised(msg.sender);
         if (a.revoked) revert AttestationAlreadyRevoked(signer);
@@ -197,14 +209,26 @@ contract VeilRegistry {
     /// @notice True when `signer` has an unrevoked, unexpired attestation whose measurement is approved now, under the
     ///         same approval (epoch) it was published under.
     function isAttested(address signer) external view returns (bool) {
-        Attestation storage a = _attestations[signer];
+        StoredAttestation storage a = _attestations[signer];
         if (a.operator == address(0) || a.revoked || a.expiresAt <= block.timestamp) return false;
         Measurement storage m = _measurements[a.measurementId];
         return m.approved && m.epoch == a.measurementEpoch;
     }
 
+    /// @notice The full record of `signer` (all zero if never published), whether or not it is currently valid.
     function getAttestation(address signer) external view returns (Attestation memory) {
-        return _attestations[signer];
+        StoredAttestation storage a = _attestations[signer];
+        return Attestation({
+            evidenceHash: a.evidenceHash,
+            platform: a.operator == address(0) ? bytes32(0) : _measurements[a.measurementId].platform,
+            measurementId: a.measurementId,
+            hpkeKeyHash: a.hpkeKeyHash,
+            operator: a.operator,
+            publishedAt: a.publishedAt,
+            expiresAt: a.expiresAt,
+            measurementEpoch: a.measurementEpoch,
+            revoked: a.revoked
+        });
     }
 
     function _knownPlatform(bytes32 platform) private pure returns (bool) {
