@@ -99,7 +99,7 @@ export async function verifyEvidence(
     return invalid([failure('malformed_evidence', err.message)]);
   }
   if (!verified.claims) return invalid(verified.failures);
-  const failures = [...verified.failures, ...validateClaims({ claims: verified.claims, policy, evidence, now: options.now })];
+  const failures = [...verified.failures, ...validateClaims({ claims: verified.claims, policy, evidence, now: options.now, collateralSupplied: (options.collateral ?? evidence.collateral) !== undefined })];
   if (failures.length > 0) return invalid(failures, verified.claims);
   const claims: AttestationClaims = { ...verified.claims };
   if ('nonce' in evidence && 'hpkePublicKey' in evidence && 'signingAddress' in evidence && policy.reportDataBinding === 'required') {

@@ -15,11 +15,14 @@ export interface ValidateClaimsParameters {
   policy: AttestationPolicy;
   evidence: AttestationEnvelope | UnboundEvidence;
   now: Date;
+  /** TDX: collateral was supplied (a missing status is then already explained by a verification failure). */
+  collateralSupplied: boolean;
 }
 
-function validateTdxStatus(claims: AttestationClaims, accepted: AttestationPolicy['tdxTcbStatuses']): AttestationFailure[] {
+function validateTdxStatus(claims: AttestationClaims, accepted: AttestationPolicy['tdxTcbStatuses'], collateralSupplied: boolean): AttestationFailure[] {
   if (accepted === 'any' || claims.tcb.platform !== 'tdx') return [];
   const status = claims.tcb.status;
+  if (status === undefined && collateralSupplied) return [];
   if (status === undefined) return [failure('collateral_missing', 'policy requires a TDX TCB status but no collateral was supplied', undefined, accepted)];
   return accepted.includes(status) ? [] : [failure('tcb_status_rejected', `TDX TCB status ${status} is not accepted`, status, accepted)];
 }
@@ -67,7 +70,7 @@ function validateFreshness(claims: AttestationClaims, policy: AttestationPolicy,
   return [];
 }
 
-export function validateClaims({ claims, policy, evidence, now }: ValidateClaimsParameters): AttestationFailure[] {
+export function validateClaims({ claims, policy, evidence, now, collateralSupplied }: ValidateClaimsParameters): AttestationFailure[] {
   const out: AttestationFailure[] = [];
   if (claims.simulated && policy.simulated !== 'allow') out.push(failure('simulated_forbidden', 'simulated evidence is refused by policy', 'simulated', 'hardware'));
   if (policy.measurements !== 'any' && !policy.measurements.includes(claims.measurement)) {
@@ -75,7 +78,7 @@ export function validateClaims({ claims, policy, evidence, now }: ValidateClaims
   }
   if (policy.debug === 'forbid' && claims.debug) out.push(failure('debug_enabled', `${claims.platform} evidence comes from a debug-mode TEE`, true, false));
   out.push(...validateSnpTcb(claims, policy.snpMinimumTcb));
-  out.push(...validateTdxStatus(claims, policy.tdxTcbStatuses));
+  out.push(...validateTdxStatus(claims, policy.tdxTcbStatuses, collateralSupplied));
   out.push(...validateBinding(claims, policy, evidence));
   out.push(...validateFreshness(claims, policy, now));
   return out;

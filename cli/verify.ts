@@ -1,0 +1,245 @@
+/**
+ * `veil verify`: verify attestation evidence offline at an explicit time.
+ *
+ *   veil verify ENVELOPE.json [--policy FILE] [--at TIME] [--collateral FILE|DIR] [--json]
+ *   veil verify --platform sev-snp --report FILE --vcek FILE   [...]
+ *   veil verify --platform tdx     --quote FILE [--collateral FILE|DIR] [...]
+ *   veil verify --platform nitro   --document FILE  [...]
+ *
+ * Exit codes: 0 valid, 1 invalid, 2 usage error (bad flags, unreadable files, invalid policy JSON).
+ */
+import { readFileSync, statSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import {
+  collateralFromPcsResponses,
+  isAttestationError,
+  parseEnvelope,
+  parsePolicy,
+  parseTdxCollateral,
+  verifyEvidence,
+  type AttestationEnvelope,
+  type AttestationPolicy,
+  type TdxCollateral,
+  type UnboundEvidence,
+  type VerifyEvidenceResult,
+} from '../attestation';
+
+export const summary = 'verify attestation evidence offline at an explicit time';
+
+const USAGE = `usage:
+  veil verify ENVELOPE.json [options]
+  veil verify --platform sev-snp --report REPORT --vcek VCEK_OR_VLEK [options]
+  veil verify --platform tdx --quote QUOTE [--collateral FILE|DIR] [options]
+  veil verify --platform nitro --document DOCUMENT [options]
+
+options:
+  --at TIME            verify at this ISO 8601 time (default: now; the time used is always printed)
+  --policy FILE        policy JSON (see attestation/README.md); default: the CLI default policy
+  --collateral PATH    TDX collateral: dcap-qvl JSON file, canonical JSON, or a folder of Intel PCS
+                       responses (tcb_info_response.json, qe_identity_response.json, tcb_signing_chain.pem,
+                       optional pck_crl*.der, pck_crl_issuer_chain.pem, root_ca_crl.der)
+  --json               print one JSON object {verdict, platform, measurement, reasons, at, ...}
+  -h, --help           show this help
+
+Raw files may be binary, hex text or base64 text. Certificates may be DER or PEM.
+Exit codes: 0 valid, 1 invalid, 2 usage error.`;
+
+/**
+ * The policy used without --policy: cryptographic checks plus "no debug TEEs" and "TDX TCB up to date
+ * (or SW hardening needed)". It does NOT pin a measurement — pass --policy for that.
+ */
+export function cliDefaultPolicy(bound: boolean): AttestationPolicy {
+  return {
+    measurements: 'any',
+    debug: 'forbid',
+    snpMinimumTcb: 'any',
+    tdxTcbStatuses: ['UpToDate', 'SWHardeningNeeded'],
+    maxAgeSeconds: 'any',
+    nonce: 'any',
+    reportDataBinding: bound ? 'required' : 'any',
+    simulated: 'forbid',
+  };
+}
+
+class UsageError extends Error {}
+
+/** Binary, or hex / base64 text (the vectors ship `.hex` and `.b64` files). */
+function readArtifact(file: string): Uint8Array {
+  const raw = readFile(file);
+  const text = raw.toString('latin1').trim();
+  if (text.length > 0 && /^[\x20-\x7e\r\n\t]+$/.test(text) && !text.startsWith('-----BEGIN')) {
+    const compact = text.replace(/\s+/g, '');
+    if (/^([0-9a-fA-F]{2})+$/.test(compact)) return new Uint8Array(Buffer.from(compact, 'hex'));
+    if (/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return new Uint8Array(Buffer.from(compact, 'base64'));
+  }
+  return new Uint8Array(raw);
+}
+
+function readFile(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch {
+    throw new UsageError(`cannot read ${file}`);
+  }
+}
+
+function certificateBase64(file: string): string {
+  try {
+    return new X509Certificate(readFile(file)).raw.toString('base64');
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`${file} is not an X.509 certificate (DER or PEM)`);
+  }
+}
+
+function loadCollateral(p: string): TdxCollateral {
+  if (!existsSync(p)) throw new UsageError(`cannot read ${p}`);
+  if (!statSync(p).isDirectory()) return parseTdxCollateral(readFile(p).toString('utf8'));
+  const f = (name: string) => path.join(p, name);
+  const opt = (...names: string[]) => names.map(f).find((n) => existsSync(n));
+  const tcbChain = readFile(f('tcb_signing_chain.pem')).toString('utf8');
+  const pckCrl = opt('pck_crl_platform.der', 'pck_crl_processor.der', 'pck_crl.der');
+  const pckChain = opt('pck_crl_issuer_chain.pem');
+  const rootCrl = opt('root_ca_crl.der');
+  const qeChain = opt('qe_identity_issuer_chain.pem');
+  return collateralFromPcsResponses({
+    tcbInfoResponse: readFile(f('tcb_info_response.json')).toString('utf8'),
+    qeIdentityResponse: readFile(f('qe_identity_response.json')).toString('utf8'),
+    tcbInfoIssuerChain: tcbChain,
+    ...(qeChain ? { qeIdentityIssuerChain: readFile(qeChain).toString('utf8') } : {}),
+    ...(pckCrl ? { pckCrl: new Uint8Array(readFile(pckCrl)) } : {}),
+    ...(pckChain ? { pckCrlIssuerChain: readFile(pckChain).toString('utf8') } : {}),
+    ...(rootCrl ? { rootCaCrl: new Uint8Array(readFile(rootCrl)) } : {}),
+  });
+}
+
+function need(value: string | undefined, flag: string, platform: string): string {
+  if (!value) throw new UsageError(`--platform ${platform} needs ${flag}`);
+  return value;
+}
+
+function evidenceFromFlags(v: Record<string, string | boolean | undefined>): UnboundEvidence {
+  const platform = v.platform as string;
+  const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+  switch (platform) {
+    case 'sev-snp':
+      return { version: 1, platform, evidence: b64(readArtifact(need(v.report as string, '--report', platform))), certificates: [certificateBase64(need(v.vcek as string, '--vcek', platform))] };
+    case 'tdx':
+      return { version: 1, platform, evidence: b64(readArtifact(need(v.quote as string, '--quote', platform))) };
+    case 'nitro':
+      return { version: 1, platform, evidence: b64(readArtifact(need(v.document as string, '--document', platform))) };
+    default:
+      throw new UsageError(`--platform must be sev-snp, tdx or nitro (got "${platform}")`);
+  }
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function printHuman(res: VerifyEvidenceResult, atNote: string, policyNote: string): void {
+  const claims = res.ok ? res.claims : res.unverifiedClaims;
+  const lines = [`veil verify: ${res.ok ? 'VALID' : 'INVALID'}`, `  platform     ${res.platform}${claims?.simulated ? ' (SIMULATED — not hardware evidence)' : ''}`];
+  if (claims) lines.push(`  measurement  ${claims.measurement}${res.ok ? '' : ' (unverified)'}`);
+  if (claims?.tcb.platform === 'tdx' && claims.tcb.status) lines.push(`  tcb status   ${claims.tcb.status}`);
+  if (claims?.tcb.platform === 'sev-snp') {
+    const t = claims.tcb.reported;
+    lines.push(`  tcb          bl=${t.bootloader} tee=${t.tee} snp=${t.snp} ucode=${t.microcode}${t.fmc !== undefined ? ` fmc=${t.fmc}` : ''}`);
+  }
+  lines.push(`  verified at  ${res.at} (${atNote})`, `  policy       ${policyNote}`);
+  if (!res.ok) {
+    lines.push('  reasons:');
+    for (const f of res.failures) {
+      const av = f.actual !== undefined || f.expected !== undefined ? ` (actual ${describe(f.actual)}, expected ${describe(f.expected)})` : '';
+      lines.push(`    - ${f.code}: ${f.message}${av}`);
+    }
+  }
+  console.log(lines.join('\n'));
+}
+
+export async function run(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        platform: { type: 'string' },
+        report: { type: 'string' },
+        vcek: { type: 'string' },
+        quote: { type: 'string' },
+        document: { type: 'string' },
+        collateral: { type: 'string' },
+        at: { type: 'string' },
+        policy: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        // EXTENSION POINT (--onchain): a later change adds `onchain: { type: 'string' }` here and, after
+        // verification below, checks the measurement / evidence hash against the on-chain registry.
+        // Not implemented in this module; until then `--onchain` is rejected as an unknown option.
+      },
+    });
+  } catch (err) {
+    console.error(`veil verify: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  try {
+    if (positionals.length > 1) throw new UsageError('give at most one envelope file');
+    if (positionals.length === 1 && v.platform) throw new UsageError('give either an envelope file or --platform with raw artifacts, not both');
+    if (positionals.length === 0 && !v.platform) throw new UsageError('nothing to verify');
+
+    let now: Date;
+    let atNote: string;
+    if (v.at !== undefined) {
+      if (!/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v.at) || Number.isNaN(Date.parse(v.at))) throw new UsageError(`--at must be an ISO 8601 time (got "${v.at}")`);
+      now = new Date(v.at);
+      atNote = 'from --at';
+    } else {
+      now = new Date(); // the CLI is the one place allowed to read the clock
+      atNote = 'current time; pass --at to verify at another time';
+    }
+
+    const evidence: AttestationEnvelope | UnboundEvidence = positionals[0] !== undefined ? parseEnvelope(readFile(positionals[0]).toString('utf8')) : evidenceFromFlags(v);
+    const bound = 'nonce' in evidence;
+    const policy = v.policy ? parsePolicy(readFile(v.policy).toString('utf8')) : cliDefaultPolicy(bound);
+    const policyNote = v.policy ? `from ${v.policy}` : `CLI default (debug forbidden, TDX UpToDate/SWHardeningNeeded, measurement NOT pinned${bound ? ', report_data binding required' : ''})`;
+    const collateral = v.collateral ? loadCollateral(v.collateral) : undefined;
+
+    const res = await verifyEvidence(evidence, policy, { now, ...(collateral ? { collateral } : {}) });
+    // EXTENSION POINT (--onchain): combine `res` with the on-chain check here before reporting.
+    if (v.json) {
+      const claims = res.ok ? res.claims : res.unverifiedClaims;
+      console.log(
+        JSON.stringify({
+          verdict: res.verdict,
+          platform: res.platform,
+          measurement: claims?.measurement ?? null,
+          reasons: res.ok ? [] : res.failures,
+          at: res.at,
+          atSource: v.at !== undefined ? 'flag' : 'clock',
+          policy: v.policy ? 'file' : 'default',
+          simulated: claims?.simulated ?? evidence.platform === 'simulated',
+          claims: res.ok ? res.claims : null,
+          unverifiedClaims: res.ok ? null : res.unverifiedClaims ?? null,
+        }),
+      );
+    } else {
+      printHuman(res, atNote, policyNote);
+    }
+    return res.ok ? 0 : 1;
+  } catch (err) {
+    if (err instanceof UsageError || isAttestationError(err)) {
+      console.error(`veil verify: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+}
