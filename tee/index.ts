@@ -1,0 +1,20 @@
+// Public face of tee/: the TEE-mode protocol shared by the client SDK and the TEE worker node.
+// Byte-level specification: tee/PROTOCOL.md.
+export { TeeError, isTeeError, isTeeErrorCode, TEE_ERROR_CODES } from './tee-error';
+export type { TeeErrorCode } from './tee-error';
+export { createHpkeSuite, TEE_HPKE_SUITE } from './create-hpke-suite';
+export { TEE_PROTOCOL, MODEL_ID_PATTERN, SIGNATURE_PREFIX } from './tee-protocol';
+export { validateTensorMap, MAX_RANK, MAX_TENSORS } from './tee-tensors';
+export type { TeeTensor, TeeTensorMap } from './tee-tensors';
+export { encodeTeeRequestBody, decodeTeeRequestBody, encodeTeeResponseBody, decodeTeeResponseBody } from './tee-body-codec';
+export type { TeeRequestBody, TeeResponseBody } from './tee-body-codec';
+export { createTeeChannel, newRequestId } from './create-tee-channel';
+export type { CreateTeeChannelParameters, SealedTeeRequest, TeeChannel } from './create-tee-channel';
+export { createEnclaveIdentity } from './create-enclave-identity';
+export type { CreateEnclaveIdentityOptions, EnclaveIdentity, EnclaveIdentityPublic, OpenedTeeRequest, OpenTeeRequestParameters } from './create-enclave-identity';
+export { teeSignatureText, verifyTeeSignature } from './tee-signature';
+export type { TeeSignatureTextParameters, VerifyTeeSignatureParameters } from './tee-signature';
+export { ReplayGuard } from './replay-guard';
+export type { ReplayGuardOptions } from './replay-guard';
+export { SILENT_TEE_LOGGER } from './tee-logger';
+export type { TeeLogFields, TeeLogger } from './tee-logger';
