@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Hex } from 'viem';
 import { ChainError } from './errors';
 
@@ -32,8 +32,7 @@ export function loadPrivateKey({ env = {}, keyFile, envName = PRIVATE_KEY_ENV }:
         details: { keyFile },
       });
     }
-    const mode = statSync(keyFile).mode & 0o077;
-    return { privateKey: parsePrivateKey(text, `key file ${keyFile}`, mode !== 0 ? { keyFile, worldOrGroupReadable: true } : { keyFile }), source: 'file' };
+    return { privateKey: parsePrivateKey(text, `key file ${keyFile}`, { keyFile }), source: 'file' };
   }
   const value = env[envName];
   if (value === undefined || value.trim() === '') {
