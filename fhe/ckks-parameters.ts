@@ -12,8 +12,11 @@ export const SCALE_BITS = 30;
 export const INTEGER_BITS = 10;
 /** The last prime and the special (key-switching) prime: SEAL's largest prime size. */
 const MAX_PRIME_BITS = 60;
-/** Key switching adds noise ≈ q_top/P; below ~40 bits of P it exceeds our 1e-3 budget. */
-const MIN_SPECIAL_BITS = 40;
+/**
+ * Key switching adds noise ≈ (q_i/P)·N·σ. Measured on LR at N=4096: P = q0 − 1 bits gave 5e-4 logit error,
+ * P = q0 + 3 gave 4e-5, so the special prime must exceed the largest data prime by 3 bits (or be 60 bits).
+ */
+const SPECIAL_MARGIN_BITS = 3;
 
 export type SelectCkksParametersParameters = {
   /** Multiplicative depth of the plan (levels consumed, counting the last multiply). */
@@ -36,7 +39,7 @@ export type SelectCkksParametersResult = CkksParameters & {
  * - q0 is what is left at the end. With an unrescaled last multiply the result's scale is 2^(s + t) (t = plaintext
  *   scale), so q0 = 60 bits leaves s + t + INTEGER_BITS ≤ 60 → t = 20: weights keep ~20 bits, inputs 30.
  *   Otherwise the result's scale is ≈ 2^s and q0 = s + INTEGER_BITS.
- * - P = min(60, budget left), at least 40 bits.
+ * - P = min(60, budget left), at least q0 + 3 bits (key-switching noise), else the next ring.
  * Skipping the last rescale saves a 30-bit prime, which is what makes depth-1 models fit N = 4096 (60 + 49 ≤ 109).
  *
  * @throws {FheCompileError} when even N = 32768 cannot hold the depth.
@@ -45,17 +48,21 @@ export function selectCkksParameters(params: SelectCkksParametersParameters): Se
   const { depth, lastUnrescaled } = params;
   const s = SCALE_BITS;
   const rescales = Math.max(0, depth - (lastUnrescaled ? 1 : 0));
-  const q0 = lastUnrescaled ? MAX_PRIME_BITS : s + INTEGER_BITS;
-  const lastPlainScaleBits = lastUnrescaled ? MAX_PRIME_BITS - INTEGER_BITS - s : 0;
-  const data = [q0, ...Array.from({ length: rescales }, () => s)];
-  const dataBits = data.reduce((a, b) => a + b, 0);
   for (const n of [4096, 8192, 16384, 32768]) {
     const budget = TC128_MAX_BITS[n]!;
-    const special = Math.min(MAX_PRIME_BITS, budget - dataBits);
-    if (special >= MIN_SPECIAL_BITS) {
-      return { polyModulusDegree: n, coeffModulusBits: [...data, special], scaleBits: s, lastPlainScaleBits };
+    // Prefer INTEGER_BITS of headroom; give up to two bits of it to fit a smaller ring (LR at N=4096 needs that).
+    for (let integerBits = INTEGER_BITS; integerBits >= INTEGER_BITS - 2; integerBits--) {
+      const q0 = lastUnrescaled ? MAX_PRIME_BITS : s + integerBits;
+      const data = [q0, ...Array.from({ length: rescales }, () => s)];
+      const dataBits = data.reduce((a, b) => a + b, 0);
+      const special = Math.min(MAX_PRIME_BITS, budget - dataBits);
+      if (special >= Math.min(MAX_PRIME_BITS, q0 + SPECIAL_MARGIN_BITS)) {
+        const lastPlainScaleBits = lastUnrescaled ? MAX_PRIME_BITS - integerBits - s : 0;
+        return { polyModulusDegree: n, coeffModulusBits: [...data, special], scaleBits: s, lastPlainScaleBits };
+      }
     }
   }
+  const q0 = s + INTEGER_BITS - 2;
   const maxDepth = Math.floor((TC128_MAX_BITS[32768]! - MAX_PRIME_BITS - q0) / s) + (lastUnrescaled ? 1 : 0);
   throw new FheCompileError(
     `the model needs multiplicative depth ${depth}, but the largest ring (N=32768, ${TC128_MAX_BITS[32768]} bits at 128-bit security) ` +

@@ -38,7 +38,7 @@ export function compileOnnx(bytes: Uint8Array, options: CompileOnnxOptions = {})
   // Backward pass: the span of valid, periodic slots each stage must leave behind for the next one.
   const geometry = new Map<number, LinearGeometry>();
   const lastStage = stages[stages.length - 1]!;
-  let need = pow2(lastStage.kind === 'linear' ? lastStage.outputSize : lastStage.size);
+  let need = lastStage.kind === 'linear' ? lastStage.outputSize : lastStage.size;
   let extent = need;
   for (let i = stages.length - 1; i >= 0; i--) {
     const st = stages[i]!;
@@ -53,7 +53,10 @@ export function compileOnnx(bytes: Uint8Array, options: CompileOnnxOptions = {})
   // Depth: dense layer 1, (x+β)² 1, general polynomials: degree 1 → 1, degree 2–3 → 2.
   const levels = stages.map((st) => (st.kind === 'poly' && st.coeffs.length - 1 >= 2 ? 2 : 1));
   const depth = levels.reduce((a, b) => a + b, 0);
-  const lastUnrescaled = lastStage.kind === 'linear';
+  // Every multiply is rescaled: weights then meet their ciphertext at a ≈2^30 plaintext scale. (Leaving the last
+  // product unrescaled saves a prime but leaves 20 bits for the last layer's weights, which measured > 1e-3 error
+  // for raw-feature models such as the breast-cancer LR, whose weights span 0.003–84.)
+  const lastUnrescaled = false;
   const params = selectCkksParameters({ depth, lastUnrescaled });
   const slotCount = params.polyModulusDegree / 2;
   if (blockSize > slotCount) {
@@ -127,30 +130,36 @@ export function pow2(n: number): number {
 
 /**
  * Geometry of y = W·x (W: m × n, both padded to powers of two) when x is periodic with period n in its block and y
- * must come out periodic with period m over `need` slots (what the next layer reads).
+ * must come out valid — periodic with period m — on the first `need` slots (what the next stage reads).
  *
- * Let S = output span (power of two ≥ max(need, m)). Generalised diagonals d_k[j] = W[j mod m][(j + k) mod n]:
- * - tall (S ≥ n): D = n diagonals of length rows = S; z[j] = Σ_{k<n} d_k[j]·x[(j+k) mod n] = y[j mod m] directly,
- *   i.e. the output comes out already replicated (row j of the extended matrix is row j mod m of W), so the next
- *   layer needs no replication rotations.
- * - wide (S < n, Gazelle-style hybrid): D = S diagonals of length rows = n, then rotate-and-sum with steps
- *   n/2, n/4, …, S folds the n/S partial sums: y[i] = Σ_t z[i + t·S] (every column index is hit exactly once).
+ * Generalised diagonals d_k[j] = W[j mod m][(j + k) mod n] for j < rows, and z = Σ_{k<D} d_k ⊙ rot_k(x), so
+ * z[j] = Σ_{k<D} W[j mod m][(j+k) mod n]·x[(j+k) mod n]:
+ * - tall (D = n): z[j] = y[j mod m] for every j < rows = need: the output comes out already replicated (row j of the
+ *   extended matrix is row j mod m of W), so the next layer needs no replication rotations.
+ * - wide (m ≤ D < n, Gazelle-style hybrid): rotate-and-sum with steps n/2, n/4, …, D gives
+ *   y[i] = Σ_{t<n/D} z[i + t·D] (m | D, and t·D + k runs over every column once), valid for i < rows − n + D;
+ *   so rows = need + n − D. Only D plaintext multiplies instead of n.
  * BSGS with D = baby·giant: z = Σ_g rot_{g·baby}( Σ_b rot_{−g·baby}(d_{g·baby+b}) ⊙ rot_b(x) ). The pre-rotated
- * diagonal is nonzero on [g·baby, g·baby + rows), and rot_b(x) is read up to index D + rows − 2, so the block must
- * hold `extent` = D + rows − 1 valid slots of x (no rotation ever reads a neighbouring sample's block).
- * Rotations: (baby − 1) + (giant − 1) + log2(n/S); minimum over factorisations for D = 2^k: 2^⌈k/2⌉ + 2^⌊k/2⌋ − 2.
- * Plaintext multiplies: D (one per nonzero diagonal).
+ * diagonal is nonzero on [g·baby, g·baby + rows) and rot_b(x) is read up to index D + rows − 2, so the block must
+ * hold `extent` = D + rows − 1 valid slots of x: no rotation ever reads a neighbouring sample's block, and the
+ * giant-step shifts cost nothing at run time (they are folded into the diagonals at compile time).
+ * Rotations: (baby − 1) + (giant − 1) + log2(n/D); for D = 2^k the best split gives 2^⌈k/2⌉ + 2^⌊k/2⌋ − 2.
+ * Plaintext multiplies: D. We pick D among m, 2m, …, n minimising rotations·6 + multiplies (a rotation costs about
+ * six ct×pt products in node-seal), then the smaller extent.
  */
 function layoutLinear(n: number, m: number, need: number): LinearGeometry {
-  const span = pow2(Math.max(need, m));
-  const diagonals = Math.min(span, n);
-  const rows = Math.max(span, n);
-  const k = Math.log2(diagonals);
-  const baby = 2 ** Math.ceil(k / 2);
-  const giant = diagonals / baby;
-  const sumSteps: number[] = [];
-  for (let h = n / 2; h >= span; h /= 2) sumSteps.push(h);
-  return { n, m, span, diagonals, rows, baby, giant, sumSteps, extent: diagonals + rows - 1 };
+  let best: LinearGeometry | undefined;
+  const cost = (g: LinearGeometry) => (g.baby - 1 + g.giant - 1 + g.sumSteps.length) * 6 + g.diagonals;
+  for (let d = Math.min(m, n); d <= n; d *= 2) {
+    const rows = d === n ? Math.max(need, 1) : need + n - d;
+    const k = Math.log2(d);
+    const baby = 2 ** Math.ceil(k / 2);
+    const sumSteps: number[] = [];
+    for (let h = n / 2; h >= d; h /= 2) sumSteps.push(h);
+    const geo = { n, m, span: need, diagonals: d, rows, baby, giant: d / baby, sumSteps, extent: d + rows - 1 };
+    if (!best || cost(geo) < cost(best) || (cost(geo) === cost(best) && geo.extent < best.extent)) best = geo;
+  }
+  return best!;
 }
 
 function minRotations(geo: LinearGeometry): number {
