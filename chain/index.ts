@@ -6,6 +6,7 @@ export { veilRegistryAbi, veilRegistryBytecode, veilRegistryDeployedBytecode } f
 export { ChainError, isChainError, type ChainErrorCode, type ChainErrorOptions } from './errors';
 export { PLATFORMS, MEASUREMENT_BYTES, isPlatform, platformTag, platformFromTag, type Platform } from './platform';
 export { measurementId, normalizeMeasurement } from './measurement-id';
+export { nitroMeasurementHex } from './nitro-measurement';
 export type { RegistryPublicClient, RegistryWalletClient, WriteReturnType } from './types';
 
 // write actions (walletClient, publicClient, params)

@@ -1,6 +1,7 @@
 import { concat, keccak256, stringToHex } from 'viem';
 import { ChainError } from './errors';
 import { measurementId } from './measurement-id';
+import { nitroMeasurementHex } from './nitro-measurement';
 import { platformFromTag, platformTag } from './platform';
 
 const SNP = 'ab'.repeat(48);
@@ -30,4 +31,13 @@ test('error: not hex / unknown platform', () => {
   expect(() => measurementId('tdx', 'xyz')).toThrow('measurement: not a non-empty, even-length hex string');
   expect(() => measurementId('tdx', '')).toThrow(ChainError);
   expect(() => measurementId('sgx' as never, 'ab')).toThrow('platform: expected one of sev-snp, tdx, nitro, simulated');
+});
+
+test('nitro: PCR0 ‖ PCR1 ‖ PCR2 from the claims PCR map', () => {
+  const pcrs = { '0': '00'.repeat(48), '1': '11'.repeat(48), '2': '22'.repeat(48), '3': '33'.repeat(48) };
+  expect(nitroMeasurementHex(pcrs)).toBe(`0x${'00'.repeat(48)}${'11'.repeat(48)}${'22'.repeat(48)}`);
+  expect(measurementId('nitro', nitroMeasurementHex(pcrs))).toMatch(/^0x[0-9a-f]{64}$/);
+  expect(() => nitroMeasurementHex({ '0': '00'.repeat(48), '1': '11'.repeat(48) })).toThrow('pcrs: PCR2 is missing');
+  // PCR0 alone (what AttestationClaims.measurement holds for Nitro) is refused, not silently a different identity.
+  expect(() => measurementId('nitro', pcrs['0'])).toThrow('measurement: expected 144 bytes, got 48');
 });
