@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { Piscina } from 'piscina';
+import { validateTensorMap, type TeeTensorMap } from '../../tee';
+import { unwrapEnvelope, WorkerTaskError, type TaskEnvelope } from '../task-envelope';
+import type { TeeRunResult, TeeRunTask, TeeWorkerData, TeeWorkerMessage, WireTensor } from './tee-task-types';
+
+export type CreateTeePoolOptions = {
+  /** Model id → ONNX file path. Every worker loads every model at start. */
+  models: Record<string, string>;
+  /** Worker threads. Default: ⌊cores / intraOpThreads⌋ (at least 1), so threads × intraOpThreads ≤ cores. */
+  threads?: number;
+  /** onnxruntime intra-op threads per session. Default 1: small models gain nothing from more, and the pool parallelises requests. */
+  intraOpThreads?: number;
+  /** Tasks that may wait for a worker; beyond it `run` fails at once with `overloaded`. Default 4 × threads. */
+  maxQueue?: number;
+  /** How long worker start-up (ORT sessions) may take. Default 60 s. */
+  readyTimeoutMs?: number;
+};
+
+export type TeeRunParameters = {
+  modelId: string;
+  /** Float32 inputs by name. Whole-buffer tensors are moved (their buffers are detached afterwards); views are copied. */
+  inputs: TeeTensorMap;
+  signal?: AbortSignal;
+};
+
+export type TeeRunOutput = { outputs: TeeTensorMap; computeMicros: number };
+
+export type TeePool = {
+  /** @throws {WorkerTaskError} `tee_model_not_found`, `invalid_input`, `overloaded`, `cancelled`, `unavailable`, `internal` */
+  run(params: TeeRunParameters): Promise<TeeRunOutput>;
+  readonly threads: number;
+  readonly intraOpThreads: number;
+  readonly modelIds: readonly string[];
+  readonly queueSize: number;
+  /** Releases every worker's ORT sessions, then stops the workers. */
+  close(): Promise<void>;
+};
+
+const WORKER_FILE = path.join(__dirname, 'tee-task.ts');
+
+/**
+ * Starts the TEE inference pool and resolves once every worker holds a warm session per model.
+ * @example
+ * const pool = await createTeePool({ models: { 'breast-cancer-lr': file } });
+ * const { outputs } = await pool.run({ modelId: 'breast-cancer-lr', inputs: { x: { dims: [1, 30], data } } });
+ */
+export async function createTeePool(options: CreateTeePoolOptions): Promise<TeePool> {
+  const intraOpThreads = options.intraOpThreads ?? 1;
+  const threads = options.threads ?? Math.max(1, Math.floor(availableParallelism() / intraOpThreads));
+  const maxQueue = options.maxQueue ?? 4 * threads;
+  if (!Number.isInteger(intraOpThreads) || intraOpThreads < 1) throw new RangeError('createTeePool: intraOpThreads must be a positive integer');
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError('createTeePool: threads must be a positive integer');
+  if (!Number.isInteger(maxQueue) || maxQueue < 0) throw new RangeError('createTeePool: maxQueue must be a non-negative integer');
+  if (Object.keys(options.models).length === 0) throw new RangeError('createTeePool: at least one model is required');
+
+  const releaseChannel = `veil-tee-release-${randomUUID()}`;
+  const workerData: TeeWorkerData = { models: { ...options.models }, intraOpThreads, releaseChannel };
+  const pool = new Piscina<TeeRunTask, TaskEnvelope<TeeRunResult>>({
+    filename: WORKER_FILE,
+    execArgv: ['--require', 'tsx/cjs'],
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: Number.POSITIVE_INFINITY,
+    maxQueue,
+    // 'async' (Atomics.waitAsync) keeps an idle worker's event loop running, so the release broadcast in
+    // close() reaches every worker; with 'sync' an idle worker sleeps in Atomics.wait and never sees it.
+    atomics: 'async',
+    workerData,
+  });
+
+  await waitForWorkers(pool, threads, 'veilTeeWorkerReady', options.readyTimeoutMs ?? 60_000).catch(async (err) => {
+    await pool.destroy();
+    throw err;
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    threads,
+    intraOpThreads,
+    modelIds: Object.freeze(Object.keys(options.models)),
+    get queueSize() {
+      return pool.queueSize;
+    },
+    async run(params) {
+      if (closing) throw new WorkerTaskError('unavailable', 'the TEE pool is closing');
+      if (params.signal?.aborted) throw new WorkerTaskError('cancelled', 'the request was cancelled');
+      validateTensorMap(params.inputs);
+      const { inputs, transferList } = toWire(params.inputs);
+      let envelope: TaskEnvelope<TeeRunResult>;
+      try {
+        envelope = await pool.run({ modelId: params.modelId, inputs }, { transferList, signal: params.signal ?? null });
+      } catch (err) {
+        const e = err as Error;
+        if (e.name === 'AbortError') throw new WorkerTaskError('cancelled', 'the request was cancelled');
+        if (e.message === 'Task queue is at limit') throw new WorkerTaskError('overloaded', 'the TEE node is at capacity; retry with backoff');
+        throw err;
+      }
+      const result = unwrapEnvelope(envelope);
+      const outputs: TeeTensorMap = {};
+      for (const o of result.outputs) outputs[o.name] = { dims: o.dims, data: o.data };
+      return { outputs, computeMicros: result.computeMicros };
+    },
+    close() {
+      closing ??= (async () => {
+        const released = waitForWorkers(pool, threads, 'veilTeeWorkerReleased', 10_000).catch(() => undefined);
+        const channel = new BroadcastChannel(releaseChannel);
+        channel.postMessage('release');
+        channel.close();
+        await released;
+        await pool.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+function toWire(tensors: TeeTensorMap): { inputs: WireTensor[]; transferList: ArrayBuffer[] } {
+  const transferList: ArrayBuffer[] = [];
+  const inputs = Object.entries(tensors).map(([name, t]) => {
+    const whole = t.data.byteOffset === 0 && t.data.byteLength === t.data.buffer.byteLength && !(t.data.buffer instanceof SharedArrayBuffer);
+    const data = whole && !transferList.includes(t.data.buffer as ArrayBuffer) ? t.data : t.data.slice();
+    transferList.push(data.buffer as ArrayBuffer);
+    return { name, dims: [...t.dims], data };
+  });
+  return { inputs, transferList };
+}
+
+function waitForWorkers(pool: Piscina, count: number, key: 'veilTeeWorkerReady' | 'veilTeeWorkerReleased', timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const seen = new Set<number>();
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`TEE workers: ${key} from ${seen.size}/${count} after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onMessage = (message: unknown) => {
+      const id = (message as Partial<Record<string, unknown>> | null)?.[key];
+      if (typeof id !== 'number') return;
+      seen.add(id);
+      if (seen.size >= count) {
+        cleanup();
+        resolve();
+      }
+    };
+    const onError = (err: unknown) => {
+      cleanup();
+      reject(new Error(`a TEE worker failed to start: ${err instanceof Error ? err.message : String(err)}`));
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      pool.off('message', onMessage);
+      pool.off('error', onError);
+    };
+    pool.on('message', onMessage);
+    pool.on('error', onError);
+  });
+}
+
+export type { TeeWorkerMessage };
