@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
 /** The .proto files of the public API, in load order. */
-export const VEIL_PROTO_FILES = ['veil/v1/models.proto', 'veil/v1/fhe.proto'].map((f) => path.join(__dirname, f));
+export const VEIL_PROTO_FILES = ['veil/v1/models.proto', 'veil/v1/fhe.proto', 'veil/v1/tee.proto'].map((f) => path.join(__dirname, f));
 
 /** Loader options shared by server and client so both see identical message shapes. */
 const LOADER_OPTIONS: protoLoader.Options = {
@@ -17,7 +17,7 @@ const LOADER_OPTIONS: protoLoader.Options = {
 
 export type VeilProto = {
   packageDefinition: protoLoader.PackageDefinition;
-  services: { Models: grpc.ServiceClientConstructor; Fhe: grpc.ServiceClientConstructor };
+  services: { Models: grpc.ServiceClientConstructor; Fhe: grpc.ServiceClientConstructor; TeeNode: grpc.ServiceClientConstructor };
 };
 
 let cached: VeilProto | undefined;
@@ -27,8 +27,8 @@ export function loadVeilProto(): VeilProto {
   if (cached) return cached;
   const packageDefinition = protoLoader.loadSync(VEIL_PROTO_FILES, LOADER_OPTIONS);
   const root = grpc.loadPackageDefinition(packageDefinition) as unknown as {
-    veil: { v1: { Models: grpc.ServiceClientConstructor; Fhe: grpc.ServiceClientConstructor } };
+    veil: { v1: { Models: grpc.ServiceClientConstructor; Fhe: grpc.ServiceClientConstructor; TeeNode: grpc.ServiceClientConstructor } };
   };
-  cached = { packageDefinition, services: { Models: root.veil.v1.Models, Fhe: root.veil.v1.Fhe } };
+  cached = { packageDefinition, services: { Models: root.veil.v1.Models, Fhe: root.veil.v1.Fhe, TeeNode: root.veil.v1.TeeNode } };
   return cached;
 }
