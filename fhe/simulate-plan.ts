@@ -25,14 +25,14 @@ export function simulatePlan(plan: FhePlan, input: Float64Array, onRotate?: (ste
   const rot = (v: Float64Array, s: number) => (onRotate?.(s), rotate(v, s));
   const mul = (a: Float64Array, b: Float64Array) => a.map((v, i) => v * b[i]!);
   const add = (a: Float64Array, b: Float64Array) => a.map((v, i) => v + b[i]!);
-  let cur = Float64Array.from(input);
+  let cur: Float64Array = Float64Array.from(input);
   for (const op of plan.ops) {
     if (op.kind === 'linear') {
       const rots = new Map<number, Float64Array>([[0, cur]]);
       for (const b of op.babySteps) rots.set(b, rot(cur, b));
       let acc: Float64Array | undefined;
       for (const g of op.groups) {
-        let inner = new Float64Array(len);
+        let inner: Float64Array = new Float64Array(len);
         for (const t of g.terms) inner = add(inner, mul(rots.get(t.babyStep)!, tileTo(t.values, len)));
         if (g.giantStep !== 0) inner = rot(inner, g.giantStep);
         acc = acc ? add(acc, inner) : inner;
