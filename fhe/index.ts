@@ -24,3 +24,5 @@ export { createFheClientKeys } from './create-fhe-client-keys';
 export type { FheClientKeys } from './create-fhe-client-keys';
 export { FheCompileError, FheInputError } from './errors';
 export type { FheCompileErrorCode, FheInputErrorCode } from './errors';
+export { measureBarePlan } from './measure-bare-plan';
+export type { MeasureBarePlanOptions, MeasureBarePlanResult, LatencySummary } from './measure-bare-plan';
