@@ -28,6 +28,8 @@ export type TeeErrorCode =
   | 'overloaded'
   /** The node is not started, stopping, or unreachable. */
   | 'unavailable'
+  /** The caller cancelled. */
+  | 'cancelled'
   | 'internal';
 
 export class TeeError extends Error {
@@ -49,7 +51,7 @@ export function isTeeError(err: unknown, code?: TeeErrorCode): err is TeeError {
 
 export const TEE_ERROR_CODES: readonly TeeErrorCode[] = [
   'tee_decrypt_failed', 'tee_replay', 'tee_stale_request', 'tee_session_unknown', 'tee_bad_signature', 'tee_model_not_found',
-  'tee_attestation_failed', 'tee_simulated_refused', 'tee_binding_mismatch', 'invalid_input', 'overloaded', 'unavailable', 'internal',
+  'tee_attestation_failed', 'tee_simulated_refused', 'tee_binding_mismatch', 'invalid_input', 'overloaded', 'unavailable', 'cancelled', 'internal',
 ];
 
 export function isTeeErrorCode(value: unknown): value is TeeErrorCode {

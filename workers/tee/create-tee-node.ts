@@ -1,0 +1,223 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { createSimulatedProvider, type AttestationEnvelope, type EvidenceProvider } from '../../attestation';
+import type { GetTeeEvidenceRequest, GetTeeEvidenceResponse, TeeInferRequest, TeeInferResponse } from '../../proto';
+import {
+  createEnclaveIdentity, encodeTeeResponseBody, ReplayGuard, SILENT_TEE_LOGGER, TEE_HPKE_SUITE, TEE_PROTOCOL, TeeError,
+  type EnclaveIdentity, type ReplayGuardOptions, type TeeLogger,
+} from '../../tee';
+import type { TeePool } from './create-tee-pool';
+import { toTeeGrpcStatus, toTeeNodeFailure } from './to-tee-grpc-status';
+
+/** Where evidence comes from: a hardware provider inside a TEE, or the SIMULATED provider in development. */
+export type TeeEvidenceSource = Pick<EvidenceProvider, 'getEvidence'> & { readonly platform: string };
+
+export type CreateTeeNodeOptions = {
+  pool: TeePool;
+  /** Close the pool on stop(). Default true. */
+  ownsPool?: boolean;
+  /** Default: attestation's SIMULATED provider — proves nothing about hardware; clients refuse it unless they opt in. */
+  evidenceSource?: TeeEvidenceSource;
+  /** Default: a fresh in-process identity created by start(). */
+  identity?: EnclaveIdentity;
+  logger?: TeeLogger;
+  /** Clock (epoch ms) for the replay guard. */
+  now?: () => number;
+  replay?: Omit<ReplayGuardOptions, 'now'>;
+  /** How often the node-nonce evidence served for an empty nonce is refreshed. Default 5 min; 0 disables. */
+  evidenceRefreshMs?: number;
+  timers?: { setInterval(fn: () => void, ms: number): unknown; clearInterval(handle: unknown): void };
+  /** Largest sealed request accepted. Default 64 MiB. */
+  maxSealedBytes?: number;
+};
+
+/** Where one Infer spent its time inside the node (milliseconds). */
+export type TeeInferTimings = { kind: 'handshake' | 'session'; openMs: number; poolMs: number; sealMs: number; signMs: number; totalMs: number };
+
+export type TeeNode = {
+  /** The veil.v1.TeeNode implementation, for `server.addService(TeeNode.service, node.handlers)`. */
+  readonly handlers: UntypedServiceImplementation;
+  getEvidence(request: GetTeeEvidenceRequest): Promise<GetTeeEvidenceResponse>;
+  infer(request: TeeInferRequest): Promise<TeeInferResponse>;
+  /** `infer` plus the node-side timing breakdown (for benches and logs). */
+  inferDetailed(request: TeeInferRequest): Promise<{ response: TeeInferResponse; timings: TeeInferTimings }>;
+  /** Public identity (throws before start()). */
+  readonly identity: EnclaveIdentity;
+  readonly platform: string;
+  readonly started: boolean;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+};
+
+/**
+ * A TEE worker node: enclave identity + warm inference pool + evidence + replay guard, exposed as the
+ * veil.v1.TeeNode service. Mount `handlers` in any gRPC server (the gateway process, or a standalone
+ * node via `startTeeNodeServer`). The node logs ids, sizes, durations and codes only — never payloads.
+ * @example
+ * const node = createTeeNode({ pool: await createTeePool({ models }) });
+ * await node.start();
+ * server.addService(loadVeilProto().services.TeeNode.service, node.handlers);
+ */
+export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
+  const logger = options.logger ?? SILENT_TEE_LOGGER;
+  const pool = options.pool;
+  const source: TeeEvidenceSource = options.evidenceSource ?? createSimulatedProvider();
+  const guard = new ReplayGuard({ ...options.replay, now: options.now ?? Date.now });
+  const refreshMs = options.evidenceRefreshMs ?? 5 * 60_000;
+  const timers = options.timers ?? { setInterval: (fn: () => void, ms: number) => setInterval(fn, ms).unref(), clearInterval: (h: unknown) => clearInterval(h as NodeJS.Timeout) };
+  const maxSealed = options.maxSealedBytes ?? 64 * 1024 * 1024;
+  const served = new Set(pool.modelIds);
+
+  let identity: EnclaveIdentity | undefined = options.identity;
+  let cached: { envelope: AttestationEnvelope; json: string } | undefined;
+  let timer: unknown;
+  let state: 'new' | 'running' | 'stopped' = 'new';
+
+  const requireIdentity = (): EnclaveIdentity => {
+    if (state !== 'running' || !identity) throw new TeeError('unavailable', 'the TEE node is not running');
+    return identity;
+  };
+
+  const evidenceFor = async (nonce: Uint8Array) => {
+    const id = requireIdentity();
+    const envelope = await source.getEvidence({ hpkePublicKey: id.hpkePublicKey, signingAddress: id.signingAddress, nonce });
+    return { envelope, json: JSON.stringify(envelope) };
+  };
+
+  const refresh = async () => {
+    const started = performance.now();
+    try {
+      cached = await evidenceFor(new Uint8Array(randomBytes(32)));
+      logger.debug('tee evidence refreshed', { platform: cached.envelope.platform, ms: ms(started) });
+    } catch (err) {
+      const failure = toTeeNodeFailure(err);
+      logger.warn('tee evidence refresh failed', { code: failure.code, reason: failure.reason });
+    }
+  };
+
+  const node: TeeNode = {
+    get identity() {
+      if (!identity) throw new TeeError('unavailable', 'the TEE node has no identity before start()');
+      return identity;
+    },
+    platform: source.platform,
+    get started() {
+      return state === 'running';
+    },
+    async start() {
+      if (state !== 'new') throw new Error('a TEE node starts once');
+      identity ??= await createEnclaveIdentity({ now: options.now });
+      state = 'running';
+      if (source.platform === 'simulated') {
+        logger.warn('tee node uses SIMULATED attestation: its evidence proves nothing about hardware', { signingAddress: identity.signingAddress });
+      }
+      await refresh();
+      if (refreshMs > 0) timer = timers.setInterval(() => void refresh(), refreshMs);
+      logger.info('tee node started', { platform: source.platform, models: [...served].join(','), signingAddress: identity.signingAddress, threads: pool.threads });
+    },
+    async stop() {
+      if (state === 'stopped') return;
+      state = 'stopped';
+      if (timer !== undefined) timers.clearInterval(timer);
+      if (options.ownsPool ?? true) await pool.close();
+      logger.info('tee node stopped');
+    },
+
+    async getEvidence(request) {
+      const id = requireIdentity();
+      const nonce = request.nonce ?? new Uint8Array(0);
+      if (nonce.byteLength > 1024) throw new TeeError('invalid_input', 'the nonce must be at most 1024 bytes');
+      const evidence = nonce.byteLength === 0 ? (cached ?? (await evidenceFor(new Uint8Array(randomBytes(32))))) : await evidenceFor(nonce);
+      return {
+        envelopeJson: evidence.json,
+        identity: { hpkePublicKey: id.hpkePublicKey, signingAddress: id.signingAddress, hpkeSuite: TEE_HPKE_SUITE, protocol: TEE_PROTOCOL },
+        platform: evidence.envelope.platform,
+        modelIds: [...served],
+      };
+    },
+
+    async infer(request) {
+      return (await node.inferDetailed(request)).response;
+    },
+
+    async inferDetailed(request) {
+      const id = requireIdentity();
+      const t0 = performance.now();
+      const sealed = request.sealedRequest;
+      if (!served.has(request.modelId)) throw new TeeError('tee_model_not_found', 'this node does not serve the model');
+      if (!(sealed instanceof Uint8Array) || sealed.byteLength === 0) throw new TeeError('invalid_input', 'sealed_request is empty');
+      if (sealed.byteLength > maxSealed) throw new TeeError('invalid_input', `sealed_request exceeds ${maxSealed} bytes`);
+      const opened = await id.open({ modelId: request.modelId, sealed });
+      // Replay is judged on the authenticated request id and timestamp, so the relay cannot forge either.
+      guard.check(Buffer.from(opened.body.requestId).toString('hex'), opened.body.timestampMs);
+      const t1 = performance.now();
+      const { outputs, computeMicros } = await pool.run({ modelId: request.modelId, inputs: opened.body.inputs }).catch((err: unknown) => {
+        // The pool speaks worker envelopes; callers of the node see one error type.
+        const f = toTeeNodeFailure(err);
+        throw new TeeError(f.code, f.message, f.reason ? { reason: f.reason } : undefined, { cause: err });
+      });
+      const t2 = performance.now();
+      const sealedResponse = id.sealResponse(opened, encodeTeeResponseBody({ requestId: opened.body.requestId, outputs, computeMicros }));
+      const t3 = performance.now();
+      const signature = await id.sign({ modelId: request.modelId, requestBytes: sealed, responseBytes: sealedResponse });
+      const t4 = performance.now();
+      return {
+        response: { sealedResponse, signature, signingAddress: id.signingAddress, nodeMicros: Math.round((t4 - t0) * 1000), computeMicros },
+        timings: { kind: opened.kind, openMs: t1 - t0, poolMs: t2 - t1, sealMs: t3 - t2, signMs: t4 - t3, totalMs: t4 - t0 },
+      };
+    },
+
+    handlers: {},
+  };
+
+  const handlers: UntypedServiceImplementation = {
+    GetEvidence: unary('GetEvidence', logger, (req: GetTeeEvidenceRequest) => node.getEvidence(req), (res) => ({ platform: res.platform })),
+    Infer: unary('Infer', logger, async (req: TeeInferRequest) => {
+      const { response, timings } = await node.inferDetailed(req);
+      return Object.assign(response, {
+        [kLog]: {
+          kind: timings.kind, model: req.modelId, requestBytes: req.sealedRequest.byteLength, responseBytes: response.sealedResponse.byteLength,
+          openMs: round(timings.openMs), poolMs: round(timings.poolMs), signMs: round(timings.signMs), computeMs: response.computeMicros / 1000,
+        },
+      });
+    }),
+  };
+  (node as { handlers: UntypedServiceImplementation }).handlers = handlers;
+  return node;
+}
+
+const kLog = Symbol('logFields');
+
+function unary<Req, Res extends object>(
+  rpc: string,
+  logger: TeeLogger,
+  handler: (request: Req) => Promise<Res>,
+  fields?: (response: Res) => Record<string, string | number | undefined>,
+) {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+    const requestId = randomUUID();
+    const started = performance.now();
+    handler(call.request).then(
+      (response) => {
+        const extra = (response as { [kLog]?: Record<string, string | number | undefined> })[kLog] ?? fields?.(response) ?? {};
+        logger.info('tee rpc ok', { rpc, requestId, ms: ms(started), ...extra });
+        callback(null, response);
+      },
+      (err: unknown) => {
+        const failure = toTeeNodeFailure(err);
+        const log = failure.code === 'internal' ? logger.error : logger.info;
+        log('tee rpc refused', { rpc, requestId, code: failure.code, ms: ms(started), reason: failure.code === 'internal' ? failure.reason : undefined });
+        const status = toTeeGrpcStatus(failure);
+        status.metadata.set('x-request-id', requestId);
+        callback(status, null);
+      },
+    );
+  };
+}
+
+function ms(since: number): number {
+  return round(performance.now() - since);
+}
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}

@@ -1,0 +1,40 @@
+import { Metadata, status as GrpcStatus, type StatusObject } from '@grpc/grpc-js';
+import { isTeeErrorCode, type TeeErrorCode } from '../../tee';
+
+const STATUS: Record<TeeErrorCode, GrpcStatus> = {
+  tee_decrypt_failed: GrpcStatus.INVALID_ARGUMENT,
+  invalid_input: GrpcStatus.INVALID_ARGUMENT,
+  tee_replay: GrpcStatus.FAILED_PRECONDITION,
+  tee_stale_request: GrpcStatus.FAILED_PRECONDITION,
+  tee_session_unknown: GrpcStatus.FAILED_PRECONDITION,
+  tee_bad_signature: GrpcStatus.FAILED_PRECONDITION,
+  tee_attestation_failed: GrpcStatus.FAILED_PRECONDITION,
+  tee_simulated_refused: GrpcStatus.FAILED_PRECONDITION,
+  tee_binding_mismatch: GrpcStatus.FAILED_PRECONDITION,
+  tee_model_not_found: GrpcStatus.NOT_FOUND,
+  overloaded: GrpcStatus.UNAVAILABLE,
+  unavailable: GrpcStatus.UNAVAILABLE,
+  cancelled: GrpcStatus.CANCELLED,
+  internal: GrpcStatus.INTERNAL,
+};
+
+/** A TEE node failure as a safe, classified value: stable code, safe message, log-only reason. @internal */
+export type TeeNodeFailure = { code: TeeErrorCode; message: string; reason?: string };
+
+/** Classifies anything a node operation threw. Unknown errors become `internal` with a generic message. */
+export function toTeeNodeFailure(err: unknown): TeeNodeFailure {
+  const coded = err as { code?: unknown; message?: unknown; details?: unknown; name?: unknown } | null;
+  const reason = coded?.details ? JSON.stringify(coded.details) : undefined;
+  if (coded && typeof coded.code === 'string' && typeof coded.message === 'string') {
+    if (isTeeErrorCode(coded.code) && coded.code !== 'internal') return { code: coded.code, message: coded.message, reason };
+    if (coded.name === 'AttestationError') return { code: 'unavailable', message: 'the node could not produce evidence right now', reason: coded.message };
+  }
+  return { code: 'internal', message: 'internal error', reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+}
+
+/** The gRPC status for a failure, with the code in the `veil-error-code` trailer as the gateway does. */
+export function toTeeGrpcStatus(failure: TeeNodeFailure): Partial<StatusObject> & { code: GrpcStatus; details: string; metadata: Metadata } {
+  const metadata = new Metadata();
+  metadata.set('veil-error-code', failure.code);
+  return { code: STATUS[failure.code], details: failure.message, metadata };
+}
