@@ -12,11 +12,12 @@ export type TraceOnnxModelResult = { inputName: string; inputSize: number; stage
 
 const SUPPORTED = 'Gemm, MatMul, Add, Sub, Mul, Div, Neg, Pow (2 or 3), Flatten, Reshape, Identity, Constant; final Sigmoid/Softmax/ArgMax';
 const MAX_DEGREE = 3;
+const ELEMENTWISE = new Set(['Add', 'Sub', 'Mul', 'Div', 'Neg', 'Pow']);
 
 /* A materialised tensor (the model input or a stage output) possibly followed by a pending affine map. */
 type Source = { base: number; lin?: { weights: Float64Array; bias: Float64Array; m: number; n: number; name: string; op: string }; stage?: number };
 /* A dynamic value: an elementwise polynomial (per-feature coefficients) of a source's (pending) output. */
-type Dyn = { kind: 'dyn'; source: Source; coeffs: Float64Array[]; size: number };
+type Dyn = { kind: 'dyn'; source: Source; coeffs: Float64Array[]; size: number; /** last elementwise node */ node?: string };
 type Const = { kind: 'const'; dims: number[]; data: Float64Array };
 type Value = Dyn | Const;
 
@@ -65,7 +66,8 @@ export function traceOnnxModel(model: OnnxModel): TraceOnnxModelResult {
       if (!v) fail(`input ${i} ("${name ?? ''}") is not produced by any earlier node or initializer`);
       return v!;
     };
-    const out = (v: Value) => env.set(node.outputs[0] ?? '', v);
+    const out = (v: Value) =>
+      env.set(node.outputs[0] ?? '', v.kind === 'dyn' && ELEMENTWISE.has(node.opType) ? { ...v, node: node.name } : v);
     const dynIn = (i: number): Dyn => {
       const v = get(i);
       if (v.kind !== 'dyn') fail(`input ${i} must depend on the model input`);
@@ -318,7 +320,7 @@ function applyLinear(v: Dyn, w: Float64Array, b: Float64Array, m: number, node: 
   }
   const base = materialise(v.source, stages);
   void base;
-  stages.push({ kind: 'poly', name: `${node.name}:activation`, op: 'Poly', coeffs: v.coeffs.slice(0, degree(v.coeffs) + 1), size: n });
+  stages.push({ kind: 'poly', name: v.node ?? `${node.name}:activation`, op: 'Poly', coeffs: v.coeffs.slice(0, degree(v.coeffs) + 1), size: n });
   const polyStage = stages.length - 1;
   return { kind: 'dyn', source: { base: polyStage, lin: { weights: w, bias: b, m, n, name: node.name, op: node.opType } }, coeffs: identity(m), size: m };
 }
@@ -342,5 +344,5 @@ function finish(v: Dyn, stages: Stage[]): void {
   materialise(v.source, stages);
   if (isIdentity(v.coeffs)) return;
   if (deg === 0) throw new FheCompileError('the model output is a constant');
-  stages.push({ kind: 'poly', name: 'output:activation', op: 'Poly', coeffs: v.coeffs.slice(0, deg + 1), size: v.size });
+  stages.push({ kind: 'poly', name: v.node ?? 'output:activation', op: 'Poly', coeffs: v.coeffs.slice(0, deg + 1), size: v.size });
 }

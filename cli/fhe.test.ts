@@ -1,0 +1,70 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildMlpModel, randomLayer, seededRandom } from '../fhe/test-models';
+import { run } from './fhe';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'veil-fhe-cli-'));
+const rand = seededRandom(5);
+
+async function capture(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  try {
+    const code = await run(args);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+describe('veil fhe check', () => {
+  const lr = path.join(dir, 'lr.onnx');
+  writeFileSync(lr, buildMlpModel([randomLayer(rand, 1, 30, 0.5)], { final: 'Sigmoid' }));
+
+  test('--json: compiles, runs encrypted inference and compares with onnxruntime', async () => {
+    const { code, out } = await capture(['check', lr, '--samples', '70', '--json', '--repeat', '2']);
+    expect(code).toBe(0);
+    const r = JSON.parse(out);
+    expect(r).toMatchObject({ compiled: true, depth: 1, polyModulusDegree: 4096, rotations: 5, minRotations: 5, batchCapacity: 64, samples: 70, top1Agreement: 1 });
+    expect(r.maxAbsError).toBeLessThan(1e-3);
+    expect(r.keyBytes).toBeGreaterThan(0);
+    expect(r.p50Ms).toBeGreaterThan(0);
+  });
+
+  test('text output and CSV input (optional header)', async () => {
+    const mlp = path.join(dir, 'mlp.onnx');
+    writeFileSync(mlp, buildMlpModel([randomLayer(rand, 8, 6, 0.5), randomLayer(rand, 3, 8, 0.5)], { activation: 'square', final: 'Softmax' }));
+    const csv = path.join(dir, 'in.csv');
+    writeFileSync(csv, `a,b,c,d,e,f\n${Array.from({ length: 5 }, () => Array.from({ length: 6 }, () => rand().toFixed(3)).join(',')).join('\n')}\n`);
+    const { code, out } = await capture(['check', mlp, '--input', csv, '--repeat', '1']);
+    expect(code).toBe(0);
+    expect(out).toMatch(/parameters {2}CKKS N=8192/);
+    expect(out).toMatch(/depth 3, rotations \d+ \(minimum for the layout \d+\)/);
+    expect(out).toMatch(/5 CSV rows: max \|encrypted − plaintext\| .*top-1 agreement 100\.0%/);
+  });
+
+  test('error: a model that cannot compile exits 1 and names node, op and reason', async () => {
+    const relu = path.join(dir, 'relu.onnx');
+    writeFileSync(relu, buildMlpModel([randomLayer(rand, 4, 4), randomLayer(rand, 2, 4)], { activation: 'relu' }));
+    const text = await capture(['check', relu]);
+    expect(text.code).toBe(1);
+    expect(text.err).toMatch(/node "act0" \(Relu\): Relu is not a polynomial/);
+    const json = await capture(['check', relu, '--json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.out)).toMatchObject({ compiled: false, error: expect.stringMatching(/Relu/) });
+  });
+
+  test('error: usage problems exit 2', async () => {
+    expect((await capture([])).code).toBe(2);
+    expect((await capture(['check'])).code).toBe(2);
+    expect((await capture(['check', path.join(dir, 'missing.onnx')])).code).toBe(2);
+    const bad = path.join(dir, 'bad.csv');
+    writeFileSync(bad, '1,2,3\n');
+    expect((await capture(['check', lr, '--input', bad])).err).toMatch(/row 1 has 3 columns; the model expects 30/);
+    expect((await capture(['check', lr, '--samples', '0'])).code).toBe(2);
+  });
+});
