@@ -9,7 +9,7 @@ import { isAttestationError } from '../errors';
 import { failure, type AttestationFailure } from '../failure';
 import { isAllZero, toHex } from '../bytes';
 import type { PlatformVerification } from '../verification';
-import { fingerprint256, parseCertificate } from '../x509/parse-certificates';
+import { fingerprint256, parseCertificate, parsePinnedCertificate, publicKeyOf } from '../x509/parse-certificates';
 import { verifyCertificateChain } from '../x509/verify-certificate-chain';
 import { parseNitroDocument, type NitroDocument } from './parse-nitro-document';
 
@@ -81,7 +81,7 @@ export function verifyNitroDocument({ document, now, roots }: VerifyNitroDocumen
     if (!isAttestationError(err)) throw err;
     return { claims, failures: [...failures, failure('chain_invalid', err.message)] };
   }
-  const anchors = roots.map((pem, i) => parseCertificate(pem, `Nitro root ${i}`));
+  const anchors = roots.map((pem, i) => parsePinnedCertificate(pem, `Nitro root ${i}`));
   const bundleRoot = chain[chain.length - 1]!;
   if (!anchors.some((a) => fingerprint256(a) === fingerprint256(bundleRoot))) {
     failures.push(failure('untrusted_root', 'Nitro cabundle[0] is not the pinned AWS Nitro root', fingerprint256(bundleRoot), anchors.map(fingerprint256)));
@@ -89,8 +89,8 @@ export function verifyNitroDocument({ document, now, roots }: VerifyNitroDocumen
   }
   failures.push(...verifyCertificateChain({ chain, anchors, now, what: 'Nitro chain' }).failures);
 
-  const key = leaf.publicKey;
-  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'secp384r1' || doc.signature.length !== 96) {
+  const key = publicKeyOf(leaf);
+  if (!key || key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'secp384r1' || doc.signature.length !== 96) {
     failures.push(failure('signature_invalid', 'Nitro leaf key or signature is not P-384'));
   } else if (!cryptoVerify('sha384', nitroSigStructure(doc), { key, dsaEncoding: 'ieee-p1363' }, doc.signature)) {
     failures.push(failure('signature_invalid', 'Nitro COSE_Sign1 signature does not verify with the leaf certificate'));

@@ -11,7 +11,7 @@ import { failure, type AttestationFailure } from '../failure';
 import { equalBytes, isAllZero, toHex } from '../bytes';
 import type { PlatformVerification } from '../verification';
 import type { SnpProduct, SnpRootSet } from '../trust-roots';
-import { commonName, parseCertificate } from '../x509/parse-certificates';
+import { commonName, parseCertificate, parsePinnedCertificate, publicKeyOf } from '../x509/parse-certificates';
 import { parseDer, readExtensions } from '../x509/read-extensions';
 import { verifyCertificateChain } from '../x509/verify-certificate-chain';
 import { decodeSnpTcb } from './decode-snp-tcb';
@@ -38,8 +38,12 @@ const OID = {
 function extInteger(exts: Map<string, Uint8Array>, oid: string): number | undefined {
   const raw = exts.get(oid);
   if (!raw) return undefined;
-  const node = parseDer(raw, `extension ${oid}`);
-  return node instanceof asn1js.Integer ? node.valueBlock.valueDec : undefined;
+  try {
+    const node = parseDer(raw, `extension ${oid}`);
+    return node instanceof asn1js.Integer ? node.valueBlock.valueDec : undefined;
+  } catch {
+    return undefined; // unreadable: reported as a TCB mismatch
+  }
 }
 
 function extProductName(exts: Map<string, Uint8Array>): string | undefined {
@@ -102,12 +106,20 @@ export function snpClaims(report: SnpReport, product: SnpProduct | undefined, pr
   };
 }
 
+function safeCheckIssued(child: X509Certificate, parent: X509Certificate): boolean {
+  try {
+    return child.checkIssued(parent);
+  } catch {
+    return false;
+  }
+}
+
 function findIssuer(key: X509Certificate, roots: readonly SnpRootSet[], kind: 'vcek' | 'vlek'): { set: SnpRootSet; intermediate: X509Certificate } | undefined {
   for (const set of roots) {
     const pem = kind === 'vcek' ? set.ask : set.asvk;
     if (!pem) continue;
-    const intermediate = parseCertificate(pem, `${set.product} ${kind === 'vcek' ? 'ASK' : 'ASVK'}`);
-    if (key.checkIssued(intermediate)) return { set, intermediate };
+    const intermediate = parsePinnedCertificate(pem, `${set.product} ${kind === 'vcek' ? 'ASK' : 'ASVK'}`);
+    if (safeCheckIssued(key, intermediate)) return { set, intermediate };
   }
   return undefined;
 }
@@ -178,11 +190,11 @@ export function verifySnpReport({ report: bytes, certificates, now, roots }: Ver
     failures.push(failure('untrusted_root', `${keyCertName(kind)} is not issued by a pinned AMD ${kind === 'vcek' ? 'ASK' : 'ASVK'}`, commonName(key.issuer) ?? key.issuer));
     return { claims, failures };
   }
-  const ark = parseCertificate(issuer.set.ark, `${issuer.set.product} ARK`);
+  const ark = parsePinnedCertificate(issuer.set.ark, `${issuer.set.product} ARK`);
   failures.push(...verifyCertificateChain({ chain: [key, issuer.intermediate], anchors: [ark], now, what: `${kind.toUpperCase()} chain` }).failures);
 
-  const details = key.publicKey.asymmetricKeyDetails;
-  if (key.publicKey.asymmetricKeyType !== 'ec' || details?.namedCurve !== 'secp384r1') {
+  const publicKey = publicKeyOf(key);
+  if (!publicKey || publicKey.asymmetricKeyType !== 'ec' || publicKey.asymmetricKeyDetails?.namedCurve !== 'secp384r1') {
     failures.push(failure('signature_invalid', `${keyCertName(kind)} key is not ECDSA P-384`));
   } else if (report.signatureAlgo !== 1) {
     failures.push(failure('signature_invalid', 'unsupported SEV-SNP signature algorithm', report.signatureAlgo, 1));
@@ -190,7 +202,7 @@ export function verifySnpReport({ report: bytes, certificates, now, roots }: Ver
     failures.push(failure('signature_invalid', 'SEV-SNP signature fields carry non-zero padding'));
   } else {
     const sig = Buffer.concat([report.signatureR, report.signatureS]);
-    const ok = cryptoVerify('sha384', report.signedBytes, { key: key.publicKey, dsaEncoding: 'ieee-p1363' }, sig);
+    const ok = cryptoVerify('sha384', report.signedBytes, { key: publicKey, dsaEncoding: 'ieee-p1363' }, sig);
     if (!ok) failures.push(failure('signature_invalid', `SEV-SNP report signature does not verify with the ${keyCertName(kind)}`));
   }
 

@@ -7,7 +7,7 @@ import { verify as cryptoVerify, type X509Certificate } from 'node:crypto';
 import { isAttestationError } from '../errors';
 import { failure, type AttestationFailure } from '../failure';
 import { fromHex } from '../bytes';
-import { commonName, parsePemCertificates } from '../x509/parse-certificates';
+import { commonName, parsePemCertificates, publicKeyOf } from '../x509/parse-certificates';
 import { normaliseSerial, parseCrl, verifyCrlSignature, type Crl } from '../x509/parse-crl';
 import { verifyCertificateChain } from '../x509/verify-certificate-chain';
 import type { TdxCollateral } from './parse-tdx-collateral';
@@ -43,7 +43,8 @@ function verifySignedJson(text: string, signatureHex: string, chainPem: string, 
   } catch {
     return [...out, failure('collateral_invalid', `${what} signature is not hex`)];
   }
-  if (!signer || sig.length !== 64 || !cryptoVerify('sha256', Buffer.from(text, 'utf8'), { key: signer.publicKey, dsaEncoding: 'ieee-p1363' }, sig)) {
+  const key = signer && publicKeyOf(signer);
+  if (!key || sig.length !== 64 || !cryptoVerify('sha256', Buffer.from(text, 'utf8'), { key, dsaEncoding: 'ieee-p1363' }, sig)) {
     out.push(failure('collateral_invalid', `${what} signature does not verify with its issuer chain`));
   }
   return out;

@@ -10,7 +10,7 @@ import { isAttestationError } from '../errors';
 import { failure, type AttestationFailure } from '../failure';
 import { equalBytes, isAllZero, toHex } from '../bytes';
 import type { PlatformVerification } from '../verification';
-import { parseCertificate, parsePemCertificates } from '../x509/parse-certificates';
+import { parsePemCertificates, parsePinnedCertificate, publicKeyOf } from '../x509/parse-certificates';
 import { verifyCertificateChain } from '../x509/verify-certificate-chain';
 import { computeTdxWorkloadId } from './compute-tdx-workload-id';
 import { evaluateTdxTcb, type TdxTcbEvaluation } from './evaluate-tdx-tcb';
@@ -48,7 +48,8 @@ function p256Key(raw: Uint8Array): KeyObject | undefined {
   }
 }
 
-function verifyP256(data: Uint8Array, key: KeyObject, sig: Uint8Array): boolean {
+function verifyP256(data: Uint8Array, key: KeyObject | undefined, sig: Uint8Array): boolean {
+  if (!key) return false;
   try {
     return cryptoVerify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, sig);
   } catch {
@@ -89,11 +90,11 @@ export function verifyDcapQuote({ quote: bytes, collateral, now, roots }: Verify
     failures.push(failure('certificate_missing', 'quote carries no PCK certificate'));
     return done();
   }
-  const anchors = roots.map((pem, i) => parseCertificate(pem, `Intel root ${i}`));
+  const anchors = roots.map((pem, i) => parsePinnedCertificate(pem, `Intel root ${i}`));
   const chainCheck = verifyCertificateChain({ chain, anchors, now, what: 'PCK chain' });
   failures.push(...chainCheck.failures);
 
-  if (!verifyP256(quote.qeReport, pckLeaf.publicKey, quote.qeReportSignature)) {
+  if (!verifyP256(quote.qeReport, publicKeyOf(pckLeaf), quote.qeReportSignature)) {
     failures.push(failure('signature_invalid', 'QE report signature does not verify with the PCK certificate'));
   }
   const expectedBinding = createHash('sha256').update(quote.attestationKey).update(quote.qeAuthData).digest();
