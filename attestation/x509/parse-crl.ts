@@ -36,6 +36,15 @@ function timeValue(node: asn1js.AsnType | undefined): Date | undefined {
 }
 
 export function parseCrl(der: Uint8Array, what = 'CRL'): Crl {
+  try {
+    return parseCrlUnsafe(der, what);
+  } catch (err) {
+    if (err instanceof AttestationError) throw err;
+    throw new AttestationError('invalid_collateral', `${what} is not a valid CRL`, undefined, { cause: err });
+  }
+}
+
+function parseCrlUnsafe(der: Uint8Array, what: string): Crl {
   const root = parseDer(der, what);
   const [tbsNode, algNode, sigNode] = sequenceItems(root, what);
   if (!tbsNode || !algNode || !(sigNode instanceof asn1js.BitString)) throw new AttestationError('invalid_collateral', `${what}: not a CertificateList`);

@@ -10,7 +10,13 @@ import { AttestationError } from '../errors';
 /** Parse one DER element; throws `invalid_certificate` on garbage or trailing bytes. */
 export function parseDer(bytes: Uint8Array, what: string): asn1js.AsnType {
   const copy = new Uint8Array(bytes); // asn1js wants an ArrayBuffer of exactly these bytes
-  const parsed = asn1js.fromBER(copy.buffer);
+  let parsed: ReturnType<typeof asn1js.fromBER>;
+  try {
+    parsed = asn1js.fromBER(copy.buffer);
+  } catch (cause) {
+    // asn1js can throw RangeError on hostile lengths (found by the parser fuzz test)
+    throw new AttestationError('invalid_certificate', `${what} is not valid DER`, undefined, { cause });
+  }
   if (parsed.offset === -1 || parsed.offset !== copy.byteLength) {
     throw new AttestationError('invalid_certificate', `${what} is not valid DER`);
   }
