@@ -160,6 +160,9 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
         if (p.kind === 'linear') {
           const rots = new Map<number, CipherText>([[0, cur]]);
           for (const b of p.babySteps) rots.set(b, track(rotate(cur, b)));
+          // With several giant steps, each inner sum is rescaled *before* its giant rotation: a rotation one level
+          // down costs about half (measured 4.9 vs 10 ms at N=8192, 4 → 3 data primes) and a rescale ~2 ms.
+          const early = p.rescale && p.groups.length > 1;
           let acc: CipherText | undefined;
           for (const g of p.groups) {
             let inner: CipherText | undefined;
@@ -170,6 +173,10 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
                 prod.delete();
               } else inner = track(prod);
             }
+            if (early) {
+              evaluator.rescaleToNext(inner!, inner!);
+              fixScale(inner!, p.outScale);
+            }
             if (g.giantStep !== 0) {
               const r = track(rotate(inner!, g.giantStep));
               acc ? addInto(acc, r) : (acc = r);
@@ -177,7 +184,7 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
           }
           const out = acc!.clone();
           for (const t of temps.splice(0)) t.delete();
-          if (p.rescale) evaluator.rescaleToNext(out, out);
+          if (p.rescale && !early) evaluator.rescaleToNext(out, out);
           fixScale(out, p.outScale);
           for (const s of p.sumSteps) {
             const r = rotate(out, s);
