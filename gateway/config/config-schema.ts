@@ -49,6 +49,19 @@ export const CONFIG_SCHEMA = {
     level: { kind: 'enum', values: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info', env: 'VEIL_LOG_LEVEL', doc: 'log threshold' },
     format: { kind: 'enum', values: ['text', 'json'], default: 'text', env: 'VEIL_LOG_FORMAT', doc: 'log line format' },
   },
+  chain: {
+    enabled: { kind: 'bool', default: true, env: 'VEIL_CHAIN_ENABLED', doc: 'publish TEE attestations to the on-chain registry' },
+    rpcUrl: {
+      kind: 'string', default: 'embedded', env: 'VEIL_CHAIN_RPC_URL',
+      doc: '"embedded" starts a local anvil dev chain under dataDir; otherwise the JSON-RPC URL of any EVM chain',
+    },
+    registryAddress: { kind: 'string', default: 'deploy', env: 'VEIL_CHAIN_REGISTRY_ADDRESS', doc: 'registry contract address; "deploy" only with the embedded chain' },
+    keyFile: {
+      kind: 'string', default: 'none', env: 'VEIL_CHAIN_KEY_FILE',
+      doc: 'file holding the operator private key for a non-embedded chain (or set VEIL_CHAIN_PRIVATE_KEY); never in the config file',
+    },
+    attestationTtlSeconds: { kind: 'int', min: 60, max: 30 * 24 * 3600, default: 3600, env: 'VEIL_CHAIN_ATTESTATION_TTL_SECONDS', doc: 'expiry of each published attestation' },
+  },
   dataDir: { kind: 'string', default: path.join(REPO_ROOT, '.veil'), env: 'VEIL_DATA_DIR', doc: 'where the gateway keeps its local state (never payloads or keys)' },
 } as const satisfies ConfigTree;
 
