@@ -7,6 +7,7 @@ export { ChainError, isChainError, type ChainErrorCode, type ChainErrorOptions }
 export { PLATFORMS, MEASUREMENT_BYTES, isPlatform, platformTag, platformFromTag, type Platform } from './platform';
 export { measurementId, normalizeMeasurement } from './measurement-id';
 export { nitroMeasurementHex } from './nitro-measurement';
+export { evidenceHash, hpkeKeyHash } from './evidence-hashes';
 export type { RegistryPublicClient, RegistryWalletClient, WriteReturnType } from './types';
 
 // write actions (walletClient, publicClient, params)
