@@ -1,7 +1,8 @@
 import { createFhePool, type FhePool } from '../workers';
 import type { VeilConfig } from './config';
 import { SessionStore } from './fhe/session-store';
-import { createFheService, createGrpcServer, createModelsService, type GrpcServer } from './grpc';
+import { startTrustRegistry, type TrustRegistry } from './chain/start-trust-registry';
+import { createFheService, createGrpcServer, createModelsService, createTrustService, type GrpcServer } from './grpc';
 import { createLogger, type Logger } from './logger';
 import { loadFheModels, type ServedFheModel } from './models/load-fhe-models';
 
@@ -9,6 +10,8 @@ export type Gateway = {
   /** host:port of the gRPC listener. */
   address: string;
   models: ReadonlyMap<string, ServedFheModel>;
+  /** The on-chain registry the gateway publishes attestations to, when enabled. */
+  trust: TrustRegistry | undefined;
   logger: Logger;
   close(): Promise<void>;
 };
@@ -50,15 +53,18 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
   sweeper.unref();
 
   let server: GrpcServer;
+  let trust: TrustRegistry | undefined;
   try {
+    trust = await startTrustRegistry(config, { logger });
     server = await createGrpcServer({
       host: config.grpc.host,
       port: config.grpc.port,
       maxReceiveMessageBytes: config.grpc.maxReceiveMessageBytes,
       maxSendMessageBytes: config.grpc.maxSendMessageBytes,
       services: {
-        models: createModelsService(models, logger),
-        fhe: createFheService({
+        Models: createModelsService(models, logger),
+        Trust: createTrustService(trust?.info, logger),
+        Fhe: createFheService({
           models, sessions, pool, logger,
           maxSessionKeyBytes: config.fhe.maxSessionKeyBytes,
           maxGroupsPerRequest: config.fhe.maxGroupsPerRequest,
@@ -68,6 +74,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
     });
   } catch (err) {
     clearInterval(sweeper);
+    await trust?.close();
     await pool.close();
     throw err;
   }
@@ -77,12 +84,14 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
   return {
     address: server.address,
     models,
+    trust,
     logger,
     close() {
       closing ??= (async () => {
         clearInterval(sweeper);
         await server.close();
         await pool.close();
+        await trust?.close();
         logger.info('gateway stopped');
       })();
       return closing;

@@ -1,4 +1,4 @@
-export { loadVeilProto, VEIL_PROTO_FILES } from './load-veil-proto';
-export type { VeilProto } from './load-veil-proto';
+export { loadVeilProto, VEIL_PROTO_FILES, VEIL_SERVICES } from './load-veil-proto';
+export type { VeilProto, VeilServiceName } from './load-veil-proto';
 export type * from './messages';
 export type * from './tee-messages';

@@ -3,7 +3,11 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
 /** The .proto files of the public API, in load order. */
-export const VEIL_PROTO_FILES = ['veil/v1/models.proto', 'veil/v1/fhe.proto', 'veil/v1/tee.proto'].map((f) => path.join(__dirname, f));
+export const VEIL_PROTO_FILES = ['veil/v1/models.proto', 'veil/v1/fhe.proto', 'veil/v1/tee.proto', 'veil/v1/trust.proto'].map((f) => path.join(__dirname, f));
+
+/** Every service in the veil.v1 package; adding a service to a .proto file means adding its name here. */
+export const VEIL_SERVICES = ['Models', 'Fhe', 'TeeNode', 'Trust'] as const;
+export type VeilServiceName = (typeof VEIL_SERVICES)[number];
 
 /** Loader options shared by server and client so both see identical message shapes. */
 const LOADER_OPTIONS: protoLoader.Options = {
@@ -17,7 +21,7 @@ const LOADER_OPTIONS: protoLoader.Options = {
 
 export type VeilProto = {
   packageDefinition: protoLoader.PackageDefinition;
-  services: { Models: grpc.ServiceClientConstructor; Fhe: grpc.ServiceClientConstructor; TeeNode: grpc.ServiceClientConstructor };
+  services: Record<VeilServiceName, grpc.ServiceClientConstructor>;
 };
 
 let cached: VeilProto | undefined;
@@ -26,9 +30,14 @@ let cached: VeilProto | undefined;
 export function loadVeilProto(): VeilProto {
   if (cached) return cached;
   const packageDefinition = protoLoader.loadSync(VEIL_PROTO_FILES, LOADER_OPTIONS);
-  const root = grpc.loadPackageDefinition(packageDefinition) as unknown as {
-    veil: { v1: { Models: grpc.ServiceClientConstructor; Fhe: grpc.ServiceClientConstructor; TeeNode: grpc.ServiceClientConstructor } };
-  };
-  cached = { packageDefinition, services: { Models: root.veil.v1.Models, Fhe: root.veil.v1.Fhe, TeeNode: root.veil.v1.TeeNode } };
+  const root = grpc.loadPackageDefinition(packageDefinition) as unknown as { veil: { v1: Record<string, grpc.ServiceClientConstructor> } };
+  const services = Object.fromEntries(
+    VEIL_SERVICES.map((name) => {
+      const service = root.veil.v1[name];
+      if (!service) throw new Error(`proto: service veil.v1.${name} is listed but not defined`);
+      return [name, service];
+    }),
+  ) as Record<VeilServiceName, grpc.ServiceClientConstructor>;
+  cached = { packageDefinition, services };
   return cached;
 }

@@ -18,3 +18,4 @@ export type CiphertextGroup = { ciphertexts: Uint8Array[] };
 export type PredictRequest = { sessionId: string; groups: CiphertextGroup[] };
 export type PredictResponse = { groups: CiphertextGroup[]; evalMicros: number };
 export type CloseSessionRequest = { sessionId: string };
+export type GetRegistryResponse = { enabled: boolean; chainId: number; rpcUrl: string; registryAddress: string; embedded: boolean };

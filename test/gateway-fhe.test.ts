@@ -144,7 +144,7 @@ describe('gateway over gRPC (FHE)', () => {
     await expectServing();
   });
 
-  test('privacy: logs hold no feature values, ciphertext bytes or keys; nothing is written to disk', async () => {
+  test('privacy: logs and on-disk state hold no feature values, ciphertext bytes or keys', async () => {
     const { test } = loadDataset('breast-cancer');
     const canary = Float64Array.from(test.features[0]!);
     canary[0] = 123.456789;
@@ -157,6 +157,13 @@ describe('gateway over gRPC (FHE)', () => {
     // No base64 or hex blobs (ciphertexts, keys) anywhere in the log.
     expect(log).not.toMatch(/[A-Za-z0-9+/]{200,}/);
     expect(log).not.toMatch(/[0-9a-f]{200,}/);
-    expect(fs.readdirSync(dataDir)).toEqual([]);
+    // The only on-disk state is the embedded dev chain's (registry deployment and chain state).
+    expect(fs.readdirSync(dataDir)).toEqual(['chain']);
+    const marker = Buffer.from(new Float64Array([123.456789]).buffer).toString('hex');
+    for (const file of fs.readdirSync(path.join(dataDir, 'chain'))) {
+      const text = fs.readFileSync(path.join(dataDir, 'chain', file)).toString('latin1');
+      expect(text).not.toContain('123.456');
+      expect(text).not.toContain(marker);
+    }
   });
 });

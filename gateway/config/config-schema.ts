@@ -45,6 +45,28 @@ export const CONFIG_SCHEMA = {
     sessionStoreBytes: { kind: 'int', min: 1 * MiB, max: 65536 * MiB, default: 4096 * MiB, env: 'VEIL_FHE_SESSION_STORE_BYTES', doc: 'evaluation-key bytes held for all sessions; least recently used sessions are evicted beyond it' },
     workerKeyCacheBytes: { kind: 'int', min: 1 * MiB, max: 65536 * MiB, default: 1024 * MiB, env: 'VEIL_FHE_WORKER_KEY_CACHE_BYTES', doc: 'loaded evaluation keys each worker keeps (LRU)' },
   },
+  // TEE mode (issue #5): an in-process node on the SIMULATED platform by default, plus remote `veil worker` nodes.
+  // The gateway attests every node itself against this policy before routing to it (gateway/tee/).
+  tee: {
+    enabled: { kind: 'bool', default: true, env: 'VEIL_TEE_ENABLED', doc: 'serve TEE mode (veil.v1.Tee) at all' },
+    models: {
+      kind: 'list', default: ['breast-cancer-lr', 'digits-mlp', 'digits-relu-mlp'], env: 'VEIL_TEE_MODELS',
+      doc: 'bundled model ids (or .onnx paths) the in-process TEE node serves; remote nodes announce their own',
+    },
+    local: { kind: 'bool', default: true, env: 'VEIL_TEE_LOCAL', doc: 'run one in-process TEE node (SIMULATED platform: development only)' },
+    localThreads: { kind: 'int', min: 1, max: 256, default: 1, env: 'VEIL_TEE_LOCAL_THREADS', doc: 'onnxruntime worker threads of the in-process TEE node' },
+    nodes: { kind: 'list', default: [], env: 'VEIL_TEE_NODES', doc: 'host:port of remote TEE worker nodes (`veil worker`); comma-separated in env' },
+    allowSimulated: {
+      kind: 'bool', default: true, env: 'VEIL_TEE_ALLOW_SIMULATED',
+      doc: 'route to nodes whose evidence is SIMULATED (proves nothing about hardware); the dev default, set false in production',
+    },
+    measurements: { kind: 'list', default: ['any'], env: 'VEIL_TEE_MEASUREMENTS', doc: 'accepted measurements (lowercase hex), or ["any"] to opt out explicitly' },
+    debug: { kind: 'enum', values: ['forbid', 'allow'], default: 'forbid', env: 'VEIL_TEE_DEBUG', doc: 'whether debug-mode enclaves may be routed to' },
+    maxEvidenceAgeSeconds: { kind: 'int', min: 10, max: 7 * 24 * 3600, default: 600, env: 'VEIL_TEE_MAX_EVIDENCE_AGE_SECONDS', doc: 'a node whose last verified evidence is older is quarantined until it re-attests' },
+    refreshSeconds: { kind: 'int', min: 1, max: 24 * 3600, default: 120, env: 'VEIL_TEE_REFRESH_SECONDS', doc: 'how often the gateway re-attests every node (fresh nonce)' },
+    healthCheckSeconds: { kind: 'int', min: 1, max: 3600, default: 5, env: 'VEIL_TEE_HEALTH_CHECK_SECONDS', doc: 'how often the gateway probes every node; a node that does not answer is quarantined' },
+    nodeTimeoutMs: { kind: 'int', min: 100, max: 600_000, default: 30_000, env: 'VEIL_TEE_NODE_TIMEOUT_MS', doc: 'deadline of a relayed node call when the client set none (and of probes, capped at 5 s)' },
+  },
   log: {
     level: { kind: 'enum', values: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info', env: 'VEIL_LOG_LEVEL', doc: 'log threshold' },
     format: { kind: 'enum', values: ['text', 'json'], default: 'text', env: 'VEIL_LOG_FORMAT', doc: 'log line format' },

@@ -27,6 +27,13 @@ export const ERROR_SPECS = {
   unavailable: { grpc: GrpcStatus.UNAVAILABLE, http: 503, type: 'server_error', retryable: true, message: 'the service is not available right now; retry with backoff' },
   cancelled: { grpc: GrpcStatus.CANCELLED, http: 499, type: 'invalid_request_error', retryable: false, message: 'the request was cancelled' },
   deadline_exceeded: { grpc: GrpcStatus.DEADLINE_EXCEEDED, http: 504, type: 'server_error', retryable: true, message: 'the deadline expired before the work finished' },
+  // TEE mode: routing (gateway) and the node's refusals, relayed under one public code each.
+  no_attested_worker: { grpc: GrpcStatus.UNAVAILABLE, http: 503, type: 'server_error', retryable: true, message: 'no attested TEE node serves this model right now; retry with backoff' },
+  tee_node_unavailable: { grpc: GrpcStatus.UNAVAILABLE, http: 503, type: 'server_error', retryable: true, message: 'the TEE node is no longer available; fetch evidence for another node, verify it and re-seal' },
+  tee_decrypt_failed: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 400, type: 'invalid_request_error', retryable: false, message: 'the sealed request did not open in the enclave' },
+  tee_replay: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 400, type: 'invalid_request_error', retryable: false, message: 'the sealed request was already accepted once' },
+  tee_stale_request: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 400, type: 'invalid_request_error', retryable: false, message: 'the request timestamp is outside the node\'s freshness window (check the clock)' },
+  tee_session_unknown: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 400, type: 'invalid_request_error', retryable: true, message: 'the node holds no such channel session; start a new one' },
   internal: { grpc: GrpcStatus.INTERNAL, http: 500, type: 'server_error', retryable: false, message: 'internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -9,6 +9,7 @@ import { toOpenAIError } from './to-openai-error';
 const HTTP_FOR_GRPC: Record<number, number[]> = {
   [status.INVALID_ARGUMENT]: [400],
   [status.NOT_FOUND]: [404],
+  [status.FAILED_PRECONDITION]: [400],
   [status.RESOURCE_EXHAUSTED]: [413, 429],
   [status.UNAVAILABLE]: [503],
   [status.CANCELLED]: [499],
@@ -42,6 +43,18 @@ describe('error registry', () => {
     const compile = Object.assign(new Error('node "relu1" (Relu): not a polynomial'), { code: 'model_unsupported' });
     expect(toVeilError(compile).code).toBe('model_unsupported');
     expect(toVeilError(Object.assign(new Error('x'), { code: 'EWHATEVER' })).code).toBe('internal');
+  });
+
+  test('TEE node refusals keep their code; routing failures are retryable UNAVAILABLE', () => {
+    const tee = (code: string) => Object.assign(new Error(`tee ${code}`), { name: 'TeeError', code });
+    expect(toVeilError(tee('tee_replay'))).toMatchObject({ code: 'tee_replay', message: 'tee tee_replay' });
+    expect(toGrpcStatus(tee('tee_replay')).code).toBe(status.INVALID_ARGUMENT);
+    expect(toGrpcStatus(tee('tee_stale_request')).code).toBe(status.FAILED_PRECONDITION);
+    expect(toGrpcStatus(tee('tee_decrypt_failed')).code).toBe(status.INVALID_ARGUMENT);
+    expect(toVeilError(tee('tee_model_not_found')).code).toBe('model_not_found');
+    expect(toVeilError(tee('invalid_input')).code).toBe('invalid_argument');
+    expect(ERROR_SPECS.no_attested_worker).toMatchObject({ grpc: status.UNAVAILABLE, http: 503, retryable: true });
+    expect(ERROR_SPECS.tee_node_unavailable).toMatchObject({ grpc: status.UNAVAILABLE, http: 503, retryable: true });
   });
 
   test('pool and abort failures map to retryable or cancelled codes', () => {

@@ -15,6 +15,8 @@ const LEAF_CODES: Record<string, Parameters<typeof publicError>[0]> = {
   model_unsupported: 'model_unsupported',
   onnx_malformed: 'model_unsupported',
   onnx_unsupported_tensor: 'model_unsupported',
+  // TEE node refusals (tee/ TeeError, relayed by gateway/tee): the rest are public codes of their own.
+  tee_model_not_found: 'model_not_found',
 };
 
 function publicError(code: VeilError['code'], message: string | undefined, err: Error, details?: Record<string, unknown>): VeilError {

@@ -1,9 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
-import { loadVeilProto } from '../../proto';
+import { loadVeilProto, type VeilServiceName } from '../../proto';
 
-export type GrpcServices = { models: grpc.UntypedServiceImplementation; fhe: grpc.UntypedServiceImplementation };
+/** Implementations of the veil.v1 services this server offers, by service name. */
+export type GrpcServices = Partial<Record<VeilServiceName, grpc.UntypedServiceImplementation>>;
 
 export type CreateGrpcServerOptions = {
   host: string;
@@ -31,10 +32,12 @@ export async function createGrpcServer(options: CreateGrpcServerOptions): Promis
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes,
     'grpc.max_send_message_length': options.maxSendMessageBytes,
   });
-  server.addService(proto.services.Models.service, options.services.models);
-  server.addService(proto.services.Fhe.service, options.services.fhe);
+  const served = Object.keys(options.services) as VeilServiceName[];
+  for (const name of served) server.addService(proto.services[name].service, options.services[name]!);
+  // Health names every served service plus "" (the whole server), as the gRPC health protocol defines.
+  const healthNames = ['', ...served.map((name) => `veil.v1.${name}`)];
 
-  const health = new HealthImplementation({ '': 'NOT_SERVING', 'veil.v1.Models': 'NOT_SERVING', 'veil.v1.Fhe': 'NOT_SERVING' });
+  const health = new HealthImplementation(Object.fromEntries(healthNames.map((n) => [n, 'NOT_SERVING' as const])));
   health.addToServer(server);
   new ReflectionService(proto.packageDefinition).addToServer(server);
 
@@ -43,7 +46,7 @@ export async function createGrpcServer(options: CreateGrpcServerOptions): Promis
       err ? reject(new Error(`cannot listen on ${options.host}:${options.port}: ${err.message}`)) : resolve(bound),
     );
   });
-  for (const service of ['', 'veil.v1.Models', 'veil.v1.Fhe']) health.setStatus(service, 'SERVING');
+  for (const service of healthNames) health.setStatus(service, 'SERVING');
 
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
@@ -52,7 +55,7 @@ export async function createGrpcServer(options: CreateGrpcServerOptions): Promis
     address: `${host}:${port}`,
     close: (graceMs = 5_000) =>
       new Promise<void>((resolve) => {
-        for (const service of ['', 'veil.v1.Models', 'veil.v1.Fhe']) health.setStatus(service, 'NOT_SERVING');
+        for (const service of healthNames) health.setStatus(service, 'NOT_SERVING');
         const force = setTimeout(() => {
           server.forceShutdown();
           resolve();

@@ -3,3 +3,4 @@ export type { CreateGrpcServerOptions, GrpcServer, GrpcServices } from './create
 export { createModelsService } from './models-service';
 export { createFheService } from './fhe-service';
 export type { FheServiceOptions } from './fhe-service';
+export { createTrustService } from './trust-service';

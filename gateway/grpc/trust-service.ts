@@ -1,0 +1,16 @@
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { GetRegistryResponse } from '../../proto';
+import type { TrustRegistryInfo } from '../chain/start-trust-registry';
+import type { Logger } from '../logger';
+import { handleUnary } from './handle-call';
+
+/** veil.v1.Trust: tells clients which registry this gateway publishes its enclaves' attestations to. */
+export function createTrustService(info: TrustRegistryInfo | undefined, logger: Logger): UntypedServiceImplementation {
+  return {
+    GetRegistry: handleUnary<unknown, GetRegistryResponse>('GetRegistry', logger, async () =>
+      info
+        ? { enabled: true, chainId: info.chainId, rpcUrl: info.rpcUrl, registryAddress: info.registryAddress, embedded: info.embedded }
+        : { enabled: false, chainId: 0, rpcUrl: '', registryAddress: '', embedded: false },
+    ),
+  };
+}
