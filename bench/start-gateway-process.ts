@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 export type GatewayProcess = { address: string; stop(): Promise<void> };
@@ -8,8 +10,10 @@ export type GatewayProcess = { address: string; stop(): Promise<void> };
  * do not share the gateway's event loop. Resolves with the address the gateway printed.
  */
 export function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
+  // A private data dir: a bench must not share the dev chain state of a gateway the user runs.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-bench-'));
   const child = spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'veil.cjs'), 'serve'], {
-    env: { ...process.env, VEIL_GRPC_HOST: '127.0.0.1', VEIL_GRPC_PORT: '0', VEIL_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, VEIL_GRPC_HOST: '127.0.0.1', VEIL_GRPC_PORT: '0', VEIL_LOG_LEVEL: 'warn', VEIL_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -21,6 +25,7 @@ export function startGatewayProcess(env: Record<string, string>): Promise<Gatewa
       reject(err);
     };
     child.once('exit', (code) => fail(new Error(`gateway exited with code ${code} before listening`)));
+    child.once('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       out += chunk;

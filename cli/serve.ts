@@ -41,6 +41,12 @@ export async function run(args: string[]): Promise<number> {
     const { spec } = model.plan;
     console.log(`  fhe  ${model.id.padEnd(20)} N=${spec.params.polyModulusDegree} depth=${spec.stats.depth} batch=${spec.batchCapacity} rotations=${spec.stats.rotations}`);
   }
+  if (gateway.trust) {
+    const t = gateway.trust.info;
+    console.log(`  registry ${t.registryAddress} on chain ${t.chainId} (${t.embedded ? `embedded anvil dev chain at ${t.rpcUrl}` : t.rpcUrl})`);
+  } else {
+    console.log('  registry disabled (chain.enabled=false)');
+  }
   console.log(`try: npx veil demo --target ${gateway.address}`);
 
   await new Promise<void>((resolve) => {
