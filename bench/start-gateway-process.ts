@@ -24,7 +24,8 @@ export function startGatewayProcess(env: Record<string, string>): Promise<Gatewa
       child.kill('SIGKILL');
       reject(err);
     };
-    child.once('exit', (code) => fail(new Error(`gateway exited with code ${code} before listening`)));
+    const onEarlyExit = (code: number | null) => fail(new Error(`gateway exited with code ${code} before listening`));
+    child.once('exit', onEarlyExit);
     child.once('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
@@ -32,7 +33,7 @@ export function startGatewayProcess(env: Record<string, string>): Promise<Gatewa
       const match = /listening on (\S+)/.exec(out);
       if (!match) return;
       clearTimeout(timer);
-      child.removeAllListeners('exit');
+      child.off('exit', onEarlyExit);
       resolve({
         address: match[1]!,
         stop: () =>
