@@ -20,7 +20,7 @@ import { readOnnxModel } from '../onnx';
 
 export const summary = 'FHE model tools (veil fhe check MODEL.onnx)';
 
-const USAGE = `usage: veil fhe check MODEL.onnx [--samples N | --input FILE.csv] [--json]
+const USAGE = `usage: veil fhe check MODEL.onnx [--samples N | --input FILE.csv] [--layout L] [--json]
 
 Compiles the model to a CKKS plan, prints it (layers, depth, parameters, rotations vs minimum, key sizes, batch
 capacity), then encrypts N random inputs (default 16, features uniform in [-1, 1)) or the CSV rows, evaluates the
@@ -30,6 +30,8 @@ Sigmoid/Softmax/ArgMax.
 options:
   --samples N        random inputs to check (default 16)
   --input FILE.csv   inputs from a CSV file: one row per sample, exactly inputSize numeric columns, optional header
+  --layout L         replicated-blocks (default: one ciphertext per group of samples, lowest latency) or
+                     feature-major (one ciphertext per feature over N/2 samples, no rotations, highest throughput)
   --repeat N         timed single-sample evaluations for the latency (default 5)
   --tolerance X      max |encrypted − plaintext| accepted (default 1e-3)
   --json             print one JSON object
@@ -55,8 +57,9 @@ export type FheCheckResult = {
   galoisKeyBytes?: number;
   relinKeyBytes?: number;
   batchCapacity?: number;
-  uploadBytesPerCiphertext?: number;
-  resultBytesPerCiphertext?: number;
+  /** Seeded upload / uncompressed result bytes of one batch group (all its ciphertexts). */
+  uploadBytesPerGroup?: number;
+  resultBytesPerGroup?: number;
   layers?: FhePlan['spec']['stats']['layers'];
   samples?: number;
   maxAbsError?: number;
@@ -80,6 +83,7 @@ export async function run(args: string[]): Promise<number> {
         input: { type: 'string' },
         repeat: { type: 'string' },
         tolerance: { type: 'string' },
+        layout: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -113,7 +117,9 @@ export async function run(args: string[]): Promise<number> {
     }
     let plan: FhePlan;
     try {
-      plan = compileOnnx(bytes);
+      const layout = values.layout ?? 'replicated-blocks';
+      if (layout !== 'replicated-blocks' && layout !== 'feature-major') throw new UsageError('--layout must be replicated-blocks or feature-major');
+      plan = compileOnnx(bytes, { layout });
     } catch (err) {
       if (!(err instanceof FheCompileError)) throw err;
       if (json) console.log(JSON.stringify({ compiled: false, error: err.message, model: modelPath }));
@@ -195,31 +201,32 @@ async function check(bytes: Uint8Array, plan: FhePlan, samples: number[][], repe
   const evaluator = createPlanEvaluator(runtime, plan);
   let upload = 0;
   let download = 0;
-  const serve = (ctBytes: Uint8Array): { ms: number; result: Uint8Array } => {
+  const serve = (ctBytes: Uint8Array[]): { ms: number; results: Uint8Array[] } => {
     const t = performance.now();
-    const ct = loadCiphertext(runtime, ctBytes);
-    const [out] = evaluator.evaluate([ct], evalKeys);
-    const result = out!.saveArray(seal.ComprModeType.none);
-    out!.delete();
-    ct.delete();
-    return { ms: performance.now() - t, result };
+    const cts = ctBytes.map((b) => loadCiphertext(runtime, b));
+    const outs = evaluator.evaluate(cts, evalKeys);
+    const results = outs.map((o) => o.saveArray(seal.ComprModeType.none));
+    for (const o of outs) o.delete();
+    for (const ct of cts) ct.delete();
+    return { ms: performance.now() - t, results };
   };
+  const encryptGroup = (group: Float64Array[]) => group.map((slots) => keys.encrypt(slots));
   try {
     const got: Float64Array[] = [];
     const groupTimes: number[] = [];
     packInputs(spec, samples).forEach((group, gi) => {
-      const ctBytes = keys.encrypt(group[0]!);
-      upload = ctBytes.length;
-      const { ms, result } = serve(ctBytes);
-      download = result.length;
+      const ctBytes = encryptGroup(group);
+      upload = ctBytes.reduce((a, b) => a + b.length, 0);
+      const { ms, results } = serve(ctBytes);
+      download = results.reduce((a, b) => a + b.length, 0);
       groupTimes.push(ms);
       const n = Math.min(spec.batchCapacity, samples.length - gi * spec.batchCapacity);
-      got.push(...unpackOutputs(spec, [keys.decrypt(result)], n));
+      got.push(...unpackOutputs(spec, results.map((r) => keys.decrypt(r)), n));
     });
-    const single = keys.encrypt(packInputs(spec, samples.slice(0, 1))[0]![0]!);
+    const single = encryptGroup(packInputs(spec, samples.slice(0, 1))[0]!);
     serve(single); // warm-up
     const singleTimes = Array.from({ length: repeat }, () => serve(single).ms).sort((a, b) => a - b);
-    const full = keys.encrypt(packInputs(spec, Array.from({ length: spec.batchCapacity }, (_, i) => samples[i % samples.length]!))[0]![0]!);
+    const full = encryptGroup(packInputs(spec, Array.from({ length: spec.batchCapacity }, (_, i) => samples[i % samples.length]!))[0]!);
     const fullTimes = Array.from({ length: repeat }, () => serve(full).ms).sort((a, b) => a - b);
 
     const want = await plaintextLogits(bytes, samples, spec.outputSize);
@@ -235,8 +242,8 @@ async function check(bytes: Uint8Array, plan: FhePlan, samples: number[][], repe
       keyBytes: (keyBytes.galoisKeys?.length ?? 0) + (keyBytes.relinKeys?.length ?? 0),
       galoisKeyBytes: keyBytes.galoisKeys?.length ?? 0,
       relinKeyBytes: keyBytes.relinKeys?.length ?? 0,
-      uploadBytesPerCiphertext: upload,
-      resultBytesPerCiphertext: download,
+      uploadBytesPerGroup: upload,
+      resultBytesPerGroup: download,
       samples: samples.length,
       maxAbsError,
       top1Agreement: agree / samples.length,
@@ -283,7 +290,9 @@ function printPlan(modelPath: string, plan: FhePlan): void {
   const lines = [
     `model       ${modelPath}: ${spec.inputSize} features → ${spec.outputSize} output(s), client postprocess: ${spec.postprocess}`,
     `parameters  CKKS N=${p.polyModulusDegree}, coeff modulus [${p.coeffModulusBits.join(', ')}] = ${p.coeffModulusBits.reduce((a, b) => a + b, 0)} bits, scale 2^${p.scaleBits}, 128-bit security`,
-    `layout      ${spec.layout.kind}: ${spec.layout.blockSize} slots per sample (input period ${spec.layout.inputPeriod}), batch capacity ${spec.batchCapacity} samples per ciphertext`,
+    spec.layout.kind === 'feature-major'
+      ? `layout      feature-major: one ciphertext per feature (${spec.inputCiphertexts} in, ${spec.outputCiphertexts} out), batch capacity ${spec.batchCapacity} samples`
+      : `layout      ${spec.layout.kind}: ${spec.layout.blockSize} slots per sample (input period ${spec.layout.inputPeriod}), batch capacity ${spec.batchCapacity} samples per ciphertext`,
     `plan        depth ${spec.stats.depth}, rotations ${spec.stats.rotations} (minimum for the layout ${spec.stats.minRotations}), ct×pt ${spec.stats.plainMultiplies}, ct×ct ${spec.stats.ciphertextMultiplies}`,
     `            ${'layer'.padEnd(24)} ${'op'.padEnd(8)} ${'rot'.padStart(4)} ${'min'.padStart(4)} ${'ct×pt'.padStart(6)} ${'levels'.padStart(6)}`,
     ...spec.stats.layers.map((l) => `            ${l.name.padEnd(24)} ${l.op.padEnd(8)} ${String(l.rotations).padStart(4)} ${String(l.minRotations).padStart(4)} ${String(l.plainMultiplies).padStart(6)} ${String(l.levels).padStart(6)}`),
@@ -295,7 +304,7 @@ function printPlan(modelPath: string, plan: FhePlan): void {
 function printCheck(r: FheCheckResult, what: string): void {
   console.log([
     `key bytes   ${kb(r.keyBytes!)} seeded (Galois ${kb(r.galoisKeyBytes!)}, relin ${kb(r.relinKeyBytes!)})`,
-    `ciphertext  upload ${kb(r.uploadBytesPerCiphertext!)} (seeded), result ${kb(r.resultBytesPerCiphertext!)} per group of ≤ ${r.batchCapacity}`,
+    `ciphertext  upload ${kb(r.uploadBytesPerGroup!)} (seeded), result ${kb(r.resultBytesPerGroup!)} per group of ≤ ${r.batchCapacity} samples`,
     `check       ${what}: max |encrypted − plaintext| ${r.maxAbsError!.toExponential(2)}, top-1 agreement ${(r.top1Agreement! * 100).toFixed(1)}%`,
     `latency     server evaluation (load + plan + save), one thread: single sample p50 ${r.p50Ms!.toFixed(1)} ms (p95 ${r.p95Ms!.toFixed(1)}), full group p50 ${r.groupP50Ms!.toFixed(1)} ms → ${r.samplesPerSecond!.toFixed(0)} samples/s`,
   ].join('\n'));

@@ -14,7 +14,7 @@ const rand = seededRandom(7);
 function simulate(plan: FhePlan, samples: number[][], steps?: Set<number>): Float64Array[] {
   return packInputs(plan.spec, samples).flatMap((group, gi) => {
     const count = Math.min(plan.spec.batchCapacity, samples.length - gi * plan.spec.batchCapacity);
-    return unpackOutputs(plan.spec, [simulatePlan(plan, group[0]!, (s) => steps?.add(s))], count);
+    return unpackOutputs(plan.spec, simulatePlan(plan, group, (s) => steps?.add(s)), count);
   });
 }
 
@@ -97,6 +97,9 @@ describe('compileOnnx', () => {
       expect(plan.spec.stats.rotations).toBe(plan.spec.stats.minRotations);
       for (const l of plan.spec.stats.layers) expect(l.rotations).toBe(l.minRotations);
       expectMatches(plan, layers, activation);
+      const featureMajor = compileOnnx(buildMlpModel(layers, { activation }), { layout: 'feature-major' });
+      expect(featureMajor.spec.galoisSteps).toEqual([]);
+      expectMatches(featureMajor, layers, activation, 5);
     }
   });
 

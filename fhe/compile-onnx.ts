@@ -1,11 +1,18 @@
 import { readOnnxModel, OnnxError } from '../onnx';
 import { selectCkksParameters } from './ckks-parameters';
 import { FheCompileError } from './errors';
-import type { FheLayerStats, FheLinearOp, FheModelSpec, FheOp, FhePlan } from './fhe-plan';
+import type { FheLayerStats, FheLayoutKind, FheLinearOp, FheModelSpec, FheOp, FhePlan } from './fhe-plan';
 import { traceOnnxModel } from './trace-onnx-model';
 import type { LinearStage, PolyStage } from './trace-onnx-model';
 
-export type CompileOnnxOptions = { name?: string };
+export type CompileOnnxOptions = {
+  name?: string;
+  /**
+   * 'replicated-blocks' (default): one ciphertext per group of samples, BSGS rotations — lowest single-sample latency.
+   * 'feature-major': one ciphertext per feature over N/2 samples, no rotations — highest batch throughput.
+   */
+  layout?: FheLayoutKind;
+};
 
 type SquareStage = { kind: 'square'; name: string; op: string; shift: Float64Array; size: number };
 type PlanStage = LinearStage | PolyStage | SquareStage;
@@ -23,7 +30,8 @@ type LinearGeometry = { n: number; m: number; span: number; diagonals: number; r
  * plan.spec.params.polyModulusDegree; // 4096
  */
 export function compileOnnx(bytes: Uint8Array, options: CompileOnnxOptions = {}): FhePlan {
-  void options;
+  const layoutKind = options.layout ?? 'replicated-blocks';
+  if (layoutKind !== 'replicated-blocks' && layoutKind !== 'feature-major') throw new FheCompileError(`unknown layout "${String(layoutKind)}"`);
   let model;
   try {
     model = readOnnxModel(bytes);
@@ -33,12 +41,26 @@ export function compileOnnx(bytes: Uint8Array, options: CompileOnnxOptions = {})
   }
   const traced = traceOnnxModel(model);
   const stages = foldSquares(traced.stages);
-  const inputPeriod = pow2(traced.inputSize);
+  const lastStage = stages[stages.length - 1]!;
+  const outputSize = lastStage.kind === 'linear' ? lastStage.outputSize : lastStage.size;
 
+  // Depth: dense layer 1, (x+β)² 1, general polynomials: degree 1 → 1, degree 2–3 → 2.
+  const levels = stages.map((st) => (st.kind === 'poly' && st.coeffs.length - 1 >= 2 ? 2 : 1));
+  const depth = levels.reduce((a, b) => a + b, 0);
+  // Every multiply is rescaled: weights then meet their ciphertext at a ≈2^30 plaintext scale. (Leaving the last
+  // product unrescaled saves a prime but leaves 20 bits for the last layer's weights, which measured > 1e-3 error
+  // for raw-feature models such as the breast-cancer LR, whose weights span 0.003–84.)
+  const params = selectCkksParameters({ depth, lastUnrescaled: false });
+  const slotCount = params.polyModulusDegree / 2;
+  const ckks = { polyModulusDegree: params.polyModulusDegree, coeffModulusBits: params.coeffModulusBits, scaleBits: params.scaleBits };
+  if (layoutKind === 'feature-major') {
+    return compileFeatureMajor(stages, levels, { ckks, slotCount, depth, inputSize: traced.inputSize, outputSize, postprocess: traced.postprocess });
+  }
+
+  const inputPeriod = pow2(traced.inputSize);
   // Backward pass: the span of valid, periodic slots each stage must leave behind for the next one.
   const geometry = new Map<number, LinearGeometry>();
-  const lastStage = stages[stages.length - 1]!;
-  let need = lastStage.kind === 'linear' ? lastStage.outputSize : lastStage.size;
+  let need = outputSize;
   let extent = need;
   for (let i = stages.length - 1; i >= 0; i--) {
     const st = stages[i]!;
@@ -49,16 +71,6 @@ export function compileOnnx(bytes: Uint8Array, options: CompileOnnxOptions = {})
     need = geo.extent;
   }
   const blockSize = pow2(Math.max(need, extent, inputPeriod));
-
-  // Depth: dense layer 1, (x+β)² 1, general polynomials: degree 1 → 1, degree 2–3 → 2.
-  const levels = stages.map((st) => (st.kind === 'poly' && st.coeffs.length - 1 >= 2 ? 2 : 1));
-  const depth = levels.reduce((a, b) => a + b, 0);
-  // Every multiply is rescaled: weights then meet their ciphertext at a ≈2^30 plaintext scale. (Leaving the last
-  // product unrescaled saves a prime but leaves 20 bits for the last layer's weights, which measured > 1e-3 error
-  // for raw-feature models such as the breast-cancer LR, whose weights span 0.003–84.)
-  const lastUnrescaled = false;
-  const params = selectCkksParameters({ depth, lastUnrescaled });
-  const slotCount = params.polyModulusDegree / 2;
   if (blockSize > slotCount) {
     throw new FheCompileError(`the layout needs ${blockSize} slots per sample but N=${params.polyModulusDegree} has ${slotCount}; the layers are too wide`);
   }
@@ -101,11 +113,12 @@ export function compileOnnx(bytes: Uint8Array, options: CompileOnnxOptions = {})
 
   const spec: FheModelSpec = {
     version: 1,
-    params: { polyModulusDegree: params.polyModulusDegree, coeffModulusBits: params.coeffModulusBits, scaleBits: params.scaleBits },
+    params: ckks,
     inputSize: traced.inputSize,
-    outputSize: lastStage.kind === 'linear' ? lastStage.outputSize : lastStage.size,
+    outputSize,
     batchCapacity: slotCount / blockSize,
     inputCiphertexts: 1,
+    outputCiphertexts: 1,
     galoisSteps: [...steps].sort((a, b) => a - b),
     needsRelinKeys: ciphertextMultiplies > 0,
     postprocess: traced.postprocess,
@@ -117,10 +130,87 @@ export function compileOnnx(bytes: Uint8Array, options: CompileOnnxOptions = {})
       plainMultiplies,
       ciphertextMultiplies,
       layers,
+      keyBytes: estimateKeyBytes(ckks, steps.size, ciphertextMultiplies > 0),
     },
   };
   return { spec, ops };
 }
+
+/**
+ * Seeded serialized size of the evaluation keys: each key-switching key holds one ciphertext per data prime k, each
+ * with one full polynomial over k + 1 primes (the other is a seed): k·(k+1)·N·8 bytes per Galois step or relin key,
+ * plus ~3.5 % framing (measured: 203,561 bytes per step at N=4096, k=2). Exact sizes: `measureBarePlan`.
+ */
+export function estimateKeyBytes(params: FhePlan['spec']['params'], galoisSteps: number, relin: boolean): number {
+  const k = params.coeffModulusBits.length - 1;
+  return Math.round((galoisSteps + (relin ? 1 : 0)) * k * (k + 1) * params.polyModulusDegree * 8 * 1.035);
+}
+
+type FeatureMajorContext = {
+  ckks: FhePlan['spec']['params'];
+  slotCount: number;
+  depth: number;
+  inputSize: number;
+  outputSize: number;
+  postprocess: FhePlan['spec']['postprocess'];
+};
+
+/**
+ * Feature-major plan (CryptoNets-style batching): ciphertext f carries feature f for N/2 samples, so a dense layer
+ * is m·n ciphertext × constant products and no rotation; activations act on each feature's ciphertext with that
+ * feature's constants. Minimum rotations for this layout: 0.
+ */
+function compileFeatureMajor(stages: PlanStage[], levels: number[], c: FeatureMajorContext): FhePlan {
+  const ops: FheOp[] = [];
+  const layers: FheLayerStats[] = [];
+  let plainMultiplies = 0;
+  let ciphertextMultiplies = 0;
+  stages.forEach((st, i) => {
+    if (st.kind === 'linear') {
+      const mults = st.weights.reduce((a, w) => a + (w !== 0 ? 1 : 0), 0);
+      ops.push({ kind: 'dense', name: st.name, op: st.op, inputSize: st.inputSize, outputSize: st.outputSize, weights: st.weights, bias: st.bias });
+      plainMultiplies += mults;
+      layers.push({ name: st.name, op: st.op, rotations: 0, minRotations: 0, plainMultiplies: mults, levels: 1 });
+    } else if (st.kind === 'square') {
+      ops.push({ kind: 'square', name: st.name, op: 'Square', shift: st.shift.some((v) => v !== 0) ? Float64Array.from(st.shift) : null });
+      ciphertextMultiplies += st.size;
+      layers.push({ name: st.name, op: 'Square', rotations: 0, minRotations: 0, plainMultiplies: 0, levels: 1 });
+    } else {
+      const degree = st.coeffs.length - 1;
+      const coeffs = st.coeffs.map((v) => (v.some((x) => x !== 0) ? Float64Array.from(v) : null));
+      if (degree >= 1 && !coeffs[degree]) throw new FheCompileError('a polynomial activation has an all-zero leading coefficient', st.name, st.op);
+      ops.push({ kind: 'poly', name: st.name, op: st.op, coeffs });
+      const mults = coeffs.slice(1).filter((v) => v).length * st.size;
+      plainMultiplies += mults;
+      ciphertextMultiplies += (degree === 3 ? 2 : degree === 2 ? 1 : 0) * st.size;
+      layers.push({ name: st.name, op: `Poly${degree}`, rotations: 0, minRotations: 0, plainMultiplies: mults, levels: levels[i]! });
+    }
+  });
+  const spec: FheModelSpec = {
+    version: 1,
+    params: c.ckks,
+    inputSize: c.inputSize,
+    outputSize: c.outputSize,
+    batchCapacity: c.slotCount,
+    inputCiphertexts: c.inputSize,
+    outputCiphertexts: c.outputSize,
+    galoisSteps: [],
+    needsRelinKeys: ciphertextMultiplies > 0,
+    postprocess: c.postprocess,
+    layout: { kind: 'feature-major' },
+    stats: {
+      depth: c.depth,
+      rotations: 0,
+      minRotations: 0,
+      plainMultiplies,
+      ciphertextMultiplies,
+      layers,
+      keyBytes: estimateKeyBytes(c.ckks, 0, ciphertextMultiplies > 0),
+    },
+  };
+  return { spec, ops };
+}
+
 
 export function pow2(n: number): number {
   let p = 1;

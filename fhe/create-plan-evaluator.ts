@@ -3,6 +3,7 @@ import type { GaloisKeys } from 'node-seal/implementation/galois-keys';
 import type { PlainText } from 'node-seal/implementation/plain-text';
 import type { RelinKeys } from 'node-seal/implementation/relin-keys';
 import type { CkksRuntime } from './create-ckks-runtime';
+import { createFeatureMajorEvaluator } from './create-feature-major-evaluator';
 import { FheInputError } from './errors';
 import type { FhePlan } from './fhe-plan';
 
@@ -39,6 +40,7 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
       spec.params.coeffModulusBits.join() !== runtime.params.coeffModulusBits.join()) {
     throw new FheInputError('invalid_input', 'the plan was compiled for different CKKS parameters than this runtime');
   }
+  if (spec.layout.kind === 'feature-major') return createFeatureMajorEvaluator(runtime, plan);
   const plains: PlainText[] = [];
   const encode = (block: Float64Array, scale: number, level: number): PlainText => {
     const full = new Float64Array(slotCount);
@@ -81,7 +83,7 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
         prepared.push({ kind: 'square', inScale: scale, shift, outScale });
         level += 1;
         scale = outScale;
-      } else {
+      } else if (op.kind === 'poly') {
         const degree = op.coeffs.length - 1;
         const c = op.coeffs;
         const p0 = prime(level);
@@ -113,7 +115,7 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
         }
         prepared.push({ kind: 'poly', degree, inScale: scale, plains: pl, scales });
         scale = scales.out!;
-      }
+      } else throw new Error(`internal: ${op.kind} op in a replicated-blocks plan`);
     }
   } catch (err) {
     for (const p of plains) p.delete();

@@ -12,13 +12,23 @@ export type FhePostprocess = 'none' | 'sigmoid' | 'softmax' | 'argmax';
  * block, x[(j + k) mod period]: the rotation acts cyclically on each sample without leaking neighbours into the
  * slots we keep. Outputs are read from slots [0, outputSize) of each block.
  */
-export type FheLayout = {
+export type FheBlocksLayout = {
   kind: 'replicated-blocks';
   blockSize: number;
   inputPeriod: number;
   /** Valid output slots per block (= outputSize). */
   outputOffset: 0;
 };
+
+/**
+ * Slot layout "feature-major" (throughput; CryptoNets-style): ciphertext f holds feature f of up to N/2 samples,
+ * sample s in slot s. Dense layers are sums of ciphertext × constant products, so no rotation (and no Galois key)
+ * is needed; inputCiphertexts = inputSize, outputCiphertexts = outputSize, batchCapacity = N/2.
+ */
+export type FheFeatureMajorLayout = { kind: 'feature-major' };
+
+export type FheLayout = FheBlocksLayout | FheFeatureMajorLayout;
+export type FheLayoutKind = FheLayout['kind'];
 
 export type FheLayerStats = { name: string; op: string; rotations: number; minRotations: number; plainMultiplies: number; levels: number };
 
@@ -29,6 +39,8 @@ export type FheModelSpec = {
   outputSize: number;
   batchCapacity: number;
   inputCiphertexts: number;
+  /** Ciphertexts the server returns per batch group (1 for replicated blocks, outputSize for feature-major). */
+  outputCiphertexts: number;
   galoisSteps: number[];
   needsRelinKeys: boolean;
   postprocess: FhePostprocess;
@@ -65,13 +77,20 @@ export type FheLinearOp = {
   plainScaleBits: number;
 };
 
+/** Feature-major dense layer: out_i = Σ_f W[i][f]·x_f + b_i with ciphertext × constant products. W row-major m × n. */
+export type FheDenseOp = { kind: 'dense'; name: string; op: string; inputSize: number; outputSize: number; weights: Float64Array; bias: Float64Array };
+
 /** y = (x + shift)² (a degree-2 activation whose leading coefficient and offset were folded into the next linear op). */
 export type FheSquareOp = { kind: 'square'; name: string; op: string; shift: Float64Array | null };
 
 /** y = Σ_k coeffs[k] ⊙ x^k, degree 1–3, per-slot coefficients (null = all zero). */
 export type FhePolyOp = { kind: 'poly'; name: string; op: string; coeffs: (Float64Array | null)[] };
 
-export type FheOp = FheLinearOp | FheSquareOp | FhePolyOp;
+/*
+ * Vectors in square/poly ops are per-slot block patterns (length blockSize) in the replicated-blocks layout and
+ * per-feature constants (length = feature count, one per ciphertext) in the feature-major layout.
+ */
+export type FheOp = FheLinearOp | FheDenseOp | FheSquareOp | FhePolyOp;
 
 /** What the workers evaluate. Plain data only (structured-clonable), so it can travel in `workerData`. */
 export type FhePlan = { spec: FheModelSpec; ops: FheOp[] };

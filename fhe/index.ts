@@ -4,8 +4,8 @@
  */
 export type { CkksParameters } from './ckks-parameters';
 export { selectCkksParameters } from './ckks-parameters';
-export type { FheModelSpec, FhePlan, FheOp, FheLayout, FheLayerStats, FhePostprocess } from './fhe-plan';
-export { compileOnnx } from './compile-onnx';
+export type { FheModelSpec, FhePlan, FheOp, FheLayout, FheLayoutKind, FheBlocksLayout, FheFeatureMajorLayout, FheLayerStats, FhePostprocess } from './fhe-plan';
+export { compileOnnx, estimateKeyBytes } from './compile-onnx';
 export type { CompileOnnxOptions } from './compile-onnx';
 export { logitsModel } from './logits-model';
 export { loadSeal } from './load-seal';

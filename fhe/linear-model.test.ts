@@ -29,7 +29,7 @@ describe('linear model (logistic regression, 30 → 1)', () => {
     const { spec } = plan;
     expect(spec.params.polyModulusDegree).toBe(4096);
     expect(spec.postprocess).toBe('sigmoid');
-    expect(spec.layout.blockSize).toBe(32);
+    expect((spec.layout as { blockSize: number }).blockSize).toBe(32);
     expect(spec.batchCapacity).toBe(64);
     expect(spec.galoisSteps).toEqual([1, 2, 4, 8, 16]);
     expect(spec.needsRelinKeys).toBe(false);
@@ -112,7 +112,7 @@ describe('linear model (logistic regression, 30 → 1)', () => {
     const samples = Array.from({ length: 70 }, (_, i) => Array.from({ length: 30 }, (_, j) => i * 100 + j));
     const groups = packInputs(spec, samples);
     expect(groups.map((g) => g.length)).toEqual([1, 1]);
-    const block = spec.layout.blockSize;
+    const block = (spec.layout as { blockSize: number }).blockSize;
     // Each block holds the sample's features (period 32, zero-padded).
     expect(Array.from(groups[1]![0]!.slice(5 * block, 5 * block + 32))).toEqual([...samples[69]!, 0, 0]);
     expect(groups[1]![0]!.slice(6 * block).every((v) => v === 0)).toBe(true);

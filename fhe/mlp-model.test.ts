@@ -19,13 +19,14 @@ async function encryptedRun(plan: FhePlan, samples: number[][]): Promise<Float64
   const out: Float64Array[] = [];
   try {
     packInputs(plan.spec, samples).forEach((group, gi) => {
-      const ct = loadCiphertext(runtime, keys.encrypt(group[0]!));
-      const [res] = evaluator.evaluate([ct], evalKeys);
-      ct.delete();
-      const bytes = res!.saveArray(runtime.seal.ComprModeType.none);
-      res!.delete();
+      const cts = group.map((slots) => loadCiphertext(runtime, keys.encrypt(slots)));
+      const results = evaluator.evaluate(cts, evalKeys);
+      for (const ct of cts) ct.delete();
+      expect(results).toHaveLength(plan.spec.outputCiphertexts);
+      const bytes = results.map((r) => r.saveArray(runtime.seal.ComprModeType.none));
+      for (const r of results) r.delete();
       const count = Math.min(plan.spec.batchCapacity, samples.length - gi * plan.spec.batchCapacity);
-      out.push(...unpackOutputs(plan.spec, [keys.decrypt(bytes)], count));
+      out.push(...unpackOutputs(plan.spec, bytes.map((b) => keys.decrypt(b)), count));
     });
   } finally {
     evaluator.delete();
@@ -116,5 +117,22 @@ describe('encrypted MLPs match plaintext within 1e-3', () => {
     }));
     const got2 = await encryptedRun(affine, samples);
     expect(maxError(got2, samples.map((x) => x.map((v) => 3 * v + 0.1)))).toBeLessThan(1e-3);
+  });
+
+  test('feature-major layout: same results, no rotations or Galois keys, N/2 samples per group', async () => {
+    const layers = [randomLayer(rand, 32, 64, 0.1), randomLayer(rand, 10, 32, 0.5)];
+    const bytes = buildMlpModel(layers, { activation: 'square' });
+    const plan = compileOnnx(bytes, { layout: 'feature-major' });
+    expect(plan.spec).toMatchObject({ batchCapacity: 4096, inputCiphertexts: 64, outputCiphertexts: 10, galoisSteps: [], needsRelinKeys: true });
+    expect(plan.spec.stats).toMatchObject({ rotations: 0, minRotations: 0, plainMultiplies: 64 * 32 + 32 * 10, ciphertextMultiplies: 32 });
+    const samples = Array.from({ length: 5 }, () => Array.from({ length: 64 }, () => (rand() + 1) * 8));
+    const got = await encryptedRun(plan, samples);
+    expect(maxError(got, samples.map((x) => referenceMlp(layers, 'square', x)))).toBeLessThan(1e-3);
+
+    const cubicLayers = [randomLayer(rand, 6, 5, 0.4), randomLayer(rand, 3, 6, 0.4)];
+    const cubic: Activation = { poly: [0.1, 0, 0.2, 0.05] }; // a zero coefficient exercises the transparent-product guard
+    const cubicPlan = compileOnnx(buildMlpModel(cubicLayers, { activation: cubic }), { layout: 'feature-major' });
+    const got3 = await encryptedRun(cubicPlan, samples.map((x) => x.slice(0, 5).map((v) => v / 16)));
+    expect(maxError(got3, samples.map((x) => referenceMlp(cubicLayers, cubic, x.slice(0, 5).map((v) => v / 16))))).toBeLessThan(1e-3);
   });
 });

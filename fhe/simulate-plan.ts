@@ -15,17 +15,20 @@ function tileTo(block: Float64Array, length: number): Float64Array {
   return out;
 }
 
+const mul = (a: Float64Array, b: Float64Array): Float64Array => a.map((v, i) => v * b[i]!);
+const add = (a: Float64Array, b: Float64Array): Float64Array => a.map((v, i) => v + b[i]!);
+const polyAt = (v: number, coeffs: number[]) => coeffs.reduce((s, c, k) => s + c * v ** k, 0);
+
 /**
- * Runs a plan on plaintext slot vectors with exactly the evaluator's sequence of rotations, products and sums
- * (no encryption, no noise). It checks the layout algebra independently of SEAL and records the rotation steps used.
- * @internal for tests and `veil fhe check`.
+ * Runs a plan on plaintext slot vectors (one per input ciphertext) with exactly the evaluator's sequence of
+ * rotations, products and sums (no encryption, no noise). It checks the layout algebra independently of SEAL and
+ * records the rotation steps used. @internal for tests.
  */
-export function simulatePlan(plan: FhePlan, input: Float64Array, onRotate?: (step: number) => void): Float64Array {
-  const len = input.length;
+export function simulatePlan(plan: FhePlan, inputs: Float64Array[], onRotate?: (step: number) => void): Float64Array[] {
+  if (plan.spec.layout.kind === 'feature-major') return simulateFeatureMajor(plan, inputs);
+  const len = inputs[0]!.length;
   const rot = (v: Float64Array, s: number) => (onRotate?.(s), rotate(v, s));
-  const mul = (a: Float64Array, b: Float64Array) => a.map((v, i) => v * b[i]!);
-  const add = (a: Float64Array, b: Float64Array) => a.map((v, i) => v + b[i]!);
-  let cur: Float64Array = Float64Array.from(input);
+  let cur: Float64Array = Float64Array.from(inputs[0]!);
   for (const op of plan.ops) {
     if (op.kind === 'linear') {
       const rots = new Map<number, Float64Array>([[0, cur]]);
@@ -44,11 +47,28 @@ export function simulatePlan(plan: FhePlan, input: Float64Array, onRotate?: (ste
     } else if (op.kind === 'square') {
       const shifted = op.shift ? add(cur, tileTo(op.shift, len)) : cur;
       cur = mul(shifted, shifted);
-    } else {
-      const x = cur;
+    } else if (op.kind === 'poly') {
       const coeffs = op.coeffs.map((c) => (c ? tileTo(c, len) : null));
-      cur = x.map((v, i) => coeffs.reduce((s, c, k) => s + (c ? c[i]! * v ** k : 0), 0));
-    }
+      cur = cur.map((v, i) => polyAt(v, coeffs.map((c) => (c ? c[i]! : 0))));
+    } else throw new Error(`internal: ${op.kind} op in a replicated-blocks plan`);
+  }
+  return [cur];
+}
+
+function simulateFeatureMajor(plan: FhePlan, inputs: Float64Array[]): Float64Array[] {
+  let cur: Float64Array[] = inputs.map((v) => Float64Array.from(v));
+  for (const op of plan.ops) {
+    if (op.kind === 'dense') {
+      cur = Array.from({ length: op.outputSize }, (_, i) => {
+        let acc: Float64Array = new Float64Array(cur[0]!.length).fill(op.bias[i]!);
+        cur.forEach((x, f) => (acc = add(acc, x.map((v) => v * op.weights[i * op.inputSize + f]!))));
+        return acc;
+      });
+    } else if (op.kind === 'square') {
+      cur = cur.map((x, f) => x.map((v) => (v + (op.shift?.[f] ?? 0)) ** 2));
+    } else if (op.kind === 'poly') {
+      cur = cur.map((x, f) => x.map((v) => polyAt(v, op.coeffs.map((c) => c?.[f] ?? 0))));
+    } else throw new Error(`internal: ${op.kind} op in a feature-major plan`);
   }
   return cur;
 }

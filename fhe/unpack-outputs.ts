@@ -1,14 +1,22 @@
 import { FheInputError } from './errors';
 import type { FheModelSpec } from './fhe-plan';
 
-/** Reads one group's decrypted output slot vectors back into per-sample outputs (slots [0, outputSize) of each block). */
+/**
+ * Reads one group's decrypted output slot vectors (`outputCiphertexts` of them) back into per-sample outputs:
+ * slots [0, outputSize) of each block (replicated-blocks), or slot s of each output's vector (feature-major).
+ */
 export function unpackOutputs(spec: FheModelSpec, slots: Float64Array[], sampleCount: number): Float64Array[] {
-  const vec = slots[0];
-  const { blockSize } = spec.layout;
-  if (!vec || slots.length !== 1) throw new FheInputError('invalid_input', `expected 1 output slot vector, got ${slots.length}`);
-  if (sampleCount < 0 || sampleCount > spec.batchCapacity) {
+  const expected = spec.outputCiphertexts ?? 1;
+  if (slots.length !== expected) throw new FheInputError('invalid_input', `expected ${expected} output slot vector(s), got ${slots.length}`);
+  if (!Number.isInteger(sampleCount) || sampleCount < 0 || sampleCount > spec.batchCapacity) {
     throw new FheInputError('invalid_input', `a group holds 0–${spec.batchCapacity} samples, got ${sampleCount}`);
   }
-  if (vec.length < sampleCount * blockSize) throw new FheInputError('invalid_input', 'output slot vector is shorter than the layout');
-  return Array.from({ length: sampleCount }, (_, s) => vec.slice(s * blockSize, s * blockSize + spec.outputSize));
+  const layout = spec.layout;
+  if (layout.kind === 'feature-major') {
+    if (slots.some((v) => v.length < sampleCount)) throw new FheInputError('invalid_input', 'output slot vector is shorter than the layout');
+    return Array.from({ length: sampleCount }, (_, s) => Float64Array.from(slots, (v) => v[s]!));
+  }
+  const vec = slots[0]!;
+  if (vec.length < sampleCount * layout.blockSize) throw new FheInputError('invalid_input', 'output slot vector is shorter than the layout');
+  return Array.from({ length: sampleCount }, (_, s) => vec.slice(s * layout.blockSize, s * layout.blockSize + spec.outputSize));
 }
