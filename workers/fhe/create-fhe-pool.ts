@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Piscina } from 'piscina';
 import type { FhePlan } from '../../fhe';
 import { unwrapEnvelope, WorkerTaskError, type TaskEnvelope } from '../task-envelope';
+import { waitForWorkers } from '../wait-for-workers';
 import { packGroups, unpackGroups } from './packed-buffers';
 import {
   CONTROL_CANCEL, CONTROL_STATE, STATE_QUEUED,
@@ -56,33 +57,7 @@ export async function createFhePool(options: CreateFhePoolOptions): Promise<FheP
     workerData,
   });
 
-  await new Promise<void>((resolve, reject) => {
-    const ready = new Set<number>();
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`FHE workers not ready after ${options.readyTimeoutMs ?? 120_000} ms (${ready.size}/${options.threads})`));
-    }, options.readyTimeoutMs ?? 120_000);
-    const onMessage = (message: unknown) => {
-      const id = (message as { veilFheWorkerReady?: number } | null)?.veilFheWorkerReady;
-      if (typeof id !== 'number') return;
-      ready.add(id);
-      if (ready.size >= options.threads) {
-        cleanup();
-        resolve();
-      }
-    };
-    const onError = (err: unknown) => {
-      cleanup();
-      reject(new Error(`an FHE worker failed to start: ${err instanceof Error ? err.message : String(err)}`));
-    };
-    const cleanup = () => {
-      clearTimeout(timer);
-      pool.off('message', onMessage);
-      pool.off('error', onError);
-    };
-    pool.on('message', onMessage);
-    pool.on('error', onError);
-  }).catch(async (err) => {
+  await waitForWorkers(pool, options.threads, 'veilFheWorkerReady', options.readyTimeoutMs ?? 120_000, 'FHE').catch(async (err) => {
     await pool.destroy();
     throw err;
   });

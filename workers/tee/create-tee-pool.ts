@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Piscina } from 'piscina';
 import { validateTensorMap, type TeeTensorMap } from '../../tee';
 import { unwrapEnvelope, WorkerTaskError, type TaskEnvelope } from '../task-envelope';
+import { waitForWorkers } from '../wait-for-workers';
 import type { TeeRunResult, TeeRunTask, TeeWorkerData, TeeWorkerMessage, WireTensor } from './tee-task-types';
 
 export type CreateTeePoolOptions = {
@@ -71,7 +72,7 @@ export async function createTeePool(options: CreateTeePoolOptions): Promise<TeeP
     workerData,
   });
 
-  await waitForWorkers(pool, threads, 'veilTeeWorkerReady', options.readyTimeoutMs ?? 60_000).catch(async (err) => {
+  await waitForWorkers(pool, threads, 'veilTeeWorkerReady', options.readyTimeoutMs ?? 60_000, 'TEE').catch(async (err) => {
     await pool.destroy();
     throw err;
   });
@@ -105,7 +106,7 @@ export async function createTeePool(options: CreateTeePoolOptions): Promise<TeeP
     },
     close() {
       closing ??= (async () => {
-        const released = waitForWorkers(pool, threads, 'veilTeeWorkerReleased', 10_000).catch(() => undefined);
+        const released = waitForWorkers(pool, threads, 'veilTeeWorkerReleased', 10_000, 'TEE').catch(() => undefined);
         const channel = new BroadcastChannel(releaseChannel);
         channel.postMessage('release');
         channel.close();
@@ -127,35 +128,3 @@ function toWire(tensors: TeeTensorMap): { inputs: WireTensor[]; transferList: Ar
   });
   return { inputs, transferList };
 }
-
-function waitForWorkers(pool: Piscina, count: number, key: 'veilTeeWorkerReady' | 'veilTeeWorkerReleased', timeoutMs: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const seen = new Set<number>();
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`TEE workers: ${key} from ${seen.size}/${count} after ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onMessage = (message: unknown) => {
-      const id = (message as Partial<Record<string, unknown>> | null)?.[key];
-      if (typeof id !== 'number') return;
-      seen.add(id);
-      if (seen.size >= count) {
-        cleanup();
-        resolve();
-      }
-    };
-    const onError = (err: unknown) => {
-      cleanup();
-      reject(new Error(`a TEE worker failed to start: ${err instanceof Error ? err.message : String(err)}`));
-    };
-    const cleanup = () => {
-      clearTimeout(timer);
-      pool.off('message', onMessage);
-      pool.off('error', onError);
-    };
-    pool.on('message', onMessage);
-    pool.on('error', onError);
-  });
-}
-
-export type { TeeWorkerMessage };
