@@ -8,6 +8,8 @@ import { failure, type AttestationFailure } from '../failure';
 import { fromHex, toHex } from '../bytes';
 import { isBoundEnvelope, type AttestationEnvelope, type UnboundEvidence } from '../envelope/attestation-envelope';
 import { validateSnpTcb } from '../sev-snp/validate-snp-report';
+import { validateTdxTcb } from '../tdx/validate-tdx-tcb';
+import { validateNitroBinding } from '../nitro/validate-nitro-binding';
 import { CLOCK_SKEW_SECONDS, type AttestationPolicy } from './attestation-policy';
 
 export interface ValidateClaimsParameters {
@@ -17,14 +19,6 @@ export interface ValidateClaimsParameters {
   now: Date;
   /** TDX: collateral was supplied (a missing status is then already explained by a verification failure). */
   collateralSupplied: boolean;
-}
-
-function validateTdxStatus(claims: AttestationClaims, accepted: AttestationPolicy['tdxTcbStatuses'], collateralSupplied: boolean): AttestationFailure[] {
-  if (accepted === 'any' || claims.tcb.platform !== 'tdx') return [];
-  const status = claims.tcb.status;
-  if (status === undefined && collateralSupplied) return [];
-  if (status === undefined) return [failure('collateral_missing', 'policy requires a TDX TCB status but no collateral was supplied', undefined, accepted)];
-  return accepted.includes(status) ? [] : [failure('tcb_status_rejected', `TDX TCB status ${status} is not accepted`, status, accepted)];
 }
 
 function validateBinding(claims: AttestationClaims, policy: AttestationPolicy, evidence: AttestationEnvelope | UnboundEvidence): AttestationFailure[] {
@@ -45,12 +39,7 @@ function validateBinding(claims: AttestationClaims, policy: AttestationPolicy, e
     return [...out, failure('report_data_mismatch', `cannot compute the expected report_data: ${(err as Error).message}`)];
   }
   if (claims.reportData !== expected) out.push(failure('report_data_mismatch', 'report_data does not bind the envelope keys and nonce', claims.reportData, expected));
-  // Nitro also carries the raw nonce and key in their own fields; when present they must agree.
-  if (claims.details.platform === 'nitro') {
-    const d = claims.details;
-    if (d.nonce !== undefined && d.nonce !== evidence.nonce.toLowerCase()) out.push(failure('nonce_mismatch', 'Nitro document nonce differs from the envelope nonce', d.nonce, evidence.nonce));
-    if (d.publicKey !== undefined && d.publicKey !== evidence.hpkePublicKey.toLowerCase()) out.push(failure('report_data_mismatch', 'Nitro document public_key differs from the envelope HPKE key', d.publicKey, evidence.hpkePublicKey));
-  }
+  out.push(...validateNitroBinding(claims, evidence));
   return out;
 }
 
@@ -78,7 +67,7 @@ export function validateClaims({ claims, policy, evidence, now, collateralSuppli
   }
   if (policy.debug === 'forbid' && claims.debug) out.push(failure('debug_enabled', `${claims.platform} evidence comes from a debug-mode TEE`, true, false));
   out.push(...validateSnpTcb(claims, policy.snpMinimumTcb));
-  out.push(...validateTdxStatus(claims, policy.tdxTcbStatuses, collateralSupplied));
+  out.push(...validateTdxTcb(claims, policy.tdxTcbStatuses, collateralSupplied));
   out.push(...validateBinding(claims, policy, evidence));
   out.push(...validateFreshness(claims, policy, now));
   return out;
