@@ -263,7 +263,7 @@ describe('self-made Nitro evidence', () => {
   let intermediate: Issued;
   const enc = new Encoder({ useRecords: false, tagUint8Array: false, mapsAsObjects: false });
 
-  async function document(o: { leaf?: Issued; debug?: boolean; userData?: Uint8Array; timestamp?: number } = {}): Promise<Uint8Array> {
+  async function document(o: { leaf?: Issued; debug?: boolean; userData?: Uint8Array; timestamp?: number; nonceField?: Uint8Array } = {}): Promise<Uint8Array> {
     const leaf = o.leaf ?? (await issue({ name: 'i-0123.nitro', curve: 'P-384', issuer: intermediate, ca: false }));
     const pcrs = new Map<number, Buffer>();
     for (let i = 0; i < 16; i++) pcrs.set(i, Buffer.alloc(48, i < 3 && !o.debug ? 0xab : 0));
@@ -277,7 +277,7 @@ describe('self-made Nitro evidence', () => {
         ['cabundle', [Buffer.from(root.der), Buffer.from(intermediate.der)]],
         ['public_key', Buffer.from(hpkePublicKey)],
         ['user_data', Buffer.from(o.userData ?? reportData)],
-        ['nonce', Buffer.from(nonce)],
+        ['nonce', Buffer.from(o.nonceField ?? nonce)],
       ]),
     );
     const protectedHeader = enc.encode(new Map([[1, -35]]));
@@ -317,6 +317,10 @@ describe('self-made Nitro evidence', () => {
 
   test('error: user_data not bound to the envelope → report_data_mismatch', async () => {
     expect(codes(await verifyEvidence(envelope(await document({ userData: new Uint8Array(64) })), strictPolicy(pcr0), { now: NOW, roots: roots() }))).toEqual(['report_data_mismatch']);
+  });
+
+  test('error: the document nonce field differs from the envelope nonce → nonce_mismatch', async () => {
+    expect(codes(await verifyEvidence(envelope(await document({ nonceField: new Uint8Array(32) })), strictPolicy(pcr0), { now: NOW, roots: roots() }))).toEqual(['nonce_mismatch']);
   });
 
   test('error: stale and future documents', async () => {
