@@ -3,7 +3,8 @@
  * vectors cannot provide (wrong root, expired chain, debug bit, TCB mismatch, bad binding).
  * @internal
  */
-import './reflect-metadata-shim';
+// @peculiar/x509 (through tsyringe) needs the Reflect metadata API; production code does not use it.
+import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
