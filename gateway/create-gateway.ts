@@ -5,6 +5,7 @@ import { startTrustRegistry, type TrustRegistry } from './chain/start-trust-regi
 import { createFheService, createGrpcServer, createModelsService, createTrustService, type GrpcServer } from './grpc';
 import { createLogger, type Logger } from './logger';
 import { loadFheModels, type ServedFheModel } from './models/load-fhe-models';
+import { startTeeRouting, type StartTeeRoutingParameters, type TeeRouting } from './tee';
 
 export type Gateway = {
   /** host:port of the gRPC listener. */
@@ -13,10 +14,12 @@ export type Gateway = {
   /** The on-chain registry the gateway publishes attestations to, when enabled. */
   trust: TrustRegistry | undefined;
   logger: Logger;
+  /** TEE mode (undefined when tee.enabled is false): node table, quarantine state. */
+  tee: TeeRouting | undefined;
   close(): Promise<void>;
 };
 
-export type CreateGatewayDependencies = { logger?: Logger };
+export type CreateGatewayDependencies = { logger?: Logger; /** Test seams of the TEE router (clock, timers). */ teeRouter?: StartTeeRoutingParameters['router'] };
 
 /**
  * Builds and starts the gateway from a validated config: compiles the served models, starts and warms the
@@ -52,6 +55,19 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
   const sweeper = setInterval(() => sessions.sweep(), 30_000);
   sweeper.unref();
 
+  // --- TEE mode (gateway/tee): attest nodes before listening; the server relays sealed bytes to them. ---
+  let tee: TeeRouting | undefined;
+  try {
+    tee = config.tee.enabled
+      ? await startTeeRouting({ config: config.tee, maxMessageBytes: config.grpc.maxReceiveMessageBytes, logger, router: deps.teeRouter })
+      : undefined;
+  } catch (err) {
+    clearInterval(sweeper);
+    await pool.close();
+    throw err;
+  }
+  // --- end TEE mode ---
+
   let server: GrpcServer;
   let trust: TrustRegistry | undefined;
   try {
@@ -70,10 +86,12 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
           maxGroupsPerRequest: config.fhe.maxGroupsPerRequest,
           sessionTtlSeconds: config.fhe.sessionTtlSeconds,
         }),
+        ...(tee ? { Tee: tee.service } : {}),
       },
     });
   } catch (err) {
     clearInterval(sweeper);
+    await tee?.close();
     await trust?.close();
     await pool.close();
     throw err;
@@ -86,10 +104,12 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
     models,
     trust,
     logger,
+    tee,
     close() {
       closing ??= (async () => {
         clearInterval(sweeper);
         await server.close();
+        await tee?.close();
         await pool.close();
         await trust?.close();
         logger.info('gateway stopped');

@@ -6,7 +6,7 @@ import * as protoLoader from '@grpc/proto-loader';
 export const VEIL_PROTO_FILES = ['veil/v1/models.proto', 'veil/v1/fhe.proto', 'veil/v1/tee.proto', 'veil/v1/trust.proto'].map((f) => path.join(__dirname, f));
 
 /** Every service in the veil.v1 package; adding a service to a .proto file means adding its name here. */
-export const VEIL_SERVICES = ['Models', 'Fhe', 'TeeNode', 'Trust'] as const;
+export const VEIL_SERVICES = ['Models', 'Fhe', 'TeeNode', 'Tee', 'Trust'] as const;
 export type VeilServiceName = (typeof VEIL_SERVICES)[number];
 
 /** Loader options shared by server and client so both see identical message shapes. */

@@ -14,6 +14,8 @@ export { createEnclaveIdentity } from './create-enclave-identity';
 export type { CreateEnclaveIdentityOptions, EnclaveIdentity, EnclaveIdentityPublic, OpenedTeeRequest, OpenTeeRequestParameters } from './create-enclave-identity';
 export { teeSignatureText, verifyTeeSignature } from './tee-signature';
 export type { TeeSignatureTextParameters, VerifyTeeSignatureParameters } from './tee-signature';
+export { createTeeSignatureVerifier } from './create-tee-signature-verifier';
+export type { CreateTeeSignatureVerifierOptions, TeeSignatureVerifier } from './create-tee-signature-verifier';
 export { ReplayGuard } from './replay-guard';
 export type { ReplayGuardOptions } from './replay-guard';
 export { SILENT_TEE_LOGGER } from './tee-logger';

@@ -3,5 +3,7 @@ export { connectTeeModel } from './connect-tee-model';
 export type { ConnectTeeModelParameters, TeeEvidenceVerifier, TeeInference, TeeInferTimings, TeeModelClient, TeePolicy } from './connect-tee-model';
 export { createTeeTransport } from './create-tee-transport';
 export type { CreateTeeTransportOptions, TeeTransport } from './create-tee-transport';
+export { createGatewayTeeTransport } from './create-gateway-tee-transport';
+export type { CreateGatewayTeeTransportOptions, RoutedTeeTransport, TeeCallOptions, TeeRoute } from './create-gateway-tee-transport';
 export { TeeError, isTeeError } from '../../tee';
 export type { TeeErrorCode, TeeTensor, TeeTensorMap } from '../../tee';

@@ -1,0 +1,257 @@
+import { randomBytes } from 'node:crypto';
+import type { GetTeeEvidenceResponse, TeeInferResponse } from '../../proto';
+import { isTeeError } from '../../tee';
+import { VeilError } from '../errors';
+import type { Logger } from '../logger';
+import type { TeeLink } from './tee-link';
+import { verifyNodeEvidence, type TeeRoutingPolicy, type VerifyNodeEvidenceParameters } from './verify-node-evidence';
+
+export type TeeNodeState = 'pending' | 'healthy' | 'quarantined';
+
+/** Public routing metadata about one node (ListNodes, logs, startup output). */
+export type TeeNodeStatus = {
+  nodeId: string;
+  address: string;
+  state: TeeNodeState;
+  /** Why quarantined: an attestation failure code, `evidence_expired`, `unreachable`, `identity_changed`. */
+  reason: string;
+  platform: string;
+  measurement: string;
+  signingAddress: string;
+  modelIds: string[];
+  simulated: boolean;
+  verifiedAtMs: number;
+};
+
+export type TeeCallContext = { signal?: AbortSignal; /** epoch ms, 0 = none */ deadline: number };
+
+export type TeeRouterTimers = { setInterval(fn: () => void, ms: number): unknown; clearInterval(handle: unknown): void };
+
+export type CreateTeeRouterOptions = {
+  links: readonly TeeLink[];
+  policy: TeeRoutingPolicy;
+  logger: Logger;
+  /** A node's verified evidence counts this long; past it the node is quarantined until it re-attests. */
+  maxEvidenceAgeMs: number;
+  /** Re-attestation schedule (fresh gateway nonce). 0 disables (tests drive `refresh()`). */
+  refreshMs: number;
+  /** Health probe schedule. 0 disables (tests drive `probe()`). */
+  healthCheckMs: number;
+  /** Deadline of a relayed call when the client set none; probes use min(this, 5 s). */
+  nodeTimeoutMs: number;
+  now?: () => number;
+  timers?: TeeRouterTimers;
+  verifyEvidence?: VerifyNodeEvidenceParameters['verifyEvidence'];
+};
+
+export type GetRoutedEvidenceParameters = { modelId: string; nonce: Uint8Array; excludeNodeIds?: readonly string[] };
+export type RoutedInferParameters = { nodeId: string; modelId: string; sealedRequest: Uint8Array };
+
+export type TeeRouter = {
+  /** Attests every node once; resolves when each is healthy or quarantined. */
+  start(): Promise<void>;
+  /** Picks a healthy attested node serving `modelId` (round robin, skipping excluded ids) and returns its evidence for the client's nonce. */
+  getEvidence(params: GetRoutedEvidenceParameters, context: TeeCallContext): Promise<{ nodeId: string; evidence: GetTeeEvidenceResponse }>;
+  /** Forwards sealed bytes unchanged to the named node. @throws {VeilError} `tee_node_unavailable` when that node can no longer be used. */
+  infer(params: RoutedInferParameters, context: TeeCallContext): Promise<TeeInferResponse>;
+  nodes(): TeeNodeStatus[];
+  /** Re-attests every node now (what the refresh schedule runs). */
+  refresh(): Promise<void>;
+  /** Probes every node now (what the health schedule runs). */
+  probe(): Promise<void>;
+  close(): Promise<void>;
+};
+
+type NodeRecord = TeeNodeStatus & { link: TeeLink; hpkePublicKey: string; attesting: Promise<void> | undefined };
+
+const PROBE_CAP_MS = 5_000;
+
+/**
+ * The gateway's TEE routing table. It attests each node itself (policy from config), re-attests on a schedule,
+ * probes health, and quarantines a node whose evidence fails or expires, which stops answering, or whose identity
+ * changed (a restarted node has new keys). Only healthy nodes are routed to. It relays sealed bytes and never
+ * opens them: what it sees and logs is model id, node id, sizes and timing.
+ */
+export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
+  const { logger, policy } = options;
+  const now = options.now ?? Date.now;
+  const timers = options.timers ?? {
+    setInterval: (fn: () => void, ms: number) => setInterval(fn, ms).unref(),
+    clearInterval: (h: unknown) => clearInterval(h as NodeJS.Timeout),
+  };
+  const probeMs = Math.min(options.nodeTimeoutMs, PROBE_CAP_MS);
+  const records = new Map<string, NodeRecord>();
+  for (const link of options.links) {
+    if (records.has(link.id)) throw new Error(`TEE node id "${link.id}" is used twice`);
+    records.set(link.id, {
+      link, nodeId: link.id, address: link.address, state: 'pending', reason: 'not yet attested', platform: '', measurement: '',
+      signingAddress: '', modelIds: [], simulated: false, verifiedAtMs: 0, hpkePublicKey: '', attesting: undefined,
+    });
+  }
+  let cursor = 0;
+  let handles: unknown[] = [];
+  let closed = false;
+
+  const quarantine = (node: NodeRecord, reason: string, fields: Record<string, string | number | undefined> = {}) => {
+    const changed = node.state !== 'quarantined' || node.reason !== reason;
+    node.state = 'quarantined';
+    node.reason = reason;
+    if (changed) logger.warn('tee node quarantined', { node: node.nodeId, address: node.address, reason, ...fields });
+  };
+
+  const expired = (node: NodeRecord) => node.state === 'healthy' && now() - node.verifiedAtMs > options.maxEvidenceAgeMs;
+
+  const attest = (node: NodeRecord): Promise<void> =>
+    (node.attesting ??= (async () => {
+      const nonce = new Uint8Array(randomBytes(32));
+      try {
+        const evidence = await node.link.getEvidence({ nonce }, { deadline: Date.now() + probeMs });
+        const verdict = await verifyNodeEvidence({ evidence, nonce, policy, now: new Date(now()), verifyEvidence: options.verifyEvidence });
+        if (!verdict.ok) {
+          quarantine(node, verdict.reason, { detail: verdict.message });
+          return;
+        }
+        const wasHealthy = node.state === 'healthy' && node.hpkePublicKey === verdict.hpkePublicKey;
+        Object.assign(node, {
+          state: 'healthy', reason: '', platform: verdict.platform, measurement: verdict.measurement, simulated: verdict.simulated,
+          signingAddress: verdict.signingAddress, hpkePublicKey: verdict.hpkePublicKey, modelIds: verdict.modelIds, verifiedAtMs: now(),
+        } satisfies Partial<NodeRecord>);
+        const fields = { node: node.nodeId, address: node.address, platform: node.platform, measurement: node.measurement, signingAddress: node.signingAddress, models: node.modelIds.join(',') };
+        if (wasHealthy) logger.debug('tee node re-attested', fields);
+        else if (verdict.simulated) logger.warn('tee node attested: SIMULATED platform, its evidence proves nothing about hardware', fields);
+        else logger.info('tee node attested', fields);
+      } catch (err) {
+        quarantine(node, isTeeError(err, 'unavailable') || (err as { code?: string }).code === 'deadline_exceeded' ? 'unreachable' : 'evidence_error', {
+          detail: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        });
+      } finally {
+        node.attesting = undefined;
+      }
+    })());
+
+  /** Liveness and identity: the node answers (cached evidence, no nonce) and still holds the keys we attested. */
+  const probeNode = async (node: NodeRecord): Promise<void> => {
+    if (node.attesting) return;
+    let answer: GetTeeEvidenceResponse;
+    try {
+      answer = await node.link.getEvidence({ nonce: new Uint8Array(0) }, { deadline: Date.now() + probeMs });
+    } catch {
+      quarantine(node, 'unreachable');
+      return;
+    }
+    const key = answer.identity ? Buffer.from(answer.identity.hpkePublicKey).toString('hex') : '';
+    if (node.state === 'healthy' && key !== node.hpkePublicKey) {
+      quarantine(node, 'identity_changed');
+      await attest(node);
+    } else if (expired(node)) {
+      quarantine(node, 'evidence_expired');
+      await attest(node);
+    } else if (node.state !== 'healthy' && (node.reason === 'unreachable' || node.reason === 'identity_changed' || node.reason === 'evidence_expired')) {
+      await attest(node);
+    }
+  };
+
+  const markGone = (node: NodeRecord, err: unknown): VeilError => {
+    quarantine(node, 'unreachable', { detail: err instanceof Error ? err.message : String(err) });
+    // Let the health schedule bring it back once it answers again.
+    return new VeilError('tee_node_unavailable', undefined, { details: { node: node.nodeId } });
+  };
+
+  const routable = (node: NodeRecord, modelId: string) => {
+    if (expired(node)) quarantine(node, 'evidence_expired');
+    return node.state === 'healthy' && node.modelIds.includes(modelId);
+  };
+
+  const deadlineOf = (context: TeeCallContext) => (context.deadline > 0 ? context.deadline : Date.now() + options.nodeTimeoutMs);
+
+  /** The caller's own limits pass through; a node that merely timed out on our default deadline counts as gone. */
+  const isNodeGone = (err: unknown, context: TeeCallContext) =>
+    isTeeError(err, 'unavailable') || (context.deadline === 0 && (err as { code?: string }).code === 'deadline_exceeded');
+
+  return {
+    async start() {
+      await Promise.all([...records.values()].map(attest));
+      if (options.refreshMs > 0) handles.push(timers.setInterval(() => void this.refresh(), options.refreshMs));
+      if (options.healthCheckMs > 0) handles.push(timers.setInterval(() => void this.probe(), options.healthCheckMs));
+    },
+
+    async getEvidence({ modelId, nonce, excludeNodeIds = [] }, context) {
+      if (!modelId) throw new VeilError('invalid_argument', 'model_id is required', { param: 'model_id' });
+      if (nonce.byteLength < 1 || nonce.byteLength > 1024) throw new VeilError('invalid_argument', 'nonce must be 1..1024 bytes (32 random bytes recommended)', { param: 'nonce' });
+      const excluded = new Set(excludeNodeIds);
+      const all = [...records.values()];
+      for (let attempt = 0; attempt < all.length; attempt++) {
+        const candidates = all.filter((n) => !excluded.has(n.nodeId) && routable(n, modelId));
+        if (candidates.length === 0) break;
+        const node = candidates[cursor++ % candidates.length]!;
+        let evidence: GetTeeEvidenceResponse;
+        try {
+          evidence = await node.link.getEvidence({ nonce }, { deadline: deadlineOf(context), signal: context.signal });
+        } catch (err) {
+          if (!isNodeGone(err, context)) throw err;
+          markGone(node, err);
+          excluded.add(node.nodeId);
+          continue;
+        }
+        // Hand out evidence only for the keys the gateway itself verified; a restarted node must re-attest first.
+        const key = evidence.identity ? Buffer.from(evidence.identity.hpkePublicKey).toString('hex') : '';
+        if (key !== node.hpkePublicKey) {
+          quarantine(node, 'identity_changed');
+          void attest(node);
+          excluded.add(node.nodeId);
+          continue;
+        }
+        return { nodeId: node.nodeId, evidence };
+      }
+      const known = all.some((n) => n.modelIds.includes(modelId));
+      if (!known && all.every((n) => n.state !== 'pending')) {
+        throw new VeilError('model_not_found', `no TEE node serves "${modelId.slice(0, 64)}"`, { param: 'model_id' });
+      }
+      throw new VeilError('no_attested_worker', undefined, {
+        details: { model: modelId, excluded: excluded.size, nodes: all.map((n) => `${n.nodeId}:${n.state}${n.reason ? `(${n.reason})` : ''}`).join(' ') },
+      });
+    },
+
+    async infer({ nodeId, modelId, sealedRequest }, context) {
+      if (!modelId) throw new VeilError('invalid_argument', 'model_id is required', { param: 'model_id' });
+      if (!(sealedRequest instanceof Uint8Array) || sealedRequest.byteLength === 0) throw new VeilError('invalid_argument', 'sealed_request is empty', { param: 'sealed_request' });
+      const node = records.get(nodeId);
+      // An unknown or unhealthy node is "gone" for the client: it re-fetches evidence for another node and re-seals.
+      if (!node || !routable(node, modelId)) {
+        if (node && node.state === 'healthy') throw new VeilError('model_not_found', `node "${nodeId}" does not serve "${modelId.slice(0, 64)}"`, { param: 'model_id' });
+        throw new VeilError('tee_node_unavailable', undefined, { details: { node: nodeId.slice(0, 64), state: node?.state ?? 'unknown' } });
+      }
+      try {
+        return await node.link.infer({ modelId, sealedRequest }, { deadline: deadlineOf(context), signal: context.signal });
+      } catch (err) {
+        if (isNodeGone(err, context)) throw markGone(node, err);
+        throw err;
+      }
+    },
+
+    nodes: () =>
+      [...records.values()].map((n) => {
+        if (expired(n)) quarantine(n, 'evidence_expired');
+        const { link: _link, hpkePublicKey: _key, attesting: _attesting, ...status } = n;
+        return { ...status, modelIds: [...status.modelIds] };
+      }),
+
+    async refresh() {
+      if (closed) return;
+      await Promise.all([...records.values()].map(attest));
+    },
+
+    async probe() {
+      if (closed) return;
+      await Promise.all([...records.values()].map(probeNode));
+    },
+
+    async close() {
+      closed = true;
+      for (const h of handles) timers.clearInterval(h);
+      handles = [];
+      await Promise.all([...records.values()].map((n) => n.attesting?.catch(() => undefined)));
+      for (const n of records.values()) n.link.close();
+    },
+  };
+}

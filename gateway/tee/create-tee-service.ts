@@ -1,0 +1,54 @@
+import type * as grpc from '@grpc/grpc-js';
+import { trace, SpanStatusCode } from '@opentelemetry/api';
+import type { TeeInferResponse } from '../../proto';
+import { handleUnary } from '../grpc/handle-call';
+import type { Logger } from '../logger';
+import type { TeeRouter } from './create-tee-router';
+import type { GetRoutedTeeEvidenceRequest, GetRoutedTeeEvidenceResponse, ListTeeNodesResponse, RoutedTeeInferRequest } from './tee-router-messages';
+
+const tracer = trace.getTracer('veil-gateway');
+
+/**
+ * veil.v1.Tee on the gateway: evidence of a routed node, relay of sealed bytes, node list. Logs and spans carry
+ * routing metadata only (model, node, sizes, timing); the sealed bytes are forwarded untouched and never opened.
+ */
+export function createTeeService(router: TeeRouter, logger: Logger): grpc.UntypedServiceImplementation {
+  return {
+    GetEvidence: handleUnary<GetRoutedTeeEvidenceRequest, GetRoutedTeeEvidenceResponse>('Tee.GetEvidence', logger, async (request, context) => {
+      const routed = await router.getEvidence(
+        { modelId: request.modelId, nonce: request.nonce ?? new Uint8Array(0), excludeNodeIds: request.excludeNodeIds ?? [] },
+        { signal: context.signal, deadline: context.deadline },
+      );
+      logger.debug('tee evidence routed', { requestId: context.requestId, model: request.modelId, node: routed.nodeId, excluded: request.excludeNodeIds?.length ?? 0 });
+      return routed;
+    }),
+
+    Infer: handleUnary<RoutedTeeInferRequest, TeeInferResponse>('Tee.Infer', logger, (request, context) =>
+      tracer.startActiveSpan('veil.tee.relay', async (span) => {
+        span.setAttributes({ 'veil.model': request.modelId, 'veil.tee.node': request.nodeId, 'veil.request_bytes': request.sealedRequest?.byteLength ?? 0 });
+        const started = performance.now();
+        try {
+          const response = await router.infer(
+            { nodeId: request.nodeId, modelId: request.modelId, sealedRequest: request.sealedRequest },
+            { signal: context.signal, deadline: context.deadline },
+          );
+          span.setAttribute('veil.response_bytes', response.sealedResponse.byteLength);
+          logger.info('tee relayed', {
+            requestId: context.requestId, model: request.modelId, node: request.nodeId, requestBytes: request.sealedRequest.byteLength,
+            responseBytes: response.sealedResponse.byteLength, nodeMs: response.nodeMicros / 1000, ms: Math.round((performance.now() - started) * 1000) / 1000,
+          });
+          return response;
+        } catch (err) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as { code?: string }).code ?? 'error' });
+          throw err;
+        } finally {
+          span.end();
+        }
+      }),
+    ),
+
+    ListNodes: handleUnary<unknown, ListTeeNodesResponse>('Tee.ListNodes', logger, async () => ({
+      nodes: router.nodes().map(({ simulated: _simulated, ...status }) => status),
+    })),
+  };
+}

@@ -1,0 +1,106 @@
+import path from 'node:path';
+import { createSimulatedProvider, isAttestationError, parsePolicy } from '../../attestation';
+import { BUNDLED_MODELS } from '../../models';
+import { createTeeNode, createTeePool, type TeeNode } from '../../workers/tee';
+import type { VeilConfig } from '../config';
+import type { Logger } from '../logger';
+import { createLocalTeeLink } from './create-local-tee-link';
+import { createRemoteTeeLink } from './create-remote-tee-link';
+import { createTeeRouter, type CreateTeeRouterOptions, type TeeNodeStatus, type TeeRouter } from './create-tee-router';
+import { createTeeService } from './create-tee-service';
+import type { TeeLink } from './tee-link';
+import type { TeeRoutingPolicy } from './verify-node-evidence';
+
+export type TeeRouting = {
+  router: TeeRouter;
+  service: ReturnType<typeof createTeeService>;
+  nodes(): TeeNodeStatus[];
+  close(): Promise<void>;
+};
+
+/** A TEE setting that cannot be served; startup stops with this message. */
+export class TeeConfigError extends Error {
+  override name = 'TeeConfigError' as const;
+  readonly code = 'tee_config_invalid' as const;
+}
+
+export type StartTeeRoutingParameters = {
+  config: VeilConfig['tee'];
+  maxMessageBytes: number;
+  logger: Logger;
+  /** Test seams: clock and timers of the router. */
+  router?: Pick<CreateTeeRouterOptions, 'now' | 'timers' | 'verifyEvidence'>;
+};
+
+/**
+ * Starts TEE mode from config: the in-process node (SIMULATED platform, when `tee.local`), links to the remote
+ * `veil worker` nodes in `tee.nodes`, and the router that attests them all before the gateway listens.
+ */
+export async function startTeeRouting({ config, maxMessageBytes, logger, router: seams }: StartTeeRoutingParameters): Promise<TeeRouting> {
+  const policy = routingPolicy(config);
+  const links: TeeLink[] = [];
+  let local: TeeNode | undefined;
+  if (config.local) {
+    const pool = await createTeePool({ models: resolveModels(config.models), threads: config.localThreads });
+    local = createTeeNode({ pool, evidenceSource: createSimulatedProvider(), logger, evidenceRefreshMs: Math.min(config.refreshSeconds, 300) * 1000 });
+    await local.start();
+    links.push(createLocalTeeLink('local', local));
+  }
+  config.nodes.forEach((address, i) => links.push(createRemoteTeeLink({ id: `remote-${i + 1}`, address, maxMessageBytes })));
+  if (links.length === 0) logger.warn('tee mode has no nodes (tee.local is false and tee.nodes is empty): TEE requests will be refused');
+
+  const router = createTeeRouter({
+    links, policy, logger,
+    maxEvidenceAgeMs: config.maxEvidenceAgeSeconds * 1000,
+    refreshMs: config.refreshSeconds * 1000,
+    healthCheckMs: config.healthCheckSeconds * 1000,
+    nodeTimeoutMs: config.nodeTimeoutMs,
+    ...seams,
+  });
+  try {
+    await router.start();
+  } catch (err) {
+    await local?.stop();
+    throw err;
+  }
+  return {
+    router,
+    service: createTeeService(router, logger),
+    nodes: () => router.nodes(),
+    async close() {
+      await router.close();
+      await local?.stop();
+    },
+  };
+}
+
+function routingPolicy(config: VeilConfig['tee']): TeeRoutingPolicy {
+  const anyMeasurement = config.measurements.length === 1 && config.measurements[0] === 'any';
+  try {
+    // parsePolicy validates the hex and spells every opt-out explicitly.
+    const parsed = parsePolicy({
+      measurements: anyMeasurement ? 'any' : [...config.measurements], debug: config.debug, snpMinimumTcb: 'any', tdxTcbStatuses: 'any',
+      maxAgeSeconds: config.maxEvidenceAgeSeconds, nonce: 'any', reportDataBinding: 'required',
+    });
+    const { nonce: _n, reportDataBinding: _r, simulated: _s, ...attestation } = parsed;
+    return { attestation, allowSimulated: config.allowSimulated };
+  } catch (err) {
+    if (isAttestationError(err)) throw new TeeConfigError(`tee.measurements/tee.debug: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Bundled ids map to their committed files; anything else must be an .onnx path (id = file name). */
+function resolveModels(entries: readonly string[]): Record<string, string> {
+  const models: Record<string, string> = {};
+  for (const entry of entries) {
+    const bundled = (BUNDLED_MODELS as Record<string, { file: string } | undefined>)[entry];
+    if (!bundled && !entry.toLowerCase().endsWith('.onnx')) {
+      throw new TeeConfigError(`tee.models: "${entry}" is neither a bundled model (${Object.keys(BUNDLED_MODELS).join(', ')}) nor an .onnx file`);
+    }
+    const id = bundled ? entry : path.basename(entry).replace(/\.onnx$/i, '');
+    if (models[id]) throw new TeeConfigError(`tee.models: model id "${id}" is listed twice`);
+    models[id] = bundled ? bundled.file : path.resolve(entry);
+  }
+  return models;
+}
