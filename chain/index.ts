@@ -8,6 +8,7 @@ export { PLATFORMS, MEASUREMENT_BYTES, isPlatform, platformTag, platformFromTag,
 export { measurementId, normalizeMeasurement } from './measurement-id';
 export { nitroMeasurementHex } from './nitro-measurement';
 export { evidenceHash, hpkeKeyHash } from './evidence-hashes';
+export { registryMeasurement, type MeasurementClaims } from './registry-measurement';
 export type { RegistryPublicClient, RegistryWalletClient, WriteReturnType } from './types';
 
 // write actions (walletClient, publicClient, params)

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { getAddress, isAddress, toHex, type Address, type Hex } from 'viem';
+import { getAddress, isAddress, toHex, type Address } from 'viem';
 import type { AttestationClaims, AttestationEnvelope } from '../../attestation';
 import { DEFAULT_SIMULATED_MEASUREMENT } from '../../attestation';
 import {
   approveMeasurement, connectChain, createAttestationPublisher, DEV_ACCOUNTS, evidenceHash, getMeasurement, hpkeKeyHash,
-  loadPrivateKey, measurementId, nitroMeasurementHex, startDevChain,
+  loadPrivateKey, measurementId, registryMeasurement, startDevChain,
   type ChainConnection, type DevChain, type Platform, type PublishOutcome,
 } from '../../chain';
 import type { VeilConfig } from '../config';
@@ -91,12 +91,6 @@ export async function startTrustRegistry(config: VeilConfig, deps: StartTrustReg
       await dev?.stop();
     },
   };
-}
-
-/** The registry keys Nitro by PCR0‖PCR1‖PCR2; the other platforms by their claims' measurement. */
-export function registryMeasurement(claims: AttestationClaims): Hex {
-  if (claims.platform === 'nitro') return nitroMeasurementHex((claims.details as { pcrs: Record<string, string> }).pcrs);
-  return `0x${claims.measurement}`;
 }
 
 /** RPC URLs often carry API keys in their path or query; clients only need the origin to recognise the chain. */
