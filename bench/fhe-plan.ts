@@ -12,21 +12,27 @@ import path from 'node:path';
 import { compileOnnx, measureBarePlan } from '../fhe';
 import type { FheLayoutKind, MeasureBarePlanResult } from '../fhe';
 
-const LAYOUTS: FheLayoutKind[] = ['replicated-blocks', 'feature-major'];
+type Variant = { label: string; layout: FheLayoutKind; expandInput?: boolean };
+const VARIANTS: Variant[] = [
+  { label: 'blocks', layout: 'replicated-blocks' },
+  { label: 'blocks+expanded input', layout: 'replicated-blocks', expandInput: true },
+  { label: 'feature-major', layout: 'feature-major' },
+];
 
 const DEFAULT_MODELS = ['models/breast-cancer-lr.onnx', 'models/digits-mlp.onnx'];
 
 async function main(): Promise<void> {
   const files = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   const iterations = Number(process.env.FHE_BENCH_ITERATIONS ?? 20);
-  const rows: ({ model: string; layout: FheLayoutKind; depth: number; coeffModulusBits: number[] } & MeasureBarePlanResult)[] = [];
+  const rows: ({ model: string; layout: string; depth: number; coeffModulusBits: number[] } & MeasureBarePlanResult)[] = [];
   for (const file of files.length ? files : DEFAULT_MODELS) {
-    for (const layout of LAYOUTS) {
-      const plan = compileOnnx(readFileSync(file), { name: path.basename(file), layout });
+    for (const v of VARIANTS) {
+      const plan = compileOnnx(readFileSync(file), { name: path.basename(file), layout: v.layout, expandInput: v.expandInput });
+      if (v.expandInput && plan.spec.layout.kind === 'replicated-blocks' && plan.spec.layout.inputCopies === 1) continue; // nothing to expand (e.g. LR)
       // Feature-major groups are 2–4k samples and cost seconds: fewer runs.
-      const r = await measureBarePlan(plan, { iterations: layout === 'feature-major' ? Math.max(3, Math.round(iterations / 5)) : iterations });
-      rows.push({ model: file, layout, depth: plan.spec.stats.depth, coeffModulusBits: plan.spec.params.coeffModulusBits, ...r });
-      console.error(`${file} (${layout}): single p50 ${r.single.p50Ms.toFixed(1)} ms, ${r.samplesPerSecond.toFixed(0)} samples/s/thread`);
+      const r = await measureBarePlan(plan, { iterations: v.layout === 'feature-major' ? Math.max(3, Math.round(iterations / 5)) : iterations });
+      rows.push({ model: file, layout: v.label, depth: plan.spec.stats.depth, coeffModulusBits: plan.spec.params.coeffModulusBits, ...r });
+      console.error(`${file} (${v.label}): single p50 ${r.single.p50Ms.toFixed(1)} ms, ${r.samplesPerSecond.toFixed(0)} samples/s/thread`);
     }
   }
   const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadavg: os.loadavg().map((l) => +l.toFixed(2)), date: new Date().toISOString() };

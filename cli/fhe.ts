@@ -20,7 +20,7 @@ import { readOnnxModel } from '../onnx';
 
 export const summary = 'FHE model tools (veil fhe check MODEL.onnx)';
 
-const USAGE = `usage: veil fhe check MODEL.onnx [--samples N | --input FILE.csv] [--layout L] [--json]
+const USAGE = `usage: veil fhe check MODEL.onnx [--samples N | --input FILE.csv] [--layout L] [--expand-input] [--json]
 
 Compiles the model to a CKKS plan, prints it (layers, depth, parameters, rotations vs minimum, key sizes, batch
 capacity), then encrypts N random inputs (default 16, features uniform in [-1, 1)) or the CSV rows, evaluates the
@@ -32,6 +32,8 @@ options:
   --input FILE.csv   inputs from a CSV file: one row per sample, exactly inputSize numeric columns, optional header
   --layout L         replicated-blocks (default: one ciphertext per group of samples, lowest latency) or
                      feature-major (one ciphertext per feature over N/2 samples, no rotations, highest throughput)
+  --expand-input     replicated-blocks: the client also sends the first layer's input shifts (fewer samples per
+                     ciphertext, no top-level rotation: lowest single-sample latency)
   --repeat N         timed single-sample evaluations for the latency (default 5)
   --tolerance X      max |encrypted − plaintext| accepted (default 1e-3)
   --json             print one JSON object
@@ -84,6 +86,7 @@ export async function run(args: string[]): Promise<number> {
         repeat: { type: 'string' },
         tolerance: { type: 'string' },
         layout: { type: 'string' },
+        'expand-input': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -119,7 +122,7 @@ export async function run(args: string[]): Promise<number> {
     try {
       const layout = values.layout ?? 'replicated-blocks';
       if (layout !== 'replicated-blocks' && layout !== 'feature-major') throw new UsageError('--layout must be replicated-blocks or feature-major');
-      plan = compileOnnx(bytes, { layout });
+      plan = compileOnnx(bytes, { layout, expandInput: values['expand-input'] });
     } catch (err) {
       if (!(err instanceof FheCompileError)) throw err;
       if (json) console.log(JSON.stringify({ compiled: false, error: err.message, model: modelPath }));
@@ -292,7 +295,7 @@ function printPlan(modelPath: string, plan: FhePlan): void {
     `parameters  CKKS N=${p.polyModulusDegree}, coeff modulus [${p.coeffModulusBits.join(', ')}] = ${p.coeffModulusBits.reduce((a, b) => a + b, 0)} bits, scale 2^${p.scaleBits}, 128-bit security`,
     spec.layout.kind === 'feature-major'
       ? `layout      feature-major: one ciphertext per feature (${spec.inputCiphertexts} in, ${spec.outputCiphertexts} out), batch capacity ${spec.batchCapacity} samples`
-      : `layout      ${spec.layout.kind}: ${spec.layout.blockSize} slots per sample (input period ${spec.layout.inputPeriod}), batch capacity ${spec.batchCapacity} samples per ciphertext`,
+      : `layout      ${spec.layout.kind}: ${spec.layout.blockSize * spec.layout.inputCopies} slots per sample (${spec.layout.inputCopies} block(s) of ${spec.layout.blockSize}, input period ${spec.layout.inputPeriod}), batch capacity ${spec.batchCapacity} samples per ciphertext`,
     `plan        depth ${spec.stats.depth}, rotations ${spec.stats.rotations} (minimum for the layout ${spec.stats.minRotations}), ct×pt ${spec.stats.plainMultiplies}, ct×ct ${spec.stats.ciphertextMultiplies}`,
     `            ${'layer'.padEnd(24)} ${'op'.padEnd(8)} ${'rot'.padStart(4)} ${'min'.padStart(4)} ${'ct×pt'.padStart(6)} ${'levels'.padStart(6)}`,
     ...spec.stats.layers.map((l) => `            ${l.name.padEnd(24)} ${l.op.padEnd(8)} ${String(l.rotations).padStart(4)} ${String(l.minRotations).padStart(4)} ${String(l.plainMultiplies).padStart(6)} ${String(l.levels).padStart(6)}`),

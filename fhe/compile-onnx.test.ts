@@ -97,6 +97,9 @@ describe('compileOnnx', () => {
       expect(plan.spec.stats.rotations).toBe(plan.spec.stats.minRotations);
       for (const l of plan.spec.stats.layers) expect(l.rotations).toBe(l.minRotations);
       expectMatches(plan, layers, activation);
+      const expanded = compileOnnx(buildMlpModel(layers, { activation }), { expandInput: true });
+      expect(expanded.spec.stats.rotations).toBe(expanded.spec.stats.minRotations);
+      expectMatches(expanded, layers, activation, 5);
       const featureMajor = compileOnnx(buildMlpModel(layers, { activation }), { layout: 'feature-major' });
       expect(featureMajor.spec.galoisSteps).toEqual([]);
       expectMatches(featureMajor, layers, activation, 5);
@@ -110,6 +113,10 @@ describe('compileOnnx', () => {
     ]);
     expect(plan.spec.batchCapacity).toBe(32);
     expect(plan.spec.needsRelinKeys).toBe(true);
+    // Client-expanded input: the first layer is one product + log2(64) = 6 rotations one level down; 1 sample/ciphertext.
+    const expanded = compileOnnx(buildMlpModel([randomLayer(rand, 32, 64), randomLayer(rand, 10, 32)], { activation: 'square' }), { expandInput: true });
+    expect(expanded.spec.stats.layers.map((l) => [l.op, l.rotations, l.plainMultiplies])).toEqual([['Gemm', 6, 1], ['Square', 0, 0], ['Gemm', 7, 16]]);
+    expect(expanded.spec.batchCapacity).toBe(1);
   });
 
   test('a·x² + b·x + c before a dense layer folds into (x + β)² (depth 1); degree 3 costs 2 levels', () => {

@@ -12,13 +12,20 @@ export type CompileOnnxOptions = {
    * 'feature-major': one ciphertext per feature over N/2 samples, no rotations — highest batch throughput.
    */
   layout?: FheLayoutKind;
+  /**
+   * replicated-blocks only: the client also sends the first dense layer's input shifts, as D copies of each sample's
+   * block (copy j shifted by j), so that layer costs one ct×pt product and log2(n) rotations one level down, with no
+   * rotation at the top level. Fewer samples per ciphertext (÷D); the lowest single-sample latency. Ignored when the
+   * model does not start with a dense layer or D·blockSize exceeds N/2.
+   */
+  expandInput?: boolean;
 };
 
 type SquareStage = { kind: 'square'; name: string; op: string; shift: Float64Array; size: number };
 type PlanStage = LinearStage | PolyStage | SquareStage;
 
 /* Geometry of one dense layer in the replicated-blocks layout (see the comment on `layoutLinear`). */
-type LinearGeometry = { n: number; m: number; span: number; diagonals: number; rows: number; baby: number; giant: number; sumSteps: number[]; extent: number };
+type LinearGeometry = { n: number; m: number; span: number; diagonals: number; rows: number; baby: number; giant: number; sumSteps: number[]; extent: number; expanded?: boolean };
 
 /**
  * Compiles an ONNX model (opset 13–17) into a CKKS evaluation plan: traced stages → folded activations →
@@ -65,7 +72,11 @@ export function compileOnnx(bytes: Uint8Array, options: CompileOnnxOptions = {})
   for (let i = stages.length - 1; i >= 0; i--) {
     const st = stages[i]!;
     if (st.kind !== 'linear') continue;
-    const geo = layoutLinear(pow2(st.inputSize), pow2(st.outputSize), need);
+    let geo = layoutLinear(pow2(st.inputSize), pow2(st.outputSize), need);
+    if (i === 0 && options.expandInput) {
+      const expanded = layoutExpandedLinear(pow2(st.inputSize), pow2(st.outputSize), need, Math.max(extent, inputPeriod));
+      if (expanded.diagonals * pow2(Math.max(expanded.extent, extent, inputPeriod)) <= slotCount) geo = expanded;
+    }
     geometry.set(i, geo);
     extent = Math.max(extent, geo.extent);
     need = geo.extent;
@@ -74,6 +85,8 @@ export function compileOnnx(bytes: Uint8Array, options: CompileOnnxOptions = {})
   if (blockSize > slotCount) {
     throw new FheCompileError(`the layout needs ${blockSize} slots per sample but N=${params.polyModulusDegree} has ${slotCount}; the layers are too wide`);
   }
+  const first = geometry.get(0);
+  const inputCopies = first?.expanded ? first.diagonals : 1;
 
   const ops: FheOp[] = [];
   const layers: FheLayerStats[] = [];
@@ -83,7 +96,7 @@ export function compileOnnx(bytes: Uint8Array, options: CompileOnnxOptions = {})
   stages.forEach((st, i) => {
     if (st.kind === 'linear') {
       const geo = geometry.get(i)!;
-      const op = buildLinearOp(st, geo, blockSize, i === stages.length - 1 ? params.lastPlainScaleBits : 0);
+      const op = geo.expanded ? buildExpandedLinearOp(st, geo, blockSize) : buildLinearOp(st, geo, blockSize, i === stages.length - 1 ? params.lastPlainScaleBits : 0);
       ops.push(op);
       const mults = op.groups.reduce((a, g) => a + g.terms.length, 0);
       const giantRotations = op.groups.filter((g) => g.giantStep !== 0).length;
@@ -116,13 +129,13 @@ export function compileOnnx(bytes: Uint8Array, options: CompileOnnxOptions = {})
     params: ckks,
     inputSize: traced.inputSize,
     outputSize,
-    batchCapacity: slotCount / blockSize,
+    batchCapacity: slotCount / (blockSize * inputCopies),
     inputCiphertexts: 1,
     outputCiphertexts: 1,
     galoisSteps: [...steps].sort((a, b) => a - b),
     needsRelinKeys: ciphertextMultiplies > 0,
     postprocess: traced.postprocess,
-    layout: { kind: 'replicated-blocks', blockSize, inputPeriod, outputOffset: 0 },
+    layout: { kind: 'replicated-blocks', blockSize, inputPeriod, outputOffset: 0, inputCopies },
     stats: {
       depth,
       rotations: layers.reduce((a, l) => a + l.rotations, 0),
@@ -252,7 +265,50 @@ function layoutLinear(n: number, m: number, need: number): LinearGeometry {
   return best!;
 }
 
+/**
+ * First layer with client-expanded input (see CompileOnnxOptions.expandInput): copy j of the sample's block holds x
+ * shifted by j, so z = Σ_j d_j ⊙ shift_j(x) needs no rotation of x at all: one product with the D diagonals laid
+ * side by side (copy j ⊙ d_j), one rescale, then rotate-and-sum over the copies (steps D/2·B … B) and over the
+ * hybrid fold (n/2 … D): log2(D) + log2(n/D) = log2(n) rotations, all one level down. Within a copy only `rows`
+ * slots are read, so extent = rows. D is chosen to minimise D·blockSize (samples per ciphertext).
+ */
+function layoutExpandedLinear(n: number, m: number, need: number, restExtent: number): LinearGeometry {
+  let best: LinearGeometry | undefined;
+  const footprint = (g: LinearGeometry) => g.diagonals * pow2(Math.max(g.extent, restExtent));
+  for (let d = Math.min(m, n); d <= n; d *= 2) {
+    const rows = d === n ? Math.max(need, 1) : need + n - d;
+    const sumSteps: number[] = [];
+    for (let h = n / 2; h >= d; h /= 2) sumSteps.push(h);
+    const geo: LinearGeometry = { n, m, span: need, diagonals: d, rows, baby: 1, giant: 1, sumSteps, extent: rows, expanded: true };
+    if (!best || footprint(geo) < footprint(best)) best = geo;
+  }
+  return best!;
+}
+
+function buildExpandedLinearOp(st: LinearStage, geo: LinearGeometry, blockSize: number): FheLinearOp {
+  const { n, m, rows, diagonals: d } = geo;
+  const w = (i: number, c: number) => (i < st.outputSize && c < st.inputSize ? st.weights[i * st.inputSize + c]! : 0);
+  const values = new Float64Array(d * blockSize);
+  for (let j = 0; j < d; j++) for (let p = 0; p < rows; p++) values[j * blockSize + p] = w(p % m, (p + j) % n);
+  const copySteps: number[] = [];
+  for (let h = (d / 2) * blockSize; h >= blockSize; h /= 2) copySteps.push(h);
+  const bias = new Float64Array(blockSize);
+  for (let j = 0; j < geo.span; j++) bias[j] = j % m < st.outputSize ? st.bias[j % m]! : 0;
+  return {
+    kind: 'linear',
+    name: st.name,
+    op: st.op,
+    babySteps: [],
+    groups: [{ giantStep: 0, terms: [{ babyStep: 0, values }] }],
+    sumSteps: [...copySteps, ...geo.sumSteps],
+    bias: bias.some((v) => v !== 0) ? bias : null,
+    rescale: true,
+    plainScaleBits: 0,
+  };
+}
+
 function minRotations(geo: LinearGeometry): number {
+  if (geo.expanded) return Math.log2(geo.n);
   let best = Infinity;
   for (let b = 1; b <= geo.diagonals; b *= 2) best = Math.min(best, b - 1 + geo.diagonals / b - 1);
   return best + geo.sumSteps.length;

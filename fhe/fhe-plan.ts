@@ -18,6 +18,12 @@ export type FheBlocksLayout = {
   inputPeriod: number;
   /** Valid output slots per block (= outputSize). */
   outputOffset: 0;
+  /**
+   * Blocks per sample (1 unless compiled with expandInput): sample s owns blocks [s·inputCopies, (s+1)·inputCopies);
+   * copy j holds the periodic pattern shifted left by j (slot p = x[(p + j) mod inputPeriod]); outputs are read from
+   * the sample's first block.
+   */
+  inputCopies: number;
 };
 
 /**

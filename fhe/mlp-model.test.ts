@@ -60,6 +60,15 @@ describe('encrypted MLPs match plaintext within 1e-3', () => {
     expect(maxError(got, samples.map((_, i) => data.subarray(i * 10, i * 10 + 10)))).toBeLessThan(1e-3);
   });
 
+  test('client-expanded first layer (expandInput): one sample per ciphertext, no top-level rotation', async () => {
+    const layers = [randomLayer(rand, 32, 64, 0.1), randomLayer(rand, 10, 32, 0.5)];
+    const plan = compileOnnx(buildMlpModel(layers, { activation: 'square' }), { expandInput: true });
+    expect(plan.spec.layout).toMatchObject({ kind: 'replicated-blocks', inputCopies: 32 });
+    const samples = Array.from({ length: 2 }, () => Array.from({ length: 64 }, () => (rand() + 1) * 8));
+    const got = await encryptedRun(plan, samples);
+    expect(maxError(got, samples.map((x) => referenceMlp(layers, 'square', x)))).toBeLessThan(1e-3);
+  });
+
   test.each([
     ['degree-3 polynomial', { poly: [0.1, 0.5, 0.2, 0.05] }, [12, 16, 4]],
     ['degree-2 polynomial (folded to a square)', { poly: [0.3, -0.4, 0.25] }, [20, 24, 3]],

@@ -4,7 +4,8 @@ import type { FheModelSpec } from './fhe-plan';
 /**
  * Lays samples out for encryption, in groups of ≤ batchCapacity samples.
  * - replicated-blocks (fhe-plan.ts): sample s of a group fills block s with its features repeated every
- *   `inputPeriod` slots (zero-padded to the period); one slot vector per group.
+ *   `inputPeriod` slots (zero-padded to the period); with inputCopies > 1 it fills that many blocks, copy c shifted
+ *   left by c; one slot vector per group.
  * - feature-major: vector f holds feature f of every sample of the group (sample s in slot s); inputSize vectors.
  * Unused slots of a partial group stay zero.
  *
@@ -19,7 +20,7 @@ export function packInputs(spec: FheModelSpec, samples: ArrayLike<number>[]): Fl
     const vecs =
       layout.kind === 'feature-major'
         ? Array.from({ length: spec.inputSize }, () => new Float64Array(spec.batchCapacity))
-        : [new Float64Array(spec.batchCapacity * layout.blockSize)];
+        : [new Float64Array(spec.batchCapacity * layout.blockSize * (layout.inputCopies ?? 1))];
     for (let s = start; s < end; s++) {
       const x = samples[s]!;
       if (x.length !== spec.inputSize) {
@@ -30,8 +31,13 @@ export function packInputs(spec: FheModelSpec, samples: ArrayLike<number>[]): Fl
         if (!Number.isFinite(v)) throw new FheInputError('invalid_input', `sample ${s} feature ${j} is not a finite number`);
         if (layout.kind === 'feature-major') vecs[j]![s - start] = v;
         else {
-          const base = (s - start) * layout.blockSize;
-          for (let o = j; o < layout.blockSize; o += layout.inputPeriod) vecs[0]![base + o] = v;
+          const copies = layout.inputCopies ?? 1;
+          for (let c = 0; c < copies; c++) {
+            // Copy c is the pattern shifted left by c: slot p holds x[(p + c) mod period].
+            const base = ((s - start) * copies + c) * layout.blockSize;
+            const first = (((j - c) % layout.inputPeriod) + layout.inputPeriod) % layout.inputPeriod;
+            for (let o = first; o < layout.blockSize; o += layout.inputPeriod) vecs[0]![base + o] = v;
+          }
         }
       }
     }

@@ -17,6 +17,7 @@ export function unpackOutputs(spec: FheModelSpec, slots: Float64Array[], sampleC
     return Array.from({ length: sampleCount }, (_, s) => Float64Array.from(slots, (v) => v[s]!));
   }
   const vec = slots[0]!;
-  if (vec.length < sampleCount * layout.blockSize) throw new FheInputError('invalid_input', 'output slot vector is shorter than the layout');
-  return Array.from({ length: sampleCount }, (_, s) => vec.slice(s * layout.blockSize, s * layout.blockSize + spec.outputSize));
+  const stride = layout.blockSize * (layout.inputCopies ?? 1);
+  if (vec.length < sampleCount * stride) throw new FheInputError('invalid_input', 'output slot vector is shorter than the layout');
+  return Array.from({ length: sampleCount }, (_, s) => vec.slice(s * stride, s * stride + spec.outputSize));
 }
