@@ -105,6 +105,13 @@ describe('linear model (logistic regression, 30 → 1)', () => {
     expect(() => loadEvaluationKeys(runtime, bytes, plan.spec)).toThrow(/lack rotation step\(s\) 8, 16/);
     expect(() => loadEvaluationKeys(runtime, {}, plan.spec)).toThrow(expect.objectContaining({ code: 'invalid_keys' }));
     expect(() => loadEvaluationKeys(runtime, { galoisKeys: new Uint8Array(64) }, plan.spec)).toThrow(expect.objectContaining({ code: 'invalid_keys' }));
+    // Keys made for other parameters (N=8192) are refused too.
+    const other = createCkksRuntime(runtime.seal, { polyModulusDegree: 8192, coeffModulusBits: [60, 40, 60], scaleBits: 30 });
+    const otherKeys = createFheClientKeys(other, { ...plan.spec, params: other.params });
+    const foreign = otherKeys.evaluationKeys();
+    otherKeys.delete();
+    other.delete();
+    expect(() => loadEvaluationKeys(runtime, foreign, plan.spec)).toThrow(/not SEAL keys for this model's CKKS parameters/);
   });
 
   test('packInputs / unpackOutputs round trip, including a partial group', () => {
