@@ -2,28 +2,33 @@ import { parseArgs } from 'node:util';
 import { CONFIG_SCHEMA } from '../gateway/config';
 import { createProgress } from './progress';
 import { runFheDemo, type FheDemoReport } from './run-fhe-demo';
+import { readFeatureCsv, runTeeDemo, type TeeDemoReport } from './run-tee-demo';
 
-export const summary = 'encrypted inference demo against a running gateway';
+export const summary = 'encrypted (FHE) or attested-TEE inference demo against a running gateway';
 
 const DEFAULT_TARGET = `${CONFIG_SCHEMA.grpc.host.default}:${CONFIG_SCHEMA.grpc.port.default}`;
 
-const HELP = `usage: veil demo [--target HOST:PORT] [--model ID] [--latency-samples N] [--json]
+const HELP = `usage: veil demo [--mode fhe|tee] [--target HOST:PORT] [--model ID] [--input FILE.csv] [--latency-samples N] [--json]
 
-Encrypts the model's test split with CKKS on this machine, sends only ciphertexts and evaluation keys to
-the gateway, decrypts the answers here, and compares them with plaintext onnxruntime-node inference.
+--mode fhe (default): encrypts the model's test split with CKKS on this machine, sends only ciphertexts and
+evaluation keys to the gateway, decrypts the answers here, and compares them with plaintext onnxruntime-node.
+--mode tee: fetches a TEE node's evidence through the gateway, verifies it here, seals the rows to that
+node's attested key, checks every signed receipt, opens the answers here, and compares with plaintext.
   --target            gateway address (default ${DEFAULT_TARGET}, where \`veil serve\` listens by default)
-  --model             breast-cancer-lr (default) or digits-mlp
+  --model             breast-cancer-lr (default), digits-mlp, or (tee only) digits-relu-mlp
+  --input             (tee) CSV of feature rows instead of the test split: one row per line, comma-separated
+                      numbers (30 for breast-cancer-lr, 64 for the digits models); a non-numeric first line is a header
   --latency-samples   single-sample calls to time (default 100)
   --json              print one JSON object instead of the table`;
 
 export async function run(args: string[]): Promise<number> {
-  let values: { target?: string; model?: string; json?: boolean; help?: boolean; 'latency-samples'?: string };
+  let values: { target?: string; model?: string; json?: boolean; help?: boolean; 'latency-samples'?: string; mode?: string; input?: string };
   try {
     ({ values } = parseArgs({
       args,
       options: {
         target: { type: 'string' }, model: { type: 'string' }, json: { type: 'boolean' },
-        'latency-samples': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'latency-samples': { type: 'string' }, help: { type: 'boolean', short: 'h' }, mode: { type: 'string' }, input: { type: 'string' },
       },
     }));
   } catch (err) {
@@ -40,6 +45,16 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const target = values.target ?? DEFAULT_TARGET;
+  const mode = values.mode ?? 'fhe';
+  if (mode !== 'fhe' && mode !== 'tee') {
+    console.error('veil demo: --mode must be fhe or tee');
+    return 2;
+  }
+  if (mode === 'tee') return runTee(target, values.model ?? 'breast-cancer-lr', values.input, latencySamples, values.json ?? false);
+  if (values.input !== undefined) {
+    console.error('veil demo: --input is supported with --mode tee only');
+    return 2;
+  }
   let report: FheDemoReport;
   try {
     report = await runFheDemo({ target, modelId: values.model ?? 'breast-cancer-lr', latencySamples, progress: createProgress() });
@@ -72,4 +87,37 @@ function printReport(r: FheDemoReport): void {
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+}
+
+async function runTee(target: string, modelId: string, input: string | undefined, latencySamples: number | undefined, json: boolean): Promise<number> {
+  let report: TeeDemoReport;
+  try {
+    const rows = input === undefined ? undefined : readFeatureCsv(input);
+    report = await runTeeDemo({ target, modelId, rows, latencySamples, progress: json ? undefined : createProgress() });
+  } catch (err) {
+    const e = err as { code?: string | number; message: string };
+    const hint = e.code === 'unavailable' ? ` (is \`veil serve\` running at ${target}?)` : '';
+    console.error(`veil demo: ${e.code ? `[${e.code}] ` : ''}${e.message}${hint}`);
+    return 1;
+  }
+  if (json) {
+    console.log(JSON.stringify(report));
+  } else {
+    const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
+    const rows: [string, string][] = [
+      ['model', `${report.model} (TEE, node ${report.nodeId} via ${report.target})`],
+      ['evidence', `${report.evidenceVerdict} — verified on this machine for a fresh nonce, binding the node's HPKE key and signing address`],
+      ['platform', report.simulated ? 'SIMULATED — proves nothing about hardware (development only)' : report.platform],
+      ['measurement', report.measurement],
+      ['signing address', report.signingAddress],
+      ['signatures', report.signatureValid ? 'valid (every response: EIP-191 over sha256 of the sealed request and response)' : 'INVALID'],
+      ['rows', String(report.samples)],
+      ['outputs', report.outputs.slice(0, 5).map((o) => `[${o.map((v) => v.toFixed(4)).join(', ')}]`).join(' ') + (report.samples > 5 ? ' …' : '')],
+      ['TEE accuracy', `${pct(report.teeAccuracy)} (plaintext onnxruntime-node: ${pct(report.plaintextAccuracy)}; max |diff| ${report.maxAbsError?.toExponential(2) ?? 'n/a'})`],
+      ['single-row latency', `p50 ${report.p50Ms} ms, p95 ${report.p95Ms} ms (${report.latencySamples} calls, seal→gateway→node→verify→open)`],
+    ];
+    const width = Math.max(...rows.map(([k]) => k.length));
+    for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+  }
+  return report.signatureValid ? 0 : 1;
 }

@@ -5,7 +5,8 @@ export const summary = 'run the gateway';
 
 const HELP = `usage: veil serve [--host HOST] [--port PORT]
 
-Runs the Veil gateway. With no configuration it serves the bundled FHE models on 127.0.0.1:50051.
+Runs the Veil gateway. With no configuration it serves the bundled FHE models, and TEE mode through one in-process
+SIMULATED TEE node (development only), on 127.0.0.1:50051.
 Configuration: defaults < JSON file named by VEIL_CONFIG < these flags < VEIL_* environment variables.`;
 
 export async function run(args: string[]): Promise<number> {
@@ -47,7 +48,16 @@ export async function run(args: string[]): Promise<number> {
   } else {
     console.log('  registry disabled (chain.enabled=false)');
   }
-  console.log(`try: npx veil demo --target ${gateway.address}`);
+  // TEE mode: every node the gateway routes to, and loudly, whether its evidence is SIMULATED.
+  if (gateway.tee) {
+    for (const n of gateway.tee.nodes()) {
+      const label = n.state !== 'healthy' ? `${n.state.toUpperCase()} (${n.reason})` : n.simulated ? 'SIMULATED platform — evidence proves nothing about hardware (development only)' : `${n.platform} measurement ${n.measurement.slice(0, 16)}…`;
+      console.log(`  tee  ${n.nodeId.padEnd(20)} ${n.address}  ${label}  models=${n.modelIds.join(',')}`);
+    }
+  } else {
+    console.log('  tee  disabled (tee.enabled=false)');
+  }
+  console.log(`try: npx veil demo --target ${gateway.address}${gateway.tee ? `   or   npx veil demo --mode tee --target ${gateway.address}` : ''}`);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -33,7 +33,7 @@ export function createTeeService(router: TeeRouter, logger: Logger): grpc.Untype
             { signal: context.signal, deadline: context.deadline },
           );
           span.setAttribute('veil.response_bytes', response.sealedResponse.byteLength);
-          logger.info('tee relayed', {
+          logger.debug('tee relayed', {
             requestId: context.requestId, model: request.modelId, node: request.nodeId, requestBytes: request.sealedRequest.byteLength,
             responseBytes: response.sealedResponse.byteLength, nodeMs: response.nodeMicros / 1000, ms: Math.round((performance.now() - started) * 1000) / 1000,
           });

@@ -1,0 +1,91 @@
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { createEvidenceProvider, createSimulatedProvider } from '../attestation';
+import { createLogger, type LogLevel } from '../gateway';
+import { BUNDLED_MODELS } from '../models';
+import { startTeeNodeServer, type TeeEvidenceSource } from '../workers/tee';
+
+export const summary = 'run a remote TEE worker node (veil.v1.TeeNode)';
+
+const HELP = `usage: veil worker [--host H] [--port P] [--models ID,...] [--threads N] [--platform simulated|configfs-tsm]
+                   [--log-level L]
+
+Runs one TEE worker node as its own process: an enclave identity (HPKE + signing keys in memory only),
+a warm onnxruntime pool and evidence from the platform, served as veil.v1.TeeNode (plus health and
+reflection). Point a gateway at it with tee.nodes / VEIL_TEE_NODES=HOST:PORT.
+  --host        address to bind (default 127.0.0.1)
+  --port        port (default 50061; 0 picks a free port, printed on start)
+  --models      bundled model ids or .onnx paths (default: ${Object.keys(BUNDLED_MODELS).join(',')})
+  --threads     onnxruntime worker threads (default: cores)
+  --platform    simulated (default; development only, proves nothing about hardware) or configfs-tsm
+                (SEV-SNP / TDX guest via /sys/kernel/config/tsm/report)
+  --log-level   debug|info|warn|error|silent (default info; logs carry ids, sizes and timings only)`;
+
+export async function run(args: string[]): Promise<number> {
+  let values: { host?: string; port?: string; models?: string; threads?: string; platform?: string; 'log-level'?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        host: { type: 'string' }, port: { type: 'string' }, models: { type: 'string' }, threads: { type: 'string' },
+        platform: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    console.error(`veil worker: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const port = Number(values.port ?? 50061);
+  const threads = values.threads === undefined ? undefined : Number(values.threads);
+  const platform = values.platform ?? 'simulated';
+  const level = (values['log-level'] ?? 'info') as LogLevel;
+  const problems: string[] = [];
+  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push('--port must be an integer 0..65535');
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) problems.push('--threads must be a positive integer');
+  if (platform !== 'simulated' && platform !== 'configfs-tsm') problems.push('--platform must be simulated or configfs-tsm');
+  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level)) problems.push('--log-level must be debug, info, warn, error or silent');
+  const models: Record<string, string> = {};
+  for (const entry of (values.models ?? Object.keys(BUNDLED_MODELS).join(',')).split(',').map((s) => s.trim()).filter(Boolean)) {
+    const bundled = (BUNDLED_MODELS as Record<string, { file: string } | undefined>)[entry];
+    if (bundled) models[entry] = bundled.file;
+    else if (entry.toLowerCase().endsWith('.onnx')) models[path.basename(entry).replace(/\.onnx$/i, '')] = path.resolve(entry);
+    else problems.push(`--models: "${entry}" is neither a bundled model nor an .onnx file`);
+  }
+  if (Object.keys(models).length === 0) problems.push('--models: at least one model is required');
+  if (problems.length > 0) {
+    console.error(`veil worker: ${problems.join('\nveil worker: ')}`);
+    return 2;
+  }
+
+  const logger = createLogger({ level, format: 'text' });
+  const evidenceSource: TeeEvidenceSource = platform === 'simulated'
+    ? createSimulatedProvider()
+    : (createEvidenceProvider({ kind: 'configfs-tsm' }) as TeeEvidenceSource);
+  const server = await startTeeNodeServer({ host: values.host ?? '127.0.0.1', port, pool: { models, threads }, evidenceSource, logger });
+  const { node } = server;
+  // Tests and scripts parse this first line for the bound address.
+  console.log(`veil worker listening on ${server.address} (veil.v1.TeeNode; health and reflection enabled)`);
+  console.log(platform === 'simulated'
+    ? '  platform         SIMULATED — evidence proves nothing about hardware; development only'
+    : `  platform         ${node.platform} (configfs-tsm)`);
+  console.log(`  signing address  ${node.identity.signingAddress}`);
+  console.log(`  models           ${Object.keys(models).join(', ')}`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info('shutting down', { signal });
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      void server.close().then(resolve);
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+  return 0;
+}
