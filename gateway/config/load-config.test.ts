@@ -9,6 +9,16 @@ describe('loadConfig', () => {
     expect(config.fhe.models).toEqual(['breast-cancer-lr', 'digits-mlp']);
     expect(config.fhe.workers).toBeGreaterThanOrEqual(1);
     expect(config.log.level).toBe('info');
+    // TEE mode by default: one in-process SIMULATED node, allowed explicitly (development default), no remote nodes.
+    expect(config.tee).toMatchObject({ enabled: true, local: true, allowSimulated: true, nodes: [], measurements: ['any'] });
+    expect(config.tee.models).toEqual(['breast-cancer-lr', 'digits-mlp', 'digits-relu-mlp']);
+  });
+
+  test('tee.nodes and the routing policy come from env like every other leaf', () => {
+    const config = loadConfig({ env: { VEIL_TEE_NODES: '10.0.0.1:50061, 10.0.0.2:50061', VEIL_TEE_ALLOW_SIMULATED: 'false', VEIL_TEE_MEASUREMENTS: 'ab' } });
+    expect(config.tee.nodes).toEqual(['10.0.0.1:50061', '10.0.0.2:50061']);
+    expect(config.tee.allowSimulated).toBe(false);
+    expect(config.tee.measurements).toEqual(['ab']);
   });
 
   test('precedence: defaults < file < overrides < env', () => {
