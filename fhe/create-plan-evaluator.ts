@@ -153,6 +153,7 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
         throw new FheInputError('invalid_keys', `the Galois keys lack rotation step ${step}`);
       }
     };
+    let pending: CipherText | undefined; // a result not yet handed to `next` (freed if an error interrupts)
     const next = (ct: CipherText) => {
       if (cur !== input) cur.delete();
       cur = ct;
@@ -184,8 +185,10 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
               acc ? addInto(acc, r) : (acc = r);
             } else acc ? addInto(acc, inner!) : (acc = inner!);
           }
-          const out = acc!.clone();
-          for (const t of temps.splice(0)) t.delete();
+          // The accumulator is one of the tracked temporaries: keep it, free the rest.
+          const out = acc!;
+          for (const t of temps.splice(0)) if (t !== out) t.delete();
+          pending = out;
           if (p.rescale && !early) evaluator.rescaleToNext(out, out);
           fixScale(out, p.outScale);
           for (const s of p.sumSteps) {
@@ -195,6 +198,7 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
           }
           if (p.bias) evaluator.addPlain(out, p.bias, out);
           next(out);
+          pending = undefined;
         } else if (p.kind === 'square') {
           const shifted = p.shift ? evaluator.addPlain(cur, p.shift)! : cur.clone();
           evaluator.square(shifted, shifted);
@@ -244,6 +248,7 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
       return cur === input ? input.clone() : cur;
     } catch (err) {
       for (const t of temps) t.delete();
+      pending?.delete();
       if (cur !== input) cur.delete();
       throw err;
     }
