@@ -42,7 +42,7 @@ describe('veil fhe check', () => {
     writeFileSync(csv, `a,b,c,d,e,f\n${Array.from({ length: 5 }, () => Array.from({ length: 6 }, () => rand().toFixed(3)).join(',')).join('\n')}\n`);
     const { code, out } = await capture(['check', mlp, '--input', csv, '--repeat', '1']);
     expect(code).toBe(0);
-    expect(out).toMatch(/parameters {2}CKKS N=8192/);
+    expect(out).toMatch(/parameters {2}CKKS N=8192, coeff modulus \[49, 39, 39, 39, 52\]/);
     expect(out).toMatch(/depth 3, rotations \d+ \(minimum for the layout \d+\)/);
     expect(out).toMatch(/5 CSV rows: max \|encrypted − plaintext\| .*top-1 agreement 100\.0%/);
   });

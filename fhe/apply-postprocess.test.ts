@@ -13,9 +13,9 @@ describe('applyPostprocess', () => {
 });
 
 describe('selectCkksParameters', () => {
-  test('depth 1 fits N=4096 with the special prime 3 bits above q0; deeper models move up one ring at a time', () => {
+  test('depth 1 fits N=4096 with the special prime 3 bits above q0; deeper models move up one ring at a time, spare bits raise the scale', () => {
     expect(selectCkksParameters({ depth: 1, lastUnrescaled: false })).toMatchObject({ polyModulusDegree: 4096, coeffModulusBits: [38, 30, 41] });
-    expect(selectCkksParameters({ depth: 3, lastUnrescaled: false })).toMatchObject({ polyModulusDegree: 8192, coeffModulusBits: [40, 30, 30, 30, 60] });
+    expect(selectCkksParameters({ depth: 3, lastUnrescaled: false })).toMatchObject({ polyModulusDegree: 8192, coeffModulusBits: [49, 39, 39, 39, 52], scaleBits: 39 });
     expect(selectCkksParameters({ depth: 4, lastUnrescaled: false }).polyModulusDegree).toBe(8192);
     expect(selectCkksParameters({ depth: 5, lastUnrescaled: false }).polyModulusDegree).toBe(16384);
     expect(selectCkksParameters({ depth: 25, lastUnrescaled: false }).polyModulusDegree).toBe(32768);

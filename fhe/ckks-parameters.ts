@@ -6,8 +6,13 @@ export type CkksParameters = { polyModulusDegree: number; coeffModulusBits: numb
 /** SEAL's `CoeffModulus.MaxBitCount(N, tc128)`: the largest total modulus at 128-bit security (HE standard). */
 export const TC128_MAX_BITS: Readonly<Record<number, number>> = { 1024: 27, 2048: 54, 4096: 109, 8192: 218, 16384: 438, 32768: 881 };
 
-/** Scale of fresh inputs and of every intermediate ciphertext (each rescale divides by a prime ≈ 2^SCALE_BITS). */
+/**
+ * Minimum scale of fresh inputs and of every intermediate ciphertext (each rescale divides by a prime ≈ 2^scale);
+ * 2^30 keeps the breast-cancer LR and digits MLP within 1.5e-4 of plaintext. Spare modulus bits in the chosen ring
+ * raise it up to 2^40 (more precision at the same cost: the number of primes is what costs).
+ */
 export const SCALE_BITS = 30;
+const MAX_SCALE_BITS = 40;
 /** Bits left above the scale in the last prime: decrypted values must stay below 2^(INTEGER_BITS-1) in magnitude. */
 export const INTEGER_BITS = 10;
 /** The last prime and the special (key-switching) prime: SEAL's largest prime size. */
@@ -31,7 +36,8 @@ export type SelectCkksParametersResult = CkksParameters & {
 };
 
 /**
- * Picks the smallest ring dimension whose 128-bit-secure modulus budget holds the plan.
+ * Picks the smallest ring dimension whose 128-bit-secure modulus budget holds the plan, then the largest scale
+ * (30–40 bits) that still fits it.
  *
  * Modulus chain (SEAL order: data primes first, special prime last):
  *   [q0, p_1 … p_r, P]   with p_i ≈ 2^SCALE_BITS, r = number of rescales, P the special prime.
@@ -50,15 +56,19 @@ export function selectCkksParameters(params: SelectCkksParametersParameters): Se
   const rescales = Math.max(0, depth - (lastUnrescaled ? 1 : 0));
   for (const n of [4096, 8192, 16384, 32768]) {
     const budget = TC128_MAX_BITS[n]!;
-    // Prefer INTEGER_BITS of headroom; give up to two bits of it to fit a smaller ring (LR at N=4096 needs that).
-    for (let integerBits = INTEGER_BITS; integerBits >= INTEGER_BITS - 2; integerBits--) {
-      const q0 = lastUnrescaled ? MAX_PRIME_BITS : s + integerBits;
-      const data = [q0, ...Array.from({ length: rescales }, () => s)];
-      const dataBits = data.reduce((a, b) => a + b, 0);
-      const special = Math.min(MAX_PRIME_BITS, budget - dataBits);
-      if (special >= Math.min(MAX_PRIME_BITS, q0 + SPECIAL_MARGIN_BITS)) {
-        const lastPlainScaleBits = lastUnrescaled ? MAX_PRIME_BITS - integerBits - s : 0;
-        return { polyModulusDegree: n, coeffModulusBits: [...data, special], scaleBits: s, lastPlainScaleBits };
+    // Smallest ring first; within it the largest scale (precision) up to MAX_SCALE_BITS; then the most headroom,
+    // giving up to two bits of it to fit a smaller ring (LR at N=4096 needs that).
+    for (let scaleBits = MAX_SCALE_BITS; scaleBits >= s; scaleBits--) {
+      for (let integerBits = INTEGER_BITS; integerBits >= INTEGER_BITS - 2; integerBits--) {
+        const q0 = lastUnrescaled ? MAX_PRIME_BITS : scaleBits + integerBits;
+        const data = [q0, ...Array.from({ length: rescales }, () => scaleBits)];
+        const dataBits = data.reduce((a, b) => a + b, 0);
+        const special = Math.min(MAX_PRIME_BITS, budget - dataBits);
+        if (q0 <= MAX_PRIME_BITS && special >= Math.min(MAX_PRIME_BITS, q0 + SPECIAL_MARGIN_BITS)) {
+          const lastPlainScaleBits = lastUnrescaled ? MAX_PRIME_BITS - integerBits - scaleBits : 0;
+          if (lastUnrescaled && lastPlainScaleBits < 20) continue;
+          return { polyModulusDegree: n, coeffModulusBits: [...data, special], scaleBits, lastPlainScaleBits };
+        }
       }
     }
   }

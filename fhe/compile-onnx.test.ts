@@ -76,7 +76,7 @@ describe('compileOnnx', () => {
   test('parameter selection picks the smallest ring: LR → 4096, 2-layer square MLP → 8192, deeper → 16384', () => {
     expect(compileOnnx(buildMlpModel([randomLayer(rand, 1, 30)])).spec.params.polyModulusDegree).toBe(4096);
     const mlp = compileOnnx(buildMlpModel([randomLayer(rand, 32, 64), randomLayer(rand, 10, 32)], { activation: 'square' }));
-    expect(mlp.spec.params).toEqual({ polyModulusDegree: 8192, coeffModulusBits: [40, 30, 30, 30, 60], scaleBits: 30 });
+    expect(mlp.spec.params).toEqual({ polyModulusDegree: 8192, coeffModulusBits: [49, 39, 39, 39, 52], scaleBits: 39 });
     expect(mlp.spec.stats.depth).toBe(3);
     const deep = compileOnnx(buildMlpModel([randomLayer(rand, 8, 8), randomLayer(rand, 8, 8), randomLayer(rand, 8, 8)], { activation: 'square' }));
     expect(deep.spec.stats.depth).toBe(5);
