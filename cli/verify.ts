@@ -12,6 +12,8 @@ import { readFileSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { CONFIG_SCHEMA } from '../gateway/config';
+import { OnchainUsageError, runOnchainVerify, type OnchainVerifyReport } from './verify-onchain';
 import {
   collateralFromPcsResponses,
   isAttestationError,
@@ -26,13 +28,16 @@ import {
   type VerifyEvidenceResult,
 } from '../attestation';
 
-export const summary = 'verify attestation evidence offline at an explicit time';
+const DEFAULT_TARGET = `${CONFIG_SCHEMA.grpc.host.default}:${CONFIG_SCHEMA.grpc.port.default}`;
+
+export const summary = 'verify attestation evidence offline at an explicit time (and against the on-chain registry)';
 
 const USAGE = `usage:
   veil verify ENVELOPE.json [options]
   veil verify --platform sev-snp --report REPORT --vcek VCEK_OR_VLEK [options]
   veil verify --platform tdx --quote QUOTE [--collateral FILE|DIR] [options]
   veil verify --platform nitro --document DOCUMENT [options]
+  veil verify --onchain [--target HOST:PORT | --rpc URL --registry ADDR] [ENVELOPE.json] [options]
 
 options:
   --at TIME            verify at this ISO 8601 time (default: now; the time used is always printed)
@@ -41,6 +46,12 @@ options:
                        responses (tcb_info_response.json, qe_identity_response.json, tcb_signing_chain.pem,
                        optional pck_crl*.der, pck_crl_issuer_chain.pem, root_ca_crl.der)
   --json               print one JSON object {verdict, platform, measurement, reasons, at, ...}
+  --onchain            also check the on-chain registry: the enclave's signing address is attested with an
+                       approved, unrevoked, unexpired measurement and the published evidence hash matches.
+                       Without an envelope file, checks every TEE enclave the gateway (--target) attested.
+  --target HOST:PORT   gateway for --onchain (default ${DEFAULT_TARGET}); also tells the registry unless
+  --rpc URL --registry ADDR  name the chain and registry yourself (recommended: pin the registry)
+  --allow-simulated    accept SIMULATED evidence (development only: it proves nothing about hardware)
   -h, --help           show this help
 
 Raw files may be binary, hex text or base64 text. Certificates may be DER or PEM.
@@ -177,9 +188,11 @@ export async function run(args: string[]): Promise<number> {
         policy: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
-        // EXTENSION POINT (--onchain): a later change adds `onchain: { type: 'string' }` here and, after
-        // verification below, checks the measurement / evidence hash against the on-chain registry.
-        // Not implemented in this module; until then `--onchain` is rejected as an unknown option.
+        onchain: { type: 'boolean' },
+        target: { type: 'string' },
+        rpc: { type: 'string' },
+        registry: { type: 'string' },
+        'allow-simulated': { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -194,13 +207,13 @@ export async function run(args: string[]): Promise<number> {
   try {
     if (positionals.length > 1) throw new UsageError('give at most one envelope file');
     if (positionals.length === 1 && v.platform) throw new UsageError('give either an envelope file or --platform with raw artifacts, not both');
+    if (v.onchain) return await runOnchain(v, positionals[0]);
     if (positionals.length === 0 && !v.platform) throw new UsageError('nothing to verify');
 
     let now: Date;
     let atNote: string;
     if (v.at !== undefined) {
-      if (!/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v.at) || Number.isNaN(Date.parse(v.at))) throw new UsageError(`--at must be an ISO 8601 time (got "${v.at}")`);
-      now = new Date(v.at);
+      now = parseAt(v.at);
       atNote = 'from --at';
     } else {
       now = new Date(); // the CLI is the one place allowed to read the clock
@@ -214,7 +227,6 @@ export async function run(args: string[]): Promise<number> {
     const collateral = v.collateral ? loadCollateral(v.collateral) : undefined;
 
     const res = await verifyEvidence(evidence, policy, { now, ...(collateral ? { collateral } : {}) });
-    // EXTENSION POINT (--onchain): combine `res` with the on-chain check here before reporting.
     if (v.json) {
       const claims = res.ok ? res.claims : res.unverifiedClaims;
       console.log(
@@ -236,10 +248,63 @@ export async function run(args: string[]): Promise<number> {
     }
     return res.ok ? 0 : 1;
   } catch (err) {
-    if (err instanceof UsageError || isAttestationError(err)) {
+    if (err instanceof UsageError || err instanceof OnchainUsageError || isAttestationError(err)) {
       console.error(`veil verify: ${err.message}`);
       return 2;
     }
     throw err;
   }
+}
+
+type VerifyFlags = {
+  at?: string; policy?: string; json?: boolean; target?: string; rpc?: string; registry?: string; 'allow-simulated'?: boolean;
+  platform?: string;
+};
+
+/** `--onchain`: the gateway's attested enclaves (or one envelope file) verified off-chain, then against the registry. */
+async function runOnchain(v: VerifyFlags, envelopeFile: string | undefined): Promise<number> {
+  if (v.platform) throw new UsageError('--onchain checks envelopes (a file or the gateway\'s), not raw --platform artifacts');
+  const now = v.at !== undefined ? parseAt(v.at) : new Date();
+  const base = v.policy ? parsePolicy(readFile(v.policy).toString('utf8')) : cliDefaultPolicy(true);
+  // Evidence the gateway verified carries the gateway's nonce, not ours; freshness comes from the registry's expiry.
+  const policy: AttestationPolicy = { ...base, nonce: 'any', simulated: v['allow-simulated'] ? 'allow' : base.simulated ?? 'forbid' };
+  const envelope = envelopeFile !== undefined ? parseEnvelope(readFile(envelopeFile).toString('utf8')) : undefined;
+  if (envelope && !('nonce' in envelope)) throw new UsageError('--onchain needs an envelope that binds keys (nonce, hpkePublicKey, signingAddress)');
+  let report: OnchainVerifyReport;
+  try {
+    report = await runOnchainVerify({
+      target: envelope && !v.target && !v.rpc ? undefined : v.target ?? (v.rpc ? undefined : DEFAULT_TARGET),
+      envelope: envelope as AttestationEnvelope | undefined,
+      rpcUrl: v.rpc,
+      registryAddress: v.registry,
+      policy,
+      now,
+    });
+  } catch (err) {
+    if (err instanceof OnchainUsageError) throw err;
+    const e = err as { code?: string; message: string };
+    console.error(`veil verify: could not check on-chain: ${e.message}${e.code ? ` (${e.code})` : ''}`);
+    return 1;
+  }
+  const first = report.enclaves[0]!;
+  if (v.json) {
+    console.log(JSON.stringify({
+      verdict: report.verdict, platform: first.platform, measurement: first.measurement,
+      reasons: report.enclaves.flatMap((e) => e.reasons), at: report.at, onchain: true, registry: report.registry, enclaves: report.enclaves,
+    }));
+  } else {
+    const lines = [`veil verify --onchain: ${report.verdict.toUpperCase()}`, `  registry     ${report.registry.registryAddress} on chain ${report.registry.chainId} (from ${report.registry.source})`, `  verified at  ${report.at}`];
+    for (const e of report.enclaves) {
+      lines.push(`  enclave ${e.nodeId ?? '(file)'}: ${e.verdict}  platform=${e.platform}${e.simulated ? ' (SIMULATED: proves nothing about hardware)' : ''}  signer=${e.signingAddress}`);
+      lines.push(`    measurement ${e.measurement ?? 'unknown'}`);
+      for (const r of e.reasons) lines.push(`    - ${r.code}: ${r.message}`);
+    }
+    console.log(lines.join('\n'));
+  }
+  return report.verdict === 'valid' ? 0 : 1;
+}
+
+function parseAt(at: string): Date {
+  if (!/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(at) || Number.isNaN(Date.parse(at))) throw new UsageError(`--at must be an ISO 8601 time (got "${at}")`);
+  return new Date(at);
 }

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   loadVeilProto, type CiphertextGroup, type CreateSessionRequest, type CreateSessionResponse,
-  type GetFheSpecResponse, type ListModelsResponse, type PredictResponse,
+  type GetFheSpecResponse, type GetRegistryResponse, type ListModelsResponse, type ListTeeNodesResponse, type PredictResponse,
 } from '../proto';
 import { fromServiceError, VeilClientError } from './veil-client-error';
 
@@ -30,6 +30,10 @@ export type VeilClient = {
   createFheSession(params: CreateFheSessionParameters, options?: CallOptions): Promise<CreateSessionResponse>;
   predict(sessionId: string, groups: CiphertextGroup[], options?: CallOptions): Promise<PredictResponse>;
   closeSession(sessionId: string, options?: CallOptions): Promise<void>;
+  /** The on-chain registry the gateway publishes its enclaves' attestations to. */
+  getTrustRegistry(options?: CallOptions): Promise<GetRegistryResponse>;
+  /** The gateway's TEE nodes: state, platform, measurement, and the evidence it verified and published. */
+  listTeeNodes(options?: CallOptions): Promise<ListTeeNodesResponse>;
   close(): void;
 };
 
@@ -48,7 +52,10 @@ export function createVeilClient(options: VeilClientOptions): VeilClient {
   const credentials = options.credentials ?? grpc.credentials.createInsecure();
   const models = new proto.services.Models(options.target, credentials, channelOptions);
   // Share the channel between both stubs.
-  const fhe = new proto.services.Fhe(options.target, credentials, { ...channelOptions, channelOverride: models.getChannel() });
+  const shared = { ...channelOptions, channelOverride: models.getChannel() };
+  const fhe = new proto.services.Fhe(options.target, credentials, shared);
+  const trust = new proto.services.Trust(options.target, credentials, shared);
+  const tee = new proto.services.Tee(options.target, credentials, shared);
 
   const unary = <Res>(stub: grpc.Client, method: string, request: unknown, opts: CallOptions = {}): Promise<Res> =>
     new Promise<Res>((resolve, reject) => {
@@ -67,6 +74,8 @@ export function createVeilClient(options: VeilClientOptions): VeilClient {
     closeSession: async (sessionId, opts) => {
       await unary(fhe, 'CloseSession', { sessionId }, opts);
     },
+    getTrustRegistry: (opts) => unary(trust, 'GetRegistry', {}, opts),
+    listTeeNodes: (opts) => unary(tee, 'ListNodes', {}, opts),
     createFheSession: (params, opts = {}) =>
       new Promise<CreateSessionResponse>((resolve, reject) => {
         const callOptions: grpc.CallOptions = opts.deadlineMs ? { deadline: Date.now() + opts.deadlineMs } : {};
@@ -105,7 +114,7 @@ export function createVeilClient(options: VeilClientOptions): VeilClient {
         });
       }),
     close: () => {
-      fhe.close();
+      for (const stub of [fhe, trust, tee]) stub.close();
       models.close();
     },
   };

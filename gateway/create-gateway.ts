@@ -22,9 +22,10 @@ export type Gateway = {
 export type CreateGatewayDependencies = { logger?: Logger; /** Test seams of the TEE router (clock, timers). */ teeRouter?: StartTeeRoutingParameters['router'] };
 
 /**
- * Builds and starts the gateway from a validated config: compiles the served models, starts and warms the
- * worker pool, then listens. Nothing is listening until every worker is ready, so the first request is as
- * fast as the thousandth.
+ * Builds and starts the gateway from a validated config: compiles the served models, starts and warms the FHE
+ * worker pool, connects the trust registry, attests the TEE nodes (publishing each attestation on-chain), and only
+ * then listens — so the first request is as fast as the thousandth. Whatever started is stopped, in reverse
+ * order, if a later step fails and on close.
  */
 export async function createGateway(config: VeilConfig, deps: CreateGatewayDependencies = {}): Promise<Gateway> {
   const logger = deps.logger ?? createLogger({ level: config.log.level, format: config.log.format });
@@ -38,41 +39,43 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
     });
   }
 
-  const plans = Object.fromEntries([...models.values()].map((m) => [m.id, m.plan]));
-  const pool: FhePool = await createFhePool({
-    plans,
-    threads: config.fhe.workers,
-    maxQueue: config.fhe.maxQueue,
-    keyCacheBytes: config.fhe.workerKeyCacheBytes,
-  });
-  logger.info('fhe workers ready', { threads: pool.threads, ms: Math.round(performance.now() - started) });
-
-  const sessions = new SessionStore({
-    ttlMs: config.fhe.sessionTtlSeconds * 1000,
-    maxBytes: config.fhe.sessionStoreBytes,
-    onEvict: (s, reason) => logger.info('fhe session dropped', { sessionId: s.id, reason }),
-  });
-  const sweeper = setInterval(() => sessions.sweep(), 30_000);
-  sweeper.unref();
-
-  // --- TEE mode (gateway/tee): attest nodes before listening; the server relays sealed bytes to them. ---
-  let tee: TeeRouting | undefined;
+  const stops: (() => Promise<void> | void)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  };
   try {
-    tee = config.tee.enabled
-      ? await startTeeRouting({ config: config.tee, maxMessageBytes: config.grpc.maxReceiveMessageBytes, logger, router: deps.teeRouter })
+    const pool: FhePool = await createFhePool({
+      plans: Object.fromEntries([...models.values()].map((m) => [m.id, m.plan])),
+      threads: config.fhe.workers,
+      maxQueue: config.fhe.maxQueue,
+      keyCacheBytes: config.fhe.workerKeyCacheBytes,
+    });
+    stops.push(() => pool.close());
+    logger.info('fhe workers ready', { threads: pool.threads, ms: Math.round(performance.now() - started) });
+
+    const sessions = new SessionStore({
+      ttlMs: config.fhe.sessionTtlSeconds * 1000,
+      maxBytes: config.fhe.sessionStoreBytes,
+      onEvict: (s, reason) => logger.info('fhe session dropped', { sessionId: s.id, reason }),
+    });
+    const sweeper = setInterval(() => sessions.sweep(), 30_000);
+    sweeper.unref();
+    stops.push(() => clearInterval(sweeper));
+
+    const trust = await startTrustRegistry(config, { logger });
+    if (trust) stops.push(() => trust.close());
+
+    // TEE mode: every node is attested by the gateway itself before it listens; each successful attestation
+    // (first and on every refresh) is published to the registry. The publisher never throws into serving.
+    const tee = config.tee.enabled
+      ? await startTeeRouting({
+        config: config.tee, maxMessageBytes: config.grpc.maxReceiveMessageBytes, logger, router: deps.teeRouter,
+        onAttested: trust ? (node) => void trust.publishAttestation(node) : undefined,
+      })
       : undefined;
-  } catch (err) {
-    clearInterval(sweeper);
-    await pool.close();
-    throw err;
-  }
-  // --- end TEE mode ---
+    if (tee) stops.push(() => tee.close());
 
-  let server: GrpcServer;
-  let trust: TrustRegistry | undefined;
-  try {
-    trust = await startTrustRegistry(config, { logger });
-    server = await createGrpcServer({
+    const server: GrpcServer = await createGrpcServer({
       host: config.grpc.host,
       port: config.grpc.port,
       maxReceiveMessageBytes: config.grpc.maxReceiveMessageBytes,
@@ -89,32 +92,23 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
         ...(tee ? { Tee: tee.service } : {}),
       },
     });
+    stops.push(() => server.close());
+    logger.info('gateway listening', { grpc: server.address, models: [...models.keys()].join(','), ms: Math.round(performance.now() - started) });
+
+    let closing: Promise<void> | undefined;
+    return {
+      address: server.address,
+      models,
+      trust,
+      tee,
+      logger,
+      close() {
+        closing ??= stopAll().then(() => logger.info('gateway stopped'));
+        return closing;
+      },
+    };
   } catch (err) {
-    clearInterval(sweeper);
-    await tee?.close();
-    await trust?.close();
-    await pool.close();
+    await stopAll();
     throw err;
   }
-  logger.info('gateway listening', { grpc: server.address, models: [...models.keys()].join(','), ms: Math.round(performance.now() - started) });
-
-  let closing: Promise<void> | undefined;
-  return {
-    address: server.address,
-    models,
-    trust,
-    logger,
-    tee,
-    close() {
-      closing ??= (async () => {
-        clearInterval(sweeper);
-        await server.close();
-        await tee?.close();
-        await pool.close();
-        await trust?.close();
-        logger.info('gateway stopped');
-      })();
-      return closing;
-    },
-  };
 }

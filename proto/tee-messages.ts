@@ -4,3 +4,13 @@ export type TeeIdentity = { hpkePublicKey: Uint8Array; signingAddress: string; h
 export type GetTeeEvidenceResponse = { envelopeJson: string; identity: TeeIdentity | null; platform: string; modelIds: string[] };
 export type TeeInferRequest = { modelId: string; sealedRequest: Uint8Array };
 export type TeeInferResponse = { sealedResponse: Uint8Array; signature: string; signingAddress: string; nodeMicros: number; computeMicros: number };
+
+/** veil.v1.Tee (the gateway's router) message shapes. */
+export type GetRoutedTeeEvidenceRequest = { modelId: string; nonce: Uint8Array; excludeNodeIds: string[] };
+export type GetRoutedTeeEvidenceResponse = { nodeId: string; evidence: GetTeeEvidenceResponse };
+export type RoutedTeeInferRequest = { nodeId: string; modelId: string; sealedRequest: Uint8Array };
+export type TeeNodeStatusMessage = {
+  nodeId: string; address: string; state: string; reason: string; platform: string; measurement: string;
+  signingAddress: string; modelIds: string[]; verifiedAtMs: number; attestedEvidenceJson: string;
+};
+export type ListTeeNodesResponse = { nodes: TeeNodeStatusMessage[] };

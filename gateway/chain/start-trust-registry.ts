@@ -17,6 +17,8 @@ export type TrustRegistry = {
   info: TrustRegistryInfo;
   /** Publishes a verified node's attestation; never throws (serving must not depend on the chain). */
   publishAttestation(node: { envelope: AttestationEnvelope; claims: AttestationClaims }): Promise<PublishOutcome>;
+  /** Resolves when every publish queued so far has finished. */
+  idle(): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -86,6 +88,7 @@ export async function startTrustRegistry(config: VeilConfig, deps: StartTrustReg
         expiresAt: Math.floor(now() / 1000) + config.chain.attestationTtlSeconds,
       });
     },
+    idle: () => publisher.idle(),
     async close() {
       await publisher.idle();
       await dev?.stop();

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { AttestationClaims, AttestationEnvelope } from '../../attestation';
 import type { GetTeeEvidenceResponse, TeeInferResponse } from '../../proto';
 import { isTeeError } from '../../tee';
 import { VeilError } from '../errors';
@@ -21,6 +22,8 @@ export type TeeNodeStatus = {
   modelIds: string[];
   simulated: boolean;
   verifiedAtMs: number;
+  /** The envelope (JSON) verified at `verifiedAtMs`; what was published on-chain when a registry is configured. */
+  attestedEvidenceJson: string;
 };
 
 export type TeeCallContext = { signal?: AbortSignal; /** epoch ms, 0 = none */ deadline: number };
@@ -42,6 +45,8 @@ export type CreateTeeRouterOptions = {
   now?: () => number;
   timers?: TeeRouterTimers;
   verifyEvidence?: VerifyNodeEvidenceParameters['verifyEvidence'];
+  /** Called after every successful attestation (first and each refresh), e.g. to publish it on-chain. Must not throw. */
+  onAttested?: (node: { nodeId: string; envelope: AttestationEnvelope; claims: AttestationClaims }) => void;
 };
 
 export type GetRoutedEvidenceParameters = { modelId: string; nonce: Uint8Array; excludeNodeIds?: readonly string[] };
@@ -85,7 +90,7 @@ export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
     if (records.has(link.id)) throw new Error(`TEE node id "${link.id}" is used twice`);
     records.set(link.id, {
       link, nodeId: link.id, address: link.address, state: 'pending', reason: 'not yet attested', platform: '', measurement: '',
-      signingAddress: '', modelIds: [], simulated: false, verifiedAtMs: 0, hpkePublicKey: '', attesting: undefined,
+      signingAddress: '', modelIds: [], simulated: false, verifiedAtMs: 0, attestedEvidenceJson: '', hpkePublicKey: '', attesting: undefined,
     });
   }
   let cursor = 0;
@@ -115,7 +120,9 @@ export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
         Object.assign(node, {
           state: 'healthy', reason: '', platform: verdict.platform, measurement: verdict.measurement, simulated: verdict.simulated,
           signingAddress: verdict.signingAddress, hpkePublicKey: verdict.hpkePublicKey, modelIds: verdict.modelIds, verifiedAtMs: now(),
+          attestedEvidenceJson: JSON.stringify(verdict.envelope),
         } satisfies Partial<NodeRecord>);
+        options.onAttested?.({ nodeId: node.nodeId, envelope: verdict.envelope, claims: verdict.claims });
         const fields = { node: node.nodeId, address: node.address, platform: node.platform, measurement: node.measurement, signingAddress: node.signingAddress, models: node.modelIds.join(',') };
         if (wasHealthy) logger.debug('tee node re-attested', fields);
         else if (verdict.simulated) logger.warn('tee node attested: SIMULATED platform, its evidence proves nothing about hardware', fields);

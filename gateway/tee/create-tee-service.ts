@@ -4,7 +4,7 @@ import type { TeeInferResponse } from '../../proto';
 import { handleUnary } from '../grpc/handle-call';
 import type { Logger } from '../logger';
 import type { TeeRouter } from './create-tee-router';
-import type { GetRoutedTeeEvidenceRequest, GetRoutedTeeEvidenceResponse, ListTeeNodesResponse, RoutedTeeInferRequest } from './tee-router-messages';
+import type { GetRoutedTeeEvidenceRequest, GetRoutedTeeEvidenceResponse, ListTeeNodesResponse, RoutedTeeInferRequest } from '../../proto';
 
 const tracer = trace.getTracer('veil-gateway');
 

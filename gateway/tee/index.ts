@@ -9,4 +9,3 @@ export { createRemoteTeeLink } from './create-remote-tee-link';
 export type { TeeLink, TeeLinkCallOptions } from './tee-link';
 export { verifyNodeEvidence } from './verify-node-evidence';
 export type { TeeRoutingPolicy, VerifiedNode, RefusedNode } from './verify-node-evidence';
-export type * from './tee-router-messages';

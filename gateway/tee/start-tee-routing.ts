@@ -30,13 +30,15 @@ export type StartTeeRoutingParameters = {
   logger: Logger;
   /** Test seams: clock and timers of the router. */
   router?: Pick<CreateTeeRouterOptions, 'now' | 'timers' | 'verifyEvidence'>;
+  /** Called after each successful node attestation (e.g. the on-chain publisher). */
+  onAttested?: CreateTeeRouterOptions['onAttested'];
 };
 
 /**
  * Starts TEE mode from config: the in-process node (SIMULATED platform, when `tee.local`), links to the remote
  * `veil worker` nodes in `tee.nodes`, and the router that attests them all before the gateway listens.
  */
-export async function startTeeRouting({ config, maxMessageBytes, logger, router: seams }: StartTeeRoutingParameters): Promise<TeeRouting> {
+export async function startTeeRouting({ config, maxMessageBytes, logger, router: seams, onAttested }: StartTeeRoutingParameters): Promise<TeeRouting> {
   const policy = routingPolicy(config);
   const links: TeeLink[] = [];
   let local: TeeNode | undefined;
@@ -55,6 +57,7 @@ export async function startTeeRouting({ config, maxMessageBytes, logger, router:
     refreshMs: config.refreshSeconds * 1000,
     healthCheckMs: config.healthCheckSeconds * 1000,
     nodeTimeoutMs: config.nodeTimeoutMs,
+    onAttested,
     ...seams,
   });
   try {

@@ -1,6 +1,6 @@
 import {
   computeReportData, parseEnvelope, verifyEvidence as attestationVerifyEvidence,
-  type AttestationEnvelope, type AttestationPolicy, type VerifyEvidenceOptions, type VerifyEvidenceResult,
+  type AttestationClaims, type AttestationEnvelope, type AttestationPolicy, type VerifyEvidenceOptions, type VerifyEvidenceResult,
 } from '../../attestation';
 import type { GetTeeEvidenceResponse } from '../../proto';
 import { TEE_PROTOCOL } from '../../tee';
@@ -22,6 +22,9 @@ export type VerifiedNode = {
   hpkePublicKey: string;
   signingAddress: string;
   modelIds: string[];
+  /** The verified envelope and its claims, e.g. for publishing on-chain. */
+  envelope: AttestationEnvelope;
+  claims: AttestationClaims;
 };
 /** `reason` is a stable code (an attestation failure code, or binding_mismatch / malformed_evidence). */
 export type RefusedNode = { ok: false; reason: string; message: string };
@@ -77,5 +80,7 @@ export async function verifyNodeEvidence(params: VerifyNodeEvidenceParameters): 
     hpkePublicKey: envelope.hpkePublicKey,
     signingAddress: envelope.signingAddress.toLowerCase(),
     modelIds: [...evidence.modelIds],
+    envelope,
+    claims: result.claims,
   };
 }

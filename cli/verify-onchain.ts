@@ -1,0 +1,107 @@
+import { getAddress, isAddress, type Address } from 'viem';
+import {
+  parseEnvelope, verifyEvidence, type AttestationEnvelope, type AttestationPolicy, type VerifyEvidenceResult,
+} from '../attestation';
+import { connectChain } from '../chain';
+import { createVeilClient } from '../client';
+import { checkEnclaveOnchain } from '../client/trust';
+
+export type OnchainReason = { code: string; message: string };
+
+export type OnchainEnclaveVerdict = {
+  nodeId: string | null;
+  verdict: 'valid' | 'invalid';
+  platform: string;
+  measurement: string | null;
+  signingAddress: string;
+  simulated: boolean;
+  /** Off-chain evidence failures first, then on-chain ones. */
+  reasons: OnchainReason[];
+};
+
+export type OnchainVerifyReport = {
+  verdict: 'valid' | 'invalid';
+  at: string;
+  registry: { chainId: number; registryAddress: string; rpcUrl: string; source: 'flags' | 'gateway' };
+  enclaves: OnchainEnclaveVerdict[];
+};
+
+export type RunOnchainVerifyParameters = {
+  /** Gateway to ask for its attested enclaves and (unless --rpc/--registry are given) its registry. */
+  target?: string;
+  /** An envelope to check instead of the gateway's enclaves. */
+  envelope?: AttestationEnvelope;
+  rpcUrl?: string;
+  registryAddress?: string;
+  policy: AttestationPolicy;
+  now: Date;
+};
+
+/** A usage problem (bad flag values, nothing to check): exit code 2. */
+export class OnchainUsageError extends Error {}
+
+/**
+ * `veil verify --onchain`: verifies each enclave's evidence off-chain (same code as the SDK and gateway), then
+ * checks the registry: the signing address is attested with an approved, unrevoked, unexpired measurement, and the
+ * published evidence hash, HPKE key hash and measurement are this evidence's. Every enclave must pass both.
+ */
+export async function runOnchainVerify(params: RunOnchainVerifyParameters): Promise<OnchainVerifyReport> {
+  const client = params.target ? createVeilClient({ target: params.target }) : undefined;
+  try {
+    let registry: OnchainVerifyReport['registry'];
+    if (params.rpcUrl || params.registryAddress) {
+      if (!params.rpcUrl || !params.registryAddress) throw new OnchainUsageError('--rpc and --registry go together');
+      if (!isAddress(params.registryAddress)) throw new OnchainUsageError(`--registry must be a 0x address (got "${params.registryAddress}")`);
+      registry = { chainId: 0, rpcUrl: params.rpcUrl, registryAddress: getAddress(params.registryAddress), source: 'flags' };
+    } else {
+      if (!client) throw new OnchainUsageError('give --target (a gateway) or --rpc with --registry');
+      const info = await client.getTrustRegistry({ deadlineMs: 10_000 });
+      if (!info.enabled) throw new OnchainUsageError(`the gateway at ${params.target} publishes to no registry (chain.enabled=false)`);
+      registry = { chainId: info.chainId, rpcUrl: info.rpcUrl, registryAddress: info.registryAddress, source: 'gateway' };
+    }
+    const connection = await connectChain({ rpcUrl: registry.rpcUrl, registryAddress: registry.registryAddress as Address });
+    registry.chainId = connection.chainId;
+
+    const candidates: { nodeId: string | null; envelope: AttestationEnvelope }[] = [];
+    if (params.envelope) {
+      candidates.push({ nodeId: null, envelope: params.envelope });
+    } else {
+      const { nodes } = await client!.listTeeNodes({ deadlineMs: 10_000 });
+      for (const node of nodes) {
+        if (!node.attestedEvidenceJson) continue;
+        const parsed = parseEnvelope(node.attestedEvidenceJson);
+        if (!('nonce' in parsed)) continue;
+        candidates.push({ nodeId: node.nodeId, envelope: parsed });
+      }
+      if (candidates.length === 0) throw new OnchainUsageError(`the gateway at ${params.target} has no attested TEE nodes to check`);
+    }
+
+    const enclaves: OnchainEnclaveVerdict[] = [];
+    for (const { nodeId, envelope } of candidates) {
+      const offchain: VerifyEvidenceResult = await verifyEvidence(envelope, params.policy, { now: params.now });
+      const reasons: OnchainReason[] = offchain.ok ? [] : offchain.failures.map((f) => ({ code: f.code, message: f.message }));
+      const claims = offchain.ok ? offchain.claims : offchain.unverifiedClaims;
+      if (offchain.ok) {
+        const onchain = await checkEnclaveOnchain({ publicClient: connection.publicClient, registryAddress: connection.registryAddress, envelope, claims: offchain.claims });
+        reasons.push(...onchain.reasons.map((r) => ({ code: `onchain_${r.code}`, message: r.message })));
+      }
+      enclaves.push({
+        nodeId,
+        verdict: reasons.length === 0 ? 'valid' : 'invalid',
+        platform: envelope.platform,
+        measurement: claims?.measurement ?? null,
+        signingAddress: envelope.signingAddress,
+        simulated: envelope.platform === 'simulated',
+        reasons,
+      });
+    }
+    return {
+      verdict: enclaves.every((e) => e.verdict === 'valid') ? 'valid' : 'invalid',
+      at: params.now.toISOString(),
+      registry,
+      enclaves,
+    };
+  } finally {
+    client?.close();
+  }
+}
