@@ -123,7 +123,7 @@ describe('veil verify: usage errors exit 2', () => {
     [['--platform', 'sev-snp'], 'needs --report'],
     [['--platform', 'sgx', '--quote', 'x'], '--platform must be sev-snp, tdx or nitro'],
     [['--platform', 'nitro', '--document', 'x', '--at', 'yesterday'], '--at must be an ISO 8601 time'],
-    [['--onchain', '0xabc'], "Unknown option '--onchain'"],
+    [['--onchain', '--platform', 'nitro', '--document', 'x'], 'not raw --platform artifacts'],
   ])('%j', async (args, message) => {
     const res = await cli(args as string[]);
     expect(res.code).toBe(2);
