@@ -39,8 +39,9 @@ export async function run(args: string[]): Promise<number> {
   const gateway = await createGateway(config);
   console.log(`veil gateway listening on ${gateway.address} (gRPC; health and reflection enabled)`);
   for (const model of gateway.models.values()) {
-    const { spec } = model.plan;
-    console.log(`  fhe  ${model.id.padEnd(20)} N=${spec.params.polyModulusDegree} depth=${spec.stats.depth} batch=${spec.batchCapacity} rotations=${spec.stats.rotations}`);
+    for (const { variant, plan: { spec } } of model.variants.values()) {
+      console.log(`  fhe  ${model.id.padEnd(20)} ${variant.padEnd(13)} N=${spec.params.polyModulusDegree} depth=${spec.stats.depth} batch=${spec.batchCapacity} rotations=${spec.stats.rotations}`);
+    }
   }
   if (gateway.trust) {
     const t = gateway.trust.info;

@@ -1,6 +1,6 @@
 import {
-  applyPostprocess, createCkksRuntime, createFheClientKeys, loadSeal, packInputs, unpackOutputs,
-  type CkksRuntime, type FheClientKeys, type FheModelSpec,
+  applyPostprocess, chooseFheVariant, createCkksRuntime, createFheClientKeys, DEFAULT_FHE_VARIANT, isFheVariant, loadSeal,
+  packInputs, unpackOutputs, type CkksRuntime, type FheClientKeys, type FheModelSpec, type FheVariant,
 } from '../fhe';
 import type { VeilClient } from './create-veil-client';
 import { VeilClientError } from './veil-client-error';
@@ -8,6 +8,12 @@ import { VeilClientError } from './veil-client-error';
 export type ConnectFheModelParameters = {
   client: VeilClient;
   modelId: string;
+  /**
+   * Which FHE compilation to use: a fixed variant, or `auto` (default) to pick per call by batch size among those
+   * the gateway serves (`chooseFheVariant`): `expanded` for one or two samples, `feature-major` for large batches,
+   * `blocks` in between. Keys for a variant are generated and uploaded the first time it is used.
+   */
+  variant?: FheVariant | 'auto';
   /** Ciphertext groups per Predict call (the gateway spreads one call's groups over its workers). */
   groupsPerRequest?: number;
   /** Predict calls in flight at once for large batches. */
@@ -20,6 +26,8 @@ export type FhePrediction = {
   logits: Float64Array[];
   /** After the spec's postprocess (sigmoid / softmax / argmax / none), applied locally. */
   outputs: (Float64Array | number)[];
+  /** The variant this call used. */
+  variant: FheVariant;
   bytesUploaded: number;
   bytesDownloaded: number;
   /** Worker evaluation time reported by the gateway, summed over calls. */
@@ -28,18 +36,24 @@ export type FhePrediction = {
 
 export type FheModelClient = {
   modelId: string;
+  /** Variants the gateway serves for this model. */
+  variants: FheVariant[];
+  /** The primary variant's spec (the fixed variant, or `blocks` under `auto`). */
   spec: FheModelSpec;
+  /** The primary variant's session (created at connect). */
   sessionId: string;
-  /** Bytes of evaluation keys uploaded when the session was created. */
+  /** Evaluation-key bytes uploaded so far, over every variant used. */
   keyBytes: number;
-  predict(samples: ArrayLike<number>[], options?: { signal?: AbortSignal }): Promise<FhePrediction>;
+  predict(samples: ArrayLike<number>[], options?: { signal?: AbortSignal; variant?: FheVariant }): Promise<FhePrediction>;
   close(): Promise<void>;
 };
 
+type VariantSession = { variant: FheVariant; spec: FheModelSpec; runtime: CkksRuntime; keys: FheClientKeys; sessionId: string; keyBytes: number };
+
 /**
- * Connects to one model for encrypted inference: fetches its public spec, generates a CKKS key pair locally
- * (the secret key never leaves this object), uploads only the evaluation keys the model's plan needs, and
- * then encrypts, predicts and decrypts — batching samples into ciphertext groups transparently.
+ * Connects to one model for encrypted inference: fetches its public specs, generates CKKS key pairs locally (secret
+ * keys never leave this object), uploads only the evaluation keys each used plan needs, and then encrypts, predicts
+ * and decrypts — batching samples into ciphertext groups transparently.
  *
  * @example
  * const client = createVeilClient({ target: '127.0.0.1:50051' });
@@ -49,86 +63,132 @@ export type FheModelClient = {
  */
 export async function connectFheModel(params: ConnectFheModelParameters): Promise<FheModelClient> {
   const { client, modelId } = params;
-  const specResponse = await client.getFheSpec(modelId, { deadlineMs: params.deadlineMs });
-  const spec = JSON.parse(specResponse.specJson) as FheModelSpec;
+  const mode = params.variant ?? 'auto';
+  const info = (await client.listModels({ deadlineMs: params.deadlineMs })).models.find((m) => m.id === modelId);
+  if (!info || !info.modes.includes('fhe')) throw new VeilClientError('model_not_found', `the gateway serves no FHE model "${modelId}"`);
+  const offered = info.fheVariants.filter(isFheVariant);
+  const wanted = mode === 'auto' ? offered : [mode];
+  if (mode !== 'auto' && !offered.includes(mode)) {
+    throw new VeilClientError('invalid_argument', `model "${modelId}" is not served in FHE variant "${mode}"; served: ${offered.join(', ')}`);
+  }
+  const specs: Partial<Record<FheVariant, { spec: FheModelSpec; sha256: string }>> = {};
+  for (const variant of wanted) {
+    const r = await client.getFheSpec(modelId, { deadlineMs: params.deadlineMs }, variant);
+    specs[variant] = { spec: JSON.parse(r.specJson) as FheModelSpec, sha256: r.specSha256 };
+  }
   const seal = await loadSeal();
-  const runtime: CkksRuntime = createCkksRuntime(seal, spec.params);
-  let keys: FheClientKeys | undefined;
-  try {
-    keys = createFheClientKeys(runtime, spec);
-    const evaluation = keys.evaluationKeys();
-    const session = await client.createFheSession(
-      { modelId, specSha256: specResponse.specSha256, galoisKeys: evaluation.galoisKeys, relinKeys: evaluation.relinKeys },
-      { deadlineMs: params.deadlineMs },
-    );
-    const groupsPerRequest = params.groupsPerRequest ?? 64;
-    const concurrency = params.concurrency ?? 2;
-    const clientKeys = keys;
-    return {
-      modelId,
-      spec,
-      sessionId: session.sessionId,
-      keyBytes: session.bytesReceived,
-      async predict(samples, options = {}) {
-        samples.forEach((s, i) => {
-          if (s.length !== spec.inputSize) throw new VeilClientError('invalid_argument', `sample ${i} has ${s.length} features; model "${modelId}" takes ${spec.inputSize}`);
-          for (let j = 0; j < s.length; j++) {
-            if (!Number.isFinite(s[j]!)) throw new VeilClientError('invalid_argument', `sample ${i} feature ${j} is not a finite number`);
-          }
-        });
-        const slotGroups = packInputs(spec, samples);
-        const encrypted = slotGroups.map((group) => group.map((slots) => clientKeys.encrypt(slots)));
-        let bytesUploaded = 0;
-        for (const group of encrypted) for (const c of group) bytesUploaded += c.byteLength;
+  const sessions = new Map<FheVariant, Promise<VariantSession>>();
+  const opened: VariantSession[] = [];
 
-        const decryptedGroups: Float64Array[][] = new Array(encrypted.length);
-        let bytesDownloaded = 0;
-        let evalMicros = 0;
-        const batches: number[] = [];
-        for (let i = 0; i < encrypted.length; i += groupsPerRequest) batches.push(i);
-        let next = 0;
-        const runNext = async (): Promise<void> => {
-          while (next < batches.length) {
-            const start = batches[next++]!;
-            const slice = encrypted.slice(start, start + groupsPerRequest);
-            const response = await client.predict(session.sessionId, slice.map((ciphertexts) => ({ ciphertexts })), {
-              deadlineMs: params.deadlineMs,
-              signal: options.signal,
-            });
-            if (response.groups.length !== slice.length) {
-              throw new VeilClientError('internal', `gateway returned ${response.groups.length} groups for ${slice.length}`);
-            }
-            evalMicros += response.evalMicros;
-            response.groups.forEach((g, k) => {
-              for (const c of g.ciphertexts) bytesDownloaded += c.byteLength;
-              decryptedGroups[start + k] = g.ciphertexts.map((c) => clientKeys.decrypt(c));
-            });
-          }
-        };
-        await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, runNext));
-
-        const logits: Float64Array[] = [];
-        decryptedGroups.forEach((slots, g) => {
-          const count = Math.min(spec.batchCapacity, samples.length - g * spec.batchCapacity);
-          logits.push(...unpackOutputs(spec, slots, count));
-        });
-        return { logits, outputs: logits.map((l) => applyPostprocess(spec, l)), bytesUploaded, bytesDownloaded, evalMicros };
-      },
-      async close() {
+  const open = (variant: FheVariant): Promise<VariantSession> => {
+    let pending = sessions.get(variant);
+    if (!pending) {
+      pending = (async () => {
+        const { spec, sha256 } = specs[variant]!;
+        const runtime = createCkksRuntime(seal, spec.params);
+        let keys: FheClientKeys | undefined;
         try {
-          await client.closeSession(session.sessionId);
+          keys = createFheClientKeys(runtime, spec);
+          const evaluation = keys.evaluationKeys();
+          const session = await client.createFheSession(
+            { modelId, variant, specSha256: sha256, galoisKeys: evaluation.galoisKeys, relinKeys: evaluation.relinKeys },
+            { deadlineMs: params.deadlineMs },
+          );
+          const s = { variant, spec, runtime, keys, sessionId: session.sessionId, keyBytes: session.bytesReceived };
+          opened.push(s);
+          return s;
+        } catch (err) {
+          keys?.delete();
+          runtime.delete();
+          sessions.delete(variant);
+          throw err;
+        }
+      })();
+      sessions.set(variant, pending);
+    }
+    return pending;
+  };
+
+  const primaryVariant: FheVariant = mode === 'auto' ? (specs[DEFAULT_FHE_VARIANT] ? DEFAULT_FHE_VARIANT : wanted[0]!) : mode;
+  const primary = await open(primaryVariant);
+  const groupsPerRequest = params.groupsPerRequest ?? 64;
+  const concurrency = params.concurrency ?? 2;
+
+  return {
+    modelId,
+    variants: offered,
+    spec: primary.spec,
+    sessionId: primary.sessionId,
+    get keyBytes() {
+      return opened.reduce((a, s) => a + s.keyBytes, 0);
+    },
+    async predict(samples, options = {}) {
+      const inputSize = primary.spec.inputSize;
+      samples.forEach((s, i) => {
+        if (s.length !== inputSize) throw new VeilClientError('invalid_argument', `sample ${i} has ${s.length} features; model "${modelId}" takes ${inputSize}`);
+        for (let j = 0; j < s.length; j++) {
+          if (!Number.isFinite(s[j]!)) throw new VeilClientError('invalid_argument', `sample ${i} feature ${j} is not a finite number`);
+        }
+      });
+      const variant = options.variant ?? (mode === 'auto'
+        ? chooseFheVariant(Object.fromEntries(Object.entries(specs).map(([k, v]) => [k, v.spec])), samples.length)
+        : mode);
+      if (!specs[variant]) throw new VeilClientError('invalid_argument', `variant "${variant}" is not available on this connection`);
+      const session = await open(variant);
+      const { spec, keys } = session;
+
+      const encrypted = packInputs(spec, samples).map((group) => group.map((slots) => keys.encrypt(slots)));
+      let bytesUploaded = 0;
+      for (const group of encrypted) for (const c of group) bytesUploaded += c.byteLength;
+
+      const decryptedGroups: Float64Array[][] = new Array(encrypted.length);
+      let bytesDownloaded = 0;
+      let evalMicros = 0;
+      const starts: number[] = [];
+      for (let i = 0; i < encrypted.length; i += groupsPerRequest) starts.push(i);
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < starts.length) {
+          const start = starts[next++]!;
+          const slice = encrypted.slice(start, start + groupsPerRequest);
+          const response = await client.predict(session.sessionId, slice.map((ciphertexts) => ({ ciphertexts })), {
+            deadlineMs: params.deadlineMs,
+            signal: options.signal,
+          });
+          if (response.groups.length !== slice.length) {
+            throw new VeilClientError('internal', `gateway returned ${response.groups.length} groups for ${slice.length}`);
+          }
+          evalMicros += response.evalMicros;
+          response.groups.forEach((g, k) => {
+            for (const c of g.ciphertexts) bytesDownloaded += c.byteLength;
+            decryptedGroups[start + k] = g.ciphertexts.map((c) => keys.decrypt(c));
+          });
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, starts.length) }, worker));
+
+      const logits: Float64Array[] = [];
+      decryptedGroups.forEach((slots, g) => {
+        const count = Math.min(spec.batchCapacity, samples.length - g * spec.batchCapacity);
+        logits.push(...unpackOutputs(spec, slots, count));
+      });
+      return { logits, outputs: logits.map((l) => applyPostprocess(spec, l)), variant, bytesUploaded, bytesDownloaded, evalMicros };
+    },
+    async close() {
+      const all = await Promise.allSettled([...sessions.values()]);
+      for (const result of all) {
+        if (result.status !== 'fulfilled') continue;
+        const s = result.value;
+        try {
+          await client.closeSession(s.sessionId);
         } catch (err) {
           // An already-expired session is closed as far as the caller is concerned.
           if ((err as VeilClientError).code !== 'session_not_found') throw err;
         } finally {
-          clientKeys.delete();
-          runtime.delete();
+          s.keys.delete();
+          s.runtime.delete();
         }
-      },
-    };
-  } catch (err) {
-    keys?.delete();
-    runtime.delete();
-    throw err;
-  }
+      }
+    },
+  };
 }

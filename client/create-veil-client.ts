@@ -17,6 +17,8 @@ export type CallOptions = { deadlineMs?: number; signal?: AbortSignal };
 
 export type CreateFheSessionParameters = {
   modelId: string;
+  /** The FHE variant the keys were made for (empty: the default, `blocks`). */
+  variant?: string;
   specSha256?: string;
   galoisKeys?: Uint8Array;
   relinKeys?: Uint8Array;
@@ -26,7 +28,7 @@ export type CreateFheSessionParameters = {
 
 export type VeilClient = {
   listModels(options?: CallOptions): Promise<ListModelsResponse>;
-  getFheSpec(modelId: string, options?: CallOptions): Promise<GetFheSpecResponse>;
+  getFheSpec(modelId: string, options?: CallOptions, variant?: string): Promise<GetFheSpecResponse>;
   createFheSession(params: CreateFheSessionParameters, options?: CallOptions): Promise<CreateSessionResponse>;
   predict(sessionId: string, groups: CiphertextGroup[], options?: CallOptions): Promise<PredictResponse>;
   closeSession(sessionId: string, options?: CallOptions): Promise<void>;
@@ -69,7 +71,7 @@ export function createVeilClient(options: VeilClientOptions): VeilClient {
 
   return {
     listModels: (opts) => unary(models, 'ListModels', {}, opts),
-    getFheSpec: (modelId, opts) => unary(models, 'GetFheSpec', { modelId }, opts),
+    getFheSpec: (modelId, opts, variant = '') => unary(models, 'GetFheSpec', { modelId, variant }, opts),
     predict: (sessionId, groups, opts) => unary(fhe, 'Predict', { sessionId, groups }, opts),
     closeSession: async (sessionId, opts) => {
       await unary(fhe, 'CloseSession', { sessionId }, opts);
@@ -96,6 +98,7 @@ export function createVeilClient(options: VeilClientOptions): VeilClient {
           await write({
             header: {
               modelId: params.modelId,
+              variant: params.variant ?? '',
               galoisKeysBytes: params.galoisKeys?.byteLength ?? 0,
               relinKeysBytes: params.relinKeys?.byteLength ?? 0,
               specSha256: params.specSha256 ?? '',

@@ -26,3 +26,5 @@ export { FheCompileError, FheInputError } from './errors';
 export type { FheCompileErrorCode, FheInputErrorCode } from './errors';
 export { measureBarePlan } from './measure-bare-plan';
 export type { MeasureBarePlanOptions, MeasureBarePlanResult, LatencySummary } from './measure-bare-plan';
+export { FHE_VARIANTS, DEFAULT_FHE_VARIANT, chooseFheVariant, isDistinctVariant, isFheVariant } from './fhe-variants';
+export type { FheVariant } from './fhe-variants';

@@ -30,13 +30,15 @@ export type CreateGatewayDependencies = { logger?: Logger; /** Test seams of the
 export async function createGateway(config: VeilConfig, deps: CreateGatewayDependencies = {}): Promise<Gateway> {
   const logger = deps.logger ?? createLogger({ level: config.log.level, format: config.log.format });
   const started = performance.now();
-  const models = loadFheModels(config.fhe.models);
+  const models = loadFheModels(config.fhe.models, config.fhe.variants);
   for (const m of models.values()) {
-    const { spec } = m.plan;
-    logger.info('model compiled', {
-      model: m.id, mode: 'fhe', N: spec.params.polyModulusDegree, depth: spec.stats.depth,
-      batchCapacity: spec.batchCapacity, rotations: spec.stats.rotations,
-    });
+    for (const v of m.variants.values()) {
+      const { spec } = v.plan;
+      logger.info('model compiled', {
+        model: m.id, mode: 'fhe', variant: v.variant, N: spec.params.polyModulusDegree, depth: spec.stats.depth,
+        batchCapacity: spec.batchCapacity, rotations: spec.stats.rotations,
+      });
+    }
   }
 
   const stops: (() => Promise<void> | void)[] = [];
@@ -45,7 +47,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
   };
   try {
     const pool: FhePool = await createFhePool({
-      plans: Object.fromEntries([...models.values()].map((m) => [m.id, m.plan])),
+      plans: Object.fromEntries([...models.values()].flatMap((m) => [...m.variants.values()].map((v) => [v.planKey, v.plan]))),
       threads: config.fhe.workers,
       maxQueue: config.fhe.maxQueue,
       keyCacheBytes: config.fhe.workerKeyCacheBytes,
@@ -81,7 +83,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       maxReceiveMessageBytes: config.grpc.maxReceiveMessageBytes,
       maxSendMessageBytes: config.grpc.maxSendMessageBytes,
       services: {
-        Models: createModelsService(models, logger),
+        Models: createModelsService(models, tee ? config.tee.models : [], logger),
         Trust: createTrustService(trust?.info, logger),
         Fhe: createFheService({
           models, sessions, pool, logger,

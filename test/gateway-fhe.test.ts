@@ -59,8 +59,11 @@ async function expectClientError(promise: Promise<unknown>, code: string, messag
 describe('gateway over gRPC (FHE)', () => {
   test('lists models and serves the public FHE spec', async () => {
     const { models } = await client.listModels();
-    expect(models.map((m) => m.id)).toEqual(['breast-cancer-lr']);
-    expect(models[0]).toMatchObject({ modes: ['fhe'], inputSize: 30, outputSize: 1, postprocess: 'sigmoid' });
+    const lr = models.find((m) => m.id === 'breast-cancer-lr');
+    expect(lr).toMatchObject({ modes: ['fhe', 'tee'], inputSize: 30, outputSize: 1, postprocess: 'sigmoid' });
+    expect(lr!.fheVariants).toEqual(expect.arrayContaining(['blocks', 'feature-major']));
+    // TEE-only models are listed with their mode, and no FHE variants.
+    expect(models.find((m) => m.id === 'digits-relu-mlp')).toMatchObject({ modes: ['tee'], fheVariants: [] });
     const spec = await client.getFheSpec('breast-cancer-lr');
     const parsed = JSON.parse(spec.specJson) as FheModelSpec;
     expect(spec.polyModulusDegree).toBe(parsed.params.polyModulusDegree);
@@ -80,6 +83,25 @@ describe('gateway over gRPC (FHE)', () => {
     // The client applied the final Sigmoid after decryption.
     const p = encrypted.outputs[0] as Float64Array;
     expect(p[0]).toBeCloseTo(1 / (1 + Math.exp(-encrypted.logits[0]![0]!)), 12);
+  });
+
+  test('every served variant matches plaintext; auto picks the variant by batch size', async () => {
+    const { test } = loadDataset('breast-cancer');
+    const onnx = logitsModel(fs.readFileSync(BUNDLED_MODELS['breast-cancer-lr'].file));
+    const plain = await runOnnxModel(onnx, 'x', readOnnxModel(onnx).graph.outputs[0]!.name, test.features);
+    for (const variant of model.variants) {
+      const r = await model.predict(test.features.slice(0, 40), { variant });
+      expect(r.variant).toBe(variant);
+      r.logits.forEach((l, i) => expect(Math.abs(l[0]! - plain[i]![0]!)).toBeLessThanOrEqual(1e-3));
+    }
+    const fm = JSON.parse((await client.getFheSpec('breast-cancer-lr', {}, 'feature-major')).specJson) as FheModelSpec;
+    const big = Array.from({ length: fm.batchCapacity / 4 }, (_, i) => test.features[i % test.features.length]!);
+    expect((await model.predict(big)).variant).toBe('feature-major');
+    expect((await model.predict(test.features.slice(0, 10))).variant).toBe('blocks');
+  });
+
+  test('error: an unknown variant is refused naming the served ones', async () => {
+    await expectClientError(client.getFheSpec('breast-cancer-lr', {}, 'turbo'), 'invalid_argument', /served: blocks/);
   });
 
   test('health service reports SERVING', async () => {

@@ -34,6 +34,10 @@ export const CONFIG_SCHEMA = {
       kind: 'list', default: ['breast-cancer-lr', 'digits-mlp'], env: 'VEIL_FHE_MODELS',
       doc: 'bundled model ids (or paths to .onnx files) served in FHE mode; comma-separated in env',
     },
+    variants: {
+      kind: 'list', default: ['blocks', 'expanded', 'feature-major'], env: 'VEIL_FHE_VARIANTS',
+      doc: 'FHE compilations served per model: blocks (small batches), expanded (single-sample latency), feature-major (large batches)',
+    },
     workers: {
       kind: 'int', min: 1, max: 256, default: Math.max(1, os.availableParallelism()), env: 'VEIL_FHE_WORKERS',
       doc: 'FHE worker threads, all started (and warmed) before the server listens',

@@ -6,11 +6,11 @@ import type {
 import type { FhePool } from '../../workers';
 import { VeilError } from '../errors';
 import type { Logger } from '../logger';
-import type { ServedFheModel } from '../models/load-fhe-models';
+import type { ServedFheModel, ServedFheVariant } from '../models/load-fhe-models';
 import type { SessionStore } from '../fhe/session-store';
 import type { CallContext } from './call-context';
 import { handleClientStream, handleUnary } from './handle-call';
-import { requireModel } from './models-service';
+import { requireModel, requireVariant } from './models-service';
 
 export type FheServiceOptions = {
   models: ReadonlyMap<string, ServedFheModel>;
@@ -29,16 +29,16 @@ export function createFheService(options: FheServiceOptions): UntypedServiceImpl
   const { models, sessions, pool, logger } = options;
   return {
     CreateSession: handleClientStream<CreateSessionRequest, CreateSessionResponse>('CreateSession', logger, async (call) => {
-      const { modelId, galoisKeys, relinKeys, received } = await receiveKeys(call, options);
-      const session = sessions.create(modelId, { galoisKeys, relinKeys });
+      const { modelId, variant, planKey, galoisKeys, relinKeys, received } = await receiveKeys(call, options);
+      const session = sessions.create(modelId, variant, planKey, { galoisKeys, relinKeys });
       // Load the keys in a worker now: malformed keys are refused here rather than at the first prediction.
       try {
-        await pool.loadKeys({ modelId, sessionId: session.id, keys: session.keys });
+        await pool.loadKeys({ modelId: planKey, sessionId: session.id, keys: session.keys });
       } catch (err) {
         sessions.close(session.id);
         throw err;
       }
-      logger.info('fhe session created', { sessionId: session.id, model: modelId, keyBytes: received });
+      logger.info('fhe session created', { sessionId: session.id, model: modelId, variant, keyBytes: received });
       return { sessionId: session.id, bytesReceived: received, ttlSeconds: options.sessionTtlSeconds };
     }),
 
@@ -67,13 +67,13 @@ export function createFheService(options: FheServiceOptions): UntypedServiceImpl
   async function predict(request: PredictRequest, context: CallContext, opts: FheServiceOptions): Promise<PredictResponse> {
     if (!request.sessionId) throw new VeilError('invalid_argument', 'session_id is required', { param: 'session_id' });
     const session = sessions.use(request.sessionId);
-    const model = requireModel(models, session.modelId);
+    const served = requireVariant(requireModel(models, session.modelId), session.variant);
     const groups = request.groups ?? [];
     if (groups.length === 0) throw new VeilError('invalid_argument', 'at least one ciphertext group is required', { param: 'groups' });
     if (groups.length > opts.maxGroupsPerRequest) {
       throw new VeilError('invalid_argument', `at most ${opts.maxGroupsPerRequest} groups per request, got ${groups.length}`, { param: 'groups' });
     }
-    const expected = model.plan.spec.inputCiphertexts;
+    const expected = served.plan.spec.inputCiphertexts;
     groups.forEach((group, i) => {
       const count = group.ciphertexts?.length ?? 0;
       if (count !== expected) {
@@ -84,7 +84,7 @@ export function createFheService(options: FheServiceOptions): UntypedServiceImpl
       });
     });
     const result = await pool.predict({
-      modelId: model.id,
+      modelId: served.planKey,
       sessionId: session.id,
       keys: session.keys,
       groups: groups.map((g) => g.ciphertexts),
@@ -101,6 +101,7 @@ export function createFheService(options: FheServiceOptions): UntypedServiceImpl
  */
 async function receiveKeys(call: ServerReadableStream<CreateSessionRequest, CreateSessionResponse>, options: FheServiceOptions) {
   let model: ServedFheModel | undefined;
+  let served: ServedFheVariant | undefined;
   let galoisKeys: Uint8Array | undefined;
   let relinKeys: Uint8Array | undefined;
   const filled = { galois: 0, relin: 0 };
@@ -110,8 +111,9 @@ async function receiveKeys(call: ServerReadableStream<CreateSessionRequest, Crea
       const header = message.header;
       if (!header) throw new VeilError('invalid_argument', 'the first CreateSession message must be the header', { param: 'header' });
       model = requireModel(options.models, header.modelId);
-      const { spec } = model.plan;
-      if (header.specSha256 && header.specSha256 !== model.specSha256) {
+      served = requireVariant(model, header.variant);
+      const { spec } = served.plan;
+      if (header.specSha256 && header.specSha256 !== served.specSha256) {
         throw new VeilError('invalid_keys', 'the keys were made for a different spec of this model; fetch the spec again', { param: 'header.spec_sha256' });
       }
       const total = header.galoisKeysBytes + header.relinKeysBytes;
@@ -140,9 +142,9 @@ async function receiveKeys(call: ServerReadableStream<CreateSessionRequest, Crea
     }
     index++;
   }
-  if (!model) throw new VeilError('invalid_argument', 'CreateSession needs a header message', { param: 'header' });
+  if (!model || !served) throw new VeilError('invalid_argument', 'CreateSession needs a header message', { param: 'header' });
   if (filled.galois !== (galoisKeys?.byteLength ?? 0) || filled.relin !== (relinKeys?.byteLength ?? 0)) {
     throw new VeilError('invalid_argument', `the stream ended before all declared key bytes arrived (galois ${filled.galois}/${galoisKeys?.byteLength ?? 0}, relin ${filled.relin}/${relinKeys?.byteLength ?? 0})`, { param: 'chunk' });
   }
-  return { modelId: model.id, galoisKeys, relinKeys, received: filled.galois + filled.relin };
+  return { modelId: model.id, variant: served.variant, planKey: served.planKey, galoisKeys, relinKeys, received: filled.galois + filled.relin };
 }

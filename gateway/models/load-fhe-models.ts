@@ -1,16 +1,28 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { compileOnnx, type FhePlan } from '../../fhe';
+import {
+  compileOnnx, DEFAULT_FHE_VARIANT, FHE_VARIANTS, isDistinctVariant, isFheVariant, type FhePlan, type FheVariant,
+} from '../../fhe';
 import { BUNDLED_MODELS } from '../../models';
+
+/** One compilation of a model: its plan, the spec exactly as clients receive it, and the spec's SHA-256. */
+export type ServedFheVariant = {
+  variant: FheVariant;
+  plan: FhePlan;
+  specJson: string;
+  specSha256: string;
+  /** Key of this plan in the worker pool (`model/variant`). */
+  planKey: string;
+};
 
 export type ServedFheModel = {
   id: string;
   description: string;
-  plan: FhePlan;
-  /** The spec exactly as clients receive it, and its SHA-256 (hex) which sessions are bound to. */
-  specJson: string;
-  specSha256: string;
+  /** The variants served, default first. */
+  variants: ReadonlyMap<FheVariant, ServedFheVariant>;
+  /** The default variant (`blocks`, or the first served). */
+  primary: ServedFheVariant;
 };
 
 /** A configured model that cannot be served; startup stops with this message rather than serving a subset. */
@@ -20,10 +32,16 @@ export class ModelLoadError extends Error {
 }
 
 /**
- * Resolves each configured entry (a bundled model id, or a path to an .onnx file) and compiles it to a
- * CKKS plan. Compilation happens once, at startup, never on the request path.
+ * Resolves each configured entry (a bundled model id, or a path to an .onnx file) and compiles it to a CKKS plan
+ * per configured variant (a variant the model cannot take, e.g. `expanded` without a leading dense layer, is
+ * skipped). Compilation happens once, at startup, never on the request path.
  */
-export function loadFheModels(entries: readonly string[]): Map<string, ServedFheModel> {
+export function loadFheModels(entries: readonly string[], variants: readonly string[] = [DEFAULT_FHE_VARIANT]): Map<string, ServedFheModel> {
+  for (const v of variants) {
+    if (!isFheVariant(v)) throw new ModelLoadError(`fhe.variants: "${v}" is not one of ${Object.keys(FHE_VARIANTS).join(', ')}`);
+  }
+  const ordered = [...new Set([DEFAULT_FHE_VARIANT, ...variants].filter((v) => variants.includes(v)))] as FheVariant[];
+  if (ordered.length === 0) throw new ModelLoadError('fhe.variants: at least one variant is needed');
   const served = new Map<string, ServedFheModel>();
   for (const entry of entries) {
     const bundled = (BUNDLED_MODELS as Record<string, { file: string; description: string } | undefined>)[entry];
@@ -39,19 +57,23 @@ export function loadFheModels(entries: readonly string[]): Map<string, ServedFhe
     } catch (err) {
       throw new ModelLoadError(`fhe.models: cannot read "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
-    let plan: FhePlan;
-    try {
-      plan = compileOnnx(bytes, { name: id });
-    } catch (err) {
-      throw new ModelLoadError(`fhe.models: "${id}" cannot be served in FHE mode: ${(err as Error).message}`);
+    const compiled = new Map<FheVariant, ServedFheVariant>();
+    for (const variant of ordered) {
+      let plan: FhePlan;
+      try {
+        plan = compileOnnx(bytes, { name: id, ...FHE_VARIANTS[variant] });
+      } catch (err) {
+        throw new ModelLoadError(`fhe.models: "${id}" cannot be served in FHE mode (${variant}): ${(err as Error).message}`);
+      }
+      if (!isDistinctVariant(variant, plan.spec)) continue;
+      const specJson = JSON.stringify(plan.spec);
+      compiled.set(variant, { variant, plan, specJson, specSha256: createHash('sha256').update(specJson).digest('hex'), planKey: `${id}/${variant}` });
     }
-    const specJson = JSON.stringify(plan.spec);
     served.set(id, {
       id,
       description: bundled?.description ?? `ONNX model ${path.basename(file)}`,
-      plan,
-      specJson,
-      specSha256: createHash('sha256').update(specJson).digest('hex'),
+      variants: compiled,
+      primary: compiled.values().next().value!,
     });
   }
   return served;
