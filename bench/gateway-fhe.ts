@@ -1,154 +1,185 @@
 /**
- * Gateway FHE benchmark: single-sample latency and batched throughput through the real gRPC server and worker
- * pool, next to the same plan evaluated by bare node-seal calls in one thread; the ratio is the serving overhead.
+ * Gateway FHE benchmark: for each model and each served variant, single-group latency and batched throughput
+ * through the real gRPC server and worker pool (the gateway runs as its own process), next to the same plan
+ * evaluated by bare node-seal calls in one thread; the ratio is the serving overhead.
  *
  *   node bin/run-ts.cjs bench/gateway-fhe.ts [model-id ...]     (default: breast-cancer-lr digits-mlp)
  *
  * Writes bench/results/gateway-fhe.json and .md.
  */
-import { connectFheModel, createVeilClient, type FheModelClient, type VeilClient } from '../client';
-import {
-  createCkksRuntime, createFheClientKeys, createPlanEvaluator, loadCiphertext, loadEvaluationKeys, loadSeal, packInputs,
-  type FhePlan,
-} from '../fhe';
 import fs from 'node:fs';
-import { compileOnnx } from '../fhe';
-import { loadDataset, BUNDLED_MODELS, isBundledModelId } from '../models';
+import { connectFheModel, createVeilClient, type VeilClient } from '../client';
+import {
+  compileOnnx, createCkksRuntime, createFheClientKeys, createPlanEvaluator, FHE_VARIANTS, isFheVariant, loadCiphertext,
+  loadEvaluationKeys, loadSeal, packInputs, type FhePlan, type FheVariant,
+} from '../fhe';
+import { BUNDLED_MODELS, isBundledModelId, loadDataset } from '../models';
 import { startGatewayProcess } from './start-gateway-process';
 import { machineInfo, markdownTable, percentile, round, writeBenchReport } from './write-bench-report';
 
-const SINGLE_CALLS = 200;
-const BARE_RUNS = 200;
+type Row = Record<string, string | number>;
 
-type ModelResult = Record<string, string | number>;
+/** Repeats `fn` until `budgetMs` is spent or `max` runs are done (at least `min`), returning each duration. */
+async function timeRuns(fn: () => Promise<unknown> | unknown, budgetMs: number, min = 10, max = 200): Promise<number[]> {
+  const times: number[] = [];
+  const started = performance.now();
+  while (times.length < max && (times.length < min || performance.now() - started < budgetMs)) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
 
-async function benchModel(modelId: string): Promise<ModelResult> {
-  if (!isBundledModelId(modelId)) throw new Error(`unknown model ${modelId}`);
-  const gateway = await startGatewayProcess({ VEIL_FHE_MODELS: modelId });
-  const client: VeilClient = createVeilClient({ target: gateway.address });
-  let model: FheModelClient | undefined;
+async function benchVariant(client: VeilClient, modelId: string, variant: FheVariant, bytes: Uint8Array): Promise<Row> {
+  const plan: FhePlan = compileOnnx(bytes, { name: modelId, ...FHE_VARIANTS[variant] }); // what the gateway compiled
+  const spec = plan.spec;
+  const specResponse = await client.getFheSpec(modelId, {}, variant);
+  if (specResponse.specJson !== JSON.stringify(spec)) throw new Error(`${modelId}/${variant}: gateway spec differs from the local compilation`);
+  const { test } = loadDataset(BUNDLED_MODELS[modelId as keyof typeof BUNDLED_MODELS].dataset);
+
+  const seal = await loadSeal();
+  const runtime = createCkksRuntime(seal, spec.params);
+  const keys = createFheClientKeys(runtime, spec);
   try {
-    model = await connectFheModel({ client, modelId });
-    const { spec } = model;
-    // The same deterministic compilation the gateway ran at startup.
-    const plan = compileOnnx(fs.readFileSync(BUNDLED_MODELS[modelId].file), { name: modelId });
-    const { test } = loadDataset(BUNDLED_MODELS[modelId].dataset);
-
-    // Client-side material prepared outside the timed regions.
-    const seal = await loadSeal();
-    const runtime = createCkksRuntime(seal, spec.params);
-    const keys = createFheClientKeys(runtime, spec);
     const evaluation = keys.evaluationKeys();
-    const session = await client.createFheSession({ modelId, galoisKeys: evaluation.galoisKeys, relinKeys: evaluation.relinKeys });
+    const session = await client.createFheSession({ modelId, variant, galoisKeys: evaluation.galoisKeys, relinKeys: evaluation.relinKeys });
+    const keyBytes = session.bytesReceived;
     const single = packInputs(spec, [test.features[0]!])[0]!.map((s) => keys.encrypt(s));
     const singleBytes = single.reduce((a, c) => a + c.byteLength, 0);
+    const call = () => client.predict(session.sessionId, [{ ciphertexts: single }]);
+    for (let i = 0; i < 4; i++) await call(); // every worker loads the session's keys; JIT settles
 
-    // Warm-up: every worker loads the session keys and JIT settles.
-    for (let i = 0; i < 20; i++) await client.predict(session.sessionId, [{ ciphertexts: single }]);
-
-    // 1. Single sample through gRPC (gateway end to end, ciphertext in → ciphertext out).
-    const rpc: number[] = [];
-    for (let i = 0; i < SINGLE_CALLS; i++) {
-      const t0 = performance.now();
-      await client.predict(session.sessionId, [{ ciphertexts: single }]);
-      rpc.push(performance.now() - t0);
-    }
-    // 2. Single sample including client encryption and decryption (what an application sees).
-    const full: number[] = [];
-    for (let i = 0; i < 50; i++) {
-      const t0 = performance.now();
-      await model.predict([test.features[i % test.features.length]!]);
-      full.push(performance.now() - t0);
-    }
-    // 3. Bare node-seal in this thread: load the ciphertext, evaluate the same plan, serialise the result.
+    // 1. One group through gRPC: ciphertexts in → ciphertexts out (gateway end to end).
+    const rpc = await timeRuns(call, 8_000);
+    // 2. The same plan by bare node-seal in this thread: load the ciphertexts, evaluate, serialise the results.
     const bare = measureBare(plan, runtime, evaluation, single);
-
-    // 4. Batched throughput: pre-encrypted full groups, several requests in flight.
-    const groupsPerRequest = 8;
-    const requests = modelId === 'breast-cancer-lr' ? 40 : 16;
-    const samples = Array.from({ length: spec.batchCapacity * groupsPerRequest }, (_, i) => test.features[i % test.features.length]!);
-    const batchGroups = packInputs(spec, samples).map((g) => ({ ciphertexts: g.map((s) => keys.encrypt(s)) }));
-    await client.predict(session.sessionId, batchGroups);
+    // 3. Throughput: full pre-encrypted groups, two requests in flight (one per worker) for ~8 s.
+    const full = Array.from({ length: spec.batchCapacity }, (_, i) => test.features[i % test.features.length]!);
+    const group = { ciphertexts: packInputs(spec, full)[0]!.map((s) => keys.encrypt(s)) };
+    const perRequest = spec.batchCapacity >= 1024 ? 1 : Math.max(1, Math.min(16, Math.floor(256 / spec.batchCapacity)));
+    const groups = Array.from({ length: perRequest }, () => group);
+    await client.predict(session.sessionId, groups);
+    let requests = 0;
     const t0 = performance.now();
-    let next = 0;
-    await Promise.all(Array.from({ length: 2 }, async () => {
-      while (next++ < requests) await client.predict(session.sessionId, batchGroups);
+    await Promise.all([0, 1].map(async () => {
+      while (performance.now() - t0 < 8_000 || requests < 2) {
+        requests++;
+        await client.predict(session.sessionId, groups);
+      }
     }));
-    const batchSeconds = (performance.now() - t0) / 1000;
-    const throughput = (requests * samples.length) / batchSeconds;
-
-    // 5. Batched including client-side encryption/decryption (same process, same 2 cores).
-    const e2eSamples = Array.from({ length: spec.batchCapacity * 32 }, (_, i) => test.features[i % test.features.length]!);
-    const t1 = performance.now();
-    await model.predict(e2eSamples);
-    const e2eThroughput = e2eSamples.length / ((performance.now() - t1) / 1000);
-
-    keys.delete();
-    runtime.delete();
+    const seconds = (performance.now() - t0) / 1000;
     await client.closeSession(session.sessionId);
 
     const rpcP50 = percentile(rpc, 0.5);
     return {
       model: modelId,
+      variant,
       N: spec.params.polyModulusDegree,
-      batchCapacity: spec.batchCapacity,
+      'samples/group': spec.batchCapacity,
       rotations: `${spec.stats.rotations} (min ${spec.stats.minRotations})`,
-      'single p50 ms (gRPC)': round(rpcP50),
-      'single p95 ms (gRPC)': round(percentile(rpc, 0.95)),
-      'single p50 ms (+client enc/dec)': round(percentile(full, 0.5)),
-      'bare eval p50 ms': round(bare.p50),
-      'overhead ratio': round(rpcP50 / bare.p50, 3),
-      'batched samples/s (server)': Math.round(throughput),
-      'batched samples/s (+client enc/dec)': Math.round(e2eThroughput),
-      'ciphertext B/request (1 sample)': singleBytes,
-      'key bytes': model.keyBytes,
+      'group p50 ms (gRPC)': round(rpcP50),
+      'group p95 ms (gRPC)': round(percentile(rpc, 0.95)),
+      'bare p50 ms': round(bare),
+      'overhead ratio': round(rpcP50 / bare, 3),
+      'samples/s (server, 2 workers)': Math.round((requests * perRequest * spec.batchCapacity) / seconds),
+      'upload B/group': singleBytes,
+      'key bytes': keyBytes,
     };
   } finally {
-    await model?.close().catch(() => undefined);
-    client.close();
-    await gateway.stop();
+    keys.delete();
+    runtime.delete();
   }
 }
 
-function measureBare(plan: FhePlan, runtime: ReturnType<typeof createCkksRuntime>, keyBytes: { galoisKeys?: Uint8Array; relinKeys?: Uint8Array }, group: Uint8Array[]) {
+function measureBare(plan: FhePlan, runtime: ReturnType<typeof createCkksRuntime>, keyBytes: { galoisKeys?: Uint8Array; relinKeys?: Uint8Array }, group: Uint8Array[]): number {
   const evaluator = createPlanEvaluator(runtime, plan);
   const keys = loadEvaluationKeys(runtime, keyBytes, plan.spec);
   const times: number[] = [];
   try {
-    for (let i = 0; i < BARE_RUNS + 20; i++) {
+    const started = performance.now();
+    for (let i = 0; times.length < 200 && (times.length < 10 || performance.now() - started < 8_000); i++) {
       const t0 = performance.now();
       const inputs = group.map((bytes) => loadCiphertext(runtime, bytes));
       const outputs = evaluator.evaluate(inputs, keys);
       for (const ct of outputs) ct.saveArray(runtime.seal.ComprModeType.none);
       const elapsed = performance.now() - t0;
       for (const ct of [...inputs, ...outputs]) ct.delete();
-      if (i >= 20) times.push(elapsed);
+      if (i >= 3) times.push(elapsed);
     }
   } finally {
     keys.delete();
     evaluator.delete();
   }
-  return { p50: percentile(times, 0.5) };
+  return percentile(times, 0.5);
+}
+
+/** What an application sees: the SDK on auto, one sample and a large batch, encryption and decryption included. */
+async function benchSdk(client: VeilClient, modelId: string): Promise<Row> {
+  const { test } = loadDataset(BUNDLED_MODELS[modelId as keyof typeof BUNDLED_MODELS].dataset);
+  const model = await connectFheModel({ client, modelId });
+  try {
+    for (let i = 0; i < 3; i++) await model.predict([test.features[i]!]);
+    let singleVariant = '';
+    const single = await timeRuns(async () => {
+      singleVariant = (await model.predict([test.features[0]!])).variant;
+    }, 6_000);
+    const big = Array.from({ length: 8192 }, (_, i) => test.features[i % test.features.length]!);
+    await model.predict(big.slice(0, 2048));
+    const t0 = performance.now();
+    const r = await model.predict(big);
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      model: modelId,
+      'single sample (auto)': singleVariant,
+      'single p50 ms (incl. enc/dec)': round(percentile(single, 0.5)),
+      'single p95 ms': round(percentile(single, 0.95)),
+      'batch of 8192 (auto)': r.variant,
+      'batch samples/s (incl. enc/dec)': Math.round(big.length / seconds),
+      'key bytes uploaded': model.keyBytes,
+    };
+  } finally {
+    await model.close();
+  }
 }
 
 async function main(): Promise<void> {
   const ids = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['breast-cancer-lr', 'digits-mlp'];
-  const results: ModelResult[] = [];
-  for (const id of ids) results.push(await benchModel(id));
+  const rows: Row[] = [];
+  const sdk: Row[] = [];
+  for (const id of ids) {
+    if (!isBundledModelId(id)) throw new Error(`unknown model ${id}`);
+    const gateway = await startGatewayProcess({ VEIL_FHE_MODELS: id, VEIL_TEE_ENABLED: 'false', VEIL_CHAIN_ENABLED: 'false' });
+    const client = createVeilClient({ target: gateway.address });
+    try {
+      const info = (await client.listModels()).models.find((m) => m.id === id)!;
+      const bytes = fs.readFileSync(BUNDLED_MODELS[id].file);
+      for (const variant of info.fheVariants.filter(isFheVariant)) rows.push(await benchVariant(client, id, variant, bytes));
+      sdk.push(await benchSdk(client, id));
+    } finally {
+      client.close();
+      await gateway.stop();
+    }
+  }
   const machine = machineInfo();
   const md = [
-    `# Gateway FHE benchmark`,
+    '# Gateway FHE benchmark',
     '',
-    `${machine.date} · Node ${machine.node} · ${machine.cores} cores (${machine.cpu}) · client, gateway and workers on the same machine`,
+    `${machine.date} · Node ${machine.node} · ${machine.cores} cores (${machine.cpu}) · the gateway runs as its own process (\`veil serve\`), the client in the bench process, same machine`,
     '',
-    markdownTable(results),
+    '## Per variant: one group through gRPC vs bare node-seal, and server throughput',
     '',
-    'The gateway runs as its own process (`veil serve`); the client runs in the bench process.',
-    'single p50 (gRPC): one pre-encrypted ciphertext group through the real server and pool, ciphertext in → ciphertext out.',
-    'bare eval: the same plan by bare node-seal calls in one thread (load ciphertext, evaluate, serialise). overhead ratio = gRPC p50 ÷ bare p50.',
-    'batched (server): pre-encrypted full groups, 8 groups per request, 2 requests in flight.',
+    markdownTable(rows),
+    '',
+    'group p50 (gRPC): one pre-encrypted ciphertext group (one sample for `expanded`) through the real server and pool, ciphertexts in → ciphertexts out.',
+    'bare: the same plan by bare node-seal calls in one thread (load ciphertexts, evaluate, serialise). overhead ratio = gRPC p50 ÷ bare p50.',
+    'samples/s (server): full pre-encrypted groups, two requests in flight, for ~8 s.',
+    '',
+    '## Through the SDK (variant chosen by batch size; client encryption and decryption on the same 2 cores)',
+    '',
+    markdownTable(sdk),
   ].join('\n');
-  writeBenchReport('gateway-fhe', { machine, results }, md);
+  writeBenchReport('gateway-fhe', { machine, variants: rows, sdk }, md);
 }
 
 main().catch((err) => {

@@ -75,7 +75,7 @@ export async function run(args: string[]): Promise<number> {
 function printReport(r: FheDemoReport): void {
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
   const rows: [string, string][] = [
-    ['model', `${r.model} (CKKS N=${r.polyModulusDegree}, ${r.batchCapacity} samples per ciphertext)`],
+    ['model', `${r.model} (CKKS N=${r.polyModulusDegree}; variants used: ${r.singleVariant} for single samples, ${r.batchVariant} for the batch)`],
     ['test samples', String(r.samples)],
     ['encrypted accuracy', pct(r.encryptedAccuracy)],
     ['plaintext accuracy', `${pct(r.plaintextAccuracy)} (onnxruntime-node, same ONNX file)`],

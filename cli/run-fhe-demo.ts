@@ -28,6 +28,9 @@ export type FheDemoReport = {
   ciphertextBytesPerSample: number;
   polyModulusDegree: number;
   batchCapacity: number;
+  /** FHE variants the SDK chose (by batch size) for the single-sample calls and for the batched call. */
+  singleVariant: string;
+  batchVariant: string;
 };
 
 export type RunFheDemoParameters = {
@@ -74,9 +77,11 @@ export async function runFheDemo(params: RunFheDemoParameters): Promise<FheDemoR
     const latencyCount = Math.min(params.latencySamples ?? 100, test.features.length);
     progress?.step('single-sample encrypted predictions');
     const latencies: number[] = [];
+    let singleVariant = '';
     for (let i = 0; i < latencyCount; i++) {
       const t0 = performance.now();
       const r = await model.predict([test.features[i]!]);
+      singleVariant = r.variant;
       latencies.push(performance.now() - t0);
       bytesUploaded += r.bytesUploaded;
       progress?.update(i + 1, latencyCount);
@@ -115,6 +120,8 @@ export async function runFheDemo(params: RunFheDemoParameters): Promise<FheDemoR
       ciphertextBytesPerSample: Math.round(batch.bytesUploaded / test.features.length),
       polyModulusDegree: model.spec.params.polyModulusDegree,
       batchCapacity: model.spec.batchCapacity,
+      singleVariant,
+      batchVariant: batch.variant,
     };
   } finally {
     await model?.close().catch(() => undefined);
