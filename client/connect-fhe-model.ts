@@ -40,8 +40,11 @@ export type FheModelClient = {
   variants: FheVariant[];
   /** The primary variant's spec (the fixed variant, or `blocks` under `auto`). */
   spec: FheModelSpec;
-  /** The primary variant's session (created at connect). */
-  sessionId: string;
+  /**
+   * The session id for a variant (default: the primary), opening it — key generation and upload — if needed. A fixed
+   * variant's session is opened at connect; under `auto` each variant's session opens the first time it is used.
+   */
+  session(variant?: FheVariant): Promise<string>;
   /** Evaluation-key bytes uploaded so far, over every variant used. */
   keyBytes: number;
   predict(samples: ArrayLike<number>[], options?: { signal?: AbortSignal; variant?: FheVariant }): Promise<FhePrediction>;
@@ -110,20 +113,24 @@ export async function connectFheModel(params: ConnectFheModelParameters): Promis
   };
 
   const primaryVariant: FheVariant = mode === 'auto' ? (specs[DEFAULT_FHE_VARIANT] ? DEFAULT_FHE_VARIANT : wanted[0]!) : mode;
-  const primary = await open(primaryVariant);
+  // A fixed variant is opened now so key problems surface at connect; `auto` uploads keys only for variants it uses.
+  if (mode !== 'auto') await open(primaryVariant);
   const groupsPerRequest = params.groupsPerRequest ?? 64;
   const concurrency = params.concurrency ?? 2;
 
   return {
     modelId,
     variants: offered,
-    spec: primary.spec,
-    sessionId: primary.sessionId,
+    spec: specs[primaryVariant]!.spec,
+    session: async (variant = primaryVariant) => {
+      if (!specs[variant]) throw new VeilClientError('invalid_argument', `variant "${variant}" is not available on this connection`);
+      return (await open(variant)).sessionId;
+    },
     get keyBytes() {
       return opened.reduce((a, s) => a + s.keyBytes, 0);
     },
     async predict(samples, options = {}) {
-      const inputSize = primary.spec.inputSize;
+      const inputSize = specs[primaryVariant]!.spec.inputSize;
       samples.forEach((s, i) => {
         if (s.length !== inputSize) throw new VeilClientError('invalid_argument', `sample ${i} has ${s.length} features; model "${modelId}" takes ${inputSize}`);
         for (let j = 0; j < s.length; j++) {

@@ -50,6 +50,9 @@ export function createVeilClient(options: VeilClientOptions): VeilClient {
   const channelOptions = {
     'grpc.max_send_message_length': options.maxMessageBytes ?? 256 * 1024 * 1024,
     'grpc.max_receive_message_length': options.maxMessageBytes ?? 256 * 1024 * 1024,
+    // Responses are ciphertexts of 64 KB–17 MB. With HTTP/2's default 64 KiB receive window even the smallest one
+    // stalls on a WINDOW_UPDATE round trip; a larger window saves ~0.5–1 ms per call (measured on loopback).
+    'grpc-node.flow_control_window': 8 * 1024 * 1024,
   };
   const credentials = options.credentials ?? grpc.credentials.createInsecure();
   const models = new proto.services.Models(options.target, credentials, channelOptions);

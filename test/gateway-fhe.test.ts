@@ -114,7 +114,7 @@ describe('gateway over gRPC (FHE)', () => {
 
   test('error: random bytes as a ciphertext → invalid_ciphertext, and the server keeps serving', async () => {
     const junk = Uint8Array.from({ length: 4096 }, (_, i) => (i * 7919) & 0xff);
-    await expectClientError(client.predict(model.sessionId, [{ ciphertexts: [junk] }]), 'invalid_ciphertext');
+    await expectClientError(client.predict(await model.session(), [{ ciphertexts: [junk] }]), 'invalid_ciphertext');
     await expectServing();
   });
 
@@ -126,7 +126,7 @@ describe('gateway over gRPC (FHE)', () => {
     try {
       const slots = packInputs(other, [new Float64Array(30)])[0]!;
       const ct = keys.encrypt(slots[0]!);
-      await expectClientError(client.predict(model.sessionId, [{ ciphertexts: [ct] }]), 'invalid_ciphertext');
+      await expectClientError(client.predict(await model.session(), [{ ciphertexts: [ct] }]), 'invalid_ciphertext');
     } finally {
       keys.delete();
       runtime.delete();
@@ -138,8 +138,8 @@ describe('gateway over gRPC (FHE)', () => {
     await expectClientError(client.predict('no-such-session', [{ ciphertexts: [new Uint8Array(8)] }]), 'session_not_found');
     await expectClientError(client.getFheSpec('no-such-model'), 'model_not_found', /served models: breast-cancer-lr/);
     await expectClientError(client.createFheSession({ modelId: 'no-such-model', galoisKeys: new Uint8Array(8) }), 'model_not_found');
-    await expectClientError(client.predict(model.sessionId, []), 'invalid_argument', /at least one/);
-    await expectClientError(client.predict(model.sessionId, [{ ciphertexts: [] }]), 'invalid_argument', /groups\[0\]/);
+    await expectClientError(client.predict(await model.session(), []), 'invalid_argument', /at least one/);
+    await expectClientError(client.predict(await model.session(), [{ ciphertexts: [] }]), 'invalid_argument', /groups\[0\]/);
     await expectClientError(client.createFheSession({ modelId: 'breast-cancer-lr' }), 'invalid_keys', /needs Galois keys/);
     await expectClientError(client.createFheSession({ modelId: 'breast-cancer-lr', specSha256: 'ab', galoisKeys: new Uint8Array(8) }), 'invalid_keys', /different spec/);
     await expectServing();
@@ -152,7 +152,7 @@ describe('gateway over gRPC (FHE)', () => {
 
   test('error: an oversized message is refused with RESOURCE_EXHAUSTED naming the limit', async () => {
     const big = new Uint8Array(5 * 1024 * 1024);
-    const err = await client.predict(model.sessionId, [{ ciphertexts: [big] }]).then(() => undefined, (e: VeilClientError) => e);
+    const err = await client.predict(await model.session(), [{ ciphertexts: [big] }]).then(() => undefined, (e: VeilClientError) => e);
     expect(err?.grpcStatus).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(err?.message).toMatch(/larger than max/);
     await expectServing();
@@ -161,7 +161,7 @@ describe('gateway over gRPC (FHE)', () => {
   test('error: an expired client deadline is reported as deadline_exceeded and the server keeps serving', async () => {
     const { test } = loadDataset('breast-cancer');
     const groups = packInputs(model.spec, test.features).map(() => ({ ciphertexts: [new Uint8Array(16)] }));
-    const failure = await client.predict(model.sessionId, groups, { deadlineMs: 1 }).then(() => undefined, (e: VeilClientError) => e);
+    const failure = await client.predict(await model.session(), groups, { deadlineMs: 1 }).then(() => undefined, (e: VeilClientError) => e);
     expect(failure?.grpcStatus).toBe(grpc.status.DEADLINE_EXCEEDED);
     await expectServing();
   });

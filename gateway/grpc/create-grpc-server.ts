@@ -46,6 +46,7 @@ export async function createGrpcServer(options: CreateGrpcServerOptions): Promis
       err ? reject(new Error(`cannot listen on ${options.host}:${options.port}: ${err.message}`)) : resolve(bound),
     );
   });
+  widenReceiveWindows(server);
   for (const service of healthNames) health.setStatus(service, 'SERVING');
 
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
@@ -66,4 +67,26 @@ export async function createGrpcServer(options: CreateGrpcServerOptions): Promis
         });
       }),
   };
+}
+
+/** HTTP/2 receive window for each client connection: larger than the biggest single ciphertext group we expect. */
+const RECEIVE_WINDOW_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A 64 KB ciphertext is just over HTTP/2's default 65,535-byte window, so every upload stalls on a WINDOW_UPDATE round
+ * trip. grpc-js exposes the window only for clients, so this reaches its HTTP/2 servers (grpc-js 1.14 keeps them in
+ * `http2Servers`) and widens each new session's window. If a future grpc-js moves that field, this does nothing and
+ * calls are merely slower.
+ */
+function widenReceiveWindows(server: grpc.Server): void {
+  const servers = (server as unknown as { http2Servers?: Map<import('node:http2').Http2Server, unknown> }).http2Servers;
+  if (!(servers instanceof Map)) return;
+  for (const http2Server of servers.keys()) {
+    http2Server.on('session', (session) => {
+      session.once('localSettings', () => {
+        if (!session.destroyed) session.setLocalWindowSize(RECEIVE_WINDOW_BYTES);
+      });
+      session.settings({ initialWindowSize: RECEIVE_WINDOW_BYTES });
+    });
+  }
 }
