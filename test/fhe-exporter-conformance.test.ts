@@ -1,0 +1,82 @@
+/**
+ * Conformance with real exporters: networks written by PyTorch's torch.onnx.export and by onnx.helper (committed
+ * fixtures, see test/fixtures/onnx/README.md) compile to CKKS plans and, encrypted, match onnxruntime-node within
+ * 1e-3; the network with a Relu is refused at load with a message naming the node.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import {
+  compileOnnx, createCkksRuntime, createFheClientKeys, createPlanEvaluator, FHE_VARIANTS, FheCompileError,
+  loadEvaluationKeys, loadCiphertext, loadSeal, logitsModel, packInputs, unpackOutputs, type FheVariant,
+} from '../fhe';
+import { readOnnxModel } from '../onnx';
+
+const DIR = path.join(__dirname, 'fixtures', 'onnx');
+const SUPPORTED = ['torch-mlp-square', 'torch-mlp-pow', 'torch-mlp-poly3', 'torch-mlp-square-softmax', 'helper-matmul-add-poly2'];
+
+async function plaintextLogits(bytes: Uint8Array, rows: number[][]): Promise<Float32Array[]> {
+  const logits = logitsModel(bytes);
+  const model = readOnnxModel(logits);
+  const session = await ort.InferenceSession.create(logits);
+  try {
+    const width = rows[0]!.length;
+    const out = await session.run({ [model.graph.inputs[0]!.name]: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, width]) });
+    const data = out[model.graph.outputs[0]!.name]!.data as Float32Array;
+    const size = data.length / rows.length;
+    return rows.map((_, i) => data.slice(i * size, (i + 1) * size));
+  } finally {
+    await session.release();
+  }
+}
+
+describe.each(SUPPORTED)('%s', (name) => {
+  test.each(['blocks', 'feature-major'] as FheVariant[])('compiles (%s) and matches onnxruntime within 1e-3', async (variant) => {
+    const bytes = fs.readFileSync(path.join(DIR, `${name}.onnx`));
+    const meta = JSON.parse(fs.readFileSync(path.join(DIR, `${name}.json`), 'utf8')) as { input: number[][] };
+    // The exporter's own rows plus seeded pseudo-random rows in [-1, 1).
+    let seed = 12345;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    const rows = [...meta.input, ...Array.from({ length: 6 }, () => meta.input[0]!.map(() => rand()))];
+
+    const plan = compileOnnx(bytes, { name, ...FHE_VARIANTS[variant] });
+    expect(plan.spec.stats.rotations).toBe(plan.spec.stats.minRotations);
+    const runtime = createCkksRuntime(await loadSeal(), plan.spec.params);
+    const client = createFheClientKeys(runtime, plan.spec);
+    const evaluator = createPlanEvaluator(runtime, plan);
+    const keys = loadEvaluationKeys(runtime, client.evaluationKeys(), plan.spec);
+    try {
+      const encrypted: Float64Array[] = [];
+      for (const [g, group] of packInputs(plan.spec, rows).entries()) {
+        const inputs = group.map((slots) => loadCiphertext(runtime, client.encrypt(slots)));
+        const outputs = evaluator.evaluate(inputs, keys);
+        const slots = outputs.map((ct) => client.decrypt(ct.saveArray(runtime.seal.ComprModeType.none)));
+        for (const ct of [...inputs, ...outputs]) ct.delete();
+        encrypted.push(...unpackOutputs(plan.spec, slots, Math.min(plan.spec.batchCapacity, rows.length - g * plan.spec.batchCapacity)));
+      }
+      const plain = await plaintextLogits(bytes, rows);
+      expect(encrypted).toHaveLength(rows.length);
+      encrypted.forEach((e, i) => e.forEach((v, j) => expect(Math.abs(v - plain[i]![j]!)).toBeLessThanOrEqual(1e-3)));
+    } finally {
+      keys.delete();
+      evaluator.delete();
+      client.delete();
+      runtime.delete();
+    }
+  });
+});
+
+test('error: the exported network with a Relu is refused at load, naming the node and op', () => {
+  const bytes = fs.readFileSync(path.join(DIR, 'torch-mlp-relu.onnx'));
+  const relu = readOnnxModel(bytes).graph.nodes.find((n) => n.opType === 'Relu')!;
+  let error: unknown;
+  try {
+    compileOnnx(bytes, { name: 'torch-mlp-relu' });
+  } catch (err) {
+    error = err;
+  }
+  expect(error).toBeInstanceOf(FheCompileError);
+  expect((error as FheCompileError).code).toBe('model_unsupported');
+  expect((error as Error).message).toContain(`"${relu.name}"`);
+  expect((error as Error).message).toContain('Relu');
+});
