@@ -58,6 +58,9 @@ export async function createFhePool(options: CreateFhePoolOptions): Promise<FheP
   });
 
   await waitForWorkers(pool, options.threads, 'veilFheWorkerReady', options.readyTimeoutMs ?? 120_000, 'FHE').catch(async (err) => {
+    // Piscina replaces a failed worker to keep minThreads; its replacements fail too and emit 'error' after we
+    // stop listening. Absorb those so a refused start-up cannot crash the process later.
+    pool.on('error', () => undefined);
     await pool.destroy();
     throw err;
   });

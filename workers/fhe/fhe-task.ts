@@ -10,6 +10,7 @@ import {
   type CkksRuntime, type PlanEvaluator,
 } from '../../fhe';
 import { errorEnvelope, okEnvelope, type TaskEnvelope } from '../task-envelope';
+import { reportStartupFailure } from '../wait-for-workers';
 import { packGroups, unpackGroups } from './packed-buffers';
 import { WorkerKeyCache } from './worker-key-cache';
 import {
@@ -123,4 +124,4 @@ async function init(): Promise<(task: FheTask) => TaskEnvelope<FhePredictResult 
   }
 }
 
-module.exports = init();
+module.exports = reportStartupFailure(init());

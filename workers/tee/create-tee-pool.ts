@@ -73,6 +73,9 @@ export async function createTeePool(options: CreateTeePoolOptions): Promise<TeeP
   });
 
   await waitForWorkers(pool, threads, 'veilTeeWorkerReady', options.readyTimeoutMs ?? 60_000, 'TEE').catch(async (err) => {
+    // Piscina replaces a failed worker to keep minThreads; its replacements fail too and emit 'error' after we
+    // stop listening. Absorb those so a refused start-up cannot crash the process later.
+    pool.on('error', () => undefined);
     await pool.destroy();
     throw err;
   });

@@ -6,6 +6,7 @@
  */
 import { BroadcastChannel, parentPort, threadId, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { reportStartupFailure } from '../wait-for-workers';
 import { errorEnvelope, okEnvelope, type TaskEnvelope } from '../task-envelope';
 import type { TeeRunResult, TeeRunTask, TeeWorkerData, TeeWorkerMessage, WireTensor } from './tee-task-types';
 
@@ -70,4 +71,4 @@ async function init(): Promise<(task: TeeRunTask) => Promise<TaskEnvelope<TeeRun
   };
 }
 
-module.exports = init();
+module.exports = reportStartupFailure(init());
