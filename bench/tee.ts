@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     '',
     'added = TEE p50 − bare onnxruntime-node p50 of the same model (intraOp 1). "node total" is reported by the node (open → sign) and',
     'includes the pool hop and compute; "gRPC ×2 + gateway relay" = client round trip − node total (two loopback gRPC hops and the',
-    'gateway\'s routing). Receipt verification uses the node\'s cached public key with precomputed tables after the first response.',
+    'gateway\'s routing). Receipts are signed and verified with libsecp256k1; the client verifies against the node\'s cached public key after the first response.',
   ].join('\n');
   writeBenchReport('tee', { machine, results }, md);
 }

@@ -1,5 +1,5 @@
+import { createReceiptSigner } from './secp256k1-receipts';
 import { inspect } from 'node:util';
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import type { Hex } from 'viem';
 import { createHpkeSuite, TEE_HPKE_SUITE } from './create-hpke-suite';
 import { aeadOpen, aeadSeal, channelNonce, deriveChannelKeys, sha256, toArrayBuffer, type ChannelKeys } from './channel-keys';
@@ -57,7 +57,8 @@ export async function createEnclaveIdentity(options: CreateEnclaveIdentityOption
   const suite = createHpkeSuite();
   const keyPair = await suite.kem.generateKeyPair();
   const hpkePublicKey = new Uint8Array(await suite.kem.serializePublicKey(keyPair.publicKey));
-  const account = privateKeyToAccount(generatePrivateKey());
+  // The signing key lives only inside this closure (native libsecp256k1 signs a receipt in ~0.05 ms).
+  const signer = createReceiptSigner();
   const maxSessions = options.maxSessions ?? 10_000;
   const idleMs = options.sessionIdleMs ?? 10 * 60_000;
   const now = options.now ?? Date.now;
@@ -80,13 +81,13 @@ export async function createEnclaveIdentity(options: CreateEnclaveIdentityOption
     }
   };
 
-  const publicParts = (): EnclaveIdentityPublic => ({ hpkePublicKey: Buffer.from(hpkePublicKey).toString('hex'), signingAddress: account.address, hpkeSuite: TEE_HPKE_SUITE });
+  const publicParts = (): EnclaveIdentityPublic => ({ hpkePublicKey: Buffer.from(hpkePublicKey).toString('hex'), signingAddress: signer.address, hpkeSuite: TEE_HPKE_SUITE });
 
   const identity: EnclaveIdentity & { [inspect.custom](): string } = {
     get hpkePublicKey() {
       return hpkePublicKey.slice();
     },
-    signingAddress: account.address,
+    signingAddress: signer.address,
     get sessionCount() {
       return sessions.size;
     },
@@ -140,7 +141,7 @@ export async function createEnclaveIdentity(options: CreateEnclaveIdentityOption
       const ciphertext = aeadSeal(keys.s2cKey, channelNonce(keys.s2cNonce, opened.seq), responseAad(opened.requestHash, header), body);
       return new Uint8Array(Buffer.concat([header, ciphertext]));
     },
-    sign: (params) => account.signMessage({ message: teeSignatureText(params) }),
+    sign: async (params) => signer.sign(teeSignatureText(params)),
     toJSON: publicParts,
     [inspect.custom]: () => `EnclaveIdentity ${inspect(publicParts())}`,
   };

@@ -18,7 +18,7 @@ const code = (fn: () => void) => {
 };
 
 describe('createTeeSignatureVerifier', () => {
-  test('accepts every genuine receipt (recovery first, then the cached precomputed key); viem verifyMessage agrees', async () => {
+  test('accepts every genuine receipt (recovery first, then the cached key); viem verifyMessage agrees', async () => {
     const verifier = createTeeSignatureVerifier(account.address);
     expect(verifier.keyCached).toBe(false);
     for (let i = 0; i < 20; i++) {

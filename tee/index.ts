@@ -15,7 +15,7 @@ export type { CreateEnclaveIdentityOptions, EnclaveIdentity, EnclaveIdentityPubl
 export { teeSignatureText, verifyTeeSignature } from './tee-signature';
 export type { TeeSignatureTextParameters, VerifyTeeSignatureParameters } from './tee-signature';
 export { createTeeSignatureVerifier } from './create-tee-signature-verifier';
-export type { CreateTeeSignatureVerifierOptions, TeeSignatureVerifier } from './create-tee-signature-verifier';
+export type { TeeSignatureVerifier } from './create-tee-signature-verifier';
 export { ReplayGuard } from './replay-guard';
 export type { ReplayGuardOptions } from './replay-guard';
 export { SILENT_TEE_LOGGER } from './tee-logger';
