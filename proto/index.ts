@@ -2,3 +2,4 @@ export { loadVeilProto, VEIL_PROTO_FILES, VEIL_SERVICES } from './load-veil-prot
 export type { VeilProto, VeilServiceName } from './load-veil-proto';
 export type * from './messages';
 export type * from './tee-messages';
+export { closeGrpcServer } from './close-grpc-server';

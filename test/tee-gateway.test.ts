@@ -15,6 +15,7 @@ import { connectTeeModel, createGatewayTeeTransport, isTeeError, type RoutedTeeT
 import { createGateway, createLogger, loadConfig, type Gateway } from '../gateway';
 import { BUNDLED_MODELS } from '../models';
 import { createEnclaveIdentity } from '../tee';
+import { seededRows } from './support/seeded-rows';
 
 const ROOT = path.join(__dirname, '..');
 const LR = BUNDLED_MODELS['breast-cancer-lr'].file;
@@ -113,15 +114,7 @@ async function refusal(promise: Promise<unknown>): Promise<{ code: string; messa
   throw new Error('expected a refusal');
 }
 
-function rows(n: number, width: number, seed = 5): Float32Array {
-  const out = new Float32Array(n * width);
-  let s = seed;
-  for (let i = 0; i < out.length; i++) {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    out[i] = (s / 2 ** 31) * 16;
-  }
-  return out;
-}
+const rows = (n: number, width: number, seed = 5) => seededRows(n, width, seed);
 
 describe('TEE mode through the gateway (two remote worker processes)', () => {
   const workers: Worker[] = [];

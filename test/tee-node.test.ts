@@ -8,21 +8,14 @@ import { BUNDLED_MODELS } from '../models';
 import { connectTeeModel, type TeePolicy, type TeeTransport } from '../client/tee';
 import { createEnclaveIdentity, isTeeError, type TeeLogger } from '../tee';
 import { createTeeNode, createTeePool, startTeeNodeServer, type TeeNode, type TeePool } from '../workers/tee';
+import { seededRows } from './support/seeded-rows';
 
 const LR = BUNDLED_MODELS['breast-cancer-lr'].file;
 const MLP = BUNDLED_MODELS['digits-relu-mlp'].file;
 const MEASUREMENT = Buffer.from(DEFAULT_SIMULATED_MEASUREMENT).toString('hex');
 const POLICY: TeePolicy = { measurements: [MEASUREMENT], debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 60 };
 
-function rows(n: number, width: number, seed = 3): Float32Array {
-  const out = new Float32Array(n * width);
-  let s = seed;
-  for (let i = 0; i < out.length; i++) {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    out[i] = (s / 2 ** 31) * 16;
-  }
-  return out;
-}
+const rows = (n: number, width: number, seed = 3) => seededRows(n, width, seed);
 
 async function direct(file: string, data: Float32Array, dims: number[]): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(file, { intraOpNumThreads: 1 });

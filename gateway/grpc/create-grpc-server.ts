@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
-import { loadVeilProto, type VeilServiceName } from '../../proto';
+import { closeGrpcServer, loadVeilProto, type VeilServiceName } from '../../proto';
 
 /** Implementations of the veil.v1 services this server offers, by service name. */
 export type GrpcServices = Partial<Record<VeilServiceName, grpc.UntypedServiceImplementation>>;
@@ -54,18 +54,10 @@ export async function createGrpcServer(options: CreateGrpcServerOptions): Promis
     server,
     health,
     address: `${host}:${port}`,
-    close: (graceMs = 5_000) =>
-      new Promise<void>((resolve) => {
-        for (const service of healthNames) health.setStatus(service, 'NOT_SERVING');
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      }),
+    close: (graceMs = 5_000) => {
+      for (const service of healthNames) health.setStatus(service, 'NOT_SERVING');
+      return closeGrpcServer(server, graceMs);
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 import type { ServerReadableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { trace, SpanStatusCode } from '@opentelemetry/api';
+import { withSpan } from '../with-span';
 import type {
   CloseSessionRequest, CreateSessionRequest, CreateSessionResponse, PredictRequest, PredictResponse,
 } from '../../proto';
@@ -22,7 +22,6 @@ export type FheServiceOptions = {
   sessionTtlSeconds: number;
 };
 
-const tracer = trace.getTracer('veil-gateway');
 
 /** veil.v1.Fhe: key upload, encrypted prediction, session close. Payload bytes are never logged or traced. */
 export function createFheService(options: FheServiceOptions): UntypedServiceImplementation {
@@ -43,17 +42,10 @@ export function createFheService(options: FheServiceOptions): UntypedServiceImpl
     }),
 
     Predict: handleUnary<PredictRequest, PredictResponse>('Predict', logger, (request, context) =>
-      tracer.startActiveSpan('veil.fhe.predict', async (span) => {
-        try {
-          const response = await predict(request, context, options);
-          span.setAttribute('veil.groups', response.groups.length);
-          return response;
-        } catch (err) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as { code?: string }).code ?? 'error' });
-          throw err;
-        } finally {
-          span.end();
-        }
+      withSpan('veil.fhe.predict', async (span) => {
+        const response = await predict(request, context, options);
+        span.setAttribute('veil.groups', response.groups.length);
+        return response;
       }),
     ),
 

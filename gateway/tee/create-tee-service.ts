@@ -1,12 +1,10 @@
 import type * as grpc from '@grpc/grpc-js';
-import { trace, SpanStatusCode } from '@opentelemetry/api';
-import type { TeeInferResponse } from '../../proto';
+import { withSpan } from '../with-span';
+import type { GetRoutedTeeEvidenceRequest, GetRoutedTeeEvidenceResponse, ListTeeNodesResponse, RoutedTeeInferRequest, TeeInferResponse } from '../../proto';
 import { handleUnary } from '../grpc/handle-call';
 import type { Logger } from '../logger';
 import type { TeeRouter } from './create-tee-router';
-import type { GetRoutedTeeEvidenceRequest, GetRoutedTeeEvidenceResponse, ListTeeNodesResponse, RoutedTeeInferRequest } from '../../proto';
 
-const tracer = trace.getTracer('veil-gateway');
 
 /**
  * veil.v1.Tee on the gateway: evidence of a routed node, relay of sealed bytes, node list. Logs and spans carry
@@ -24,26 +22,19 @@ export function createTeeService(router: TeeRouter, logger: Logger): grpc.Untype
     }),
 
     Infer: handleUnary<RoutedTeeInferRequest, TeeInferResponse>('Tee.Infer', logger, (request, context) =>
-      tracer.startActiveSpan('veil.tee.relay', async (span) => {
+      withSpan('veil.tee.relay', async (span) => {
         span.setAttributes({ 'veil.model': request.modelId, 'veil.tee.node': request.nodeId, 'veil.request_bytes': request.sealedRequest?.byteLength ?? 0 });
         const started = performance.now();
-        try {
-          const response = await router.infer(
-            { nodeId: request.nodeId, modelId: request.modelId, sealedRequest: request.sealedRequest },
-            { signal: context.signal, deadline: context.deadline },
-          );
-          span.setAttribute('veil.response_bytes', response.sealedResponse.byteLength);
-          logger.debug('tee relayed', {
-            requestId: context.requestId, model: request.modelId, node: request.nodeId, requestBytes: request.sealedRequest.byteLength,
-            responseBytes: response.sealedResponse.byteLength, nodeMs: response.nodeMicros / 1000, ms: Math.round((performance.now() - started) * 1000) / 1000,
-          });
-          return response;
-        } catch (err) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as { code?: string }).code ?? 'error' });
-          throw err;
-        } finally {
-          span.end();
-        }
+        const response = await router.infer(
+          { nodeId: request.nodeId, modelId: request.modelId, sealedRequest: request.sealedRequest },
+          { signal: context.signal, deadline: context.deadline },
+        );
+        span.setAttribute('veil.response_bytes', response.sealedResponse.byteLength);
+        logger.debug('tee relayed', {
+          requestId: context.requestId, model: request.modelId, node: request.nodeId, requestBytes: request.sealedRequest.byteLength,
+          responseBytes: response.sealedResponse.byteLength, nodeMs: response.nodeMicros / 1000, ms: Math.round((performance.now() - started) * 1000) / 1000,
+        });
+        return response;
       }),
     ),
 

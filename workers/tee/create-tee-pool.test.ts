@@ -1,19 +1,12 @@
 import * as ort from 'onnxruntime-node';
 import { BUNDLED_MODELS } from '../../models';
 import { createTeePool, type TeePool } from './create-tee-pool';
+import { seededRows } from '../../test/support/seeded-rows';
 
 const LR = BUNDLED_MODELS['breast-cancer-lr'].file;
 const MLP = BUNDLED_MODELS['digits-relu-mlp'].file;
 
-function rows(n: number, width: number, seed = 1): Float32Array {
-  const out = new Float32Array(n * width);
-  let s = seed;
-  for (let i = 0; i < out.length; i++) {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    out[i] = (s / 2 ** 31) * 16;
-  }
-  return out;
-}
+const rows = (n: number, width: number, seed = 1) => seededRows(n, width, seed);
 
 async function direct(file: string, input: string, data: Float32Array, dims: number[]): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(file, { intraOpNumThreads: 1 });

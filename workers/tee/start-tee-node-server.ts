@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
-import { loadVeilProto } from '../../proto';
+import { closeGrpcServer, loadVeilProto } from '../../proto';
 import { createTeePool, type CreateTeePoolOptions } from './create-tee-pool';
 import { createTeeNode, type CreateTeeNodeOptions, type TeeNode } from './create-tee-node';
 
@@ -63,16 +63,7 @@ export async function startTeeNodeServer(options: StartTeeNodeServerOptions): Pr
     address: `${host.includes(':') ? `[${host}]` : host}:${bound}`,
     close: async (graceMs = 5_000) => {
       for (const s of ['', SERVICE]) health.setStatus(s, 'NOT_SERVING');
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
+      await closeGrpcServer(server, graceMs);
       await node.stop();
     },
   };
