@@ -44,7 +44,7 @@ export async function run(args: string[]): Promise<number> {
     }
   }
   if (gateway.trust) {
-    const t = gateway.trust.info;
+    const t = gateway.trust.info();
     console.log(`  registry ${t.registryAddress} on chain ${t.chainId} (${t.embedded ? `embedded anvil dev chain at ${t.rpcUrl}` : t.rpcUrl})`);
   } else {
     console.log('  registry disabled (chain.enabled=false)');

@@ -84,7 +84,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       maxSendMessageBytes: config.grpc.maxSendMessageBytes,
       services: {
         Models: createModelsService(models, tee ? config.tee.models : [], logger),
-        Trust: createTrustService(trust?.info, logger),
+        Trust: createTrustService(trust ? () => trust.info() : () => undefined, logger),
         Fhe: createFheService({
           models, sessions, pool, logger,
           maxSessionKeyBytes: config.fhe.maxSessionKeyBytes,

@@ -38,11 +38,11 @@ async function attested(signer: string) {
 }
 
 test('a published enclave passes; other evidence, keys or measurements are refused with their reason', async () => {
-  const { publicClient } = await connectChain({ rpcUrl: registry.info.rpcUrl, registryAddress: registry.info.registryAddress });
+  const { publicClient } = await connectChain({ rpcUrl: registry.info().rpcUrl, registryAddress: registry.info().registryAddress });
   const node = await attested('0x2222222222222222222222222222222222222222');
   expect((await registry.publishAttestation(node)).ok).toBe(true);
   const check = (envelope = node.envelope, claims = node.claims) =>
-    checkEnclaveOnchain({ publicClient, registryAddress: registry.info.registryAddress, envelope, claims });
+    checkEnclaveOnchain({ publicClient, registryAddress: registry.info().registryAddress, envelope, claims });
 
   expect(await check()).toMatchObject({ ok: true, reasons: [] });
 

@@ -46,7 +46,7 @@ test('the gateway-attested simulated enclave is valid on-chain with --allow-simu
   const ok = await verify(['--onchain', '--target', gateway.address, '--allow-simulated', '--json']);
   expect(ok.code).toBe(0);
   expect(ok.json).toMatchObject({ verdict: 'valid', platform: 'simulated', reasons: [], onchain: true });
-  expect(ok.json.registry.registryAddress).toBe(gateway.trust!.info.registryAddress);
+  expect(ok.json.registry.registryAddress).toBe(gateway.trust!.info().registryAddress);
   expect(ok.json.measurement).toMatch(/^[0-9a-f]{96}$/);
 
   const refused = await verify(['--onchain', '--target', gateway.address, '--json']);
@@ -58,7 +58,7 @@ test('an envelope file checked against a pinned registry; a revoked attestation 
   const node = gateway.tee!.nodes().find((n) => n.state === 'healthy')!;
   const file = path.join(dataDir, 'envelope.json');
   fs.writeFileSync(file, node.attestedEvidenceJson);
-  const { rpcUrl, registryAddress } = gateway.trust!.info;
+  const { rpcUrl, registryAddress } = gateway.trust!.info();
   const pinned = await verify(['--onchain', file, '--rpc', rpcUrl, '--registry', registryAddress, '--allow-simulated']);
   expect(pinned.text).toContain('VALID');
   expect(pinned.code).toBe(0);

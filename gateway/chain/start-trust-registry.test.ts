@@ -30,7 +30,7 @@ test('embedded chain: approve simulated measurement, publish a verified node, ve
   const config = loadConfig({ env: {}, overrides: { dataDir } });
   const registry = await startTrustRegistry(config, { logger });
   expect(registry).toBeDefined();
-  const firstAddress = registry!.info.registryAddress;
+  const firstAddress = registry!.info().registryAddress;
   try {
     const provider = createSimulatedProvider();
     const hpkePublicKey = new Uint8Array(32).fill(7);
@@ -42,7 +42,7 @@ test('embedded chain: approve simulated measurement, publish a verified node, ve
     const outcome = await registry!.publishAttestation({ envelope, claims: verified.claims });
     expect(outcome.ok).toBe(true);
 
-    const { publicClient } = await connectChain({ rpcUrl: registry!.info.rpcUrl, registryAddress: firstAddress });
+    const { publicClient } = await connectChain({ rpcUrl: registry!.info().rpcUrl, registryAddress: firstAddress });
     const check = await checkOnchainAttestation(publicClient, firstAddress, {
       signingAddress,
       evidenceHash: evidenceHash(Buffer.from(envelope.evidence, 'base64')),
@@ -59,7 +59,7 @@ test('embedded chain: approve simulated measurement, publish a verified node, ve
 
   const again = await startTrustRegistry(config, { logger });
   try {
-    expect(again!.info.registryAddress).toBe(firstAddress);
+    expect(again!.info().registryAddress).toBe(firstAddress);
   } finally {
     await again!.close();
   }
@@ -73,4 +73,30 @@ test('disabled chain starts nothing', async () => {
 test('error: a configured chain needs a registry address', async () => {
   const config = loadConfig({ env: { VEIL_CHAIN_RPC_URL: 'http://127.0.0.1:9' }, overrides: { dataDir } });
   await expect(startTrustRegistry(config, { logger: createLogger({ level: 'silent', format: 'text' }) })).rejects.toThrow(/chain.registryAddress/);
+});
+
+test('a configured chain that is down does not stop startup: publishing reports rpc_unavailable and never throws', async () => {
+  const logs: string[] = [];
+  const config = loadConfig({
+    env: { VEIL_CHAIN_RPC_URL: 'http://127.0.0.1:9', VEIL_CHAIN_REGISTRY_ADDRESS: '0x5FbDB2315678afecb367f032d93F642f64180aa3' },
+    overrides: { dataDir },
+  });
+  const registry = await startTrustRegistry(config, {
+    logger: createLogger({ level: 'debug', format: 'json', write: (l) => logs.push(l) }),
+    env: { VEIL_CHAIN_PRIVATE_KEY: '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d' },
+    sleep: () => new Promise((r) => setTimeout(r, 5)),
+  });
+  try {
+    expect(registry!.info()).toMatchObject({ chainId: 0, embedded: false, rpcUrl: 'http://127.0.0.1:9' });
+    const provider = createSimulatedProvider();
+    const envelope = await provider.getEvidence({ hpkePublicKey: new Uint8Array(32), signingAddress: getAddress('0x1111111111111111111111111111111111111111'), nonce: new Uint8Array(4) });
+    const verified = await verifyEvidence(envelope, POLICY, { now: new Date(), roots: { simulated: [provider.verifierKey] } });
+    if (!verified.ok) throw new Error('simulated evidence did not verify');
+    await expect(registry!.publishAttestation({ envelope, claims: verified.claims })).resolves.toMatchObject({ ok: false, code: 'rpc_unavailable' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(logs.some((l) => l.includes('chain unreachable'))).toBe(true);
+    expect(logs.join('\n')).not.toContain('59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d');
+  } finally {
+    await registry!.close();
+  }
 });

@@ -5,7 +5,7 @@ import { DEFAULT_SIMULATED_MEASUREMENT } from '../../attestation';
 import {
   approveMeasurement, connectChain, createAttestationPublisher, DEV_ACCOUNTS, evidenceHash, getMeasurement, hpkeKeyHash,
   loadPrivateKey, measurementId, registryMeasurement, startDevChain,
-  type ChainConnection, type DevChain, type Platform, type PublishOutcome,
+  type AttestationPublisher, type ChainConnection, type DevChain, type Platform, type PublishOutcome,
 } from '../../chain';
 import type { VeilConfig } from '../config';
 import type { Logger } from '../logger';
@@ -14,11 +14,14 @@ import type { Logger } from '../logger';
 export type TrustRegistryInfo = { chainId: number; rpcUrl: string; registryAddress: Address; embedded: boolean };
 
 export type TrustRegistry = {
-  info: TrustRegistryInfo;
+  /** Current registry coordinates (chainId is 0 until a configured chain has answered). */
+  info(): TrustRegistryInfo;
   /** Publishes a verified node's attestation; never throws (serving must not depend on the chain). */
   publishAttestation(node: { envelope: AttestationEnvelope; claims: AttestationClaims }): Promise<PublishOutcome>;
   /** Resolves when every publish queued so far has finished. */
   idle(): Promise<void>;
+  /** Resolves once the first connection attempt loop has ended: true when connected (for tests and tools). */
+  connected(): Promise<boolean>;
   close(): Promise<void>;
 };
 
@@ -26,6 +29,8 @@ export type StartTrustRegistryDependencies = {
   logger: Logger;
   env?: Record<string, string | undefined>;
   now?: () => number;
+  /** Backoff between connection attempts to a configured chain (injected for tests). */
+  sleep?: (ms: number) => Promise<void>;
 };
 
 /** Label recorded on-chain for the simulated platform's measurement, so no one mistakes it for hardware. */
@@ -41,45 +46,76 @@ export async function startTrustRegistry(config: VeilConfig, deps: StartTrustReg
   if (!config.chain.enabled) return undefined;
   const { logger } = deps;
   const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref()));
   const embedded = config.chain.rpcUrl === 'embedded';
   let dev: DevChain | undefined;
-  let connection: ChainConnection;
+  let ready: { connection: ChainConnection; publisher: AttestationPublisher } | undefined;
+  let closed = false;
 
+  const attach = (connection: ChainConnection) => {
+    ready = {
+      connection,
+      publisher: createAttestationPublisher({
+        client: connection,
+        registryAddress: connection.registryAddress,
+        log: (entry) => logger[entry.level](`chain ${entry.event}`, {
+          signer: entry.signingAddress, attempt: entry.attempt, code: entry.code, delayMs: entry.delayMs, tx: entry.transactionHash,
+        }),
+      }),
+    };
+  };
+
+  let registryAddress: Address;
+  let connecting: Promise<void> = Promise.resolve();
   if (embedded) {
     dev = await startDevChain({ dataDir: path.join(config.dataDir, 'chain') });
+    registryAddress = dev.registryAddress;
     // Dev account 0 is anvil's public, well-known key: it is only ever used against this loopback chain.
-    connection = await connectChain({ rpcUrl: dev.rpcUrl, registryAddress: dev.registryAddress, privateKey: DEV_ACCOUNTS[0].privateKey, pollingInterval: 50, retryCount: 0 });
+    const connection = await connectChain({ rpcUrl: dev.rpcUrl, registryAddress, privateKey: DEV_ACCOUNTS[0].privateKey, pollingInterval: 50, retryCount: 0 });
     const simulated = toHex(DEFAULT_SIMULATED_MEASUREMENT);
-    const state = await getMeasurement(connection.publicClient, { registryAddress: dev.registryAddress, measurementId: measurementId('simulated', simulated) });
+    const state = await getMeasurement(connection.publicClient, { registryAddress, measurementId: measurementId('simulated', simulated) });
     if (!state.approved) {
       await approveMeasurement(connection.walletClient!, connection.publicClient, {
-        registryAddress: dev.registryAddress, platform: 'simulated', measurement: simulated,
+        registryAddress, platform: 'simulated', measurement: simulated,
         label: SIMULATED_MEASUREMENT_LABEL, source: 'veil embedded dev chain default',
       });
     }
-    logger.info('dev chain ready', { rpc: dev.rpcUrl, registry: dev.registryAddress, reused: dev.reused, simulatedMeasurementApproved: true });
+    attach(connection);
+    logger.info('dev chain ready', { rpc: dev.rpcUrl, registry: registryAddress, reused: dev.reused, simulatedMeasurementApproved: true });
   } else {
-    const registry = config.chain.registryAddress;
-    if (!isAddress(registry)) {
-      throw new Error(`chain.registryAddress must be the registry's address when chain.rpcUrl is set (got "${registry}")`);
+    // Configuration mistakes stop startup; an unreachable chain does not (serving must not depend on it).
+    if (!isAddress(config.chain.registryAddress)) {
+      throw new Error(`chain.registryAddress must be the registry's address when chain.rpcUrl is set (got "${config.chain.registryAddress}")`);
     }
+    registryAddress = getAddress(config.chain.registryAddress);
     const { privateKey } = loadPrivateKey({ env: deps.env ?? process.env, keyFile: config.chain.keyFile === 'none' ? undefined : config.chain.keyFile });
-    connection = await connectChain({ rpcUrl: config.chain.rpcUrl, registryAddress: getAddress(registry), privateKey, retryCount: 0 });
-    logger.info('chain connected', { chainId: connection.chainId, registry: connection.registryAddress, operator: connection.account });
+    connecting = (async () => {
+      for (let attempt = 1, delay = 1_000; !closed; attempt++, delay = Math.min(delay * 2, 60_000)) {
+        try {
+          const connection = await connectChain({ rpcUrl: config.chain.rpcUrl, registryAddress, privateKey, retryCount: 0 });
+          if (closed) return;
+          attach(connection);
+          logger.info('chain connected', { chainId: connection.chainId, registry: registryAddress, operator: connection.account, attempt });
+          return;
+        } catch (err) {
+          logger.warn('chain unreachable; attestations are published once it answers', {
+            attempt, retryInMs: delay, code: (err as { code?: string }).code ?? 'error',
+          });
+          await sleep(delay);
+        }
+      }
+    })();
   }
 
-  const publisher = createAttestationPublisher({
-    client: connection,
-    registryAddress: connection.registryAddress,
-    log: (entry) => logger[entry.level](`chain ${entry.event}`, {
-      signer: entry.signingAddress, attempt: entry.attempt, code: entry.code, delayMs: entry.delayMs, tx: entry.transactionHash,
-    }),
-  });
-
+  const rpcUrl = embedded ? dev!.rpcUrl : redactUrl(config.chain.rpcUrl);
   return {
-    info: { chainId: connection.chainId, rpcUrl: embedded ? dev!.rpcUrl : redactUrl(config.chain.rpcUrl), registryAddress: connection.registryAddress, embedded },
+    info: () => ({ chainId: ready?.connection.chainId ?? 0, rpcUrl, registryAddress, embedded }),
     publishAttestation({ envelope, claims }) {
-      return publisher.publish({
+      if (!ready) {
+        logger.warn('chain not connected: attestation not published now; the next refresh publishes it', { signer: envelope.signingAddress });
+        return Promise.resolve({ ok: false, code: 'rpc_unavailable', message: 'the chain is not reachable yet', retryable: true, attempts: 0 });
+      }
+      return ready.publisher.publish({
         evidenceHash: evidenceHash(Buffer.from(envelope.evidence, 'base64')),
         platform: claims.platform as Platform,
         measurement: registryMeasurement(claims),
@@ -88,9 +124,13 @@ export async function startTrustRegistry(config: VeilConfig, deps: StartTrustReg
         expiresAt: Math.floor(now() / 1000) + config.chain.attestationTtlSeconds,
       });
     },
-    idle: () => publisher.idle(),
+    idle: async () => {
+      await ready?.publisher.idle();
+    },
+    connected: () => connecting.then(() => ready !== undefined),
     async close() {
-      await publisher.idle();
+      closed = true;
+      await ready?.publisher.idle();
       await dev?.stop();
     },
   };

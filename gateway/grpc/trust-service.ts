@@ -5,12 +5,13 @@ import type { Logger } from '../logger';
 import { handleUnary } from './handle-call';
 
 /** veil.v1.Trust: tells clients which registry this gateway publishes its enclaves' attestations to. */
-export function createTrustService(info: TrustRegistryInfo | undefined, logger: Logger): UntypedServiceImplementation {
+export function createTrustService(info: () => TrustRegistryInfo | undefined, logger: Logger): UntypedServiceImplementation {
   return {
-    GetRegistry: handleUnary<unknown, GetRegistryResponse>('GetRegistry', logger, async () =>
-      info
-        ? { enabled: true, chainId: info.chainId, rpcUrl: info.rpcUrl, registryAddress: info.registryAddress, embedded: info.embedded }
-        : { enabled: false, chainId: 0, rpcUrl: '', registryAddress: '', embedded: false },
-    ),
+    GetRegistry: handleUnary<unknown, GetRegistryResponse>('GetRegistry', logger, async () => {
+      const current = info();
+      return current
+        ? { enabled: true, chainId: current.chainId, rpcUrl: current.rpcUrl, registryAddress: current.registryAddress, embedded: current.embedded }
+        : { enabled: false, chainId: 0, rpcUrl: '', registryAddress: '', embedded: false };
+    }),
   };
 }
