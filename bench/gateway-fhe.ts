@@ -13,6 +13,7 @@ import {
   compileOnnx, createCkksRuntime, createFheClientKeys, createPlanEvaluator, FHE_VARIANTS, isFheVariant, loadCiphertext,
   loadEvaluationKeys, loadSeal, packInputs, type FhePlan, type FheVariant,
 } from '../fhe';
+import * as ort from 'onnxruntime-node';
 import { BUNDLED_MODELS, isBundledModelId, loadDataset } from '../models';
 import { startGatewayProcess } from './start-gateway-process';
 import { machineInfo, markdownTable, percentile, round, writeBenchReport } from './write-bench-report';
@@ -129,8 +130,11 @@ async function benchSdk(client: VeilClient, modelId: string): Promise<Row> {
     const t0 = performance.now();
     const r = await model.predict(big);
     const seconds = (performance.now() - t0) / 1000;
+    const plain = await measurePlaintext(modelId, big);
     return {
       model: modelId,
+      'plaintext ORT p50 ms (1 row)': round(plain.singleMs, 3),
+      'plaintext ORT rows/s (8192)': Math.round(plain.rowsPerSecond),
       'single sample (auto)': singleVariant,
       'single p50 ms (incl. enc/dec)': round(percentile(single, 0.5)),
       'single p95 ms': round(percentile(single, 0.95)),
@@ -140,6 +144,24 @@ async function benchSdk(client: VeilClient, modelId: string): Promise<Row> {
     };
   } finally {
     await model.close();
+  }
+}
+
+/** Plaintext onnxruntime-node on the same ONNX file, for scale: one row, and the same 8192-row batch. */
+async function measurePlaintext(modelId: string, rows: Float64Array[]): Promise<{ singleMs: number; rowsPerSecond: number }> {
+  const bundled = BUNDLED_MODELS[modelId as keyof typeof BUNDLED_MODELS];
+  const session = await ort.InferenceSession.create(bundled.file, { intraOpNumThreads: 1 });
+  try {
+    const width = rows[0]!.length;
+    const one = new ort.Tensor('float32', Float32Array.from(rows[0]!), [1, width]);
+    const single = await timeRuns(() => session.run({ [bundled.input.name]: one }), 2_000, 50, 2_000);
+    const all = new Float32Array(rows.length * width);
+    rows.forEach((r, i) => all.set(r, i * width));
+    const batch = new ort.Tensor('float32', all, [rows.length, width]);
+    const times = await timeRuns(() => session.run({ [bundled.input.name]: batch }), 2_000, 5, 200);
+    return { singleMs: percentile(single, 0.5), rowsPerSecond: rows.length / (percentile(times, 0.5) / 1000) };
+  } finally {
+    await session.release();
   }
 }
 

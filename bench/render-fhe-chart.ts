@@ -46,7 +46,10 @@ export function renderFheChart(rows: Row[]): string {
     for (let d = axis.lo; d <= axis.hi; d++) {
       const x = logX(10 ** d, axis.lo, axis.hi, panel);
       out.push(`<line x1="${x}" y1="${top - 8}" x2="${x}" y2="${top + rows.length * ROW_H}" stroke="#ddd"/>`);
-      out.push(`<text x="${x}" y="${top + rows.length * ROW_H + 16}" text-anchor="middle" fill="#555">${new Intl.NumberFormat('en-US', { notation: 'compact' }).format(10 ** d)}${unit}</text>`);
+      const label = unit === 'ms'
+        ? (10 ** d >= 1000 ? `${10 ** d / 1000} s` : `${10 ** d} ms`)
+        : `${new Intl.NumberFormat('en-US', { notation: 'compact' }).format(10 ** d)}/s`;
+      out.push(`<text x="${x}" y="${top + rows.length * ROW_H + 16}" text-anchor="middle" fill="#555">${label}</text>`);
     }
   }
   rows.forEach((r, i) => {
