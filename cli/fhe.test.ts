@@ -3,23 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildMlpModel, randomLayer, seededRandom } from '../fhe/test-models';
 import { run } from './fhe';
+import { captureCli } from '../test/support/capture-cli';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'veil-fhe-cli-'));
 const rand = seededRandom(5);
 
-async function capture(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await run(args);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const capture = (args: string[]) => captureCli(run, args);
 
 describe('veil fhe check', () => {
   const lr = path.join(dir, 'lr.onnx');

@@ -1,10 +1,7 @@
-import { foldInputScale, mlpToOnnx, roundMlpToFloat32 } from './mlp-to-onnx';
+import { buildDigitsNetwork, type DigitsNetworkBuild } from './build-digits-network';
 import { loadDigits } from './load-digits';
-import { measureMlp } from './measure-mlp';
-import { trainMlp } from './train-mlp';
 import type { DatasetSplit } from './dataset';
-import type { MlpReport } from './measure-mlp';
-import type { Mlp, TrainMlpParameters } from './train-mlp';
+import type { TrainMlpParameters } from './train-mlp';
 
 /**
  * Hyperparameters of the FHE digits model. Pure square activation (one CKKS multiplication, no constant to fold);
@@ -22,10 +19,7 @@ export const DIGITS_MLP_TRAINING = Object.freeze({
   seed: 1,
 } as const satisfies Omit<TrainMlpParameters, 'features' | 'labels' | 'classCount'>);
 
-/** Pixels are 0..16; training sees x/16 ∈ [0, 1] and the factor is folded into fc1 (exact: a power of two). */
-const INPUT_SCALE = 1 / 16;
-
-export type DigitsMlpBuild = { bytes: Uint8Array; mlp: Mlp; report: MlpReport };
+export type DigitsMlpBuild = DigitsNetworkBuild;
 
 /**
  * Trains the digits square-activation MLP (64 → 32 → x² → 10) and encodes it as ONNX with ops the FHE compiler accepts
@@ -35,20 +29,9 @@ export type DigitsMlpBuild = { bytes: Uint8Array; mlp: Mlp; report: MlpReport };
  * const { bytes, report } = buildDigitsMlp();
  */
 export function buildDigitsMlp(data: DatasetSplit = loadDigits(), training: Partial<TrainMlpParameters> = {}): DigitsMlpBuild {
-  const trained = trainMlp({
-    ...DIGITS_MLP_TRAINING,
-    hidden: [...DIGITS_MLP_TRAINING.hidden],
-    activation: { ...DIGITS_MLP_TRAINING.activation },
-    ...training,
-    features: data.train.features.map((x) => x.map((v) => v * INPUT_SCALE)),
-    labels: data.train.labels,
-    classCount: data.train.classNames.length,
-  });
-  const mlp = roundMlpToFloat32(foldInputScale(trained, INPUT_SCALE));
-  const bytes = mlpToOnnx(mlp, {
+  return buildDigitsNetwork(DIGITS_MLP_TRAINING, {
     graphName: 'digits_mlp',
     docString: 'Handwritten digits (8x8, pixels 0..16) MLP for CKKS: Gemm -> x*x -> Gemm, output logits[batch,10]. '
       + 'Trained by models/train-digits-mlp.ts (AdamW, seeded); input scaling 1/16 folded into fc1.',
-  });
-  return { bytes, mlp, report: measureMlp(mlp, data) };
+  }, data, training);
 }

@@ -2,22 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { run } from '../cli/verify';
+import { captureCli } from './support/capture-cli';
 import { createSimulatedProvider } from '../attestation';
 import { HAVE_VECTORS, vectorPath } from '../attestation/test-support/vectors';
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await run(args);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const cli = (args: string[]) => captureCli(run, args);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'veil-verify-'));
 const policyFile = (p: object) => {

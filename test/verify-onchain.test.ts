@@ -8,6 +8,7 @@ import path from 'node:path';
 import { getAddress } from 'viem';
 import { connectChain, DEV_ACCOUNTS, revokeAttestation } from '../chain';
 import { run } from '../cli/verify';
+import { captureCli } from './support/capture-cli';
 import { createGateway, createLogger, loadConfig, type Gateway } from '../gateway';
 
 let gateway: Gateway;
@@ -29,17 +30,8 @@ afterAll(async () => {
 });
 
 async function verify(args: string[]): Promise<{ code: number; json: any; text: string }> {
-  const out: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((line: string) => void out.push(line));
-  const err = jest.spyOn(console, 'error').mockImplementation((line: string) => void out.push(line));
-  try {
-    const code = await run(args);
-    const text = out.join('\n');
-    return { code, text, json: args.includes('--json') ? JSON.parse(out[0]!) : undefined };
-  } finally {
-    log.mockRestore();
-    err.mockRestore();
-  }
+  const { code, out, err } = await captureCli(run, args);
+  return { code, text: [out, err].filter(Boolean).join('\n'), json: args.includes('--json') ? JSON.parse(out.split('\n')[0]!) : undefined };
 }
 
 test('the gateway-attested simulated enclave is valid on-chain with --allow-simulated, refused without it', async () => {
