@@ -4,6 +4,7 @@ import { SessionStore } from './fhe/session-store';
 import { startTrustRegistry, type TrustRegistry } from './chain/start-trust-registry';
 import { createFheService, createGrpcServer, createModelsService, createTrustService, type GrpcServer } from './grpc';
 import { createLogger, type Logger } from './logger';
+import { startTelemetry } from './telemetry';
 import { loadFheModels, type ServedFheModel } from './models/load-fhe-models';
 import { startTeeRouting, type StartTeeRoutingParameters, type TeeRouting } from './tee';
 
@@ -46,6 +47,9 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
     for (const stop of stops.splice(0).reverse()) await stop();
   };
   try {
+    const telemetry = await startTelemetry(config.telemetry, logger);
+    stops.push(() => telemetry.close());
+
     const pool: FhePool = await createFhePool({
       plans: Object.fromEntries([...models.values()].flatMap((m) => [...m.variants.values()].map((v) => [v.planKey, v.plan]))),
       threads: config.fhe.workers,

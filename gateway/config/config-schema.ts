@@ -71,6 +71,13 @@ export const CONFIG_SCHEMA = {
     healthCheckSeconds: { kind: 'int', min: 1, max: 3600, default: 5, env: 'VEIL_TEE_HEALTH_CHECK_SECONDS', doc: 'how often the gateway probes every node; a node that does not answer is quarantined' },
     nodeTimeoutMs: { kind: 'int', min: 100, max: 600_000, default: 30_000, env: 'VEIL_TEE_NODE_TIMEOUT_MS', doc: 'deadline of a relayed node call when the client set none (and of probes, capped at 5 s)' },
   },
+  telemetry: {
+    prometheusPort: {
+      kind: 'int', min: 0, max: 65535, default: 0, env: 'VEIL_TELEMETRY_PROMETHEUS_PORT',
+      doc: 'serve Prometheus metrics (RPC counts and latencies by method and outcome) on this port; 0 = off',
+    },
+    prometheusHost: { kind: 'string', default: '127.0.0.1', env: 'VEIL_TELEMETRY_PROMETHEUS_HOST', doc: 'address the metrics endpoint binds' },
+  },
   log: {
     level: { kind: 'enum', values: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info', env: 'VEIL_LOG_LEVEL', doc: 'log threshold' },
     format: { kind: 'enum', values: ['text', 'json'], default: 'text', env: 'VEIL_LOG_FORMAT', doc: 'log line format' },

@@ -1,6 +1,7 @@
 import type { sendUnaryData, ServerReadableStream, ServerUnaryCall } from '@grpc/grpc-js';
 import { toGrpcStatus, toVeilError } from '../errors';
 import type { Logger } from '../logger';
+import { recordRpc } from '../telemetry/rpc-metrics';
 import { createCallContext, type CallContext } from './call-context';
 
 type Handler<Req, Res> = (request: Req, context: CallContext) => Promise<Res>;
@@ -31,12 +32,15 @@ function run<Res>(name: string, logger: Logger, context: CallContext, body: () =
     .then(body)
     .then(
       (response) => {
-        logger.debug('rpc ok', { rpc: name, requestId: context.requestId, ms: elapsed() });
+        const ms = elapsed();
+        recordRpc(name, 'ok', ms);
+        logger.debug('rpc ok', { rpc: name, requestId: context.requestId, ms });
         callback(null, response);
       },
       (err: unknown) => {
         const error = toVeilError(err);
         const fields = { rpc: name, requestId: context.requestId, code: error.code, ms: elapsed(), reason: error.details ? JSON.stringify(error.details) : undefined };
+        recordRpc(name, error.code, fields.ms);
         if (error.code === 'internal') {
           const cause = error.cause;
           logger.error('rpc failed', { ...fields, cause: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause) });
