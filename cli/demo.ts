@@ -81,7 +81,7 @@ function printReport(r: FheDemoReport): void {
     ['plaintext accuracy', `${pct(r.plaintextAccuracy)} (onnxruntime-node, same ONNX file)`],
     ['max |logit error|', r.maxAbsError.toExponential(2)],
     ['class disagreements', String(r.disagreements)],
-    ['single-sample latency', `p50 ${r.p50Ms} ms, p95 ${r.p95Ms} ms (${r.latencySamples} calls, encrypt→gRPC→evaluate→decrypt)`],
+    ['single-sample latency', `p50 ${r.p50Ms} ms, p95 ${r.p95Ms} ms (${r.latencySamples} calls after warm-up, encrypt→gRPC→evaluate→decrypt)`],
     ['batched throughput', `${r.batchSamplesPerSecond} samples/s (${r.samples} samples in ${r.batchMs} ms)`],
     ['bytes uploaded', `${(r.bytesUploaded / 1e6).toFixed(2)} MB (keys ${(r.keyBytes / 1e6).toFixed(2)} MB, ${r.ciphertextBytesPerSample} B/sample batched)`],
   ];
