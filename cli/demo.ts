@@ -15,7 +15,7 @@ evaluation keys to the gateway, decrypts the answers here, and compares them wit
 --mode tee: fetches a TEE node's evidence through the gateway, verifies it here, seals the rows to that
 node's attested key, checks every signed receipt, opens the answers here, and compares with plaintext.
   --target            gateway address (default ${DEFAULT_TARGET}, where \`veil serve\` listens by default)
-  --model             breast-cancer-lr (default), digits-mlp, or (tee only) digits-relu-mlp
+  --model             breast-cancer-lr (default; alias lr), digits-mlp (alias digits), or (tee only) digits-relu-mlp
   --input             (tee) CSV of feature rows instead of the test split: one row per line, comma-separated
                       numbers (30 for breast-cancer-lr, 64 for the digits models); a non-numeric first line is a header
   --latency-samples   single-sample calls to time (default 100)
@@ -50,14 +50,15 @@ export async function run(args: string[]): Promise<number> {
     console.error('veil demo: --mode must be fhe or tee');
     return 2;
   }
-  if (mode === 'tee') return runTee(target, values.model ?? 'breast-cancer-lr', values.input, latencySamples, values.json ?? false);
+  const model = resolveDemoModel(values.model);
+  if (mode === 'tee') return runTee(target, model, values.input, latencySamples, values.json ?? false);
   if (values.input !== undefined) {
     console.error('veil demo: --input is supported with --mode tee only');
     return 2;
   }
   let report: FheDemoReport;
   try {
-    report = await runFheDemo({ target, modelId: values.model ?? 'breast-cancer-lr', latencySamples, progress: createProgress() });
+    report = await runFheDemo({ target, modelId: model, latencySamples, progress: createProgress() });
   } catch (err) {
     const e = err as { code?: string | number; message: string };
     const hint = e.code === 'unavailable' ? ` (is \`veil serve\` running at ${target}?)` : '';
@@ -120,4 +121,12 @@ async function runTee(target: string, modelId: string, input: string | undefined
     for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
   }
   return report.signatureValid ? 0 : 1;
+}
+
+/** Short names people type (`digits`, `lr`) for the bundled model ids; anything else passes through unchanged. */
+const MODEL_ALIASES: Record<string, string> = { digits: 'digits-mlp', lr: 'breast-cancer-lr', 'breast-cancer': 'breast-cancer-lr', 'digits-relu': 'digits-relu-mlp' };
+
+export function resolveDemoModel(name: string | undefined): string {
+  if (name === undefined) return 'breast-cancer-lr';
+  return MODEL_ALIASES[name] ?? name;
 }
