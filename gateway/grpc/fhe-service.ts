@@ -22,7 +22,6 @@ export type FheServiceOptions = {
   sessionTtlSeconds: number;
 };
 
-
 /** veil.v1.Fhe: key upload, encrypted prediction, session close. Payload bytes are never logged or traced. */
 export function createFheService(options: FheServiceOptions): UntypedServiceImplementation {
   const { models, sessions, pool, logger } = options;
@@ -43,7 +42,7 @@ export function createFheService(options: FheServiceOptions): UntypedServiceImpl
 
     Predict: handleUnary<PredictRequest, PredictResponse>('Predict', logger, (request, context) =>
       withSpan('veil.fhe.predict', async (span) => {
-        const response = await predict(request, context, options);
+        const response = await predict(request, context);
         span.setAttribute('veil.groups', response.groups.length);
         return response;
       }),
@@ -56,14 +55,14 @@ export function createFheService(options: FheServiceOptions): UntypedServiceImpl
     }),
   };
 
-  async function predict(request: PredictRequest, context: CallContext, opts: FheServiceOptions): Promise<PredictResponse> {
+  async function predict(request: PredictRequest, context: CallContext): Promise<PredictResponse> {
     if (!request.sessionId) throw new VeilError('invalid_argument', 'session_id is required', { param: 'session_id' });
     const session = sessions.use(request.sessionId);
     const served = requireVariant(requireModel(models, session.modelId), session.variant);
     const groups = request.groups ?? [];
     if (groups.length === 0) throw new VeilError('invalid_argument', 'at least one ciphertext group is required', { param: 'groups' });
-    if (groups.length > opts.maxGroupsPerRequest) {
-      throw new VeilError('invalid_argument', `at most ${opts.maxGroupsPerRequest} groups per request, got ${groups.length}`, { param: 'groups' });
+    if (groups.length > options.maxGroupsPerRequest) {
+      throw new VeilError('invalid_argument', `at most ${options.maxGroupsPerRequest} groups per request, got ${groups.length}`, { param: 'groups' });
     }
     const expected = served.plan.spec.inputCiphertexts;
     groups.forEach((group, i) => {
