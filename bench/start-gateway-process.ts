@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-export type GatewayProcess = { address: string; stop(): Promise<void> };
+export type GatewayProcess = { address: string; pid: number; stop(): Promise<void> };
 
 /**
  * Runs `veil serve` as its own process on a free loopback port, as a deployment would, so benchmark clients
@@ -36,6 +36,7 @@ export function startGatewayProcess(env: Record<string, string>): Promise<Gatewa
       child.off('exit', onEarlyExit);
       resolve({
         address: match[1]!,
+        pid: child.pid!,
         stop: () =>
           new Promise<void>((done) => {
             child.once('exit', () => done());

@@ -20,7 +20,13 @@ export function loadCiphertext(runtime: CkksRuntime, bytes: Uint8Array): CipherT
     ct.delete();
     throw new FheInputError('invalid_ciphertext', 'bytes are not a SEAL ciphertext for this model\'s CKKS parameters');
   }
-  const problem = !sameParmsId(ct.parmsId, context.firstParmsId)
+  // Both parms ids are fresh WASM objects on every access: free them, or each request leaks a little memory.
+  const actual = ct.parmsId;
+  const top = context.firstParmsId;
+  const atTop = sameParmsId(actual, top);
+  actual.delete();
+  top.delete();
+  const problem = !atTop
     ? 'ciphertext is not at the top level of this model\'s parameters (was it encrypted for another model or already evaluated?)'
     : ct.size !== 2
       ? `ciphertext has ${ct.size} polynomials; a fresh ciphertext has 2`
