@@ -1,10 +1,11 @@
 import { Metadata, status as GrpcStatus, type StatusObject } from '@grpc/grpc-js';
 import { isTeeErrorCode, type TeeErrorCode } from '../../tee';
 
+/** Same statuses as the gateway's registry (gateway/errors/error-codes.ts), so a direct node and a relay agree. */
 const STATUS: Record<TeeErrorCode, GrpcStatus> = {
   tee_decrypt_failed: GrpcStatus.INVALID_ARGUMENT,
   invalid_input: GrpcStatus.INVALID_ARGUMENT,
-  tee_replay: GrpcStatus.FAILED_PRECONDITION,
+  tee_replay: GrpcStatus.INVALID_ARGUMENT,
   tee_stale_request: GrpcStatus.FAILED_PRECONDITION,
   tee_session_unknown: GrpcStatus.FAILED_PRECONDITION,
   tee_bad_signature: GrpcStatus.FAILED_PRECONDITION,
