@@ -20,7 +20,7 @@ const USAGE = `usage: veil <command> [options]
 commands:
   serve     run the gateway (gRPC) on its embedded defaults or VEIL_CONFIG / VEIL_* settings
   demo      encrypt the demo test split, predict through the gateway, compare with plaintext inference
-  verify    verify attestation evidence offline at an explicit time
+  verify    verify attestation evidence offline at an explicit time (--onchain: against the registry too)
   fhe       FHE model tools (veil fhe check MODEL.onnx)
   chain     on-chain registry: deploy, approve/revoke measurements, show state
   worker    run a remote TEE worker node
