@@ -57,3 +57,12 @@ describe('veil fhe check', () => {
     expect((await capture(['check', lr, '--samples', '0'])).code).toBe(2);
   });
 });
+
+test('--variant selects a gateway variant; conflicting or unknown values are usage errors', async () => {
+  const lr = require.resolve('../models/breast-cancer-lr.onnx');
+  const ok = await captureCli(run, ['check', lr, '--variant', 'feature-major', '--samples', '4', '--json']);
+  expect(ok.code).toBe(0);
+  expect(JSON.parse(ok.out)).toMatchObject({ compiled: true, rotations: 0 });
+  expect((await captureCli(run, ['check', lr, '--variant', 'turbo'])).code).toBe(2);
+  expect((await captureCli(run, ['check', lr, '--variant', 'blocks', '--layout', 'feature-major'])).code).toBe(2);
+});

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import {
   compileOnnx, createCkksRuntime, createFheClientKeys, createPlanEvaluator, FheCompileError, loadCiphertext, loadEvaluationKeys,
-  loadSeal, logitsModel, packInputs, unpackOutputs,
+  FHE_VARIANTS, isFheVariant, loadSeal, logitsModel, packInputs, unpackOutputs,
 } from '../fhe';
 import type { FhePlan } from '../fhe';
 import { readOnnxModel } from '../onnx';
@@ -30,6 +30,7 @@ Sigmoid/Softmax/ArgMax.
 options:
   --samples N        random inputs to check (default 16)
   --input FILE.csv   inputs from a CSV file: one row per sample, exactly inputSize numeric columns, optional header
+  --variant V        a gateway variant: blocks (default), expanded or feature-major (same as the layout flags below)
   --layout L         replicated-blocks (default: one ciphertext per group of samples, lowest latency) or
                      feature-major (one ciphertext per feature over N/2 samples, no rotations, highest throughput)
   --expand-input     replicated-blocks: the client also sends the first layer's input shifts (fewer samples per
@@ -86,6 +87,7 @@ export async function run(args: string[]): Promise<number> {
         repeat: { type: 'string' },
         tolerance: { type: 'string' },
         layout: { type: 'string' },
+        variant: { type: 'string' },
         'expand-input': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -120,9 +122,15 @@ export async function run(args: string[]): Promise<number> {
     }
     let plan: FhePlan;
     try {
-      const layout = values.layout ?? 'replicated-blocks';
-      if (layout !== 'replicated-blocks' && layout !== 'feature-major') throw new UsageError('--layout must be replicated-blocks or feature-major');
-      plan = compileOnnx(bytes, { layout, expandInput: values['expand-input'] });
+      if (values.variant !== undefined) {
+        if (values.layout !== undefined || values['expand-input']) throw new UsageError('give --variant or --layout/--expand-input, not both');
+        if (!isFheVariant(values.variant)) throw new UsageError(`--variant must be one of ${Object.keys(FHE_VARIANTS).join(', ')}`);
+        plan = compileOnnx(bytes, FHE_VARIANTS[values.variant]);
+      } else {
+        const layout = values.layout ?? 'replicated-blocks';
+        if (layout !== 'replicated-blocks' && layout !== 'feature-major') throw new UsageError('--layout must be replicated-blocks or feature-major');
+        plan = compileOnnx(bytes, { layout, expandInput: values['expand-input'] });
+      }
     } catch (err) {
       if (!(err instanceof FheCompileError)) throw err;
       if (json) console.log(JSON.stringify({ compiled: false, error: err.message, model: modelPath }));
