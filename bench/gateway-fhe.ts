@@ -10,8 +10,8 @@
 import fs from 'node:fs';
 import { connectFheModel, createVeilClient, type VeilClient } from '../client';
 import {
-  compileOnnx, createCkksRuntime, createFheClientKeys, createPlanEvaluator, FHE_VARIANTS, isFheVariant, loadCiphertext,
-  loadEvaluationKeys, loadSeal, packInputs, type FhePlan, type FheVariant,
+  compileOnnx, createCkksRuntime, createFheClientKeys, FHE_VARIANTS, isFheVariant, loadSeal, measureBarePlan, packInputs,
+  type FhePlan, type FheVariant,
 } from '../fhe';
 import * as ort from 'onnxruntime-node';
 import { BUNDLED_MODELS, isBundledModelId, loadDataset } from '../models';
@@ -53,8 +53,10 @@ async function benchVariant(client: VeilClient, modelId: string, variant: FheVar
 
     // 1. One group through gRPC: ciphertexts in → ciphertexts out (gateway end to end).
     const rpc = await timeRuns(call, 8_000);
-    // 2. The same plan by bare node-seal in this thread: load the ciphertexts, evaluate, serialise the results.
-    const bare = measureBare(plan, runtime, evaluation, single);
+    // 2. The same plan by bare node-seal in this thread: load the ciphertexts, evaluate, serialise the results
+    //    (about 8 s of runs, sized from the gRPC latency just measured).
+    const iterations = Math.max(5, Math.min(200, Math.round(8_000 / percentile(rpc, 0.5))));
+    const bare = (await measureBarePlan(plan, { iterations, samples: [Array.from(test.features[0]!)] })).single.p50Ms;
     // 3. Throughput: full pre-encrypted groups, two requests in flight (one per worker) for ~8 s.
     const full = Array.from({ length: spec.batchCapacity }, (_, i) => test.features[i % test.features.length]!);
     const group = { ciphertexts: packInputs(spec, full)[0]!.map((s) => keys.encrypt(s)) };
@@ -91,28 +93,6 @@ async function benchVariant(client: VeilClient, modelId: string, variant: FheVar
     keys.delete();
     runtime.delete();
   }
-}
-
-function measureBare(plan: FhePlan, runtime: ReturnType<typeof createCkksRuntime>, keyBytes: { galoisKeys?: Uint8Array; relinKeys?: Uint8Array }, group: Uint8Array[]): number {
-  const evaluator = createPlanEvaluator(runtime, plan);
-  const keys = loadEvaluationKeys(runtime, keyBytes, plan.spec);
-  const times: number[] = [];
-  try {
-    const started = performance.now();
-    for (let i = 0; times.length < 200 && (times.length < 10 || performance.now() - started < 8_000); i++) {
-      const t0 = performance.now();
-      const inputs = group.map((bytes) => loadCiphertext(runtime, bytes));
-      const outputs = evaluator.evaluate(inputs, keys);
-      for (const ct of outputs) ct.saveArray(runtime.seal.ComprModeType.none);
-      const elapsed = performance.now() - t0;
-      for (const ct of [...inputs, ...outputs]) ct.delete();
-      if (i >= 3) times.push(elapsed);
-    }
-  } finally {
-    keys.delete();
-    evaluator.delete();
-  }
-  return percentile(times, 0.5);
 }
 
 /** What an application sees: the SDK on auto, one sample and a large batch, encryption and decryption included. */

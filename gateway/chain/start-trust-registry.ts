@@ -20,8 +20,6 @@ export type TrustRegistry = {
   publishAttestation(node: { envelope: AttestationEnvelope; claims: AttestationClaims }): Promise<PublishOutcome>;
   /** Resolves when every publish queued so far has finished. */
   idle(): Promise<void>;
-  /** Resolves once the first connection attempt loop has ended: true when connected (for tests and tools). */
-  connected(): Promise<boolean>;
   close(): Promise<void>;
 };
 
@@ -66,7 +64,6 @@ export async function startTrustRegistry(config: VeilConfig, deps: StartTrustReg
   };
 
   let registryAddress: Address;
-  let connecting: Promise<void> = Promise.resolve();
   if (embedded) {
     dev = await startDevChain({ dataDir: path.join(config.dataDir, 'chain') });
     registryAddress = dev.registryAddress;
@@ -89,7 +86,8 @@ export async function startTrustRegistry(config: VeilConfig, deps: StartTrustReg
     }
     registryAddress = getAddress(config.chain.registryAddress);
     const { privateKey } = loadPrivateKey({ env: deps.env ?? process.env, keyFile: config.chain.keyFile === 'none' ? undefined : config.chain.keyFile });
-    connecting = (async () => {
+    // Connect in the background, retrying with backoff until the chain answers or the gateway closes.
+    void (async () => {
       for (let attempt = 1, delay = 1_000; !closed; attempt++, delay = Math.min(delay * 2, 60_000)) {
         try {
           const connection = await connectChain({ rpcUrl: config.chain.rpcUrl, registryAddress, privateKey, retryCount: 0 });
@@ -127,7 +125,6 @@ export async function startTrustRegistry(config: VeilConfig, deps: StartTrustReg
     idle: async () => {
       await ready?.publisher.idle();
     },
-    connected: () => connecting.then(() => ready !== undefined),
     async close() {
       closed = true;
       await ready?.publisher.idle();

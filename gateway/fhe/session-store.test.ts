@@ -5,7 +5,7 @@ describe('SessionStore', () => {
   test('keys are copied into shared memory and sessions expire after the idle TTL', () => {
     let now = 1_000;
     const store = new SessionStore({ ttlMs: 100, maxBytes: 1_000, now: () => now });
-    const session = store.create('m', 'blocks', 'm/blocks', { galoisKeys: new Uint8Array([1, 2, 3]) });
+    const session = store.create('m', 'blocks', { galoisKeys: new Uint8Array([1, 2, 3]) });
     expect(session.keys.galoisKeys).toBeInstanceOf(SharedArrayBuffer);
     expect(Array.from(new Uint8Array(session.keys.galoisKeys!))).toEqual([1, 2, 3]);
     now += 90;
@@ -27,11 +27,11 @@ describe('SessionStore', () => {
     let now = 0;
     const evicted: string[] = [];
     const store = new SessionStore({ ttlMs: 1e9, maxBytes: 10, now: () => now, onEvict: (s, r) => evicted.push(`${s.modelId}:${r}`) });
-    const a = store.create('a', 'blocks', 'a/blocks', { galoisKeys: new Uint8Array(4) });
-    store.create('b', 'blocks', 'b/blocks', { galoisKeys: new Uint8Array(4) });
+    const a = store.create('a', 'blocks', { galoisKeys: new Uint8Array(4) });
+    store.create('b', 'blocks', { galoisKeys: new Uint8Array(4) });
     now++;
     store.use(a.id);
-    store.create('c', 'blocks', 'c/blocks', { relinKeys: new Uint8Array(4) });
+    store.create('c', 'blocks', { relinKeys: new Uint8Array(4) });
     expect(evicted).toEqual(['b:capacity']);
     expect(store.bytes).toBe(8);
     expect(store.close(a.id)).toBe(true);

@@ -5,9 +5,8 @@ import type { SharedSessionKeys } from '../../workers';
 export type FheSession = {
   id: string;
   modelId: string;
-  /** The FHE variant the keys were made for, and its plan's key in the worker pool. */
+  /** The FHE variant the keys were made for. */
   variant: string;
-  planKey: string;
   keys: SharedSessionKeys;
   bytes: number;
   lastUsed: number;
@@ -34,7 +33,7 @@ export class SessionStore {
     this.now = options.now ?? Date.now;
   }
 
-  create(modelId: string, variant: string, planKey: string, keys: { galoisKeys?: Uint8Array; relinKeys?: Uint8Array }): FheSession {
+  create(modelId: string, variant: string, keys: { galoisKeys?: Uint8Array; relinKeys?: Uint8Array }): FheSession {
     const shared: SharedSessionKeys = {};
     let bytes = 0;
     for (const kind of ['galoisKeys', 'relinKeys'] as const) {
@@ -45,7 +44,7 @@ export class SessionStore {
       shared[kind] = sab;
       bytes += src.byteLength;
     }
-    const session: FheSession = { id: randomUUID(), modelId, variant, planKey, keys: shared, bytes, lastUsed: this.now() };
+    const session: FheSession = { id: randomUUID(), modelId, variant, keys: shared, bytes, lastUsed: this.now() };
     this.sweep();
     this.sessions.set(session.id, session);
     this.total += bytes;

@@ -27,11 +27,12 @@ export function createFheService(options: FheServiceOptions): UntypedServiceImpl
   const { models, sessions, pool, logger } = options;
   return {
     CreateSession: handleClientStream<CreateSessionRequest, CreateSessionResponse>('CreateSession', logger, async (call) => {
-      const { modelId, variant, planKey, galoisKeys, relinKeys, received } = await receiveKeys(call, options);
-      const session = sessions.create(modelId, variant, planKey, { galoisKeys, relinKeys });
+      const { served, galoisKeys, relinKeys, received } = await receiveKeys(call, options);
+      const { modelId, variant, planKey } = served;
+      const session = sessions.create(modelId, variant, { galoisKeys, relinKeys });
       // Load the keys in a worker now: malformed keys are refused here rather than at the first prediction.
       try {
-        await pool.loadKeys({ modelId: planKey, sessionId: session.id, keys: session.keys });
+        await pool.loadKeys({ planKey, sessionId: session.id, keys: session.keys });
       } catch (err) {
         sessions.close(session.id);
         throw err;
@@ -75,7 +76,7 @@ export function createFheService(options: FheServiceOptions): UntypedServiceImpl
       });
     });
     const result = await pool.predict({
-      modelId: served.planKey,
+      planKey: served.planKey,
       sessionId: session.id,
       keys: session.keys,
       groups: groups.map((g) => g.ciphertexts),
@@ -137,5 +138,5 @@ async function receiveKeys(call: ServerReadableStream<CreateSessionRequest, Crea
   if (filled.galois !== (galoisKeys?.byteLength ?? 0) || filled.relin !== (relinKeys?.byteLength ?? 0)) {
     throw new VeilError('invalid_argument', `the stream ended before all declared key bytes arrived (galois ${filled.galois}/${galoisKeys?.byteLength ?? 0}, relin ${filled.relin}/${relinKeys?.byteLength ?? 0})`, { param: 'chunk' });
   }
-  return { modelId: model.id, variant: served.variant, planKey: served.planKey, galoisKeys, relinKeys, received: filled.galois + filled.relin };
+  return { served, galoisKeys, relinKeys, received: filled.galois + filled.relin };
 }

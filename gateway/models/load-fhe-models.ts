@@ -8,6 +8,7 @@ import { BUNDLED_MODELS } from '../../models';
 
 /** One compilation of a model: its plan, the spec exactly as clients receive it, and the spec's SHA-256. */
 export type ServedFheVariant = {
+  modelId: string;
   variant: FheVariant;
   plan: FhePlan;
   specJson: string;
@@ -67,7 +68,7 @@ export function loadFheModels(entries: readonly string[], variants: readonly str
       }
       if (!isDistinctVariant(variant, plan.spec)) continue;
       const specJson = JSON.stringify(plan.spec);
-      compiled.set(variant, { variant, plan, specJson, specSha256: createHash('sha256').update(specJson).digest('hex'), planKey: `${id}/${variant}` });
+      compiled.set(variant, { modelId: id, variant, plan, specJson, specSha256: createHash('sha256').update(specJson).digest('hex'), planKey: `${id}/${variant}` });
     }
     served.set(id, {
       id,

@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 const run = (groups: number, extra: { signal?: AbortSignal; deadline?: number } = {}) =>
-  pool.predict({ modelId: 'lr', sessionId: 's1', keys, groups: Array.from({ length: groups }, () => group), ...extra });
+  pool.predict({ planKey: 'lr', sessionId: 's1', keys, groups: Array.from({ length: groups }, () => group), ...extra });
 
 test('evaluates ciphertext groups and returns one output group per input group', async () => {
   const result = await run(3);

@@ -19,7 +19,7 @@ export type CreateFhePoolOptions = {
 };
 
 export type FhePredictParameters = {
-  modelId: string;
+  planKey: string;
   sessionId: string;
   keys: SharedSessionKeys;
   groups: readonly (readonly Uint8Array[])[];
@@ -31,7 +31,7 @@ export type FhePredictParameters = {
 export type FhePool = {
   predict(params: FhePredictParameters): Promise<{ groups: Uint8Array[][]; evalMicros: number }>;
   /** Loads a new session's keys in a worker: validates them (invalid_keys) and warms that worker's cache. */
-  loadKeys(params: { modelId: string; sessionId: string; keys: SharedSessionKeys }): Promise<void>;
+  loadKeys(params: { planKey: string; sessionId: string; keys: SharedSessionKeys }): Promise<void>;
   readonly threads: number;
   readonly queueSize: number;
   close(): Promise<void>;
@@ -101,7 +101,7 @@ async function runTask(
   const inputs = packGroups(params.groups);
   const task: FhePredictTask = {
     kind: 'predict',
-    modelId: params.modelId,
+    planKey: params.planKey,
     sessionId: params.sessionId,
     keys: params.keys,
     inputs,

@@ -1,7 +1,7 @@
 import type { FhePlan } from '../../fhe';
 import type { PackedGroups } from './packed-buffers';
 
-/** Given once to every FHE worker at start: the compiled plans it serves and its key-cache bound. */
+/** Given once to every FHE worker at start: the compiled plans it serves, by plan key (`model/variant`), and its key-cache bound. */
 export type FheWorkerData = { plans: Record<string, FhePlan>; keyCacheBytes: number };
 
 /** A session's evaluation keys, shared (not copied) with every worker via SharedArrayBuffers. */
@@ -19,7 +19,7 @@ export const STATE_FINISHED = 2;
 
 export type FhePredictTask = {
   kind: 'predict';
-  modelId: string;
+  planKey: string;
   sessionId: string;
   keys: SharedSessionKeys;
   inputs: PackedGroups;
@@ -31,6 +31,6 @@ export type FhePredictTask = {
 export type FhePredictResult = { outputs: PackedGroups; evalMicros: number };
 
 /** Loads (and so validates) a new session's keys in one worker before the session is handed out. */
-export type FheLoadKeysTask = { kind: 'loadKeys'; modelId: string; sessionId: string; keys: SharedSessionKeys };
+export type FheLoadKeysTask = { kind: 'loadKeys'; planKey: string; sessionId: string; keys: SharedSessionKeys };
 
 export type FheTask = FhePredictTask | FheLoadKeysTask;

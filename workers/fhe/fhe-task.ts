@@ -31,14 +31,14 @@ async function init(): Promise<(task: FheTask) => TaskEnvelope<FhePredictResult 
   const seal = await loadSeal();
   const runtimes = new Map<string, CkksRuntime>();
   const models = new Map<string, ServedModel>();
-  for (const [modelId, plan] of Object.entries(data.plans)) {
+  for (const [planKey, plan] of Object.entries(data.plans)) {
     const paramsKey = JSON.stringify(plan.spec.params);
     let runtime = runtimes.get(paramsKey);
     if (!runtime) {
       runtime = createCkksRuntime(seal, plan.spec.params);
       runtimes.set(paramsKey, runtime);
     }
-    models.set(modelId, { runtime, evaluator: createPlanEvaluator(runtime, plan), plan });
+    models.set(planKey, { runtime, evaluator: createPlanEvaluator(runtime, plan), plan });
   }
   const keyCache = new WorkerKeyCache<LoadedKeys>(data.keyCacheBytes);
   parentPort?.postMessage({ veilFheWorkerReady: threadId });
@@ -56,8 +56,8 @@ async function init(): Promise<(task: FheTask) => TaskEnvelope<FhePredictResult 
   };
 
   const loadKeys = (task: FheLoadKeysTask): TaskEnvelope<null> => {
-    const model = models.get(task.modelId);
-    if (!model) return errorEnvelope('model_not_found', `model "${task.modelId}" is not served by this worker`);
+    const model = models.get(task.planKey);
+    if (!model) return errorEnvelope('model_not_found', `plan "${task.planKey}" is not served by this worker`);
     try {
       keysFor(model, task);
       return okEnvelope(null);
@@ -89,8 +89,8 @@ async function init(): Promise<(task: FheTask) => TaskEnvelope<FhePredictResult 
     const live: { delete(): void }[] = [];
     try {
       checkpoint();
-      const model = models.get(task.modelId);
-      if (!model) return errorEnvelope('model_not_found', `model "${task.modelId}" is not served by this worker`);
+      const model = models.get(task.planKey);
+      if (!model) return errorEnvelope('model_not_found', `plan "${task.planKey}" is not served by this worker`);
       const { runtime, evaluator, plan } = model;
       const keys = keysFor(model, task);
 
