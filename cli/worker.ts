@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
-import path from 'node:path';
 import { createEvidenceProvider, createSimulatedProvider } from '../attestation';
 import { createLogger, type LogLevel } from '../gateway';
-import { BUNDLED_MODELS } from '../models';
+import { BUNDLED_MODELS, resolveModelEntry } from '../models';
 import { startTeeNodeServer, type TeeEvidenceSource } from '../workers/tee';
 
 export const summary = 'run a remote TEE worker node (veil.v1.TeeNode)';
@@ -50,10 +49,9 @@ export async function run(args: string[]): Promise<number> {
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level)) problems.push('--log-level must be debug, info, warn, error or silent');
   const models: Record<string, string> = {};
   for (const entry of (values.models ?? Object.keys(BUNDLED_MODELS).join(',')).split(',').map((s) => s.trim()).filter(Boolean)) {
-    const bundled = (BUNDLED_MODELS as Record<string, { file: string } | undefined>)[entry];
-    if (bundled) models[entry] = bundled.file;
-    else if (entry.toLowerCase().endsWith('.onnx')) models[path.basename(entry).replace(/\.onnx$/i, '')] = path.resolve(entry);
-    else problems.push(`--models: "${entry}" is neither a bundled model nor an .onnx file`);
+    const resolved = resolveModelEntry(entry);
+    if ('error' in resolved) problems.push(`--models: ${resolved.error}`);
+    else models[resolved.id] = resolved.file;
   }
   if (Object.keys(models).length === 0) problems.push('--models: at least one model is required');
   if (problems.length > 0) {

@@ -26,3 +26,5 @@ export { predictMlp, trainMlp } from './train-mlp';
 export type { Mlp, MlpActivation, MlpLayer, TrainMlpParameters } from './train-mlp';
 export { foldInputScale, mlpToOnnx, roundMlpToFloat32 } from './mlp-to-onnx';
 export type { MlpToOnnxOptions } from './mlp-to-onnx';
+export { resolveModelEntry } from './resolve-model-entry';
+export type { ResolvedModelEntry } from './resolve-model-entry';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import {
   compileOnnx, DEFAULT_FHE_VARIANT, FHE_VARIANTS, isDistinctVariant, isFheVariant, type FhePlan, type FheVariant,
 } from '../../fhe';
-import { BUNDLED_MODELS } from '../../models';
+import { resolveModelEntry } from '../../models';
 
 /** One compilation of a model: its plan, the spec exactly as clients receive it, and the spec's SHA-256. */
 export type ServedFheVariant = {
@@ -45,12 +45,9 @@ export function loadFheModels(entries: readonly string[], variants: readonly str
   if (ordered.length === 0) throw new ModelLoadError('fhe.variants: at least one variant is needed');
   const served = new Map<string, ServedFheModel>();
   for (const entry of entries) {
-    const bundled = (BUNDLED_MODELS as Record<string, { file: string; description: string } | undefined>)[entry];
-    const file = bundled ? bundled.file : path.resolve(entry);
-    const id = bundled ? entry : path.basename(entry).replace(/\.onnx$/i, '');
-    if (!bundled && !entry.toLowerCase().endsWith('.onnx')) {
-      throw new ModelLoadError(`fhe.models: "${entry}" is neither a bundled model (${Object.keys(BUNDLED_MODELS).join(', ')}) nor an .onnx file`);
-    }
+    const resolved = resolveModelEntry(entry);
+    if ('error' in resolved) throw new ModelLoadError(`fhe.models: ${resolved.error}`);
+    const { id, file } = resolved;
     if (served.has(id)) throw new ModelLoadError(`fhe.models: model id "${id}" is listed twice`);
     let bytes: Uint8Array;
     try {
@@ -72,7 +69,7 @@ export function loadFheModels(entries: readonly string[], variants: readonly str
     }
     served.set(id, {
       id,
-      description: bundled?.description ?? `ONNX model ${path.basename(file)}`,
+      description: resolved.description ?? `ONNX model ${path.basename(file)}`,
       variants: compiled,
       primary: compiled.values().next().value!,
     });

@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { createSimulatedProvider, isAttestationError, parsePolicy } from '../../attestation';
-import { BUNDLED_MODELS } from '../../models';
+import { resolveModelEntry } from '../../models';
 import { createTeeNode, createTeePool, type TeeNode } from '../../workers/tee';
 import type { VeilConfig } from '../config';
 import type { Logger } from '../logger';
@@ -97,13 +96,10 @@ function routingPolicy(config: VeilConfig['tee']): TeeRoutingPolicy {
 function resolveModels(entries: readonly string[]): Record<string, string> {
   const models: Record<string, string> = {};
   for (const entry of entries) {
-    const bundled = (BUNDLED_MODELS as Record<string, { file: string } | undefined>)[entry];
-    if (!bundled && !entry.toLowerCase().endsWith('.onnx')) {
-      throw new TeeConfigError(`tee.models: "${entry}" is neither a bundled model (${Object.keys(BUNDLED_MODELS).join(', ')}) nor an .onnx file`);
-    }
-    const id = bundled ? entry : path.basename(entry).replace(/\.onnx$/i, '');
-    if (models[id]) throw new TeeConfigError(`tee.models: model id "${id}" is listed twice`);
-    models[id] = bundled ? bundled.file : path.resolve(entry);
+    const resolved = resolveModelEntry(entry);
+    if ('error' in resolved) throw new TeeConfigError(`tee.models: ${resolved.error}`);
+    if (models[resolved.id]) throw new TeeConfigError(`tee.models: model id "${resolved.id}" is listed twice`);
+    models[resolved.id] = resolved.file;
   }
   return models;
 }

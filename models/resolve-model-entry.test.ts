@@ -1,0 +1,12 @@
+import path from 'node:path';
+import { BUNDLED_MODELS } from './bundled-models';
+import { resolveModelEntry } from './resolve-model-entry';
+
+test('bundled ids resolve to their committed file; .onnx paths to their base name', () => {
+  expect(resolveModelEntry('digits-mlp')).toEqual({ id: 'digits-mlp', file: BUNDLED_MODELS['digits-mlp'].file, description: BUNDLED_MODELS['digits-mlp'].description });
+  expect(resolveModelEntry('nets/My.ONNX')).toEqual({ id: 'My', file: path.resolve('nets/My.ONNX'), description: undefined });
+});
+
+test('error: anything else names the entry and the bundled ids', () => {
+  expect(resolveModelEntry('resnet')).toEqual({ error: expect.stringContaining('"resnet" is neither a bundled model (breast-cancer-lr') });
+});
