@@ -285,15 +285,26 @@ function layoutExpandedLinear(n: number, m: number, need: number, restExtent: nu
   return best!;
 }
 
+/** Weight (output row i, input column c) of a dense stage, 0 outside the real matrix (the padding of the layout). */
+function weightAt(st: LinearStage): (i: number, c: number) => number {
+  return (i, c) => (i < st.outputSize && c < st.inputSize ? st.weights[i * st.inputSize + c]! : 0);
+}
+
+/** The bias over one block: output j of the layout's span is row j mod m, zero in the padding rows. */
+function blockBias(st: LinearStage, geo: LinearGeometry, blockSize: number): Float64Array {
+  const bias = new Float64Array(blockSize);
+  for (let j = 0; j < geo.span; j++) bias[j] = j % geo.m < st.outputSize ? st.bias[j % geo.m]! : 0;
+  return bias;
+}
+
 function buildExpandedLinearOp(st: LinearStage, geo: LinearGeometry, blockSize: number): FheLinearOp {
   const { n, m, rows, diagonals: d } = geo;
-  const w = (i: number, c: number) => (i < st.outputSize && c < st.inputSize ? st.weights[i * st.inputSize + c]! : 0);
+  const w = weightAt(st);
   const values = new Float64Array(d * blockSize);
   for (let j = 0; j < d; j++) for (let p = 0; p < rows; p++) values[j * blockSize + p] = w(p % m, (p + j) % n);
   const copySteps: number[] = [];
   for (let h = (d / 2) * blockSize; h >= blockSize; h /= 2) copySteps.push(h);
-  const bias = new Float64Array(blockSize);
-  for (let j = 0; j < geo.span; j++) bias[j] = j % m < st.outputSize ? st.bias[j % m]! : 0;
+  const bias = blockBias(st, geo, blockSize);
   return {
     kind: 'linear',
     name: st.name,
@@ -316,7 +327,7 @@ function minRotations(geo: LinearGeometry): number {
 
 function buildLinearOp(st: LinearStage, geo: LinearGeometry, blockSize: number, plainScaleBits: number): FheLinearOp {
   const { n, m, rows, baby, giant } = geo;
-  const w = (i: number, c: number) => (i < st.outputSize && c < st.inputSize ? st.weights[i * st.inputSize + c]! : 0);
+  const w = weightAt(st);
   const groups: { giantStep: number; terms: { babyStep: number; values: Float64Array }[] }[] = [];
   const babyUsed = new Set<number>();
   for (let g = 0; g < giant; g++) {
@@ -338,8 +349,7 @@ function buildLinearOp(st: LinearStage, geo: LinearGeometry, blockSize: number, 
     if (terms.length > 0) groups.push({ giantStep: g * baby, terms });
   }
   if (groups.length === 0) throw new FheCompileError('the weight matrix is all zeros', st.name, st.op);
-  const bias = new Float64Array(blockSize);
-  for (let j = 0; j < geo.span; j++) bias[j] = j % m < st.outputSize ? st.bias[j % m]! : 0;
+  const bias = blockBias(st, geo, blockSize);
   return {
     kind: 'linear',
     name: st.name,

@@ -2,8 +2,8 @@ import type { CipherText } from 'node-seal/implementation/cipher-text';
 import type { GaloisKeys } from 'node-seal/implementation/galois-keys';
 import type { RelinKeys } from 'node-seal/implementation/relin-keys';
 import type { CkksRuntime } from './create-ckks-runtime';
+import { checkEvaluationInputs } from './check-evaluation-inputs';
 import { createConstantPlaintexts } from './create-constant-plaintexts';
-import { FheInputError } from './errors';
 import type { FhePlan } from './fhe-plan';
 
 export type FeatureMajorEvaluator = {
@@ -71,10 +71,7 @@ export function createFeatureMajorEvaluator(runtime: CkksRuntime, plan: FhePlan)
   return {
     inputScale,
     evaluate(inputs, keys) {
-      if (inputs.length !== spec.inputCiphertexts) {
-        throw new FheInputError('invalid_input', `expected ${spec.inputCiphertexts} ciphertext(s) per batch group, got ${inputs.length}`);
-      }
-      if (spec.needsRelinKeys && !keys.relinKeys) throw new FheInputError('invalid_keys', 'this model needs relinearization keys');
+      checkEvaluationInputs(spec, inputs.length, keys);
       const rk = keys.relinKeys!;
       let cur: CipherText[] = inputs;
       const scratch = seal.CipherText();

@@ -3,6 +3,7 @@ import type { GaloisKeys } from 'node-seal/implementation/galois-keys';
 import type { PlainText } from 'node-seal/implementation/plain-text';
 import type { RelinKeys } from 'node-seal/implementation/relin-keys';
 import type { CkksRuntime } from './create-ckks-runtime';
+import { checkEvaluationInputs } from './check-evaluation-inputs';
 import { createFeatureMajorEvaluator } from './create-feature-major-evaluator';
 import { FheInputError } from './errors';
 import type { FhePlan } from './fhe-plan';
@@ -257,11 +258,7 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
   return {
     inputScale,
     evaluate(inputs, keys) {
-      if (inputs.length !== spec.inputCiphertexts) {
-        throw new FheInputError('invalid_input', `expected ${spec.inputCiphertexts} ciphertext(s) per batch group, got ${inputs.length}`);
-      }
-      if (spec.needsRelinKeys && !keys.relinKeys) throw new FheInputError('invalid_keys', 'this model needs relinearization keys');
-      if (spec.galoisSteps.length > 0 && !keys.galoisKeys) throw new FheInputError('invalid_keys', 'this model needs Galois (rotation) keys');
+      checkEvaluationInputs(spec, inputs.length, keys);
       return inputs.map((ct) => evaluateOne(ct, keys));
     },
     delete() {
