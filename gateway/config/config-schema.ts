@@ -17,7 +17,18 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..');
  * The config file (VEIL_CONFIG, JSON) uses the same nested paths; env vars override single leaves.
  */
 export const CONFIG_SCHEMA = {
+  // issue #9: `production` turns every development default off (no simulated nodes, no embedded chain, TLS and API
+  // keys required) and refuses to start on an unsafe combination, naming it (gateway/config/apply-profile.ts).
+  profile: {
+    kind: 'enum', values: ['development', 'production'], default: 'development', env: 'VEIL_PROFILE',
+    doc: 'development (embedded defaults: simulated TEE node, dev chain, no TLS, no API keys) or production (all of those off; unsafe combinations refused)',
+  },
   grpc: {
+    tlsCertFile: {
+      kind: 'string', default: 'none', env: 'VEIL_GRPC_TLS_CERT_FILE',
+      doc: 'PEM certificate chain the gRPC server presents ("none" = plaintext; required in production); re-read when the file changes',
+    },
+    tlsKeyFile: { kind: 'string', default: 'none', env: 'VEIL_GRPC_TLS_KEY_FILE', doc: 'PEM private key of tlsCertFile; re-read when the file changes' },
     host: { kind: 'string', default: '127.0.0.1', env: 'VEIL_GRPC_HOST', doc: 'address the gRPC server binds' },
     port: { kind: 'int', min: 0, max: 65535, default: 50051, env: 'VEIL_GRPC_PORT', doc: 'gRPC port (0 = pick a free port)' },
     maxReceiveMessageBytes: {
@@ -69,7 +80,24 @@ export const CONFIG_SCHEMA = {
     maxEvidenceAgeSeconds: { kind: 'int', min: 10, max: 7 * 24 * 3600, default: 600, env: 'VEIL_TEE_MAX_EVIDENCE_AGE_SECONDS', doc: 'a node whose last verified evidence is older is quarantined until it re-attests' },
     refreshSeconds: { kind: 'int', min: 1, max: 24 * 3600, default: 120, env: 'VEIL_TEE_REFRESH_SECONDS', doc: 'how often the gateway re-attests every node (fresh nonce)' },
     healthCheckSeconds: { kind: 'int', min: 1, max: 3600, default: 5, env: 'VEIL_TEE_HEALTH_CHECK_SECONDS', doc: 'how often the gateway probes every node; a node that does not answer is quarantined' },
+    nodeCaFile: {
+      kind: 'string', default: 'none', env: 'VEIL_TEE_NODE_CA_FILE',
+      doc: 'PEM CA that signed the remote TEE nodes\' TLS server certificates ("none" = plaintext link; required in production when nodes are set)',
+    },
+    clientCertFile: { kind: 'string', default: 'none', env: 'VEIL_TEE_CLIENT_CERT_FILE', doc: 'PEM client certificate the gateway presents to TEE nodes (mutual TLS)' },
+    clientKeyFile: { kind: 'string', default: 'none', env: 'VEIL_TEE_CLIENT_KEY_FILE', doc: 'PEM private key of clientCertFile' },
     nodeTimeoutMs: { kind: 'int', min: 100, max: 600_000, default: 30_000, env: 'VEIL_TEE_NODE_TIMEOUT_MS', doc: 'deadline of a relayed node call when the client set none (and of probes, capped at 5 s)' },
+  },
+  // API keys for clients (issue #9): created and revoked with `veil keys`, stored only as hashes.
+  auth: {
+    mode: {
+      kind: 'enum', values: ['off', 'api-keys'], default: 'off', env: 'VEIL_AUTH_MODE',
+      doc: 'off (embedded default: anyone who reaches the port may call) or api-keys (every veil.v1 call needs a key; required in production)',
+    },
+    keysFile: {
+      kind: 'string', default: 'default', env: 'VEIL_AUTH_KEYS_FILE',
+      doc: 'where API key hashes live ("default" = <dataDir>/api-keys.json); never holds a key itself',
+    },
   },
   telemetry: {
     prometheusPort: {

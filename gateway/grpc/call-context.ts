@@ -7,6 +7,13 @@ export type CallContext = {
   signal: AbortSignal;
   /** The client's deadline in epoch milliseconds, or 0 when it set none. */
   deadline: number;
+  /**
+   * The API key id that authenticated this call, or undefined when `auth.mode` is off. Set once by the RPC wrapper
+   * before the handler runs; what owns FHE sessions and what per-caller limits count against.
+   */
+  principal: string | undefined;
+  /** The client's network address without the port (what per-caller limits count when there is no principal). */
+  peer: string;
   dispose(): void;
 };
 
@@ -27,9 +34,25 @@ export function createCallContext(call: ServerSurfaceCall): CallContext {
     requestId: randomUUID(),
     signal: controller.signal,
     deadline,
+    principal: undefined,
+    peer: peerHost(call.getPeer()),
     dispose() {
       call.removeListener('cancelled', onCancel);
       if (timer) clearTimeout(timer);
     },
   };
+}
+
+/** `ipv4:1.2.3.4:5678`, `ipv6:[::1]:5678`, `1.2.3.4:5678` or `[::1]:5678` → the host alone. */
+export function peerHost(peer: string): string {
+  const bare = peer.replace(/^ipv[46]:/, '');
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(bare);
+  if (bracketed) return bracketed[1]!;
+  const colon = bare.lastIndexOf(':');
+  return colon > 0 && bare.indexOf(':') === colon ? bare.slice(0, colon) : bare;
+}
+
+/** The key per-caller limits count against: the API key when there is one, else the client's address. */
+export function callerKey(context: Pick<CallContext, 'principal' | 'peer'>): string {
+  return context.principal !== undefined ? `key:${context.principal}` : `peer:${context.peer}`;
 }
