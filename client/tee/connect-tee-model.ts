@@ -279,8 +279,8 @@ export async function connectTeeModel(params: ConnectTeeModelParameters): Promis
 /** A single node reached directly is a router with one node and nowhere to fail over to. */
 function directRouter(transport: TeeTransport): RoutedTeeTransport {
   return {
-    getEvidence: async ({ nonce }) => ({ nodeId: '', evidence: await transport.getEvidence({ nonce }) }),
-    infer: ({ modelId, sealedRequest }) => transport.infer({ modelId, sealedRequest }),
+    getEvidence: async ({ nonce }, options) => ({ nodeId: '', evidence: await transport.getEvidence({ nonce }, options) }),
+    infer: ({ modelId, sealedRequest }, options) => transport.infer({ modelId, sealedRequest }, options),
     close: () => transport.close?.(),
   };
 }
