@@ -6,8 +6,10 @@ import { startTeeNodeServer, type TeeEvidenceSource } from '../workers/tee';
 
 export const summary = 'run a remote TEE worker node (veil.v1.TeeNode)';
 
+const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
 const HELP = `usage: veil worker [--host H] [--port P] [--models ID,...] [--threads N] [--platform simulated|configfs-tsm]
-                   [--log-level L]
+                   [--max-message-bytes N] [--log-level L]
 
 Runs one TEE worker node as its own process: an enclave identity (HPKE + signing keys in memory only),
 a warm onnxruntime pool and evidence from the platform, served as veil.v1.TeeNode (plus health and
@@ -18,16 +20,19 @@ reflection). Point a gateway at it with tee.nodes / VEIL_TEE_NODES=HOST:PORT.
   --threads     onnxruntime worker threads (default: cores)
   --platform    simulated (default; development only, proves nothing about hardware) or configfs-tsm
                 (SEV-SNP / TDX guest via /sys/kernel/config/tsm/report)
+  --max-message-bytes
+                largest gRPC message in either direction (default ${DEFAULT_MAX_MESSAGE_BYTES}); must equal the gateway's
+                tee.maxMessageBytes (VEIL_TEE_MAX_MESSAGE_BYTES): the node reports it and the gateway warns on a mismatch
   --log-level   debug|info|warn|error|silent (default info; logs carry ids, sizes and timings only)`;
 
 export async function run(args: string[]): Promise<number> {
-  let values: { host?: string; port?: string; models?: string; threads?: string; platform?: string; 'log-level'?: string; help?: boolean };
+  let values: { host?: string; port?: string; models?: string; threads?: string; platform?: string; 'max-message-bytes'?: string; 'log-level'?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args,
       options: {
         host: { type: 'string' }, port: { type: 'string' }, models: { type: 'string' }, threads: { type: 'string' },
-        platform: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        platform: { type: 'string' }, 'max-message-bytes': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (err) {
@@ -41,11 +46,16 @@ export async function run(args: string[]): Promise<number> {
   const port = Number(values.port ?? 50061);
   const threads = values.threads === undefined ? undefined : Number(values.threads);
   const platform = values.platform ?? 'simulated';
+  const maxMessageBytes = Number(values['max-message-bytes'] ?? DEFAULT_MAX_MESSAGE_BYTES);
   const level = (values['log-level'] ?? 'info') as LogLevel;
   const problems: string[] = [];
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push('--port must be an integer 0..65535');
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) problems.push('--threads must be a positive integer');
   if (platform !== 'simulated' && platform !== 'configfs-tsm') problems.push('--platform must be simulated or configfs-tsm');
+  // Same bounds as the gateway's tee.maxMessageBytes, so any value one side accepts the other can match.
+  if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 64 * 1024 || maxMessageBytes > 1024 * 1024 * 1024) {
+    problems.push('--max-message-bytes must be an integer from 65536 to 1073741824');
+  }
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level)) problems.push('--log-level must be debug, info, warn, error or silent');
   const models: Record<string, string> = {};
   for (const entry of (values.models ?? Object.keys(BUNDLED_MODELS).join(',')).split(',').map((s) => s.trim()).filter(Boolean)) {
@@ -63,7 +73,7 @@ export async function run(args: string[]): Promise<number> {
   const evidenceSource: TeeEvidenceSource = platform === 'simulated'
     ? createSimulatedProvider()
     : (createEvidenceProvider({ kind: 'configfs-tsm' }) as TeeEvidenceSource);
-  const server = await startTeeNodeServer({ host: values.host ?? '127.0.0.1', port, pool: { models, threads }, evidenceSource, logger });
+  const server = await startTeeNodeServer({ host: values.host ?? '127.0.0.1', port, pool: { models, threads }, evidenceSource, logger, maxMessageBytes });
   const { node } = server;
   // Tests and scripts parse this first line for the bound address.
   console.log(`veil worker listening on ${server.address} (veil.v1.TeeNode; health and reflection enabled)`);
@@ -72,6 +82,7 @@ export async function run(args: string[]): Promise<number> {
     : `  platform         ${node.platform} (configfs-tsm)`);
   console.log(`  signing address  ${node.identity.signingAddress}`);
   console.log(`  models           ${Object.keys(models).join(', ')}`);
+  console.log(`  max message      ${maxMessageBytes} bytes (the gateway's tee.maxMessageBytes must match)`);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

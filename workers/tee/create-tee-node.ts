@@ -29,6 +29,8 @@ export type CreateTeeNodeOptions = {
   timers?: { setInterval(fn: () => void, ms: number): unknown; clearInterval(handle: unknown): void };
   /** Largest sealed request accepted. Default 64 MiB. */
   maxSealedBytes?: number;
+  /** The gRPC message limit of the server this node is mounted in, reported with its evidence (0 = not reported). */
+  maxMessageBytes?: number;
 };
 
 /** Where one Infer spent its time inside the node (milliseconds). */
@@ -75,6 +77,7 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
   const timers = options.timers ?? { setInterval: (fn: () => void, ms: number) => setInterval(fn, ms).unref(), clearInterval: (h: unknown) => clearInterval(h as NodeJS.Timeout) };
   const maxSealed = options.maxSealedBytes ?? 64 * 1024 * 1024;
   const served = new Set(pool.modelIds);
+  const reportedLimit = options.maxMessageBytes ?? 0;
 
   let identity: EnclaveIdentity | undefined = options.identity;
   let cached: { envelope: AttestationEnvelope; json: string } | undefined;
@@ -144,6 +147,7 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
         identity: { hpkePublicKey: id.hpkePublicKey, signingAddress: id.signingAddress, hpkeSuite: TEE_HPKE_SUITE, protocol: TEE_PROTOCOL },
         platform: evidence.envelope.platform,
         modelIds: [...served],
+        maxMessageBytes: reportedLimit,
       };
     },
 

@@ -34,7 +34,7 @@ const SERVICE = 'veil.v1.TeeNode';
 export async function startTeeNodeServer(options: StartTeeNodeServerOptions): Promise<TeeNodeServer> {
   const { host, port, maxMessageBytes = 64 * 1024 * 1024, pool: poolOrOptions, ...nodeOptions } = options;
   const pool = 'run' in poolOrOptions ? poolOrOptions : await createTeePool(poolOrOptions as CreateTeePoolOptions);
-  const node = createTeeNode({ ...nodeOptions, pool, ownsPool: nodeOptions.ownsPool ?? !('run' in poolOrOptions) });
+  const node = createTeeNode({ ...nodeOptions, maxMessageBytes, pool, ownsPool: nodeOptions.ownsPool ?? !('run' in poolOrOptions) });
   const proto = loadVeilProto();
   const server = new grpc.Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': maxMessageBytes });
   server.addService(proto.services.TeeNode.service, node.handlers);
