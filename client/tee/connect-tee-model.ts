@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import {
-  computeReportData, isAttestationError, parseEnvelope, verifyEvidence as attestationVerifyEvidence,
+  isAttestationError, parseEnvelope, verifyEvidence as attestationVerifyEvidence,
   type AttestationEnvelope, type AttestationPolicy, type VerifyEvidenceOptions, type VerifyEvidenceResult,
 } from '../../attestation';
 import {
-  createHpkeSuite, createTeeChannel, createTeeSignatureVerifier, decodeTeeResponseBody, encodeTeeRequestBody, isTeeError, newRequestId, TEE_PROTOCOL, TeeError, teeSignatureText,
+  createHpkeSuite, createTeeChannel, createTeeSignatureVerifier, decodeTeeResponseBody, encodeTeeRequestBody, evidenceBindsIdentity, isTeeError, newRequestId, TeeError, teeSignatureText,
   type SealedTeeRequest, type TeeChannel, type TeeSignatureVerifier, type TeeTensorMap,
 } from '../../tee';
 import { createGatewayTeeTransport, type RoutedTeeTransport, type TeeCallOptions } from './create-gateway-tee-transport';
@@ -148,13 +148,8 @@ export async function connectTeeModel(params: ConnectTeeModelParameters): Promis
       if (!result.ok) {
         throw new TeeError('tee_attestation_failed', `the node's evidence was refused: ${result.failures.map((f) => f.code).join(', ')}`, { failures: result.failures });
       }
-      const identity = evidence.identity;
       const address = envelope.signingAddress.toLowerCase();
-      const expectedReportData = hex(computeReportData({ hpkePublicKey: Buffer.from(envelope.hpkePublicKey, 'hex'), signingAddress: envelope.signingAddress, nonce }));
-      if (
-        !identity || identity.protocol !== TEE_PROTOCOL || envelope.nonce !== hex(nonce) || result.claims.reportData !== expectedReportData
-        || hex(identity.hpkePublicKey) !== envelope.hpkePublicKey || identity.signingAddress.toLowerCase() !== address
-      ) {
+      if (!evidenceBindsIdentity({ envelope, verifiedReportData: result.claims.reportData, identity: evidence.identity, nonce })) {
         throw new TeeError('tee_binding_mismatch', 'the evidence does not bind the keys the node presented and this client\'s nonce');
       }
       return {
