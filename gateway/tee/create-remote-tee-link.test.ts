@@ -59,6 +59,35 @@ describe('createRemoteTeeLink', () => {
     }
   });
 
+  test('a client cancelling a relayed call cancels the gateway→node call, and the node stops the queued work', async () => {
+    let seen: AbortSignal | undefined;
+    const s = await serve(1024 * KiB, (params) => new Promise((_resolve, reject) => {
+      seen = params.signal;
+      params.signal?.addEventListener('abort', () => reject(Object.assign(new Error('cancelled'), { code: 'cancelled' })), { once: true });
+    }));
+    const r = createTeeRouter({
+      links: [createRemoteTeeLink({ id: 'n', address: s.address, maxMessageBytes: 1024 * KiB })], logger: createLogger({ level: 'silent', format: 'json' }),
+      policy: { attestation: TEST_ATTESTATION, allowSimulated: true }, maxEvidenceAgeMs: 60_000, refreshMs: 0, healthCheckMs: 0, nodeTimeoutMs: 5_000,
+    });
+    await r.start();
+    try {
+      const { evidence } = await r.getEvidence({ modelId: TEST_MODEL, nonce: new Uint8Array(32).fill(5) }, { deadline: 0 });
+      const channel = createTeeChannel({ suite: createHpkeSuite(), hpkePublicKey: evidence.identity!.hpkePublicKey, modelId: TEST_MODEL, reuseSession: false });
+      const sealed = (await channel.seal(encodeTeeRequestBody({ requestId: newRequestId(), timestampMs: Date.now(), modelId: TEST_MODEL, inputs: { x: { dims: [1], data: new Float32Array(1) } } }))).sealed;
+      const client = new AbortController();
+      const pending = r.infer({ nodeId: 'n', modelId: TEST_MODEL, sealedRequest: sealed }, { deadline: 0, signal: client.signal });
+      for (let i = 0; i < 200 && !seen; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(seen?.aborted).toBe(false);
+      client.abort();
+      expect(await codeOf(pending)).toBe('cancelled');
+      for (let i = 0; i < 200 && !seen?.aborted; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(seen?.aborted).toBe(true);
+      expect(r.nodes()[0]!.state).toBe('healthy');
+    } finally {
+      await r.close();
+    }
+  });
+
   test('a peer that accepts TCP but never speaks gRPC times out as unreachable (deadline before connect)', async () => {
     const sockets: net.Socket[] = [];
     const hole = net.createServer((s) => void sockets.push(s));
