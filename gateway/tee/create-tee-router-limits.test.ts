@@ -167,6 +167,24 @@ describe('TEE router bounds', () => {
     await r.close();
   });
 
+  test('a link that throws synchronously on a client ask does not leak its in-flight slot', async () => {
+    const local = createLocalTeeLink('n', await node());
+    let calls = 0;
+    const link: TeeLink = {
+      ...local,
+      getEvidence: (r, o) => {
+        // The router's own attestation (first call) works; the first client ask throws synchronously.
+        if (++calls === 2) throw new TeeError('invalid_input', 'synchronous refusal');
+        return local.getEvidence(r, o);
+      },
+    };
+    const r = router([link], { evidenceLimits: { perCallerPerMinute: 6_000, burst: 100, concurrencyPerNode: 1 } });
+    await r.start();
+    expect(await codeOf(r.getEvidence({ modelId: TEST_MODEL, nonce: nonce(40) }, { deadline: 0 }))).toBe('invalid_input');
+    expect(await codeOf(r.getEvidence({ modelId: TEST_MODEL, nonce: nonce(41) }, { deadline: 0 }))).toBe('ok');
+    await r.close();
+  });
+
   test('a slow answer on a relayed call is relayed (deadline_exceeded), it does not quarantine the node', async () => {
     const local = createLocalTeeLink('n', await node());
     const link: TeeLink = { ...local, infer: async () => { throw new (await import('../errors')).VeilError('deadline_exceeded'); } };

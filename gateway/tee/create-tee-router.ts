@@ -269,7 +269,13 @@ export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
     if (!shared) {
       const controller = new AbortController();
       node.clientCalls++;
-      const result = node.link.getEvidence({ nonce }, { deadline: Date.now() + options.nodeTimeoutMs, signal: controller.signal }).finally(() => {
+      let call: Promise<GetTeeEvidenceResponse>;
+      try {
+        call = node.link.getEvidence({ nonce }, { deadline: Date.now() + options.nodeTimeoutMs, signal: controller.signal });
+      } catch (err) {
+        call = Promise.reject(err); // a link that throws synchronously must not leak the in-flight count
+      }
+      const result = call.finally(() => {
         node.clientCalls--;
         if (sharedEvidence.get(key) === created) sharedEvidence.delete(key);
       });
