@@ -24,6 +24,7 @@ test('error: bad flags exit 2 with usage; no gateway at the target exits 1 namin
 // naming line and column, never a value (feature rows are user data), and nothing is sent anywhere.
 describe('veil demo --mode tee --input', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'veil-demo-csv-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const row = (j0 = 0, n = 30) => Array.from({ length: n }, (_, j) => ((j + j0) % 17).toFixed(1));
   const withCell = (column: number, cell: string) => row().map((c, j) => (j === column - 1 ? cell : c)).join(',');
   const demo = (text: string, extra: string[] = []) => {
