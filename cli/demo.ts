@@ -17,7 +17,8 @@ node's attested key, checks every signed receipt, opens the answers here, and co
   --target            gateway address (default ${DEFAULT_TARGET}, where \`veil serve\` listens by default)
   --model             breast-cancer-lr (default; alias lr), digits-mlp (alias digits), or (tee only) digits-relu-mlp
   --input             (tee) CSV of feature rows instead of the test split: one row per line, comma-separated
-                      numbers (30 for breast-cancer-lr, 64 for the digits models); a non-numeric first line is a header
+                      numbers (30 for breast-cancer-lr, 64 for the digits models), an optional header line of
+                      column names; no quotes, no empty cells (a bad file exits 2 naming its line and column)
   --latency-samples   single-sample calls to time (default 100)
   --json              print one JSON object instead of the table`;
 
@@ -91,9 +92,15 @@ function printReport(r: FheDemoReport): void {
 }
 
 async function runTee(target: string, modelId: string, input: string | undefined, latencySamples: number | undefined, json: boolean): Promise<number> {
+  let rows: number[][] | undefined;
+  try {
+    rows = input === undefined ? undefined : readFeatureCsv(input, modelId);
+  } catch (err) {
+    console.error(`veil demo: ${(err as Error).message}`);
+    return 2;
+  }
   let report: TeeDemoReport;
   try {
-    const rows = input === undefined ? undefined : readFeatureCsv(input);
     report = await runTeeDemo({ target, modelId, rows, latencySamples, progress: json ? undefined : createProgress() });
   } catch (err) {
     const e = err as { code?: string | number; message: string };
