@@ -11,6 +11,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { DEFAULT_SIMULATED_MEASUREMENT } from '../attestation';
+import { childProcessEnv } from '../chain';
 import { connectTeeModel, createGatewayTeeTransport, isTeeError, type RoutedTeeTransport, type TeePolicy } from '../client/tee';
 import { createGateway, createLogger, loadConfig, type Gateway } from '../gateway';
 import { BUNDLED_MODELS } from '../models';
@@ -28,7 +29,7 @@ type Worker = { child: ChildProcess; address: string };
 
 function startWorker(): Promise<Worker> {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'veil.cjs'), 'worker', '--port', '0', '--threads', '1', '--models', 'breast-cancer-lr,digits-relu-mlp', '--log-level', 'warn'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'], env: childProcessEnv(),
   });
   return new Promise((resolve, reject) => {
     let out = '';
