@@ -2,7 +2,7 @@
  * `veil verify`: verify attestation evidence offline at an explicit time.
  *
  *   veil verify ENVELOPE.json [--policy FILE] [--at TIME] [--collateral FILE|DIR] [--json]
- *   veil verify --platform sev-snp --report FILE --vcek FILE   [...]
+ *   veil verify --platform sev-snp --report FILE --vcek FILE|--vlek FILE   [...]
  *   veil verify --platform tdx     --quote FILE [--collateral FILE|DIR] [...]
  *   veil verify --platform nitro   --document FILE  [...]
  *
@@ -34,7 +34,7 @@ export const summary = 'verify attestation evidence offline at an explicit time 
 
 const USAGE = `usage:
   veil verify ENVELOPE.json [options]
-  veil verify --platform sev-snp --report REPORT --vcek VCEK_OR_VLEK [options]
+  veil verify --platform sev-snp --report REPORT (--vcek VCEK | --vlek VLEK) [options]
   veil verify --platform tdx --quote QUOTE [--collateral FILE|DIR] [options]
   veil verify --platform nitro --document DOCUMENT [options]
   veil verify --onchain [--target HOST:PORT | --rpc URL --registry ADDR] [ENVELOPE.json] [options]
@@ -135,8 +135,12 @@ function evidenceFromFlags(v: Record<string, string | boolean | undefined>): Unb
   const platform = v.platform as string;
   const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
   switch (platform) {
-    case 'sev-snp':
-      return { version: 1, platform, evidence: b64(readArtifact(need(v.report as string, '--report', platform))), certificates: [certificateBase64(need(v.vcek as string, '--vcek', platform))] };
+    case 'sev-snp': {
+      // The report's signer flags say which key signed it; the flag only names the certificate the user has.
+      const evidence = b64(readArtifact(need(v.report as string, '--report', platform)));
+      if (v.vcek && v.vlek) throw new UsageError('give --vcek or --vlek, not both');
+      return { version: 1, platform, evidence, certificates: [certificateBase64(need((v.vcek ?? v.vlek) as string | undefined, '--vcek (or --vlek)', platform))] };
+    }
     case 'tdx':
       return { version: 1, platform, evidence: b64(readArtifact(need(v.quote as string, '--quote', platform))) };
     case 'nitro':
@@ -181,6 +185,7 @@ export async function run(args: string[]): Promise<number> {
         platform: { type: 'string' },
         report: { type: 'string' },
         vcek: { type: 'string' },
+        vlek: { type: 'string' },
         quote: { type: 'string' },
         document: { type: 'string' },
         collateral: { type: 'string' },

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { run } from '../cli/verify';
 import { captureCli } from './support/capture-cli';
 import { createSimulatedProvider } from '../attestation';
-import { HAVE_VECTORS, vectorPath } from '../attestation/test-support/vectors';
+import { describeWithVectors, vectorPath } from '../attestation/test-support/vectors';
 
 const cli = (args: string[]) => captureCli(run, args);
 
@@ -46,7 +46,7 @@ describe('veil verify: envelope files', () => {
   });
 });
 
-(HAVE_VECTORS ? describe : describe.skip)('veil verify: raw vendor artifacts', () => {
+describeWithVectors('veil verify: raw vendor artifacts', () => {
   const V = (p: string) => vectorPath(p);
 
   test('SEV-SNP report (hex text) + VCEK at the fixed time → valid, exit 0', async () => {
@@ -67,6 +67,16 @@ describe('veil verify: envelope files', () => {
     const res = await cli(['--platform', 'sev-snp', '--report', V('sev-snp/trustee_milan_vlek_report.bin'), '--vcek', V('sev-snp/trustee_milan_vlek.der'), '--at', '2026-11-25T00:00:00Z', '--json']);
     expect(res.code).toBe(1);
     expect(JSON.parse(res.out).reasons[0].code).toBe('certificate_expired');
+  });
+
+  test('VLEK report + --vlek at its fixed time → valid; --vcek and --vlek together → usage error', async () => {
+    const report = ['--platform', 'sev-snp', '--report', V('sev-snp/trustee_milan_vlek_report.bin')];
+    const res = await cli([...report, '--vlek', V('sev-snp/trustee_milan_vlek.der'), '--at', '2025-01-01T00:00:00Z', '--json']);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.out)).toMatchObject({ verdict: 'valid', platform: 'sev-snp' });
+    const both = await cli([...report, '--vlek', V('sev-snp/trustee_milan_vlek.der'), '--vcek', V('sev-snp/trustee_milan_vlek.der')]);
+    expect(both.code).toBe(2);
+    expect(both.err).toContain('give --vcek or --vlek, not both');
   });
 
   test('TDX quote + dcap-qvl collateral JSON → valid (UpToDate)', async () => {
