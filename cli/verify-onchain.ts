@@ -1,6 +1,6 @@
 import { getAddress, isAddress, type Address } from 'viem';
 import {
-  parseEnvelope, verifyEvidence, type AttestationEnvelope, type AttestationPolicy, type VerifyEvidenceResult,
+  parseEnvelope, verifyEvidence, type AttestationEnvelope, type AttestationPolicy, type SimulatedTrust, type VerifyEvidenceResult,
 } from '../attestation';
 import { connectChain } from '../chain';
 import { createVeilClient } from '../client';
@@ -34,6 +34,8 @@ export type RunOnchainVerifyParameters = {
   rpcUrl?: string;
   registryAddress?: string;
   policy: AttestationPolicy;
+  /** Pinned SIMULATED verifier keys, or 'self-signed' (`--accept-self-signed`); none: SIMULATED evidence fails. */
+  simulatedTrust?: SimulatedTrust;
   now: Date;
 };
 
@@ -78,7 +80,7 @@ export async function runOnchainVerify(params: RunOnchainVerifyParameters): Prom
 
     const enclaves: OnchainEnclaveVerdict[] = [];
     for (const { nodeId, envelope } of candidates) {
-      const offchain: VerifyEvidenceResult = await verifyEvidence(envelope, params.policy, { now: params.now });
+      const offchain: VerifyEvidenceResult = await verifyEvidence(envelope, params.policy, { now: params.now, ...(params.simulatedTrust ? { roots: { simulated: params.simulatedTrust } } : {}) });
       const reasons: OnchainReason[] = offchain.ok ? [] : offchain.failures.map((f) => ({ code: f.code, message: f.message }));
       const claims = offchain.ok ? offchain.claims : offchain.unverifiedClaims;
       if (offchain.ok) {

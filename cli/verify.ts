@@ -10,7 +10,7 @@
  */
 import { readFileSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { CONFIG_SCHEMA } from '../gateway/config';
 import { OnchainUsageError, runOnchainVerify, type OnchainVerifyReport } from './verify-onchain';
@@ -21,9 +21,11 @@ import {
   parsePolicy,
   parseTdxCollateral,
   verifyEvidence,
+  type AttestationClaims,
   type AttestationEnvelope,
   type AttestationPolicy,
   type TdxCollateral,
+  type SimulatedTrust,
   type UnboundEvidence,
   type VerifyEvidenceResult,
 } from '../attestation';
@@ -52,6 +54,10 @@ options:
   --target HOST:PORT   gateway for --onchain (default ${DEFAULT_TARGET}); also tells the registry unless
   --rpc URL --registry ADDR  name the chain and registry yourself (recommended: pin the registry)
   --allow-simulated    accept SIMULATED evidence (development only: it proves nothing about hardware)
+  --simulated-key KEY  a pinned SIMULATED verifier key (hex SPKI DER as \`veil worker\` prints it, or a PEM/DER
+                       file); repeatable. SIMULATED evidence verifies only against pinned keys
+  --accept-self-signed accept the SIMULATED verifier key carried in the envelope itself: anyone can make one, so
+                       the verdict then proves only that the evidence is internally consistent (it says SELF-SIGNED)
   -h, --help           show this help
 
 Raw files may be binary, hex text or base64 text. Certificates may be DER or PEM.
@@ -131,7 +137,7 @@ function need(value: string | undefined, flag: string, platform: string): string
   return value;
 }
 
-function evidenceFromFlags(v: Record<string, string | boolean | undefined>): UnboundEvidence {
+function evidenceFromFlags(v: Record<string, string | string[] | boolean | undefined>): UnboundEvidence {
   const platform = v.platform as string;
   const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
   switch (platform) {
@@ -150,13 +156,41 @@ function evidenceFromFlags(v: Record<string, string | boolean | undefined>): Unb
   }
 }
 
+/** What a SIMULATED verdict is worth, said plainly. */
+function simulatedNote(claims: AttestationClaims): string {
+  const source = claims.details.platform === 'simulated' ? claims.details.verifierKeySource : 'none';
+  if (source === 'envelope') return 'SIMULATED, SELF-SIGNED — verified only with the key inside the evidence, which anyone can make; not hardware evidence';
+  if (source === 'pinned') return 'SIMULATED — signed by a pinned development key; not hardware evidence';
+  return 'SIMULATED — not hardware evidence';
+}
+
+/** `--simulated-key` values (hex SPKI DER, or a PEM / DER / hex / base64 file) and `--accept-self-signed`. */
+function simulatedTrust(v: { 'simulated-key'?: string[]; 'accept-self-signed'?: boolean }): SimulatedTrust | undefined {
+  const keys = v['simulated-key'] ?? [];
+  if (keys.length > 0 && v['accept-self-signed']) throw new UsageError('give --simulated-key or --accept-self-signed, not both');
+  if (v['accept-self-signed']) return 'self-signed';
+  if (keys.length === 0) return undefined;
+  return keys.map((k) => {
+    try {
+      if (/^(0x)?([0-9a-fA-F]{2})+$/.test(k)) return spki(createPublicKey({ key: Buffer.from(k.replace(/^0x/i, ''), 'hex'), format: 'der', type: 'spki' }));
+      const raw = readFile(k);
+      return spki(raw.toString('latin1').startsWith('-----BEGIN') ? createPublicKey(raw) : createPublicKey({ key: Buffer.from(readArtifact(k)), format: 'der', type: 'spki' }));
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      throw new UsageError(`--simulated-key ${k.length > 20 ? `${k.slice(0, 20)}…` : k} is not a public key (hex SPKI DER, or a PEM/DER file)`);
+    }
+  });
+}
+
+const spki = (key: KeyObject) => new Uint8Array(key.export({ format: 'der', type: 'spki' }));
+
 function describe(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 function printHuman(res: VerifyEvidenceResult, atNote: string, policyNote: string): void {
   const claims = res.ok ? res.claims : res.unverifiedClaims;
-  const lines = [`veil verify: ${res.ok ? 'VALID' : 'INVALID'}`, `  platform     ${res.platform}${claims?.simulated ? ' (SIMULATED — not hardware evidence)' : ''}`];
+  const lines = [`veil verify: ${res.ok ? 'VALID' : 'INVALID'}`, `  platform     ${res.platform}${claims?.simulated ? ` (${simulatedNote(claims)})` : ''}`];
   if (claims) lines.push(`  measurement  ${claims.measurement}${res.ok ? '' : ' (unverified)'}`);
   if (claims?.tcb.platform === 'tdx' && claims.tcb.status) lines.push(`  tcb status   ${claims.tcb.status}`);
   if (claims?.tcb.platform === 'sev-snp') {
@@ -198,6 +232,8 @@ export async function run(args: string[]): Promise<number> {
         rpc: { type: 'string' },
         registry: { type: 'string' },
         'allow-simulated': { type: 'boolean' },
+        'simulated-key': { type: 'string', multiple: true },
+        'accept-self-signed': { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -231,7 +267,8 @@ export async function run(args: string[]): Promise<number> {
     const policyNote = v.policy ? `from ${v.policy}` : `CLI default (debug forbidden, TDX UpToDate/SWHardeningNeeded, measurement NOT pinned${bound ? ', report_data binding required' : ''})`;
     const collateral = v.collateral ? loadCollateral(v.collateral) : undefined;
 
-    const res = await verifyEvidence(evidence, policy, { now, ...(collateral ? { collateral } : {}) });
+    const simulated = simulatedTrust(v);
+    const res = await verifyEvidence(evidence, policy, { now, ...(collateral ? { collateral } : {}), ...(simulated ? { roots: { simulated } } : {}) });
     if (v.json) {
       const claims = res.ok ? res.claims : res.unverifiedClaims;
       console.log(
@@ -244,6 +281,8 @@ export async function run(args: string[]): Promise<number> {
           atSource: v.at !== undefined ? 'flag' : 'clock',
           policy: v.policy ? 'file' : 'default',
           simulated: claims?.simulated ?? evidence.platform === 'simulated',
+          // 'envelope' = SELF-SIGNED (the key inside the evidence): proves internal consistency only.
+          simulatedKeySource: claims?.details.platform === 'simulated' ? claims.details.verifierKeySource : null,
           claims: res.ok ? res.claims : null,
           unverifiedClaims: res.ok ? null : res.unverifiedClaims ?? null,
         }),
@@ -263,7 +302,7 @@ export async function run(args: string[]): Promise<number> {
 
 type VerifyFlags = {
   at?: string; policy?: string; json?: boolean; target?: string; rpc?: string; registry?: string; 'allow-simulated'?: boolean;
-  platform?: string;
+  platform?: string; 'simulated-key'?: string[]; 'accept-self-signed'?: boolean;
 };
 
 /** `--onchain`: the gateway's attested enclaves (or one envelope file) verified off-chain, then against the registry. */
@@ -283,6 +322,7 @@ async function runOnchain(v: VerifyFlags, envelopeFile: string | undefined): Pro
       rpcUrl: v.rpc,
       registryAddress: v.registry,
       policy,
+      simulatedTrust: simulatedTrust(v),
       now,
     });
   } catch (err) {
