@@ -13,7 +13,7 @@ import path from 'node:path';
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { CONFIG_SCHEMA } from '../gateway/config';
-import { OnchainUsageError, runOnchainVerify, type OnchainVerifyReport } from './verify-onchain';
+import { OnchainRegistryRefused, OnchainUsageError, runOnchainVerify, type OnchainVerifyReport } from './verify-onchain';
 import {
   collateralFromPcsResponses,
   isAttestationError,
@@ -39,7 +39,7 @@ const USAGE = `usage:
   veil verify --platform sev-snp --report REPORT (--vcek VCEK | --vlek VLEK) [options]
   veil verify --platform tdx --quote QUOTE [--collateral FILE|DIR] [options]
   veil verify --platform nitro --document DOCUMENT [options]
-  veil verify --onchain [--target HOST:PORT | --rpc URL --registry ADDR] [ENVELOPE.json] [options]
+  veil verify --onchain [--target HOST:PORT] (--rpc URL --registry ADDR | --trust-gateway-registry) [ENVELOPE.json] [options]
 
 options:
   --at TIME            verify at this ISO 8601 time (default: now; the time used is always printed)
@@ -51,9 +51,12 @@ options:
   --onchain            also check the on-chain registry: the enclave's signing address is attested with an
                        approved, unrevoked, unexpired measurement and the published evidence hash matches.
                        Without an envelope file, checks every TEE enclave the gateway (--target) attested.
-  --target HOST:PORT   gateway for --onchain (default ${DEFAULT_TARGET}); also tells the registry unless
-  --rpc URL --registry ADDR  name the chain and registry yourself (recommended: pin the registry)
-  --allow-simulated    accept SIMULATED evidence (development only: it proves nothing about hardware)
+  --target HOST:PORT   gateway whose enclaves --onchain checks (default ${DEFAULT_TARGET})
+  --rpc URL --registry ADDR  the chain and registry to check against, from your own records (required: the
+                       gateway being checked could name a registry it controls)
+  --trust-gateway-registry  instead take the registry the gateway names (explicit opt-in)
+  --allow-simulated    accept SIMULATED evidence, and a development registry (the gateway's embedded anvil, or
+                       chain id 31337/1337): development only, it proves nothing about hardware
   --simulated-key KEY  a pinned SIMULATED verifier key (hex SPKI DER as \`veil worker\` prints it, or a PEM/DER
                        file); repeatable. SIMULATED evidence verifies only against pinned keys
   --accept-self-signed accept the SIMULATED verifier key carried in the envelope itself: anyone can make one, so
@@ -232,6 +235,7 @@ export async function run(args: string[]): Promise<number> {
         rpc: { type: 'string' },
         registry: { type: 'string' },
         'allow-simulated': { type: 'boolean' },
+        'trust-gateway-registry': { type: 'boolean' },
         'simulated-key': { type: 'string', multiple: true },
         'accept-self-signed': { type: 'boolean' },
       },
@@ -302,7 +306,7 @@ export async function run(args: string[]): Promise<number> {
 
 type VerifyFlags = {
   at?: string; policy?: string; json?: boolean; target?: string; rpc?: string; registry?: string; 'allow-simulated'?: boolean;
-  platform?: string; 'simulated-key'?: string[]; 'accept-self-signed'?: boolean;
+  platform?: string; 'simulated-key'?: string[]; 'accept-self-signed'?: boolean; 'trust-gateway-registry'?: boolean;
 };
 
 /** `--onchain`: the gateway's attested enclaves (or one envelope file) verified off-chain, then against the registry. */
@@ -314,19 +318,28 @@ async function runOnchain(v: VerifyFlags, envelopeFile: string | undefined): Pro
   const policy: AttestationPolicy = { ...base, nonce: 'any', simulated: v['allow-simulated'] ? 'allow' : base.simulated ?? 'forbid' };
   const envelope = envelopeFile !== undefined ? parseEnvelope(readFile(envelopeFile).toString('utf8')) : undefined;
   if (envelope && !('nonce' in envelope)) throw new UsageError('--onchain needs an envelope that binds keys (nonce, hpkePublicKey, signingAddress)');
+  const simulated = simulatedTrust(v);
   let report: OnchainVerifyReport;
   try {
     report = await runOnchainVerify({
-      target: envelope && !v.target && !v.rpc ? undefined : v.target ?? (v.rpc ? undefined : DEFAULT_TARGET),
+      // Without an envelope file the enclaves come from a gateway; with one, a gateway is asked only for its registry.
+      target: envelope ? v.target : v.target ?? DEFAULT_TARGET,
       envelope: envelope as AttestationEnvelope | undefined,
       rpcUrl: v.rpc,
       registryAddress: v.registry,
+      trustGatewayRegistry: v['trust-gateway-registry'] ?? false,
+      allowDevRegistry: v['allow-simulated'] ?? false,
       policy,
-      simulatedTrust: simulatedTrust(v),
+      simulatedTrust: simulated,
       now,
     });
   } catch (err) {
     if (err instanceof OnchainUsageError) throw err;
+    if (err instanceof OnchainRegistryRefused) {
+      const reason = { code: err.code, message: err.message };
+      console.log(v.json ? JSON.stringify({ verdict: 'invalid', reasons: [reason], onchain: true }) : `veil verify --onchain: INVALID\n  - ${reason.code}: ${reason.message}`);
+      return 1;
+    }
     const e = err as { code?: string; message: string };
     console.error(`veil verify: could not check on-chain: ${e.message}${e.code ? ` (${e.code})` : ''}`);
     return 1;
@@ -338,7 +351,7 @@ async function runOnchain(v: VerifyFlags, envelopeFile: string | undefined): Pro
       reasons: report.enclaves.flatMap((e) => e.reasons), at: report.at, onchain: true, registry: report.registry, enclaves: report.enclaves,
     }));
   } else {
-    const lines = [`veil verify --onchain: ${report.verdict.toUpperCase()}`, `  registry     ${report.registry.registryAddress} on chain ${report.registry.chainId} (from ${report.registry.source})`, `  verified at  ${report.at}`];
+    const lines = [`veil verify --onchain: ${report.verdict.toUpperCase()}`, `  registry     ${report.registry.registryAddress} on chain ${report.registry.chainId} (${report.registry.source === 'flags' ? 'pinned with --rpc/--registry' : 'named by the gateway, trusted on --trust-gateway-registry'})`, `  verified at  ${report.at}`];
     for (const e of report.enclaves) {
       lines.push(`  enclave ${e.nodeId ?? '(file)'}: ${e.verdict}  platform=${e.platform}${e.simulated ? ' (SIMULATED: proves nothing about hardware)' : ''}  signer=${e.signingAddress}`);
       lines.push(`    measurement ${e.measurement ?? 'unknown'}`);
