@@ -6,6 +6,7 @@
  *   node bin/run-ts.cjs bench/gateway-soak.ts [seconds=30] [clients=4] [fhe|tee]
  */
 import { execFileSync } from 'node:child_process';
+import { childProcessEnv } from '../chain';
 import { connectFheModel, createVeilClient, VeilClientError } from '../client';
 import { connectTeeModel } from '../client/tee';
 import { loadDataset } from '../models';
@@ -14,7 +15,7 @@ import { machineInfo, markdownTable, percentile, round, writeBenchReport } from 
 
 /** Resident set size (MB) of the gateway process and its children, from ps. */
 function rssMb(pid: number): number {
-  const out = execFileSync('ps', ['-o', 'rss=', '-p', String(pid)]).toString().trim();
+  const out = execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { env: childProcessEnv() }).toString().trim();
   return Math.round(Number(out) / 1024);
 }
 
