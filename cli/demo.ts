@@ -115,7 +115,7 @@ async function runTee(target: string, modelId: string, input: string | undefined
     const rows: [string, string][] = [
       ['model', `${report.model} (TEE, node ${report.nodeId} via ${report.target})`],
       ['evidence', `${report.evidenceVerdict} — verified on this machine for a fresh nonce, binding the node's HPKE key and signing address`],
-      ['platform', report.simulated ? 'SIMULATED — proves nothing about hardware (development only)' : report.platform],
+      ['platform', report.simulated ? 'SIMULATED, self-signed — proves nothing about hardware (development only)' : report.platform],
       ['measurement', report.measurement],
       ['signing address', report.signingAddress],
       ['signatures', report.signatureValid ? 'valid (every response: EIP-191 over sha256 of the sealed request and response)' : 'INVALID'],

@@ -3,11 +3,12 @@ import { createEvidenceProvider, createSimulatedProvider } from '../attestation'
 import { createLogger, type LogLevel } from '../gateway';
 import { BUNDLED_MODELS, resolveModelEntry } from '../models';
 import { startTeeNodeServer, type TeeEvidenceSource } from '../workers/tee';
+import { loadSimulatedKey } from './load-simulated-key';
 
 export const summary = 'run a remote TEE worker node (veil.v1.TeeNode)';
 
 const HELP = `usage: veil worker [--host H] [--port P] [--models ID,...] [--threads N] [--platform simulated|configfs-tsm]
-                   [--log-level L]
+                   [--simulated-key-file FILE] [--log-level L]
 
 Runs one TEE worker node as its own process: an enclave identity (HPKE + signing keys in memory only),
 a warm onnxruntime pool and evidence from the platform, served as veil.v1.TeeNode (plus health and
@@ -18,16 +19,23 @@ reflection). Point a gateway at it with tee.nodes / VEIL_TEE_NODES=HOST:PORT.
   --threads     onnxruntime worker threads (default: cores)
   --platform    simulated (default; development only, proves nothing about hardware) or configfs-tsm
                 (SEV-SNP / TDX guest via /sys/kernel/config/tsm/report)
+  --simulated-key-file  simulated only: keep the SIMULATED signing key in FILE (PKCS#8 PEM, created with mode 600
+                if absent; refused if group or others can access it), so the printed simulated key, which a
+                gateway pins in tee.simulatedKeys, stays the same across restarts (default: a new key per start)
   --log-level   debug|info|warn|error|silent (default info; logs carry ids, sizes and timings only)`;
 
 export async function run(args: string[]): Promise<number> {
-  let values: { host?: string; port?: string; models?: string; threads?: string; platform?: string; 'log-level'?: string; help?: boolean };
+  let values: {
+    host?: string; port?: string; models?: string; threads?: string; platform?: string; 'log-level'?: string; help?: boolean;
+    'simulated-key-file'?: string;
+  };
   try {
     ({ values } = parseArgs({
       args,
       options: {
         host: { type: 'string' }, port: { type: 'string' }, models: { type: 'string' }, threads: { type: 'string' },
         platform: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'simulated-key-file': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -46,6 +54,7 @@ export async function run(args: string[]): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push('--port must be an integer 0..65535');
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) problems.push('--threads must be a positive integer');
   if (platform !== 'simulated' && platform !== 'configfs-tsm') problems.push('--platform must be simulated or configfs-tsm');
+  if (values['simulated-key-file'] !== undefined && platform !== 'simulated') problems.push('--simulated-key-file goes with --platform simulated only');
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level)) problems.push('--log-level must be debug, info, warn, error or silent');
   const models: Record<string, string> = {};
   for (const entry of (values.models ?? Object.keys(BUNDLED_MODELS).join(',')).split(',').map((s) => s.trim()).filter(Boolean)) {
@@ -59,10 +68,18 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
 
+  let simulated: ReturnType<typeof createSimulatedProvider> | undefined;
+  if (platform === 'simulated') {
+    const keyFile = values['simulated-key-file'];
+    try {
+      simulated = createSimulatedProvider(keyFile ? { privateKey: loadSimulatedKey(keyFile).privateKey } : {});
+    } catch (err) {
+      console.error(`veil worker: ${(err as Error).message}`);
+      return 2;
+    }
+  }
   const logger = createLogger({ level, format: 'text' });
-  const evidenceSource: TeeEvidenceSource = platform === 'simulated'
-    ? createSimulatedProvider()
-    : (createEvidenceProvider({ kind: 'configfs-tsm' }) as TeeEvidenceSource);
+  const evidenceSource: TeeEvidenceSource = simulated ?? (createEvidenceProvider({ kind: 'configfs-tsm' }) as TeeEvidenceSource);
   const server = await startTeeNodeServer({ host: values.host ?? '127.0.0.1', port, pool: { models, threads }, evidenceSource, logger });
   const { node } = server;
   // Tests and scripts parse this first line for the bound address.
@@ -71,6 +88,8 @@ export async function run(args: string[]): Promise<number> {
     ? '  platform         SIMULATED — evidence proves nothing about hardware; development only'
     : `  platform         ${node.platform} (configfs-tsm)`);
   console.log(`  signing address  ${node.identity.signingAddress}`);
+  // The public verifier key a gateway must pin (tee.simulatedKeys) to admit this node: an envelope's own key is never trusted.
+  if (simulated) console.log(`  simulated key    ${Buffer.from(simulated.verifierKey).toString('hex')}  (pin on the gateway: tee.simulatedKeys / VEIL_TEE_SIMULATED_KEYS)`);
   console.log(`  models           ${Object.keys(models).join(', ')}`);
 
   await new Promise<void>((resolve) => {

@@ -22,9 +22,16 @@ export type TeeEvidenceVerifier = (
 export type ConnectTeeModelParameters = {
   modelId: string;
   policy: TeePolicy;
-  /** Accept SIMULATED evidence (development only: it proves nothing about hardware). Default false. */
+  /**
+   * Accept SIMULATED evidence (development only: it proves nothing about hardware). Default false. It also needs
+   * `roots.simulated`: the node's pinned verifier key, or `'self-signed'` to accept the key the envelope carries.
+   */
   allowSimulated?: boolean;
-  /** Trust anchors for verifyEvidence (e.g. `{ simulated: [provider.verifierKey] }`). */
+  /**
+   * Trust anchors for verifyEvidence. SIMULATED evidence verifies only against `simulated`: pinned keys (e.g.
+   * `[provider.verifierKey]`, the keys `veil serve` prints, the key `veil worker` prints) or `'self-signed'` (the
+   * envelope's own key, which anyone can make: then only the binding to this client's nonce is checked).
+   */
   roots?: VerifyEvidenceOptions['roots'];
   /** Reuse one HPKE handshake for later requests (default true); see tee/PROTOCOL.md. */
   reuseSession?: boolean;
@@ -146,7 +153,10 @@ export async function connectTeeModel(params: ConnectTeeModelParameters): Promis
       const policy: AttestationPolicy = { ...params.policy, nonce: hex(nonce), reportDataBinding: 'required', simulated: params.allowSimulated ? 'allow' : 'forbid' };
       const result = await verify(envelope, policy, { now: now(), roots: params.roots });
       if (!result.ok) {
-        throw new TeeError('tee_attestation_failed', `the node's evidence was refused: ${result.failures.map((f) => f.code).join(', ')}`, { failures: result.failures });
+        const keyHint = result.failures.some((f) => f.code === 'simulated_key_missing')
+          ? ' (SIMULATED evidence needs a pinned verifier key: roots.simulated = [key], or \'self-signed\' to accept the envelope\'s own key knowingly)'
+          : '';
+        throw new TeeError('tee_attestation_failed', `the node's evidence was refused: ${result.failures.map((f) => f.code).join(', ')}${keyHint}`, { failures: result.failures });
       }
       const identity = evidence.identity;
       const address = envelope.signingAddress.toLowerCase();

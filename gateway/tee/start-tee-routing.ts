@@ -12,6 +12,12 @@ import type { TeeRoutingPolicy } from './verify-node-evidence';
 
 export type TeeRouting = {
   router: TeeRouter;
+  /**
+   * SIMULATED verifier keys (SPKI DER) the router trusts: the in-process node's own key (when `tee.local`) and
+   * `tee.simulatedKeys`. A client of this gateway pins the same keys (`roots: { simulated }`) to check that a node's
+   * SIMULATED evidence comes from one of them rather than from whoever signed the envelope.
+   */
+  simulatedKeys: readonly Uint8Array[];
   service: ReturnType<typeof createTeeService>;
   nodes(): TeeNodeStatus[];
   close(): Promise<void>;
@@ -38,15 +44,21 @@ export type StartTeeRoutingParameters = {
  * `veil worker` nodes in `tee.nodes`, and the router that attests them all before the gateway listens.
  */
 export async function startTeeRouting({ config, maxMessageBytes, logger, router: seams, onAttested }: StartTeeRoutingParameters): Promise<TeeRouting> {
-  const policy = routingPolicy(config);
   const links: TeeLink[] = [];
   let local: TeeNode | undefined;
+  // SIMULATED evidence is trusted only from pinned keys, never from the key an envelope carries (anyone can make
+  // one). One set serves every link: the in-process key's private half never leaves this process, so no remote node
+  // can sign with it, and a remote simulated node is admitted only by a key the operator configured.
+  const simulatedKeys: Uint8Array[] = config.simulatedKeys.map((hex) => new Uint8Array(Buffer.from(hex, 'hex')));
   if (config.local) {
     const pool = await createTeePool({ models: resolveModels(config.models), threads: config.localThreads });
-    local = createTeeNode({ pool, evidenceSource: createSimulatedProvider(), logger, evidenceRefreshMs: Math.min(config.refreshSeconds, 300) * 1000 });
+    const provider = createSimulatedProvider();
+    simulatedKeys.unshift(provider.verifierKey);
+    local = createTeeNode({ pool, evidenceSource: provider, logger, evidenceRefreshMs: Math.min(config.refreshSeconds, 300) * 1000 });
     await local.start();
     links.push(createLocalTeeLink('local', local));
   }
+  const policy = routingPolicy(config, simulatedKeys);
   config.nodes.forEach((address, i) => links.push(createRemoteTeeLink({ id: `remote-${i + 1}`, address, maxMessageBytes })));
   if (links.length === 0) logger.warn('tee mode has no nodes (tee.local is false and tee.nodes is empty): TEE requests will be refused');
 
@@ -67,6 +79,7 @@ export async function startTeeRouting({ config, maxMessageBytes, logger, router:
   }
   return {
     router,
+    simulatedKeys,
     service: createTeeService(router, logger),
     nodes: () => router.nodes(),
     async close() {
@@ -76,7 +89,8 @@ export async function startTeeRouting({ config, maxMessageBytes, logger, router:
   };
 }
 
-function routingPolicy(config: VeilConfig['tee']): TeeRoutingPolicy {
+function routingPolicy(config: VeilConfig['tee'], simulatedKeys: readonly Uint8Array[]): TeeRoutingPolicy {
+  // A bare ["any"] is the development opt-out for every platform (loadConfig refuses it in production).
   const anyMeasurement = config.measurements.length === 1 && config.measurements[0] === 'any';
   try {
     // parsePolicy validates the hex and spells every opt-out explicitly.
@@ -85,7 +99,7 @@ function routingPolicy(config: VeilConfig['tee']): TeeRoutingPolicy {
       maxAgeSeconds: config.maxEvidenceAgeSeconds, nonce: 'any', reportDataBinding: 'required',
     });
     const { nonce: _n, reportDataBinding: _r, simulated: _s, ...attestation } = parsed;
-    return { attestation, allowSimulated: config.allowSimulated };
+    return { attestation, allowSimulated: config.allowSimulated, roots: { simulated: simulatedKeys } };
   } catch (err) {
     if (isAttestationError(err)) throw new TeeConfigError(`tee.measurements/tee.debug: ${err.message}`);
     throw err;
