@@ -1,4 +1,5 @@
 import { createFhePool, type FhePool } from '../workers';
+import { createApiKeyGuard, resolveKeysFile, type ApiKeyGuard } from './auth';
 import type { VeilConfig } from './config';
 import { SessionStore } from './fhe/session-store';
 import { startTrustRegistry, type TrustRegistry } from './chain/start-trust-registry';
@@ -81,11 +82,20 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       : undefined;
     if (tee) stops.push(() => tee.close());
 
+    // auth.mode = api-keys: every veil.v1 call needs a key from the keys file (re-read when it changes).
+    let guard: ApiKeyGuard | undefined;
+    if (config.auth.mode === 'api-keys') {
+      const keys = createApiKeyGuard({ file: resolveKeysFile(config.auth.keysFile, config.dataDir), logger });
+      guard = keys;
+      stops.push(() => keys.close());
+    }
+
     const server: GrpcServer = await createGrpcServer({
       host: config.grpc.host,
       port: config.grpc.port,
       maxReceiveMessageBytes: config.grpc.maxReceiveMessageBytes,
       maxSendMessageBytes: config.grpc.maxSendMessageBytes,
+      guard,
       services: {
         Models: createModelsService(models, tee ? config.tee.models : [], logger),
         Trust: createTrustService(trust ? () => trust.info() : () => undefined, logger),
@@ -99,7 +109,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       },
     });
     stops.push(() => server.close());
-    logger.info('gateway listening', { grpc: server.address, models: [...models.keys()].join(','), ms: Math.round(performance.now() - started) });
+    logger.info('gateway listening', { grpc: server.address, auth: config.auth.mode, models: [...models.keys()].join(','), ms: Math.round(performance.now() - started) });
 
     let closing: Promise<void> | undefined;
     return {

@@ -2,6 +2,9 @@ import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { closeGrpcServer, loadVeilProto, type VeilServiceName } from '../../proto';
+import type { CallGuard } from '../auth';
+import { guardRequestDecoding } from './guard-request-decoding';
+import { bindRpcMethods } from './handle-call';
 
 /** Implementations of the veil.v1 services this server offers, by service name. */
 export type GrpcServices = Partial<Record<VeilServiceName, grpc.UntypedServiceImplementation>>;
@@ -11,7 +14,10 @@ export type CreateGrpcServerOptions = {
   port: number;
   maxReceiveMessageBytes: number;
   maxSendMessageBytes: number;
+  /** Every method must be an `RpcMethod` (handleUnary/handleClientStream); they are bound to `guard`. */
   services: GrpcServices;
+  /** API-key authentication run before every veil.v1 handler (auth.mode = api-keys); health and reflection stay open. */
+  guard?: CallGuard;
 };
 
 export type GrpcServer = {
@@ -33,13 +39,17 @@ export async function createGrpcServer(options: CreateGrpcServerOptions): Promis
     'grpc.max_send_message_length': options.maxSendMessageBytes,
   });
   const served = Object.keys(options.services) as VeilServiceName[];
-  for (const name of served) server.addService(proto.services[name].service, options.services[name]!);
+  for (const name of served) {
+    // Decoding failures reach the RPC wrapper as a typed error instead of grpc-js's bare INTERNAL.
+    server.addService(guardRequestDecoding(proto.services[name].service), bindRpcMethods(name, options.services[name]!, options.guard));
+  }
   // Health names every served service plus "" (the whole server), as the gRPC health protocol defines.
   const healthNames = ['', ...served.map((name) => `veil.v1.${name}`)];
 
   const health = new HealthImplementation(Object.fromEntries(healthNames.map((n) => [n, 'NOT_SERVING' as const])));
   health.addToServer(server);
-  new ReflectionService(proto.packageDefinition).addToServer(server);
+  // Reflection describes only what this server serves (the package also defines veil.v1.TeeNode, served by nodes).
+  new ReflectionService(proto.packageDefinition, { services: served.map((name) => `veil.v1.${name}`) }).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
