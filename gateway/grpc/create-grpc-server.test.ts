@@ -2,11 +2,13 @@ import fs from 'node:fs';
 import type { Http2Session } from 'node:http2';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { createVeilClient, VeilClientError } from '../../client';
 import { createApiKeyGuard, generateApiKey, updateKeysFile, type ApiKeyGuard, type ApiKeyRecord } from '../auth';
+import { createTestCa } from '../../test/support/create-test-pki';
 import { createLogger } from '../logger';
 import { createGrpcServer, type GrpcServer } from './create-grpc-server';
 import { handleClientStream, handleUnary } from './handle-call';
@@ -260,3 +262,81 @@ describe('API keys enforced by the RPC wrapper', () => {
   });
 });
 
+
+describe('TLS on the gateway (grpc.tlsCertFile / grpc.tlsKeyFile)', () => {
+  let dir: string;
+  let server: GrpcServer;
+  const live = () => ({ certFile: path.join(dir, 'live.pem'), keyFile: path.join(dir, 'live.key') });
+  const reloads: { accepted: boolean; reason?: string }[] = [];
+  let ca1: ReturnType<typeof createTestCa>;
+  let ca2: ReturnType<typeof createTestCa>;
+
+  /** The certificate a brand-new TLS connection is shown (fingerprint), without trusting anything. */
+  const servedFingerprint = () => new Promise<string>((resolve, reject) => {
+    const [, port] = server.address.split(':');
+    const socket = tls.connect({ host: '127.0.0.1', port: Number(port), servername: 'localhost', ALPNProtocols: ['h2'], rejectUnauthorized: false }, () => {
+      resolve(socket.getPeerCertificate().fingerprint256);
+      socket.destroy();
+    });
+    socket.once('error', reject);
+  });
+  const trusting = (ca: { certFile: string }) => createVeilClient({ target: server.address, credentials: grpc.credentials.createSsl(fs.readFileSync(ca.certFile)) });
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-gw-tls-'));
+    ca1 = createTestCa(path.join(dir, 'one'), 'ca1');
+    ca2 = createTestCa(path.join(dir, 'two'), 'ca2');
+    const first = ca1.issue('gateway');
+    fs.copyFileSync(first.certFile, live().certFile);
+    fs.copyFileSync(first.keyFile, live().keyFile);
+    server = await createGrpcServer({
+      host: '127.0.0.1', port: 0, maxReceiveMessageBytes: 1 << 20, maxSendMessageBytes: 1 << 20, services: echoServices([]),
+      tls: { ...live(), reloadMs: 50 }, onTlsReload: (e) => reloads.push(e),
+    });
+  });
+  afterAll(async () => {
+    await server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a client trusting the CA gets through; a plaintext client is refused', async () => {
+    const good = trusting(ca1);
+    await expect(good.getTrustRegistry()).resolves.toMatchObject({ enabled: false });
+    good.close();
+    const plain = createVeilClient({ target: server.address });
+    expect((await refusal(plain.getTrustRegistry({ deadlineMs: 3_000 }))).grpcStatus).toBe(grpc.status.UNAVAILABLE);
+    plain.close();
+    const otherCa = trusting(ca2);
+    expect((await refusal(otherCa.getTrustRegistry({ deadlineMs: 3_000 }))).grpcStatus).toBe(grpc.status.UNAVAILABLE);
+    otherCa.close();
+  });
+
+  test('a rotated certificate is served to new connections without a restart; a half-written rotation never is', async () => {
+    const before = await servedFingerprint();
+    const next = ca2.issue('gateway-rotated');
+    // Half way through a rotation: the new certificate with the old key. Refused; the old pair stays in use.
+    fs.copyFileSync(next.certFile, live().certFile);
+    await waitFor(() => reloads.some((e) => !e.accepted));
+    expect(await servedFingerprint()).toBe(before);
+    // Rotation completes.
+    fs.copyFileSync(next.keyFile, live().keyFile);
+    await waitFor(() => reloads.some((e) => e.accepted));
+    const after = await servedFingerprint();
+    expect(after).not.toBe(before);
+    expect(after).toBe(server.tls!.fingerprint256);
+    const rotated = trusting(ca2);
+    await expect(rotated.getTrustRegistry()).resolves.toMatchObject({ enabled: false });
+    rotated.close();
+    const stale = trusting(ca1);
+    expect((await refusal(stale.getTrustRegistry({ deadlineMs: 3_000 }))).grpcStatus).toBe(grpc.status.UNAVAILABLE);
+    stale.close();
+  });
+});
+
+async function waitFor(condition: () => boolean, ms = 5_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
