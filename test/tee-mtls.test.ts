@@ -15,6 +15,8 @@ import { createGateway, createLogger, loadConfig, type Gateway } from '../gatewa
 import { generateApiKey, updateKeysFile } from '../gateway/auth';
 import { createTestCa, type TestCa, type TestCertificate } from './support/create-test-pki';
 import { seededRows } from './support/seeded-rows';
+import { captureCli } from './support/capture-cli';
+import { run as demo } from '../cli/demo';
 
 const ROOT = path.join(__dirname, '..');
 const POLICY: TeePolicy = {
@@ -148,4 +150,18 @@ test('the worker refuses half a TLS configuration', async () => {
   });
   expect(r.code).toBe(2);
   expect(r.err).toContain('mutual TLS needs --tls-cert, --tls-key and --client-ca together');
+});
+
+test('veil demo --mode tee reaches it with --tls-ca and VEIL_API_KEY, and says unauthenticated without a key', async () => {
+  const args = ['--mode', 'tee', '--target', gateway.address, '--tls-ca', ops.certFile, '--latency-samples', '2', '--json'];
+  const keyless = await captureCli(demo, args);
+  expect(keyless).toMatchObject({ code: 1, err: expect.stringContaining('[unauthenticated]') });
+  process.env.VEIL_API_KEY = apiKey;
+  try {
+    const ok = await captureCli(demo, args);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.out)).toMatchObject({ mode: 'tee', signatureValid: true, nodeId: 'remote-1' });
+  } finally {
+    delete process.env.VEIL_API_KEY;
+  }
 });
