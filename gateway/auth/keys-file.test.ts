@@ -59,6 +59,14 @@ test('a file others may write is refused, naming the fix', () => {
   expect(() => readKeysFile(file)).toThrow(`writable by group or others (mode 664); run chmod 600 ${file}`);
 });
 
+// chown to another user needs root; elsewhere the check is still in place but cannot be staged.
+(process.getuid?.() === 0 ? test : test.skip)('a file another user owns is refused', () => {
+  const file = path.join(dir, 'api-keys.json');
+  updateKeysFile(file, (c) => c.keys.push(record()));
+  fs.chownSync(file, 4321, 4321);
+  expect(() => readKeysFile(file)).toThrow(`${file} is owned by uid 4321, not by this user (0) or root`);
+});
+
 test.each([
   ['not JSON', '{', /not valid JSON/],
   ['wrong version', JSON.stringify({ version: 2, keys: [] }), /must be \{"version": 1/],

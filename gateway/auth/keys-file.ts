@@ -35,7 +35,7 @@ export function resolveKeysFile(keysFile: string, dataDir: string): string {
 
 /**
  * Reads and validates a keys file; a missing file is an empty one (no key is valid yet). Refuses a file that group or
- * others may write: whoever can write it can grant themselves a key.
+ * others may write, or that another user owns: whoever can write it can grant themselves a key.
  */
 export function readKeysFile(file: string): KeysFile {
   let text: string;
@@ -43,6 +43,10 @@ export function readKeysFile(file: string): KeysFile {
     const stat = fs.statSync(file);
     if (process.platform !== 'win32' && (stat.mode & 0o022) !== 0) {
       throw new KeysFileError(`${file} is writable by group or others (mode ${(stat.mode & 0o777).toString(8)}); run chmod 600 ${file}`);
+    }
+    const uid = process.getuid?.();
+    if (uid !== undefined && stat.uid !== uid && stat.uid !== 0) {
+      throw new KeysFileError(`${file} is owned by uid ${stat.uid}, not by this user (${uid}) or root; only the operator's own file is trusted`);
     }
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
