@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import { DEFAULT_SIMULATED_MEASUREMENT } from '../attestation';
 import { createVeilClient } from '../client';
 import { connectTeeModel, createTeeTransport, isTeeError, type TeePolicy } from '../client/tee';
@@ -164,4 +165,20 @@ test('veil demo --mode tee reaches it with --tls-ca and VEIL_API_KEY, and says u
   } finally {
     delete process.env.VEIL_API_KEY;
   }
+});
+
+test('the worker\'s reflection lists only veil.v1.TeeNode', async () => {
+  const file = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
+  const def = grpc.loadPackageDefinition(protoLoader.loadSync(file, { keepCase: true, oneofs: true })) as any;
+  const credentials = grpc.credentials.createSsl(fs.readFileSync(ops.certFile), fs.readFileSync(gatewayClient.keyFile), fs.readFileSync(gatewayClient.certFile));
+  const stub = new def.grpc.reflection.v1.ServerReflection(worker.address, credentials);
+  const call = stub.ServerReflectionInfo();
+  const response = await new Promise<any>((resolve, reject) => {
+    call.on('data', resolve);
+    call.on('error', reject);
+    call.write({ list_services: '' });
+  });
+  call.end();
+  stub.close();
+  expect(response.list_services_response.service.map((s: { name: string }) => s.name)).toEqual(['veil.v1.TeeNode']);
 });
