@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type * as grpc from '@grpc/grpc-js';
 import { connectTeeModel, type TeeModelClient, type TeePolicy } from '../client/tee';
 import { argmax, BUNDLED_MODELS, isBundledModelId, loadDataset, readNumericCsv, runOnnxModel } from '../models';
 import type { Progress } from './progress';
@@ -34,6 +35,9 @@ export type TeeDemoReport = {
 
 export type RunTeeDemoParameters = {
   target: string;
+  /** API key (auth.mode = api-keys) and channel credentials (a TLS gateway). */
+  apiKey?: string;
+  credentials?: grpc.ChannelCredentials;
   modelId: string;
   /** Feature rows (e.g. from --input); default: the bundled model's test split. */
   rows?: number[][];
@@ -64,7 +68,10 @@ export async function runTeeDemo(params: RunTeeDemoParameters): Promise<TeeDemoR
   let model: TeeModelClient | undefined;
   try {
     // SIMULATED nodes of any gateway, their verifier key unpinned: self-signed evidence, accepted knowingly (the demo says so).
-    model = await connectTeeModel({ gateway: target, modelId, policy: DEMO_POLICY, allowSimulated: true, roots: { simulated: 'self-signed' } });
+    model = await connectTeeModel({
+      gateway: target, apiKey: params.apiKey, credentials: params.credentials, modelId, policy: DEMO_POLICY, allowSimulated: true,
+      roots: { simulated: 'self-signed' },
+    });
     progress?.done(`${model.nodeId} (${model.simulated ? 'SIMULATED' : model.platform})`);
 
     progress?.step(`sealed inference of ${rows.length} row(s)`);

@@ -2,13 +2,14 @@ import { parseArgs } from 'node:util';
 import { createEvidenceProvider, createSimulatedProvider } from '../attestation';
 import { createLogger, type LogLevel } from '../gateway';
 import { BUNDLED_MODELS, resolveModelEntry } from '../models';
+import { TlsFilesError } from '../proto';
 import { startTeeNodeServer, type TeeEvidenceSource } from '../workers/tee';
 import { loadSimulatedKey } from './load-simulated-key';
 
 export const summary = 'run a remote TEE worker node (veil.v1.TeeNode)';
 
 const HELP = `usage: veil worker [--host H] [--port P] [--models ID,...] [--threads N] [--platform simulated|configfs-tsm]
-                   [--simulated-key-file FILE] [--log-level L]
+                   [--simulated-key-file FILE] [--tls-cert FILE --tls-key FILE --client-ca FILE] [--log-level L]
 
 Runs one TEE worker node as its own process: an enclave identity (HPKE + signing keys in memory only),
 a warm onnxruntime pool and evidence from the platform, served as veil.v1.TeeNode (plus health and
@@ -22,12 +23,18 @@ reflection). Point a gateway at it with tee.nodes / VEIL_TEE_NODES=HOST:PORT.
   --simulated-key-file  simulated only: keep the SIMULATED signing key in FILE (PKCS#8 PEM, created with mode 600
                 if absent; refused if group or others can access it), so the printed simulated key, which a
                 gateway pins in tee.simulatedKeys, stays the same across restarts (default: a new key per start)
+  --tls-cert    PEM certificate chain the node serves (mutual TLS; all three TLS flags go together)
+  --tls-key     PEM private key of --tls-cert
+  --client-ca   PEM CA of the gateway's client certificate (tee.clientCertFile): only clients whose certificate
+                chains to it get past the TLS handshake. The files are picked up again when they change.
+                Without these flags the node serves plaintext: development only.
   --log-level   debug|info|warn|error|silent (default info; logs carry ids, sizes and timings only)`;
 
 export async function run(args: string[]): Promise<number> {
   let values: {
     host?: string; port?: string; models?: string; threads?: string; platform?: string; 'log-level'?: string; help?: boolean;
     'simulated-key-file'?: string;
+    'tls-cert'?: string; 'tls-key'?: string; 'client-ca'?: string;
   };
   try {
     ({ values } = parseArgs({
@@ -36,6 +43,7 @@ export async function run(args: string[]): Promise<number> {
         host: { type: 'string' }, port: { type: 'string' }, models: { type: 'string' }, threads: { type: 'string' },
         platform: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
         'simulated-key-file': { type: 'string' },
+        'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'client-ca': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -63,6 +71,10 @@ export async function run(args: string[]): Promise<number> {
     else models[resolved.id] = resolved.file;
   }
   if (Object.keys(models).length === 0) problems.push('--models: at least one model is required');
+  const tlsFlags = [values['tls-cert'], values['tls-key'], values['client-ca']];
+  const tls = tlsFlags.every((f) => f !== undefined) ? { certFile: values['tls-cert']!, keyFile: values['tls-key']!, clientCaFile: values['client-ca']! } : undefined;
+  // A node serving TLS without checking clients would let anyone who reaches it call it: mutual TLS or nothing.
+  if (!tls && tlsFlags.some((f) => f !== undefined)) problems.push('mutual TLS needs --tls-cert, --tls-key and --client-ca together');
   if (problems.length > 0) {
     console.error(`veil worker: ${problems.join('\nveil worker: ')}`);
     return 2;
@@ -80,10 +92,25 @@ export async function run(args: string[]): Promise<number> {
   }
   const logger = createLogger({ level, format: 'text' });
   const evidenceSource: TeeEvidenceSource = simulated ?? (createEvidenceProvider({ kind: 'configfs-tsm' }) as TeeEvidenceSource);
-  const server = await startTeeNodeServer({ host: values.host ?? '127.0.0.1', port, pool: { models, threads }, evidenceSource, logger });
+  let server;
+  try {
+    server = await startTeeNodeServer({
+      host: values.host ?? '127.0.0.1', port, pool: { models, threads }, evidenceSource, logger, tls,
+      onTlsReload: (e) => (e.accepted
+        ? logger.info('tls certificate reloaded', { fingerprint256: e.fingerprint256 })
+        : logger.error('tls files changed but cannot be used; still serving the previous certificate', { reason: e.reason })),
+    });
+  } catch (err) {
+    if (!(err instanceof TlsFilesError)) throw err;
+    console.error(`veil worker: ${err.message}`);
+    return 2;
+  }
   const { node } = server;
   // Tests and scripts parse this first line for the bound address.
   console.log(`veil worker listening on ${server.address} (veil.v1.TeeNode; health and reflection enabled)`);
+  console.log(tls
+    ? `  transport        mutual TLS (serving ${server.tls!.fingerprint256}; clients must chain to ${tls.clientCaFile})`
+    : '  transport        PLAINTEXT — anyone who reaches this port may call it; development only');
   console.log(platform === 'simulated'
     ? '  platform         SIMULATED — evidence proves nothing about hardware; development only'
     : `  platform         ${node.platform} (configfs-tsm)`);

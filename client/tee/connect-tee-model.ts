@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type * as grpc from '@grpc/grpc-js';
 import {
   computeReportData, isAttestationError, parseEnvelope, verifyEvidence as attestationVerifyEvidence,
   type AttestationEnvelope, type AttestationPolicy, type VerifyEvidenceOptions, type VerifyEvidenceResult,
@@ -40,6 +41,10 @@ export type ConnectTeeModelParameters = {
   verifyEvidence?: TeeEvidenceVerifier;
   /** Through a router only: how many times one call may move to another node when its node goes away. Default 3. */
   maxFailovers?: number;
+  /** With `gateway` or `target`: channel credentials (TLS) of the connection this call opens. */
+  credentials?: grpc.ChannelCredentials;
+  /** With `gateway`: an API key from `veil keys create`. */
+  apiKey?: string;
 } & (
   | { target: string; transport?: undefined; gateway?: undefined; router?: undefined }
   | { transport: TeeTransport; target?: undefined; gateway?: undefined; router?: undefined }
@@ -125,7 +130,9 @@ export async function connectTeeModel(params: ConnectTeeModelParameters): Promis
   const routed = params.router !== undefined || params.gateway !== undefined;
   const owned = params.router === undefined && params.transport === undefined;
   const router: RoutedTeeTransport = params.router
-    ?? (params.gateway !== undefined ? createGatewayTeeTransport({ target: params.gateway }) : directRouter(params.transport ?? createTeeTransport({ target: params.target! })));
+    ?? (params.gateway !== undefined
+      ? createGatewayTeeTransport({ target: params.gateway, credentials: params.credentials, apiKey: params.apiKey })
+      : directRouter(params.transport ?? createTeeTransport({ target: params.target!, credentials: params.credentials })));
   const now = params.now ?? (() => new Date());
   const verify = params.verifyEvidence ?? attestationVerifyEvidence;
   const maxFailovers = params.maxFailovers ?? 3;

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadVeilProto, type GetTeeEvidenceResponse, type TeeInferResponse } from '../../proto';
 import { isTeeErrorCode, TeeError } from '../../tee';
+import { apiKeyInterceptors } from '../api-key-interceptor';
 import { fromServiceError } from '../veil-client-error';
 
 /** Per-call limits for TEE calls. */
@@ -24,6 +25,8 @@ export type CreateGatewayTeeTransportOptions = {
   /** host:port of the gateway. */
   target: string;
   credentials?: grpc.ChannelCredentials;
+  /** An API key from `veil keys create`, sent as `authorization: Bearer <key>` on every call. */
+  apiKey?: string;
   /** Default deadline of each call. */
   deadlineMs?: number;
   maxMessageBytes?: number;
@@ -39,6 +42,7 @@ export function createGatewayTeeTransport(options: CreateGatewayTeeTransportOpti
   const stub = new proto.services.Tee(options.target, options.credentials ?? grpc.credentials.createInsecure(), {
     'grpc.max_send_message_length': max,
     'grpc.max_receive_message_length': max,
+    ...apiKeyInterceptors(options.apiKey),
   });
   const unary = <Res>(method: 'GetEvidence' | 'Infer', request: unknown, opts: TeeCallOptions = {}): Promise<Res> =>
     new Promise<Res>((resolve, reject) => {

@@ -4,7 +4,13 @@ import { isTeeErrorCode, TeeError } from '../../tee';
 import { VeilError } from '../errors';
 import type { TeeLink, TeeLinkCallOptions } from './tee-link';
 
-export type CreateRemoteTeeLinkOptions = { id: string; address: string; maxMessageBytes: number };
+export type CreateRemoteTeeLinkOptions = {
+  id: string;
+  address: string;
+  maxMessageBytes: number;
+  /** TLS / mutual TLS to the node (`createNodeLinkCredentials`); plaintext when absent. */
+  credentials?: grpc.ChannelCredentials;
+};
 
 /**
  * A gRPC link to a remote TEE node (`veil worker`, veil.v1.TeeNode). The caller's deadline and cancellation
@@ -12,7 +18,7 @@ export type CreateRemoteTeeLinkOptions = { id: string; address: string; maxMessa
  */
 export function createRemoteTeeLink(options: CreateRemoteTeeLinkOptions): TeeLink {
   const proto = loadVeilProto();
-  const stub = new proto.services.TeeNode(options.address, grpc.credentials.createInsecure(), {
+  const stub = new proto.services.TeeNode(options.address, options.credentials ?? grpc.credentials.createInsecure(), {
     'grpc.max_send_message_length': options.maxMessageBytes,
     'grpc.max_receive_message_length': options.maxMessageBytes,
     // Fail fast while a node is down instead of queueing calls until it comes back; the router fails over.

@@ -4,6 +4,7 @@ import { createTeeNode, createTeePool, type TeeNode } from '../../workers/tee';
 import type { VeilConfig } from '../config';
 import type { Logger } from '../logger';
 import { createLocalTeeLink } from './create-local-tee-link';
+import { createNodeLinkCredentials } from './create-node-link-credentials';
 import { createRemoteTeeLink } from './create-remote-tee-link';
 import { createTeeRouter, type CreateTeeRouterOptions, type TeeNodeStatus, type TeeRouter } from './create-tee-router';
 import { createTeeService } from './create-tee-service';
@@ -44,6 +45,8 @@ export type StartTeeRoutingParameters = {
  * `veil worker` nodes in `tee.nodes`, and the router that attests them all before the gateway listens.
  */
 export async function startTeeRouting({ config, maxMessageBytes, logger, router: seams, onAttested }: StartTeeRoutingParameters): Promise<TeeRouting> {
+  // Before anything starts: bad TLS files for the node links stop startup, naming them.
+  const linkTls = config.nodes.length > 0 ? createNodeLinkCredentials(config, logger) : undefined;
   const links: TeeLink[] = [];
   let local: TeeNode | undefined;
   // SIMULATED evidence is trusted only from pinned keys, never from the key an envelope carries (anyone can make
@@ -59,7 +62,7 @@ export async function startTeeRouting({ config, maxMessageBytes, logger, router:
     links.push(createLocalTeeLink('local', local));
   }
   const policy = routingPolicy(config, simulatedKeys);
-  config.nodes.forEach((address, i) => links.push(createRemoteTeeLink({ id: `remote-${i + 1}`, address, maxMessageBytes })));
+  config.nodes.forEach((address, i) => links.push(createRemoteTeeLink({ id: `remote-${i + 1}`, address, maxMessageBytes, credentials: linkTls?.credentials })));
   if (links.length === 0) logger.warn('tee mode has no nodes (tee.local is false and tee.nodes is empty): TEE requests will be refused');
 
   const router = createTeeRouter({
@@ -75,6 +78,7 @@ export async function startTeeRouting({ config, maxMessageBytes, logger, router:
     await router.start();
   } catch (err) {
     await local?.stop();
+    linkTls?.close();
     throw err;
   }
   return {
@@ -85,6 +89,7 @@ export async function startTeeRouting({ config, maxMessageBytes, logger, router:
     async close() {
       await router.close();
       await local?.stop();
+      linkTls?.close();
     },
   };
 }
