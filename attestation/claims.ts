@@ -112,7 +112,13 @@ export interface SimulatedDetails {
   /** Always true: simulated evidence proves nothing about hardware. */
   simulated: true;
   keyAlgorithm: 'p256' | 'secp256k1';
+  /** SHA-256 of the SPKI DER key the report verified with (empty when it did not verify). */
   verifierKeyFingerprint: string;
+  /**
+   * `pinned`: a key the verifier was given (roots.simulated) signed the report. `envelope`: the report verified only
+   * with the key it carries itself — SELF-SIGNED, anyone can produce it. `none`: it did not verify.
+   */
+  verifierKeySource: 'pinned' | 'envelope' | 'none';
 }
 
 export type PlatformDetails = SnpDetails | TdxDetails | NitroDetails | SimulatedDetails;

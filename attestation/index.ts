@@ -25,6 +25,9 @@ export { ENVELOPE_VERSION, isBoundEnvelope, type AttestationEnvelope, type Unbou
 export { parseEnvelope } from './envelope/parse-envelope';
 export { CLOCK_SKEW_SECONDS, type AttestationPolicy } from './policy/attestation-policy';
 export { parsePolicy } from './policy/parse-policy';
+export {
+  parseMeasurementEntry, formatMeasurementEntry, isMeasurementAllowed, MEASUREMENT_ENTRY_FORM, type MeasurementEntry,
+} from './policy/parse-measurement-entry';
 export { verifyEvidence, type VerifyEvidenceOptions, type VerifyEvidenceResult } from './verify-evidence';
 export { DEFAULT_TRUST_ROOTS, type TrustRoots, type SnpRootSet, type SnpProduct } from './trust-roots';
 export { parseTdxCollateral, collateralFromPcsResponses, type TdxCollateral, type PcsResponses } from './tdx/parse-tdx-collateral';
@@ -33,6 +36,7 @@ export { parseSnpReport, type SnpReport } from './sev-snp/parse-snp-report';
 export { parseTdxQuote, type DcapQuote } from './tdx/parse-tdx-quote';
 export { parseNitroDocument, type NitroDocument } from './nitro/parse-nitro-document';
 export { parseSimulatedReport, type SimulatedReport } from './simulated/parse-simulated-report';
+export type { SimulatedTrust } from './simulated/verify-simulated-report';
 export type { EvidenceProvider, GetEvidenceParameters } from './providers/evidence-provider';
 export { createEvidenceProvider, type CreateEvidenceProviderOptions } from './providers/create-evidence-provider';
 export { createConfigfsTsmProvider, DEFAULT_TSM_REPORT_ROOT, type ConfigfsTsmProviderOptions, type TsmFileSystem } from './providers/create-configfs-tsm-provider';

@@ -23,8 +23,9 @@ const reportData = computeReportData({ hpkePublicKey, signingAddress, nonce });
 const MEASUREMENT = new Uint8Array(48).fill(0xab);
 
 const codes = (r: VerifyEvidenceResult) => (r.ok ? [] : [...new Set(r.failures.map((f) => f.code))].sort());
+// The same measurement pinned for each hardware platform, so one helper serves the SNP, TDX and Nitro suites.
 const strictPolicy = (measurement: string): AttestationPolicy => ({
-  measurements: [measurement],
+  measurements: (['sev-snp', 'tdx', 'nitro'] as const).map((p) => `${p}:${measurement}`),
   debug: 'forbid',
   snpMinimumTcb: { bootloader: 3, snp: 8 },
   tdxTcbStatuses: ['UpToDate'],

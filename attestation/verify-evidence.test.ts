@@ -1,5 +1,5 @@
 import { verifyEvidence, type VerifyEvidenceResult } from './verify-evidence';
-import { createSimulatedProvider } from './providers/create-simulated-provider';
+import { createSimulatedProvider, DEFAULT_SIMULATED_MEASUREMENT } from './providers/create-simulated-provider';
 import { describeWithVectors } from './test-support/vectors';
 import { REAL_VECTORS } from './test-support/real-vectors';
 import { PERMISSIVE_POLICY, PRODUCTION_POLICY } from './test-support/policies';
@@ -31,13 +31,13 @@ describeWithVectors('verifyEvidence: every SOURCES.md vector gets its expected v
 
   test('valid results carry claims; invalid results carry unverified claims and actual/expected', async () => {
     const v = REAL_VECTORS.find((x) => x.name === 'sev-snp/gsg_milan')!;
-    const bad = await verifyEvidence(v.load().evidence, { ...PRODUCTION_POLICY, measurements: ['00'.repeat(48)] }, { now: new Date(v.at) });
+    const bad = await verifyEvidence(v.load().evidence, { ...PRODUCTION_POLICY, measurements: [`sev-snp:${'00'.repeat(48)}`] }, { now: new Date(v.at) });
     expect(bad).toMatchObject({ ok: false, verdict: 'invalid', platform: 'sev-snp', at: '2024-01-01T00:00:00.000Z' });
     if (bad.ok) throw new Error('unreachable');
     expect(bad.failures).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ code: 'debug_enabled', actual: true, expected: false }),
-        expect.objectContaining({ code: 'measurement_not_allowed', actual: 'b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01' }),
+        expect.objectContaining({ code: 'measurement_not_allowed', actual: 'sev-snp:b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01' }),
       ]),
     );
     expect(bad.unverifiedClaims?.measurement).toMatch(/^b07af962/);
@@ -107,19 +107,50 @@ describe('verifyEvidence: simulated platform', () => {
     expect(codes(await verifyEvidence({ ...env, hpkePublicKey: '00'.repeat(32) }, allow, { now: NOW, roots: { simulated: [provider.verifierKey] } }))).toEqual(['report_data_mismatch']);
     expect(codes(await verifyEvidence(env, allow, { now: new Date(NOW.getTime() + 120_000), roots: { simulated: [provider.verifierKey] } }))).toEqual(['evidence_too_old']);
     const debug = await createSimulatedProvider({ debug: true, now: () => NOW }).getEvidence({ hpkePublicKey, signingAddress, nonce });
-    expect(codes(await verifyEvidence(debug, allow, { now: NOW }))).toEqual(['debug_enabled']);
+    expect(codes(await verifyEvidence(debug, allow, { now: NOW, roots: { simulated: 'self-signed' } }))).toEqual(['debug_enabled']);
   });
 
-  test('embedded key is used only without injected keys; a tampered report fails', async () => {
+  test('error: the key carried in the envelope is not trusted; anyone can self-sign a report', async () => {
+    const provider = createSimulatedProvider({ now: () => NOW });
+    const forger = createSimulatedProvider({ now: () => NOW }); // an attacker's own key pair, embedded in its envelope
+    const env = await provider.getEvidence({ hpkePublicKey, signingAddress, nonce });
+    const forged = await forger.getEvidence({ hpkePublicKey, signingAddress, nonce });
+    const allow = { ...strict, simulated: 'allow' as const };
+    const refused = await verifyEvidence(forged, allow, { now: NOW });
+    expect(codes(refused)).toEqual(['simulated_key_missing']);
+    expect(!refused.ok && refused.failures[0]!.message).toContain('no simulated verifier key is pinned');
+    // With the real node's key pinned, the forger's embedded key is ignored.
+    expect(codes(await verifyEvidence(forged, allow, { now: NOW, roots: { simulated: [provider.verifierKey] } }))).toEqual(['signature_invalid']);
+    const pinned = await verifyEvidence(env, allow, { now: NOW, roots: { simulated: [provider.verifierKey] } });
+    expect(pinned).toMatchObject({ ok: true, claims: { details: { verifierKeySource: 'pinned' } } });
+  });
+
+  test("'self-signed' accepts the envelope's own key knowingly, and the claims say so; a tampered report still fails", async () => {
     const provider = createSimulatedProvider({ now: () => NOW });
     const env = await provider.getEvidence({ hpkePublicKey, signingAddress, nonce });
     const allow = { ...strict, simulated: 'allow' as const };
-    expect((await verifyEvidence(env, allow, { now: NOW })).ok).toBe(true);
+    const selfSigned = { now: NOW, roots: { simulated: 'self-signed' as const } };
+    expect(await verifyEvidence(env, allow, selfSigned)).toMatchObject({ ok: true, claims: { simulated: true, details: { verifierKeySource: 'envelope' } } });
     const bytes = fromBase64(env.evidence, 'e');
     bytes[50]! ^= 1;
-    expect(codes(await verifyEvidence({ ...env, evidence: toBase64(bytes) }, allow, { now: NOW }))).toEqual(['signature_invalid']);
+    expect(codes(await verifyEvidence({ ...env, evidence: toBase64(bytes) }, allow, selfSigned))).toEqual(['signature_invalid']);
     const { simulatedVerifierKey: _drop, ...noKey } = env;
-    expect(codes(await verifyEvidence(noKey, allow, { now: NOW }))).toEqual(['simulated_key_missing']);
+    expect(codes(await verifyEvidence(noKey, allow, selfSigned))).toEqual(['simulated_key_missing']);
+  });
+
+  test('error: measurement allow-lists are per platform; a bare hex entry matches nothing', async () => {
+    const provider = createSimulatedProvider({ now: () => NOW });
+    const env = await provider.getEvidence({ hpkePublicKey, signingAddress, nonce });
+    const measurement = Buffer.from(DEFAULT_SIMULATED_MEASUREMENT).toString('hex');
+    const options = { now: NOW, roots: { simulated: [provider.verifierKey] } };
+    const withList = (measurements: string[]) => ({ ...strict, simulated: 'allow' as const, measurements });
+    // The simulated report carries the very bytes an SNP entry approves: the platform keeps them apart.
+    const wrongPlatform = await verifyEvidence(env, withList([`sev-snp:${measurement}`]), options);
+    expect(codes(wrongPlatform)).toEqual(['measurement_not_allowed']);
+    expect(!wrongPlatform.ok && wrongPlatform.failures[0]!.actual).toBe(`simulated:${measurement}`);
+    expect(codes(await verifyEvidence(env, withList([measurement]), options))).toEqual(['measurement_not_allowed']);
+    expect((await verifyEvidence(env, withList([`simulated:${measurement}`]), options)).ok).toBe(true);
+    expect((await verifyEvidence(env, withList(['sev-snp:any', 'simulated:any']), options)).ok).toBe(true);
   });
 
   test('error: verifyEvidence requires a valid now', async () => {

@@ -14,15 +14,18 @@ import { verifySnpReport } from './sev-snp/verify-snp-report';
 import { verifyTdxQuote } from './tdx/verify-tdx-quote';
 import type { TdxCollateral } from './tdx/parse-tdx-collateral';
 import { verifyNitroDocument } from './nitro/verify-nitro-document';
-import { verifySimulatedReport } from './simulated/verify-simulated-report';
+import { verifySimulatedReport, type SimulatedTrust } from './simulated/verify-simulated-report';
 import { DEFAULT_TRUST_ROOTS, type TrustRoots } from './trust-roots';
 import type { PlatformVerification } from './verification';
 
 export interface VerifyEvidenceOptions {
   /** The time to verify at. Required: certificates and collateral are judged at this instant. */
   now: Date;
-  /** Trust anchors; missing platforms fall back to the pinned defaults. */
-  roots?: Partial<TrustRoots> & { simulated?: readonly Uint8Array[] };
+  /**
+   * Trust anchors; missing hardware platforms fall back to the pinned defaults. `simulated` has no default: SIMULATED
+   * evidence verifies only against the keys given here, or — spelled out — `'self-signed'` (the envelope's own key).
+   */
+  roots?: Partial<TrustRoots> & { simulated?: SimulatedTrust };
   /** TDX collateral; overrides collateral carried in the envelope. */
   collateral?: TdxCollateral;
 }

@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { childProcessEnv } from '../chain';
 import { RESULTS_DIR } from './write-bench-report';
 
 type Row = Record<string, string | number>;
@@ -73,7 +74,7 @@ function main(): void {
   const svgFile = path.join(RESULTS_DIR, 'gateway-fhe.svg');
   fs.writeFileSync(svgFile, renderFheChart(json.variants));
   try {
-    execFileSync('rsvg-convert', ['-o', path.join(RESULTS_DIR, 'gateway-fhe.png'), svgFile]);
+    execFileSync('rsvg-convert', ['-o', path.join(RESULTS_DIR, 'gateway-fhe.png'), svgFile], { env: childProcessEnv() });
     console.log(`wrote ${path.join(RESULTS_DIR, 'gateway-fhe.png')}`);
   } catch {
     console.log(`wrote ${svgFile}; install rsvg-convert (apt-get install librsvg2-bin) to rasterise it to PNG`);

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { childProcessEnv } from '../chain';
 
 export type GatewayProcess = { address: string; pid: number; stop(): Promise<void> };
 
@@ -13,7 +14,8 @@ export function startGatewayProcess(env: Record<string, string>): Promise<Gatewa
   // A private data dir: a bench must not share the dev chain state of a gateway the user runs.
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-bench-'));
   const child = spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'veil.cjs'), 'serve'], {
-    env: { ...process.env, VEIL_GRPC_HOST: '127.0.0.1', VEIL_GRPC_PORT: '0', VEIL_LOG_LEVEL: 'warn', VEIL_DATA_DIR: dataDir, ...env },
+    // Only what the bench sets: the caller's secrets (e.g. VEIL_CHAIN_PRIVATE_KEY) and stray VEIL_* settings stay out.
+    env: childProcessEnv({ extra: { VEIL_GRPC_HOST: '127.0.0.1', VEIL_GRPC_PORT: '0', VEIL_LOG_LEVEL: 'warn', VEIL_DATA_DIR: dataDir, ...env } }),
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

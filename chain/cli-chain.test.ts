@@ -1,7 +1,11 @@
 /**
  * `veil chain` (cli/chain.ts) against a real anvil: exit codes, flag-naming errors, and a deploy → approve → show run.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { run } from '../cli/chain';
+import { CONFIG_SCHEMA } from '../gateway/config';
 import { DEV_ACCOUNTS } from './dev-accounts';
 import { randomHex, startTestChain, type TestChain } from './testing/start-test-chain';
 
@@ -23,6 +27,7 @@ beforeEach(() => {
   jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
   process.env.VEIL_CHAIN_RPC_URL = t.dev.rpcUrl;
   delete process.env.VEIL_CHAIN_REGISTRY;
+  delete process.env.VEIL_CHAIN_REGISTRY_ADDRESS;
   delete process.env.VEIL_CHAIN_PRIVATE_KEY;
 });
 afterEach(() => {
@@ -90,4 +95,31 @@ test('error: missing key exits 2; unreachable RPC exits 1 without leaking the UR
   const message = err.pop() ?? '';
   expect(message).toContain('the RPC endpoint is unreachable at http://127.0.0.1:1 (check --rpc');
   expect(message).not.toContain('api-key-123');
+});
+
+/** Every env name the gateway's config reads. */
+function schemaEnvNames(node: object = CONFIG_SCHEMA): string[] {
+  return Object.values(node).flatMap((v: object) => ('env' in v && typeof v.env === 'string' ? [v.env] : schemaEnvNames(v)));
+}
+
+test('the registry comes from VEIL_CHAIN_REGISTRY_ADDRESS, the env name the gateway reads', async () => {
+  process.env.VEIL_CHAIN_REGISTRY_ADDRESS = t.dev.registryAddress;
+  expect(await run(['show', '--json'])).toBe(0);
+  expect(JSON.parse(out.join('\n'))).toMatchObject({ registryAddress: t.dev.registryAddress });
+});
+
+test('`veil chain dev` prints an export line whose names are real gateway env vars', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'veil-chain-dev-'));
+  try {
+    const running = run(['dev', '--data-dir', dataDir, '--port', '0']);
+    for (let i = 0; i < 300 && !out.some((l) => l.includes('export ')); i++) await new Promise((r) => setTimeout(r, 50));
+    process.emit('SIGINT');
+    expect(await running).toBe(0);
+    const line = out.find((l) => l.includes('export '))!;
+    const names = [...line.matchAll(/([A-Z_]+)=/g)].map((m) => m[1]);
+    expect(names).toEqual(['VEIL_CHAIN_RPC_URL', 'VEIL_CHAIN_REGISTRY_ADDRESS']);
+    for (const name of names) expect(schemaEnvNames()).toContain(name);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });

@@ -30,6 +30,7 @@ export type ChainErrorCode =
   | 'invalid_argument'
   | 'invalid_private_key'
   | 'private_key_missing'
+  | 'key_file_insecure'
   | 'dev_chain_failed'
   | 'internal';
 

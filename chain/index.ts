@@ -43,6 +43,8 @@ export {
 
 // connections, keys, dev chain, publisher
 export { connectChain, type ChainConnection, type ConnectChainParameters, type ConnectChainReturnType } from './connect-chain';
+export { childProcessEnv, type ChildProcessEnvParameters } from './child-process-env';
+export { readSecretFile, type ReadSecretFileParameters } from './read-secret-file';
 export { loadPrivateKey, PRIVATE_KEY_ENV, type LoadPrivateKeyParameters, type LoadPrivateKeyReturnType } from './load-private-key';
 export {
   startDevChain,

@@ -43,3 +43,27 @@ test('error: malformed key never echoes the key material', () => {
 test('error: unreadable key file names the file', () => {
   expect(() => loadPrivateKey({ keyFile: join(dir, 'missing') })).toThrow(/key file .*missing cannot be read \(ENOENT\)/);
 });
+
+const posix = process.platform === 'win32' ? test.skip : test;
+
+posix.each(['640', '604', '644', '660', '602'])('error: a key file with mode %s is refused, naming the file, the mode and the fix', (octal) => {
+  const mode = parseInt(octal, 8);
+  const file = join(dir, `loose-${octal}`);
+  writeFileSync(file, `${KEY}\n`);
+  chmodSync(file, mode);
+  try {
+    loadPrivateKey({ keyFile: file });
+    throw new Error('expected a throw');
+  } catch (err) {
+    expect(isChainError(err, 'key_file_insecure')).toBe(true);
+    expect((err as Error).message).toBe(`key file ${file} has mode ${octal}: group or others can access it; it must be readable by its owner only (run: chmod 600 ${file})`);
+    expect((err as Error).message).not.toContain(KEY.slice(2));
+  }
+});
+
+posix('a key file readable by its owner only (400) is accepted', () => {
+  const file = join(dir, 'owner-only');
+  writeFileSync(file, KEY);
+  chmodSync(file, 0o400);
+  expect(loadPrivateKey({ keyFile: file }).privateKey).toBe(KEY);
+});

@@ -1,13 +1,13 @@
-import { readFileSync } from 'node:fs';
 import type { Hex } from 'viem';
 import { ChainError } from './errors';
+import { readSecretFile } from './read-secret-file';
 
 export const PRIVATE_KEY_ENV = 'VEIL_CHAIN_PRIVATE_KEY';
 
 export type LoadPrivateKeyParameters = {
   /** Environment to read `VEIL_CHAIN_PRIVATE_KEY` from (pass `process.env`; injected for tests). */
   env?: Record<string, string | undefined>;
-  /** Path to a file holding the key as hex (a trailing newline is fine). Takes precedence over the env var. */
+  /** Path to a file holding the key as hex (a trailing newline is fine), mode 600. Takes precedence over the env var. */
   keyFile?: string;
   /** Name of the env var, if not `VEIL_CHAIN_PRIVATE_KEY`. */
   envName?: string;
@@ -20,18 +20,11 @@ export type LoadPrivateKeyReturnType = { privateKey: Hex; source: 'env' | 'file'
  *
  * @example
  * const { privateKey } = loadPrivateKey({ env: process.env, keyFile: args['key-file'] })
- * @throws {ChainError} `private_key_missing`, `invalid_private_key`
+ * @throws {ChainError} `private_key_missing`, `invalid_private_key`, `key_file_insecure` (group or others can access the file)
  */
 export function loadPrivateKey({ env = {}, keyFile, envName = PRIVATE_KEY_ENV }: LoadPrivateKeyParameters = {}): LoadPrivateKeyReturnType {
   if (keyFile !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(keyFile, 'utf8');
-    } catch (err) {
-      throw new ChainError('private_key_missing', `key file ${keyFile} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
-        details: { keyFile },
-      });
-    }
+    const text = readSecretFile({ file: keyFile, what: 'key file' });
     return { privateKey: parsePrivateKey(text, `key file ${keyFile}`, { keyFile }), source: 'file' };
   }
   const value = env[envName];

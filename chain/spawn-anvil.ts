@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { childProcessEnv } from './child-process-env';
 import { ChainError } from './errors';
 
 export type SpawnAnvilParameters = {
@@ -49,7 +50,8 @@ export async function spawnAnvil({
   const args = ['--host', host, '--port', String(port), '--chain-id', String(chainId)];
   if (stateFile) args.push('--state', stateFile);
   if (stateFile && stateIntervalSeconds) args.push('--state-interval', String(stateIntervalSeconds));
-  const child = spawn(anvilPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The operator key (VEIL_CHAIN_PRIVATE_KEY) and every other secret of this process stay here: anvil needs none.
+  const child = spawn(anvilPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childProcessEnv() });
   // Anvil logs every RPC call to stdout; keep a short tail for diagnostics and keep draining so the pipe never fills.
   const tail: string[] = [];
   // Chunks split lines anywhere, so each stream keeps its unfinished last line until the rest arrives.

@@ -26,11 +26,13 @@ import {
   type GetRegistryStateReturnType,
   type Platform,
 } from '../chain';
+import { CONFIG_SCHEMA } from '../gateway/config';
 
 export const summary = 'on-chain registry: deploy, approve/revoke measurements, show state';
 
-const RPC_ENV = 'VEIL_CHAIN_RPC_URL';
-const REGISTRY_ENV = 'VEIL_CHAIN_REGISTRY';
+// The gateway's own env names, so `export …` from `veil chain dev` configures `veil serve` as printed.
+const RPC_ENV = CONFIG_SCHEMA.chain.rpcUrl.env;
+const REGISTRY_ENV = CONFIG_SCHEMA.chain.registryAddress.env;
 const DEFAULT_DEV_DIR = '.veil/chain';
 const DEFAULT_DEV_PORT = 8545;
 
@@ -81,7 +83,7 @@ type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extend
 class UsageError extends Error {}
 
 /** Input errors the user fixes by changing the command line (exit 2); everything else is the chain's answer (exit 1). */
-const USAGE_CODES = new Set(['invalid_address', 'invalid_hex', 'invalid_argument', 'unknown_platform', 'private_key_missing', 'invalid_private_key']);
+const USAGE_CODES = new Set(['invalid_address', 'invalid_hex', 'invalid_argument', 'unknown_platform', 'private_key_missing', 'invalid_private_key', 'key_file_insecure']);
 
 export async function run(args: string[]): Promise<number> {
   const [sub, ...rest] = args;

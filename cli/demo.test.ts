@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createGateway, createLogger, loadConfig } from '../gateway';
 import { captureCli } from '../test/support/capture-cli';
 import { resolveDemoModel, run } from './demo';
 
@@ -14,4 +18,61 @@ test('error: bad flags exit 2 with usage; no gateway at the target exits 1 namin
   const down = await captureCli(run, ['--target', '127.0.0.1:9', '--latency-samples', '1']);
   expect(down.code).toBe(1);
   expect(down.err).toContain('127.0.0.1:9');
+});
+
+// `--input` is read by Veil's one CSV rule (models/read-numeric-csv.ts) before any connection: a bad file exits 2
+// naming line and column, never a value (feature rows are user data), and nothing is sent anywhere.
+describe('veil demo --mode tee --input', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'veil-demo-csv-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const row = (j0 = 0, n = 30) => Array.from({ length: n }, (_, j) => ((j + j0) % 17).toFixed(1));
+  const withCell = (column: number, cell: string) => row().map((c, j) => (j === column - 1 ? cell : c)).join(',');
+  const demo = (text: string, extra: string[] = []) => {
+    const file = path.join(dir, 'rows.csv');
+    writeFileSync(file, text);
+    return captureCli(run, ['--mode', 'tee', '--input', file, '--target', '127.0.0.1:9', '--latency-samples', '1', ...extra]);
+  };
+
+  test.each([
+    ['an empty cell in the first row (not a header)', `${withCell(3, '')}\n${row(1).join(',')}\n`, /rows\.csv line 1, column 3: empty cell/],
+    ['a word in a data row', `${row().join(',')}\r\n${withCell(9, 'patient-4711')}\r\n`, /rows\.csv line 2, column 9: not a finite number/],
+    ['a quoted cell', `${withCell(1, '"4711"')}\n`, /rows\.csv line 1, column 1: quoted field/],
+    ['a blank line inside the table', `${row().join(',')}\n\n${row(4711).join(',')}\n`, /rows\.csv line 2: blank line inside the table/],
+    ['a ragged row', `${row().join(',')}\n${row(4711, 31).join(',')}\n`, /rows\.csv line 2: 31 columns, expected 30/],
+  ])('error: %s exits 2 before connecting', async (_, text, message) => {
+    const r = await demo(text);
+    expect(r.err).toMatch(message);
+    expect(r.err).not.toContain('4711');
+    expect(r.err).not.toContain('127.0.0.1:9');
+    expect(r.code).toBe(2);
+  });
+
+  test('error: rows must have the bundled model\'s feature count', async () => {
+    const r = await demo(`${row().join(',')}\n`, ['--model', 'digits']);
+    expect(r.err).toMatch(/rows\.csv line 1: 30 columns, expected 64/);
+    expect(r.code).toBe(2);
+  });
+
+  test('a valid file (header, CRLF) reaches the gateway: one output per row, equal to plaintext', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'veil-demo-gw-'));
+    const config = loadConfig({
+      env: {},
+      overrides: { grpc: { port: 0 }, fhe: { models: [] }, tee: { models: ['breast-cancer-lr'] }, chain: { enabled: false }, dataDir },
+    });
+    const gateway = await createGateway(config, { logger: createLogger({ level: 'silent', format: 'text' }) });
+    try {
+      const header = row().map((_, j) => `feature ${j + 1}`).join(',');
+      const file = path.join(dir, 'good.csv');
+      writeFileSync(file, `${header}\r\n${row(0).join(',')}\r\n${row(5).join(',')}\r\n${row(11).join(',')}\r\n`);
+      const r = await captureCli(run, ['--mode', 'tee', '--input', file, '--target', gateway.address, '--latency-samples', '1', '--json']);
+      expect(r.code).toBe(0);
+      const report = JSON.parse(r.out);
+      expect(report).toMatchObject({ mode: 'tee', samples: 3, signatureValid: true });
+      expect(report.outputs).toHaveLength(3);
+      expect(report.maxAbsError).toBeLessThan(1e-5);
+    } finally {
+      await gateway.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
 import { CONFIG_SCHEMA } from '../gateway/config';
 import { createProgress } from './progress';
 import { runFheDemo, type FheDemoReport } from './run-fhe-demo';
@@ -9,6 +11,7 @@ export const summary = 'encrypted (FHE) or attested-TEE inference demo against a
 const DEFAULT_TARGET = `${CONFIG_SCHEMA.grpc.host.default}:${CONFIG_SCHEMA.grpc.port.default}`;
 
 const HELP = `usage: veil demo [--mode fhe|tee] [--target HOST:PORT] [--model ID] [--input FILE.csv] [--latency-samples N] [--json]
+                 [--api-key KEY] [--tls-ca FILE]
 
 --mode fhe (default): encrypts the model's test split with CKKS on this machine, sends only ciphertexts and
 evaluation keys to the gateway, decrypts the answers here, and compares them with plaintext onnxruntime-node.
@@ -17,18 +20,26 @@ node's attested key, checks every signed receipt, opens the answers here, and co
   --target            gateway address (default ${DEFAULT_TARGET}, where \`veil serve\` listens by default)
   --model             breast-cancer-lr (default; alias lr), digits-mlp (alias digits), or (tee only) digits-relu-mlp
   --input             (tee) CSV of feature rows instead of the test split: one row per line, comma-separated
-                      numbers (30 for breast-cancer-lr, 64 for the digits models); a non-numeric first line is a header
+                      numbers (30 for breast-cancer-lr, 64 for the digits models), an optional header line of
+                      column names; no quotes, no empty cells (a bad file exits 2 naming its line and column)
   --latency-samples   single-sample calls to time (default 100)
-  --json              print one JSON object instead of the table`;
+  --json              print one JSON object instead of the table
+  --api-key           API key for a gateway with auth.mode=api-keys (default: VEIL_API_KEY; prefer the variable:
+                      command lines are visible to other users of the machine)
+  --tls-ca            connect over TLS, trusting this PEM CA (for a gateway with grpc.tlsCertFile set)`;
 
 export async function run(args: string[]): Promise<number> {
-  let values: { target?: string; model?: string; json?: boolean; help?: boolean; 'latency-samples'?: string; mode?: string; input?: string };
+  let values: {
+    target?: string; model?: string; json?: boolean; help?: boolean; 'latency-samples'?: string; mode?: string; input?: string;
+    'api-key'?: string; 'tls-ca'?: string;
+  };
   try {
     ({ values } = parseArgs({
       args,
       options: {
         target: { type: 'string' }, model: { type: 'string' }, json: { type: 'boolean' },
         'latency-samples': { type: 'string' }, help: { type: 'boolean', short: 'h' }, mode: { type: 'string' }, input: { type: 'string' },
+        'api-key': { type: 'string' }, 'tls-ca': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -51,14 +62,25 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const model = resolveDemoModel(values.model);
-  if (mode === 'tee') return runTee(target, model, values.input, latencySamples, values.json ?? false);
+  const apiKey = values['api-key'] ?? (process.env.VEIL_API_KEY || undefined);
+  let credentials: grpc.ChannelCredentials | undefined;
+  if (values['tls-ca'] !== undefined) {
+    try {
+      credentials = grpc.credentials.createSsl(fs.readFileSync(values['tls-ca']));
+    } catch (err) {
+      console.error(`veil demo: --tls-ca ${values['tls-ca']}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      return 2;
+    }
+  }
+  const connection = { apiKey, credentials };
+  if (mode === 'tee') return runTee(target, model, values.input, latencySamples, values.json ?? false, connection);
   if (values.input !== undefined) {
     console.error('veil demo: --input is supported with --mode tee only');
     return 2;
   }
   let report: FheDemoReport;
   try {
-    report = await runFheDemo({ target, modelId: model, latencySamples, progress: createProgress() });
+    report = await runFheDemo({ target, modelId: model, latencySamples, progress: createProgress(), ...connection });
   } catch (err) {
     const e = err as { code?: string | number; message: string };
     const hint = e.code === 'unavailable' ? ` (is \`veil serve\` running at ${target}?)` : '';
@@ -90,11 +112,19 @@ function printReport(r: FheDemoReport): void {
   for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
 }
 
-async function runTee(target: string, modelId: string, input: string | undefined, latencySamples: number | undefined, json: boolean): Promise<number> {
+type Connection = { apiKey?: string; credentials?: grpc.ChannelCredentials };
+
+async function runTee(target: string, modelId: string, input: string | undefined, latencySamples: number | undefined, json: boolean, connection: Connection): Promise<number> {
+  let rows: number[][] | undefined;
+  try {
+    rows = input === undefined ? undefined : readFeatureCsv(input, modelId);
+  } catch (err) {
+    console.error(`veil demo: ${(err as Error).message}`);
+    return 2;
+  }
   let report: TeeDemoReport;
   try {
-    const rows = input === undefined ? undefined : readFeatureCsv(input);
-    report = await runTeeDemo({ target, modelId, rows, latencySamples, progress: json ? undefined : createProgress() });
+    report = await runTeeDemo({ target, modelId, rows, latencySamples, progress: json ? undefined : createProgress(), ...connection });
   } catch (err) {
     const e = err as { code?: string | number; message: string };
     const hint = e.code === 'unavailable' ? ` (is \`veil serve\` running at ${target}?)` : '';
@@ -108,7 +138,7 @@ async function runTee(target: string, modelId: string, input: string | undefined
     const rows: [string, string][] = [
       ['model', `${report.model} (TEE, node ${report.nodeId} via ${report.target})`],
       ['evidence', `${report.evidenceVerdict} — verified on this machine for a fresh nonce, binding the node's HPKE key and signing address`],
-      ['platform', report.simulated ? 'SIMULATED — proves nothing about hardware (development only)' : report.platform],
+      ['platform', report.simulated ? 'SIMULATED, self-signed — proves nothing about hardware (development only)' : report.platform],
       ['measurement', report.measurement],
       ['signing address', report.signingAddress],
       ['signatures', report.signatureValid ? 'valid (every response: EIP-191 over sha256 of the sealed request and response)' : 'INVALID'],

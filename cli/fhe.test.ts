@@ -28,7 +28,7 @@ describe('veil fhe check', () => {
     const mlp = path.join(dir, 'mlp.onnx');
     writeFileSync(mlp, buildMlpModel([randomLayer(rand, 8, 6, 0.5), randomLayer(rand, 3, 8, 0.5)], { activation: 'square', final: 'Softmax' }));
     const csv = path.join(dir, 'in.csv');
-    writeFileSync(csv, `a,b,c,d,e,f\n${Array.from({ length: 5 }, () => Array.from({ length: 6 }, () => rand().toFixed(3)).join(',')).join('\n')}\n`);
+    writeFileSync(csv, `a,b,c,d,e,f\r\n${Array.from({ length: 5 }, () => Array.from({ length: 6 }, () => rand().toFixed(3)).join(',')).join('\r\n')}\r\n`);
     const { code, out } = await capture(['check', mlp, '--input', csv, '--repeat', '1']);
     expect(code).toBe(0);
     expect(out).toMatch(/parameters {2}CKKS N=8192, coeff modulus \[49, 39, 39, 39, 52\]/);
@@ -53,8 +53,27 @@ describe('veil fhe check', () => {
     expect((await capture(['check', path.join(dir, 'missing.onnx')])).code).toBe(2);
     const bad = path.join(dir, 'bad.csv');
     writeFileSync(bad, '1,2,3\n');
-    expect((await capture(['check', lr, '--input', bad])).err).toMatch(/row 1 has 3 columns; the model expects 30/);
+    expect((await capture(['check', lr, '--input', bad])).err).toMatch(/bad.csv line 1: 3 columns, expected 30/);
     expect((await capture(['check', lr, '--samples', '0'])).code).toBe(2);
+  });
+
+  // One CSV rule (models/read-numeric-csv.ts). Feature rows are user data: messages name line and column, never a value.
+  const row = (j0 = 0) => Array.from({ length: 30 }, (_, j) => ((j + j0) / 100).toFixed(2));
+  const withCell = (column: number, cell: string) => row().map((c, j) => (j === column - 1 ? cell : c)).join(',');
+  test.each([
+    ['an empty cell in the first row (not a header)', `${withCell(5, '')}\n${row(1).join(',')}\n`, /in\.csv line 1, column 5: empty cell/],
+    ['a word in a data row', `${row().join(',')}\n${withCell(7, 'patient-4711')}\n`, /in\.csv line 2, column 7: not a finite number/],
+    ['a quoted cell', `${withCell(2, '"4711"')}\n`, /in\.csv line 1, column 2: quoted field/],
+    ['a blank line inside the table', `${row().join(',')}\n\n${row(4711).join(',')}\n`, /in\.csv line 2: blank line inside the table/],
+    ['a header of the wrong width', `a,b\n${row(4711).join(',')}\n`, /in\.csv line 1: header has 2 columns, expected 30/],
+    ['a ragged row', `${row().join(',')}\n${row(4711).slice(0, 29).join(',')}\n`, /in\.csv line 2: 29 columns, expected 30/],
+  ])('error: --input with %s exits 2 naming the position', async (_, text, message) => {
+    const file = path.join(dir, 'in.csv');
+    writeFileSync(file, text);
+    const r = await capture(['check', lr, '--input', file, '--repeat', '1']);
+    expect(r.err).toMatch(message);
+    expect(r.err).not.toContain('4711');
+    expect(r.code).toBe(2);
   });
 });
 

@@ -2,8 +2,8 @@
  * `veil fhe check MODEL.onnx [--samples N | --input FILE.csv] [--json]`: compile an ONNX model to a CKKS plan, print
  * the plan, run encrypted inference in-process and compare it with plaintext onnxruntime on the logits model.
  *
- * CSV input: one sample per row, exactly `inputSize` numeric columns (the model's features, in order), comma-separated;
- * an optional first header row (any non-numeric cell) is skipped; blank lines are ignored.
+ * CSV input: one sample per row, exactly `inputSize` numeric columns (the model's features, in order), comma-separated,
+ * an optional header line of column names; read by Veil's one CSV rule (`readNumericCsv` in models/).
  *
  * Exit codes: 0 ok, 1 the model cannot compile, 2 usage error (flags, unreadable files, bad CSV),
  * 3 compiled but the encrypted result differs from plaintext by more than --tolerance (default 1e-3).
@@ -16,6 +16,7 @@ import {
   FHE_VARIANTS, isFheVariant, loadSeal, logitsModel, packInputs, unpackOutputs,
 } from '../fhe';
 import type { FhePlan } from '../fhe';
+import { DatasetError, readNumericCsv } from '../models';
 import { readOnnxModel } from '../onnx';
 
 export const summary = 'FHE model tools (veil fhe check MODEL.onnx)';
@@ -29,7 +30,8 @@ Sigmoid/Softmax/ArgMax.
 
 options:
   --samples N        random inputs to check (default 16)
-  --input FILE.csv   inputs from a CSV file: one row per sample, exactly inputSize numeric columns, optional header
+  --input FILE.csv   inputs from a CSV file: one row per sample, exactly inputSize numeric columns, optional
+                     header line of column names; no quotes, no empty cells
   --variant V        a gateway variant: blocks (default), expanded or feature-major (same as the layout flags below)
   --layout L         replicated-blocks (default: one ciphertext per group of samples, lowest latency) or
                      feature-major (one ciphertext per feature over N/2 samples, no rotations, highest throughput)
@@ -191,15 +193,12 @@ function readCsv(file: string, size: number): number[][] {
   } catch {
     throw new UsageError(`cannot read ${file}`);
   }
-  const rows = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0).map((l) => l.split(',').map((c) => c.trim()));
-  if (rows.length > 0 && rows[0]!.some((c) => c === '' || !Number.isFinite(Number(c)))) rows.shift(); // header
-  if (rows.length === 0) throw new UsageError(`${file} has no data rows`);
-  return rows.map((r, i) => {
-    if (r.length !== size) throw new UsageError(`${file} row ${i + 1} has ${r.length} columns; the model expects ${size} features`);
-    const v = r.map(Number);
-    if (v.some((x) => !Number.isFinite(x))) throw new UsageError(`${file} row ${i + 1} has a non-numeric value`);
-    return v;
-  });
+  try {
+    return readNumericCsv({ source: file, text, header: 'auto', columns: size }).rows;
+  } catch (err) {
+    if (err instanceof DatasetError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 async function check(bytes: Uint8Array, plan: FhePlan, samples: number[][], repeat: number): Promise<Partial<FheCheckResult>> {

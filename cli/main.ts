@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => CommandModule> = {
   fhe: () => require('./fhe'),
   chain: () => require('./chain'),
   worker: () => require('./worker'),
+  keys: () => require('./keys'),
 };
 
 const USAGE = `usage: veil <command> [options]
@@ -24,6 +25,7 @@ commands:
   fhe       FHE model tools (veil fhe check MODEL.onnx)
   chain     on-chain registry: deploy, approve/revoke measurements, show state
   worker    run a remote TEE worker node
+  keys      create, list and revoke API keys (auth.mode = api-keys)
 
 Run \`veil <command> --help\` for a command's options.`;
 

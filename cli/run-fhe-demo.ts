@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type * as grpc from '@grpc/grpc-js';
 import { connectFheModel, createVeilClient, type FheModelClient } from '../client';
 import { logitsModel } from '../fhe';
 import { readOnnxModel } from '../onnx';
@@ -35,6 +36,9 @@ export type FheDemoReport = {
 
 export type RunFheDemoParameters = {
   target: string;
+  /** API key (auth.mode = api-keys) and channel credentials (a TLS gateway). */
+  apiKey?: string;
+  credentials?: grpc.ChannelCredentials;
   modelId: string;
   /** How many single-sample calls to time (default: up to 100). */
   latencySamples?: number;
@@ -66,7 +70,7 @@ export async function runFheDemo(params: RunFheDemoParameters): Promise<FheDemoR
   const plaintextAccuracy = accuracy(plainClasses, test.labels);
   progress?.done();
 
-  const client = createVeilClient({ target });
+  const client = createVeilClient({ target, apiKey: params.apiKey, credentials: params.credentials });
   let model: FheModelClient | undefined;
   try {
     progress?.step('generating keys and uploading evaluation keys');

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
+import type * as grpc from '@grpc/grpc-js';
 import { connectTeeModel, type TeeModelClient, type TeePolicy } from '../client/tee';
-import { argmax, BUNDLED_MODELS, isBundledModelId, loadDataset, runOnnxModel } from '../models';
+import { argmax, BUNDLED_MODELS, isBundledModelId, loadDataset, readNumericCsv, runOnnxModel } from '../models';
 import type { Progress } from './progress';
 import { quantile } from './run-fhe-demo';
 
@@ -34,6 +35,9 @@ export type TeeDemoReport = {
 
 export type RunTeeDemoParameters = {
   target: string;
+  /** API key (auth.mode = api-keys) and channel credentials (a TLS gateway). */
+  apiKey?: string;
+  credentials?: grpc.ChannelCredentials;
   modelId: string;
   /** Feature rows (e.g. from --input); default: the bundled model's test split. */
   rows?: number[][];
@@ -63,7 +67,11 @@ export async function runTeeDemo(params: RunTeeDemoParameters): Promise<TeeDemoR
   progress?.step('attesting a TEE node through the gateway');
   let model: TeeModelClient | undefined;
   try {
-    model = await connectTeeModel({ gateway: target, modelId, policy: DEMO_POLICY, allowSimulated: true });
+    // SIMULATED nodes of any gateway, their verifier key unpinned: self-signed evidence, accepted knowingly (the demo says so).
+    model = await connectTeeModel({
+      gateway: target, apiKey: params.apiKey, credentials: params.credentials, modelId, policy: DEMO_POLICY, allowSimulated: true,
+      roots: { simulated: 'self-signed' },
+    });
     progress?.done(`${model.nodeId} (${model.simulated ? 'SIMULATED' : model.platform})`);
 
     progress?.step(`sealed inference of ${rows.length} row(s)`);
@@ -117,15 +125,21 @@ export async function runTeeDemo(params: RunTeeDemoParameters): Promise<TeeDemoR
   }
 }
 
-/** Reads feature rows from a CSV file: one row per line, comma-separated numbers; a non-numeric first line is a header. */
-export function readFeatureCsv(file: string): number[][] {
-  const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  const rows = lines.map((l) => l.split(',').map((c) => Number(c.trim())));
-  if (rows[0]?.some((v) => Number.isNaN(v))) rows.shift();
-  rows.forEach((r, i) => {
-    if (r.some((v) => !Number.isFinite(v))) throw new Error(`${file}: row ${i + 1} has a non-numeric value`);
-  });
-  return rows;
+/**
+ * Reads `--input`: one feature row per line, by Veil's one CSV rule (`readNumericCsv`: optional header line of names,
+ * no empty, quoted or non-numeric cells, equal row widths); a bundled model's rows must have its feature count.
+ *
+ * @throws {DatasetError} `dataset_malformed` naming the line and column (never a cell's content), or `cannot read FILE`.
+ */
+export function readFeatureCsv(file: string, modelId?: string): number[][] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`cannot read ${file}`);
+  }
+  const columns = modelId !== undefined && isBundledModelId(modelId) ? BUNDLED_MODELS[modelId].input.features : undefined;
+  return readNumericCsv({ source: file, text, header: 'auto', columns }).rows;
 }
 
 function round(ms: number): number {

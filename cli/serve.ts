@@ -55,6 +55,8 @@ export async function run(args: string[]): Promise<number> {
       const label = n.state !== 'healthy' ? `${n.state.toUpperCase()} (${n.reason})` : n.simulated ? 'SIMULATED platform — evidence proves nothing about hardware (development only)' : `${n.platform} measurement ${n.measurement.slice(0, 16)}…`;
       console.log(`  tee  ${n.nodeId.padEnd(20)} ${n.address}  ${label}  models=${n.modelIds.join(',')}`);
     }
+    // Public keys, printed (never logged) so a client can pin them: `veil verify --simulated-key`, `roots.simulated`.
+    for (const key of gateway.tee.simulatedKeys) console.log(`  tee  pinned SIMULATED verifier key ${Buffer.from(key).toString('hex')}`);
   } else {
     console.log('  tee  disabled (tee.enabled=false)');
   }

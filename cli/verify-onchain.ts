@@ -1,8 +1,8 @@
 import { getAddress, isAddress, type Address } from 'viem';
 import {
-  parseEnvelope, verifyEvidence, type AttestationEnvelope, type AttestationPolicy, type VerifyEvidenceResult,
+  parseEnvelope, verifyEvidence, type AttestationEnvelope, type AttestationPolicy, type SimulatedTrust, type VerifyEvidenceResult,
 } from '../attestation';
-import { connectChain } from '../chain';
+import { connectChain, DEV_CHAIN_ID } from '../chain';
 import { createVeilClient } from '../client';
 import { checkEnclaveOnchain } from '../client/trust';
 
@@ -22,28 +22,50 @@ export type OnchainEnclaveVerdict = {
 export type OnchainVerifyReport = {
   verdict: 'valid' | 'invalid';
   at: string;
+  /** `flags`: pinned with --rpc/--registry; `gateway`: the gateway's own word, taken on --trust-gateway-registry. */
   registry: { chainId: number; registryAddress: string; rpcUrl: string; source: 'flags' | 'gateway' };
   enclaves: OnchainEnclaveVerdict[];
 };
 
 export type RunOnchainVerifyParameters = {
-  /** Gateway to ask for its attested enclaves and (unless --rpc/--registry are given) its registry. */
+  /** Gateway to ask for its attested enclaves (and, only with `trustGatewayRegistry`, its registry). */
   target?: string;
   /** An envelope to check instead of the gateway's enclaves. */
   envelope?: AttestationEnvelope;
+  /** The pinned chain and registry (--rpc, --registry): from the verifier's own records, never from the gateway. */
   rpcUrl?: string;
   registryAddress?: string;
+  /** --trust-gateway-registry: take the registry the gateway names (it is the party being checked). */
+  trustGatewayRegistry?: boolean;
+  /** --allow-simulated: also accept a development registry (the gateway's embedded anvil, or a dev chain id). */
+  allowDevRegistry?: boolean;
   policy: AttestationPolicy;
+  /** Pinned SIMULATED verifier keys, or 'self-signed' (`--accept-self-signed`); none: SIMULATED evidence fails. */
+  simulatedTrust?: SimulatedTrust;
   now: Date;
 };
 
 /** A usage problem (bad flag values, nothing to check): exit code 2. */
 export class OnchainUsageError extends Error {}
 
+/** The registry itself is refused (a development registry without --allow-simulated): exit code 1. */
+export class OnchainRegistryRefused extends Error {
+  override name = 'OnchainRegistryRefused' as const;
+  readonly code = 'dev_registry_refused' as const;
+}
+
+/** Chain ids of local development chains (anvil/hardhat 31337, geth --dev/ganache 1337): whoever runs them writes them. */
+const DEV_CHAIN_IDS: ReadonlySet<number> = new Set([DEV_CHAIN_ID, 1337]);
+
 /**
  * `veil verify --onchain`: verifies each enclave's evidence off-chain (same code as the SDK and gateway), then
  * checks the registry: the signing address is attested with an approved, unrevoked, unexpired measurement, and the
  * published evidence hash, HPKE key hash and measurement are this evidence's. Every enclave must pass both.
+ *
+ * The registry is the trust anchor, so it is pinned (--rpc and --registry) rather than taken from the gateway being
+ * checked: a gateway that names its own registry can name one it controls. `trustGatewayRegistry` opts into that
+ * explicitly. A development registry — the gateway's embedded anvil, or a dev chain id — is refused unless
+ * `allowDevRegistry`: its operator writes whatever it likes into it.
  */
 export async function runOnchainVerify(params: RunOnchainVerifyParameters): Promise<OnchainVerifyReport> {
   const client = params.target ? createVeilClient({ target: params.target }) : undefined;
@@ -55,12 +77,27 @@ export async function runOnchainVerify(params: RunOnchainVerifyParameters): Prom
       registry = { chainId: 0, rpcUrl: params.rpcUrl, registryAddress: getAddress(params.registryAddress), source: 'flags' };
     } else {
       if (!client) throw new OnchainUsageError('give --target (a gateway) or --rpc with --registry');
+      if (!params.trustGatewayRegistry) {
+        throw new OnchainUsageError(
+          'pin the registry: give --rpc URL --registry ADDR from your own records (the gateway being checked could name a registry it controls), or pass --trust-gateway-registry to take its word for it',
+        );
+      }
       const info = await client.getTrustRegistry({ deadlineMs: 10_000 });
       if (!info.enabled) throw new OnchainUsageError(`the gateway at ${params.target} publishes to no registry (chain.enabled=false)`);
+      if (info.embedded && !params.allowDevRegistry) {
+        throw new OnchainRegistryRefused(
+          `the gateway at ${params.target} publishes to its own embedded dev registry (anvil, chain ${info.chainId}), which proves only what the gateway says; pass --allow-simulated to accept it (development only)`,
+        );
+      }
       registry = { chainId: info.chainId, rpcUrl: info.rpcUrl, registryAddress: info.registryAddress, source: 'gateway' };
     }
     const connection = await connectChain({ rpcUrl: registry.rpcUrl, registryAddress: registry.registryAddress as Address });
     registry.chainId = connection.chainId;
+    if (DEV_CHAIN_IDS.has(connection.chainId) && !params.allowDevRegistry) {
+      throw new OnchainRegistryRefused(
+        `the registry is on chain ${connection.chainId}, a local development chain whose operator writes what it likes; pass --allow-simulated to accept it (development only)`,
+      );
+    }
 
     const candidates: { nodeId: string | null; envelope: AttestationEnvelope }[] = [];
     if (params.envelope) {
@@ -78,7 +115,7 @@ export async function runOnchainVerify(params: RunOnchainVerifyParameters): Prom
 
     const enclaves: OnchainEnclaveVerdict[] = [];
     for (const { nodeId, envelope } of candidates) {
-      const offchain: VerifyEvidenceResult = await verifyEvidence(envelope, params.policy, { now: params.now });
+      const offchain: VerifyEvidenceResult = await verifyEvidence(envelope, params.policy, { now: params.now, ...(params.simulatedTrust ? { roots: { simulated: params.simulatedTrust } } : {}) });
       const reasons: OnchainReason[] = offchain.ok ? [] : offchain.failures.map((f) => ({ code: f.code, message: f.message }));
       const claims = offchain.ok ? offchain.claims : offchain.unverifiedClaims;
       if (offchain.ok) {

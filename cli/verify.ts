@@ -2,7 +2,7 @@
  * `veil verify`: verify attestation evidence offline at an explicit time.
  *
  *   veil verify ENVELOPE.json [--policy FILE] [--at TIME] [--collateral FILE|DIR] [--json]
- *   veil verify --platform sev-snp --report FILE --vcek FILE   [...]
+ *   veil verify --platform sev-snp --report FILE --vcek FILE|--vlek FILE   [...]
  *   veil verify --platform tdx     --quote FILE [--collateral FILE|DIR] [...]
  *   veil verify --platform nitro   --document FILE  [...]
  *
@@ -10,10 +10,10 @@
  */
 import { readFileSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { CONFIG_SCHEMA } from '../gateway/config';
-import { OnchainUsageError, runOnchainVerify, type OnchainVerifyReport } from './verify-onchain';
+import { OnchainRegistryRefused, OnchainUsageError, runOnchainVerify, type OnchainVerifyReport } from './verify-onchain';
 import {
   collateralFromPcsResponses,
   isAttestationError,
@@ -21,9 +21,11 @@ import {
   parsePolicy,
   parseTdxCollateral,
   verifyEvidence,
+  type AttestationClaims,
   type AttestationEnvelope,
   type AttestationPolicy,
   type TdxCollateral,
+  type SimulatedTrust,
   type UnboundEvidence,
   type VerifyEvidenceResult,
 } from '../attestation';
@@ -34,10 +36,10 @@ export const summary = 'verify attestation evidence offline at an explicit time 
 
 const USAGE = `usage:
   veil verify ENVELOPE.json [options]
-  veil verify --platform sev-snp --report REPORT --vcek VCEK_OR_VLEK [options]
+  veil verify --platform sev-snp --report REPORT (--vcek VCEK | --vlek VLEK) [options]
   veil verify --platform tdx --quote QUOTE [--collateral FILE|DIR] [options]
   veil verify --platform nitro --document DOCUMENT [options]
-  veil verify --onchain [--target HOST:PORT | --rpc URL --registry ADDR] [ENVELOPE.json] [options]
+  veil verify --onchain [--target HOST:PORT] (--rpc URL --registry ADDR | --trust-gateway-registry) [ENVELOPE.json] [options]
 
 options:
   --at TIME            verify at this ISO 8601 time (default: now; the time used is always printed)
@@ -49,9 +51,16 @@ options:
   --onchain            also check the on-chain registry: the enclave's signing address is attested with an
                        approved, unrevoked, unexpired measurement and the published evidence hash matches.
                        Without an envelope file, checks every TEE enclave the gateway (--target) attested.
-  --target HOST:PORT   gateway for --onchain (default ${DEFAULT_TARGET}); also tells the registry unless
-  --rpc URL --registry ADDR  name the chain and registry yourself (recommended: pin the registry)
-  --allow-simulated    accept SIMULATED evidence (development only: it proves nothing about hardware)
+  --target HOST:PORT   gateway whose enclaves --onchain checks (default ${DEFAULT_TARGET})
+  --rpc URL --registry ADDR  the chain and registry to check against, from your own records (required: the
+                       gateway being checked could name a registry it controls)
+  --trust-gateway-registry  instead take the registry the gateway names (explicit opt-in)
+  --allow-simulated    accept SIMULATED evidence, and a development registry (the gateway's embedded anvil, or
+                       chain id 31337/1337): development only, it proves nothing about hardware
+  --simulated-key KEY  a pinned SIMULATED verifier key (hex SPKI DER as \`veil worker\` prints it, or a PEM/DER
+                       file); repeatable. SIMULATED evidence verifies only against pinned keys
+  --accept-self-signed accept the SIMULATED verifier key carried in the envelope itself: anyone can make one, so
+                       the verdict then proves only that the evidence is internally consistent (it says SELF-SIGNED)
   -h, --help           show this help
 
 Raw files may be binary, hex text or base64 text. Certificates may be DER or PEM.
@@ -131,12 +140,16 @@ function need(value: string | undefined, flag: string, platform: string): string
   return value;
 }
 
-function evidenceFromFlags(v: Record<string, string | boolean | undefined>): UnboundEvidence {
+function evidenceFromFlags(v: Record<string, string | string[] | boolean | undefined>): UnboundEvidence {
   const platform = v.platform as string;
   const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
   switch (platform) {
-    case 'sev-snp':
-      return { version: 1, platform, evidence: b64(readArtifact(need(v.report as string, '--report', platform))), certificates: [certificateBase64(need(v.vcek as string, '--vcek', platform))] };
+    case 'sev-snp': {
+      // The report's signer flags say which key signed it; the flag only names the certificate the user has.
+      const evidence = b64(readArtifact(need(v.report as string, '--report', platform)));
+      if (v.vcek && v.vlek) throw new UsageError('give --vcek or --vlek, not both');
+      return { version: 1, platform, evidence, certificates: [certificateBase64(need((v.vcek ?? v.vlek) as string | undefined, '--vcek (or --vlek)', platform))] };
+    }
     case 'tdx':
       return { version: 1, platform, evidence: b64(readArtifact(need(v.quote as string, '--quote', platform))) };
     case 'nitro':
@@ -146,13 +159,41 @@ function evidenceFromFlags(v: Record<string, string | boolean | undefined>): Unb
   }
 }
 
+/** What a SIMULATED verdict is worth, said plainly. */
+function simulatedNote(claims: AttestationClaims): string {
+  const source = claims.details.platform === 'simulated' ? claims.details.verifierKeySource : 'none';
+  if (source === 'envelope') return 'SIMULATED, SELF-SIGNED — verified only with the key inside the evidence, which anyone can make; not hardware evidence';
+  if (source === 'pinned') return 'SIMULATED — signed by a pinned development key; not hardware evidence';
+  return 'SIMULATED — not hardware evidence';
+}
+
+/** `--simulated-key` values (hex SPKI DER, or a PEM / DER / hex / base64 file) and `--accept-self-signed`. */
+function simulatedTrust(v: { 'simulated-key'?: string[]; 'accept-self-signed'?: boolean }): SimulatedTrust | undefined {
+  const keys = v['simulated-key'] ?? [];
+  if (keys.length > 0 && v['accept-self-signed']) throw new UsageError('give --simulated-key or --accept-self-signed, not both');
+  if (v['accept-self-signed']) return 'self-signed';
+  if (keys.length === 0) return undefined;
+  return keys.map((k) => {
+    try {
+      if (/^(0x)?([0-9a-fA-F]{2})+$/.test(k)) return spki(createPublicKey({ key: Buffer.from(k.replace(/^0x/i, ''), 'hex'), format: 'der', type: 'spki' }));
+      const raw = readFile(k);
+      return spki(raw.toString('latin1').startsWith('-----BEGIN') ? createPublicKey(raw) : createPublicKey({ key: Buffer.from(readArtifact(k)), format: 'der', type: 'spki' }));
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      throw new UsageError(`--simulated-key ${k.length > 20 ? `${k.slice(0, 20)}…` : k} is not a public key (hex SPKI DER, or a PEM/DER file)`);
+    }
+  });
+}
+
+const spki = (key: KeyObject) => new Uint8Array(key.export({ format: 'der', type: 'spki' }));
+
 function describe(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 function printHuman(res: VerifyEvidenceResult, atNote: string, policyNote: string): void {
   const claims = res.ok ? res.claims : res.unverifiedClaims;
-  const lines = [`veil verify: ${res.ok ? 'VALID' : 'INVALID'}`, `  platform     ${res.platform}${claims?.simulated ? ' (SIMULATED — not hardware evidence)' : ''}`];
+  const lines = [`veil verify: ${res.ok ? 'VALID' : 'INVALID'}`, `  platform     ${res.platform}${claims?.simulated ? ` (${simulatedNote(claims)})` : ''}`];
   if (claims) lines.push(`  measurement  ${claims.measurement}${res.ok ? '' : ' (unverified)'}`);
   if (claims?.tcb.platform === 'tdx' && claims.tcb.status) lines.push(`  tcb status   ${claims.tcb.status}`);
   if (claims?.tcb.platform === 'sev-snp') {
@@ -181,6 +222,7 @@ export async function run(args: string[]): Promise<number> {
         platform: { type: 'string' },
         report: { type: 'string' },
         vcek: { type: 'string' },
+        vlek: { type: 'string' },
         quote: { type: 'string' },
         document: { type: 'string' },
         collateral: { type: 'string' },
@@ -193,6 +235,9 @@ export async function run(args: string[]): Promise<number> {
         rpc: { type: 'string' },
         registry: { type: 'string' },
         'allow-simulated': { type: 'boolean' },
+        'trust-gateway-registry': { type: 'boolean' },
+        'simulated-key': { type: 'string', multiple: true },
+        'accept-self-signed': { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -226,7 +271,8 @@ export async function run(args: string[]): Promise<number> {
     const policyNote = v.policy ? `from ${v.policy}` : `CLI default (debug forbidden, TDX UpToDate/SWHardeningNeeded, measurement NOT pinned${bound ? ', report_data binding required' : ''})`;
     const collateral = v.collateral ? loadCollateral(v.collateral) : undefined;
 
-    const res = await verifyEvidence(evidence, policy, { now, ...(collateral ? { collateral } : {}) });
+    const simulated = simulatedTrust(v);
+    const res = await verifyEvidence(evidence, policy, { now, ...(collateral ? { collateral } : {}), ...(simulated ? { roots: { simulated } } : {}) });
     if (v.json) {
       const claims = res.ok ? res.claims : res.unverifiedClaims;
       console.log(
@@ -239,6 +285,8 @@ export async function run(args: string[]): Promise<number> {
           atSource: v.at !== undefined ? 'flag' : 'clock',
           policy: v.policy ? 'file' : 'default',
           simulated: claims?.simulated ?? evidence.platform === 'simulated',
+          // 'envelope' = SELF-SIGNED (the key inside the evidence): proves internal consistency only.
+          simulatedKeySource: claims?.details.platform === 'simulated' ? claims.details.verifierKeySource : null,
           claims: res.ok ? res.claims : null,
           unverifiedClaims: res.ok ? null : res.unverifiedClaims ?? null,
         }),
@@ -258,7 +306,7 @@ export async function run(args: string[]): Promise<number> {
 
 type VerifyFlags = {
   at?: string; policy?: string; json?: boolean; target?: string; rpc?: string; registry?: string; 'allow-simulated'?: boolean;
-  platform?: string;
+  platform?: string; 'simulated-key'?: string[]; 'accept-self-signed'?: boolean; 'trust-gateway-registry'?: boolean;
 };
 
 /** `--onchain`: the gateway's attested enclaves (or one envelope file) verified off-chain, then against the registry. */
@@ -270,18 +318,28 @@ async function runOnchain(v: VerifyFlags, envelopeFile: string | undefined): Pro
   const policy: AttestationPolicy = { ...base, nonce: 'any', simulated: v['allow-simulated'] ? 'allow' : base.simulated ?? 'forbid' };
   const envelope = envelopeFile !== undefined ? parseEnvelope(readFile(envelopeFile).toString('utf8')) : undefined;
   if (envelope && !('nonce' in envelope)) throw new UsageError('--onchain needs an envelope that binds keys (nonce, hpkePublicKey, signingAddress)');
+  const simulated = simulatedTrust(v);
   let report: OnchainVerifyReport;
   try {
     report = await runOnchainVerify({
-      target: envelope && !v.target && !v.rpc ? undefined : v.target ?? (v.rpc ? undefined : DEFAULT_TARGET),
+      // Without an envelope file the enclaves come from a gateway; with one, a gateway is asked only for its registry.
+      target: envelope ? v.target : v.target ?? DEFAULT_TARGET,
       envelope: envelope as AttestationEnvelope | undefined,
       rpcUrl: v.rpc,
       registryAddress: v.registry,
+      trustGatewayRegistry: v['trust-gateway-registry'] ?? false,
+      allowDevRegistry: v['allow-simulated'] ?? false,
       policy,
+      simulatedTrust: simulated,
       now,
     });
   } catch (err) {
     if (err instanceof OnchainUsageError) throw err;
+    if (err instanceof OnchainRegistryRefused) {
+      const reason = { code: err.code, message: err.message };
+      console.log(v.json ? JSON.stringify({ verdict: 'invalid', reasons: [reason], onchain: true }) : `veil verify --onchain: INVALID\n  - ${reason.code}: ${reason.message}`);
+      return 1;
+    }
     const e = err as { code?: string; message: string };
     console.error(`veil verify: could not check on-chain: ${e.message}${e.code ? ` (${e.code})` : ''}`);
     return 1;
@@ -293,7 +351,7 @@ async function runOnchain(v: VerifyFlags, envelopeFile: string | undefined): Pro
       reasons: report.enclaves.flatMap((e) => e.reasons), at: report.at, onchain: true, registry: report.registry, enclaves: report.enclaves,
     }));
   } else {
-    const lines = [`veil verify --onchain: ${report.verdict.toUpperCase()}`, `  registry     ${report.registry.registryAddress} on chain ${report.registry.chainId} (from ${report.registry.source})`, `  verified at  ${report.at}`];
+    const lines = [`veil verify --onchain: ${report.verdict.toUpperCase()}`, `  registry     ${report.registry.registryAddress} on chain ${report.registry.chainId} (${report.registry.source === 'flags' ? 'pinned with --rpc/--registry' : 'named by the gateway, trusted on --trust-gateway-registry'})`, `  verified at  ${report.at}`];
     for (const e of report.enclaves) {
       lines.push(`  enclave ${e.nodeId ?? '(file)'}: ${e.verdict}  platform=${e.platform}${e.simulated ? ' (SIMULATED: proves nothing about hardware)' : ''}  signer=${e.signingAddress}`);
       lines.push(`    measurement ${e.measurement ?? 'unknown'}`);

@@ -2,14 +2,17 @@ import { parseArgs } from 'node:util';
 import { createEvidenceProvider, createSimulatedProvider } from '../attestation';
 import { createLogger, type LogLevel } from '../gateway';
 import { BUNDLED_MODELS, resolveModelEntry } from '../models';
+import { TlsFilesError } from '../proto';
 import { startTeeNodeServer, type TeeEvidenceSource } from '../workers/tee';
+import { loadSimulatedKey } from './load-simulated-key';
 
 export const summary = 'run a remote TEE worker node (veil.v1.TeeNode)';
 
 const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 const HELP = `usage: veil worker [--host H] [--port P] [--models ID,...] [--threads N] [--platform simulated|configfs-tsm]
-                   [--max-message-bytes N] [--log-level L]
+                   [--simulated-key-file FILE] [--tls-cert FILE --tls-key FILE --client-ca FILE] [--max-message-bytes N]
+                   [--log-level L]
 
 Runs one TEE worker node as its own process: an enclave identity (HPKE + signing keys in memory only),
 a warm onnxruntime pool and evidence from the platform, served as veil.v1.TeeNode (plus health and
@@ -20,19 +23,33 @@ reflection). Point a gateway at it with tee.nodes / VEIL_TEE_NODES=HOST:PORT.
   --threads     onnxruntime worker threads (default: cores)
   --platform    simulated (default; development only, proves nothing about hardware) or configfs-tsm
                 (SEV-SNP / TDX guest via /sys/kernel/config/tsm/report)
+  --simulated-key-file  simulated only: keep the SIMULATED signing key in FILE (PKCS#8 PEM, created with mode 600
+                if absent; refused if group or others can access it), so the printed simulated key, which a
+                gateway pins in tee.simulatedKeys, stays the same across restarts (default: a new key per start)
+  --tls-cert    PEM certificate chain the node serves (mutual TLS; all three TLS flags go together)
+  --tls-key     PEM private key of --tls-cert
+  --client-ca   PEM CA of the gateway's client certificate (tee.clientCertFile): only clients whose certificate
+                chains to it get past the TLS handshake. The files are picked up again when they change.
+                Without these flags the node serves plaintext: development only.
   --max-message-bytes
                 largest gRPC message in either direction (default ${DEFAULT_MAX_MESSAGE_BYTES}); must equal the gateway's
                 tee.maxMessageBytes (VEIL_TEE_MAX_MESSAGE_BYTES): the node reports it and the gateway warns on a mismatch
   --log-level   debug|info|warn|error|silent (default info; logs carry ids, sizes and timings only)`;
 
 export async function run(args: string[]): Promise<number> {
-  let values: { host?: string; port?: string; models?: string; threads?: string; platform?: string; 'max-message-bytes'?: string; 'log-level'?: string; help?: boolean };
+  let values: {
+    host?: string; port?: string; models?: string; threads?: string; platform?: string; 'log-level'?: string; help?: boolean;
+    'simulated-key-file'?: string; 'max-message-bytes'?: string;
+    'tls-cert'?: string; 'tls-key'?: string; 'client-ca'?: string;
+  };
   try {
     ({ values } = parseArgs({
       args,
       options: {
         host: { type: 'string' }, port: { type: 'string' }, models: { type: 'string' }, threads: { type: 'string' },
-        platform: { type: 'string' }, 'max-message-bytes': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        platform: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'simulated-key-file': { type: 'string' }, 'max-message-bytes': { type: 'string' },
+        'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'client-ca': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -56,6 +73,7 @@ export async function run(args: string[]): Promise<number> {
   if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 64 * 1024 || maxMessageBytes > 1024 * 1024 * 1024) {
     problems.push('--max-message-bytes must be an integer from 65536 to 1073741824');
   }
+  if (values['simulated-key-file'] !== undefined && platform !== 'simulated') problems.push('--simulated-key-file goes with --platform simulated only');
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level)) problems.push('--log-level must be debug, info, warn, error or silent');
   const models: Record<string, string> = {};
   for (const entry of (values.models ?? Object.keys(BUNDLED_MODELS).join(',')).split(',').map((s) => s.trim()).filter(Boolean)) {
@@ -64,23 +82,52 @@ export async function run(args: string[]): Promise<number> {
     else models[resolved.id] = resolved.file;
   }
   if (Object.keys(models).length === 0) problems.push('--models: at least one model is required');
+  const tlsFlags = [values['tls-cert'], values['tls-key'], values['client-ca']];
+  const tls = tlsFlags.every((f) => f !== undefined) ? { certFile: values['tls-cert']!, keyFile: values['tls-key']!, clientCaFile: values['client-ca']! } : undefined;
+  // A node serving TLS without checking clients would let anyone who reaches it call it: mutual TLS or nothing.
+  if (!tls && tlsFlags.some((f) => f !== undefined)) problems.push('mutual TLS needs --tls-cert, --tls-key and --client-ca together');
   if (problems.length > 0) {
     console.error(`veil worker: ${problems.join('\nveil worker: ')}`);
     return 2;
   }
 
+  let simulated: ReturnType<typeof createSimulatedProvider> | undefined;
+  if (platform === 'simulated') {
+    const keyFile = values['simulated-key-file'];
+    try {
+      simulated = createSimulatedProvider(keyFile ? { privateKey: loadSimulatedKey(keyFile).privateKey } : {});
+    } catch (err) {
+      console.error(`veil worker: ${(err as Error).message}`);
+      return 2;
+    }
+  }
   const logger = createLogger({ level, format: 'text' });
-  const evidenceSource: TeeEvidenceSource = platform === 'simulated'
-    ? createSimulatedProvider()
-    : (createEvidenceProvider({ kind: 'configfs-tsm' }) as TeeEvidenceSource);
-  const server = await startTeeNodeServer({ host: values.host ?? '127.0.0.1', port, pool: { models, threads }, evidenceSource, logger, maxMessageBytes });
+  const evidenceSource: TeeEvidenceSource = simulated ?? (createEvidenceProvider({ kind: 'configfs-tsm' }) as TeeEvidenceSource);
+  let server;
+  try {
+    server = await startTeeNodeServer({
+      host: values.host ?? '127.0.0.1', port, pool: { models, threads }, evidenceSource, logger, tls, maxMessageBytes,
+      onTlsReload: (e) => (e.accepted
+        ? logger.info('tls certificate reloaded', { fingerprint256: e.fingerprint256 })
+        : logger.error('tls files changed but cannot be used; still serving the previous certificate', { reason: e.reason })),
+    });
+  } catch (err) {
+    if (!(err instanceof TlsFilesError)) throw err;
+    console.error(`veil worker: ${err.message}`);
+    return 2;
+  }
   const { node } = server;
   // Tests and scripts parse this first line for the bound address.
   console.log(`veil worker listening on ${server.address} (veil.v1.TeeNode; health and reflection enabled)`);
+  console.log(tls
+    ? `  transport        mutual TLS (serving ${server.tls!.fingerprint256}; clients must chain to ${tls.clientCaFile})`
+    : '  transport        PLAINTEXT — anyone who reaches this port may call it; development only');
   console.log(platform === 'simulated'
     ? '  platform         SIMULATED — evidence proves nothing about hardware; development only'
     : `  platform         ${node.platform} (configfs-tsm)`);
   console.log(`  signing address  ${node.identity.signingAddress}`);
+  // The public verifier key a gateway must pin (tee.simulatedKeys) to admit this node: an envelope's own key is never trusted.
+  if (simulated) console.log(`  simulated key    ${Buffer.from(simulated.verifierKey).toString('hex')}  (pin on the gateway: tee.simulatedKeys / VEIL_TEE_SIMULATED_KEYS)`);
   console.log(`  models           ${Object.keys(models).join(', ')}`);
   console.log(`  max message      ${maxMessageBytes} bytes (the gateway's tee.maxMessageBytes must match)`);
 

@@ -3,12 +3,16 @@ import {
   callUnary, loadVeilProto, runWithLimits, type CallLimitErrors, type CiphertextGroup, type CreateSessionRequest, type CreateSessionResponse,
   type GetFheSpecResponse, type GetRegistryResponse, type ListModelsResponse, type ListTeeNodesResponse, type PredictResponse,
 } from '../proto';
+import { apiKeyInterceptors } from './api-key-interceptor';
 import { fromServiceError, VeilClientError } from './veil-client-error';
 
 export type VeilClientOptions = {
   /** host:port of the gateway, e.g. `127.0.0.1:50051`. */
   target: string;
+  /** Channel credentials: plaintext by default; `grpc.credentials.createSsl(caPem)` for a TLS gateway. */
   credentials?: grpc.ChannelCredentials;
+  /** An API key from `veil keys create`, sent as `authorization: Bearer <key>` on every call. */
+  apiKey?: string;
   /** Must cover the largest message the client sends (a predict with many groups). */
   maxMessageBytes?: number;
 };
@@ -55,9 +59,10 @@ export function createVeilClient(options: VeilClientOptions): VeilClient {
     'grpc-node.flow_control_window': 8 * 1024 * 1024,
   };
   const credentials = options.credentials ?? grpc.credentials.createInsecure();
-  const models = new proto.services.Models(options.target, credentials, channelOptions);
-  // Share the channel between both stubs.
-  const shared = { ...channelOptions, channelOverride: models.getChannel() };
+  const auth = apiKeyInterceptors(options.apiKey);
+  const models = new proto.services.Models(options.target, credentials, { ...channelOptions, ...auth });
+  // Share the channel between the stubs.
+  const shared = { ...channelOptions, ...auth, channelOverride: models.getChannel() };
   const fhe = new proto.services.Fhe(options.target, credentials, shared);
   const trust = new proto.services.Trust(options.target, credentials, shared);
   const tee = new proto.services.Tee(options.target, credentials, shared);

@@ -3,3 +3,4 @@ export type { VeilClient, VeilClientOptions, CallOptions, CreateFheSessionParame
 export { connectFheModel } from './connect-fhe-model';
 export type { ConnectFheModelParameters, FheModelClient, FhePrediction } from './connect-fhe-model';
 export { VeilClientError } from './veil-client-error';
+export { apiKeyInterceptor } from './api-key-interceptor';

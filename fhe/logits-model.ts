@@ -1,4 +1,4 @@
-import { onnxModelType } from '../onnx/onnx-schema';
+import { onnxModelType } from '../onnx';
 import { FheCompileError } from './errors';
 
 const FINAL_OPS = new Set(['Sigmoid', 'Softmax', 'ArgMax']);

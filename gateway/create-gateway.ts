@@ -1,4 +1,6 @@
+import { TlsFilesError } from '../proto';
 import { createFhePool, type FhePool } from '../workers';
+import { createApiKeyGuard, resolveKeysFile, type ApiKeyGuard } from './auth';
 import type { VeilConfig } from './config';
 import { SessionStore } from './fhe/session-store';
 import { startTrustRegistry, type TrustRegistry } from './chain/start-trust-registry';
@@ -31,6 +33,7 @@ export type CreateGatewayDependencies = { logger?: Logger; /** Test seams of the
 export async function createGateway(config: VeilConfig, deps: CreateGatewayDependencies = {}): Promise<Gateway> {
   const logger = deps.logger ?? createLogger({ level: config.log.level, format: config.log.format });
   const started = performance.now();
+  const tls = gatewayTls(config.grpc); // a bad combination stops startup before anything is started
   const models = loadFheModels(config.fhe.models, config.fhe.variants);
   for (const m of models.values()) {
     for (const v of m.variants.values()) {
@@ -81,11 +84,24 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       : undefined;
     if (tee) stops.push(() => tee.close());
 
+    // auth.mode = api-keys: every veil.v1 call needs a key from the keys file (re-read when it changes).
+    let guard: ApiKeyGuard | undefined;
+    if (config.auth.mode === 'api-keys') {
+      const keys = createApiKeyGuard({ file: resolveKeysFile(config.auth.keysFile, config.dataDir), logger });
+      guard = keys;
+      stops.push(() => keys.close());
+    }
+
     const server: GrpcServer = await createGrpcServer({
       host: config.grpc.host,
       port: config.grpc.port,
       maxReceiveMessageBytes: config.grpc.maxReceiveMessageBytes,
       maxSendMessageBytes: config.grpc.maxSendMessageBytes,
+      guard,
+      tls,
+      onTlsReload: (e) => (e.accepted
+        ? logger.info('tls certificate reloaded', { fingerprint256: e.fingerprint256 })
+        : logger.error('tls files changed but cannot be used; still serving the previous certificate', { reason: e.reason })),
       services: {
         Models: createModelsService(models, tee ? config.tee.models : [], logger),
         Trust: createTrustService(trust ? () => trust.info() : () => undefined, logger),
@@ -99,7 +115,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       },
     });
     stops.push(() => server.close());
-    logger.info('gateway listening', { grpc: server.address, models: [...models.keys()].join(','), ms: Math.round(performance.now() - started) });
+    logger.info('gateway listening', { grpc: server.address, tls: server.tls ? server.tls.fingerprint256 : 'off', auth: config.auth.mode, models: [...models.keys()].join(','), ms: Math.round(performance.now() - started) });
 
     let closing: Promise<void> | undefined;
     return {
@@ -117,4 +133,15 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
     await stopAll();
     throw err;
   }
+}
+
+/** grpc.tlsCertFile / grpc.tlsKeyFile: both "none" is plaintext; one without the other is refused. */
+function gatewayTls(grpc: VeilConfig['grpc']): { certFile: string; keyFile: string } | undefined {
+  const cert = grpc.tlsCertFile === 'none' ? undefined : grpc.tlsCertFile;
+  const key = grpc.tlsKeyFile === 'none' ? undefined : grpc.tlsKeyFile;
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || key === undefined) {
+    throw new TlsFilesError('grpc.tlsCertFile and grpc.tlsKeyFile must be set together (or both "none" for plaintext)');
+  }
+  return { certFile: cert, keyFile: key };
 }

@@ -2,6 +2,8 @@
 export type { Dataset, DatasetSplit } from './dataset';
 export { DatasetError } from './dataset-error';
 export type { DatasetErrorCode } from './dataset-error';
+export { readNumericCsv } from './read-numeric-csv';
+export type { NumericCsv, ReadNumericCsvParameters } from './read-numeric-csv';
 export { parseLabelledCsv } from './parse-labelled-csv';
 export type { ParseLabelledCsvParameters } from './parse-labelled-csv';
 export { splitDataset } from './split-dataset';

@@ -18,13 +18,16 @@ describe('parseLabelledCsv', () => {
   });
 
   test.each([
-    ['wrong header', '2,3,a,b\n1,2,0\n3,4,1\n', /tiny.csv line 1: header must be "<rows>,2,a,b", got "2,3,a,b"/],
-    ['short row', '2,2,a,b\n1,2,0\n3,1\n', /tiny.csv line 3: expected 3 values, got 2/],
-    ['not a number', '2,2,a,b\n1,x,0\n3,4,1\n', /tiny.csv line 2: column 2 is not a finite number/],
-    ['empty cell', '2,2,a,b\n1,,0\n3,4,1\n', /tiny.csv line 2: column 2 is not a finite number/],
-    ['label out of range', '2,2,a,b\n1,2,2\n3,4,1\n', /tiny.csv line 2: label must be an integer in \[0, 1\], got "2"/],
-    ['fractional label', '2,2,a,b\n1,2,0.5\n3,4,1\n', /label must be an integer/],
-    ['row count disagrees with header', '3,2,a,b\n1,2,0\n3,4,1\n', /tiny.csv: expected 3 rows, got 2/],
+    ['wrong header', '2,3,a,b\n1,2,0\n3,4,1\n', /^tiny.csv line 1: header must be "<rows>,2,a,b"$/],
+    ['header row count not an integer', '2.5,2,a,b\n1,2,0\n3,4,1\n', /^tiny.csv line 1: header must be/],
+    ['short row', '2,2,a,b\n1,2,0\n3,1\n', /^tiny.csv line 3: 2 columns, expected 3$/],
+    ['not a number', '2,2,a,b\n1,x,0\n3,4,1\n', /^tiny.csv line 2, column 2: not a finite number$/],
+    ['empty cell', '2,2,a,b\n1,,0\n3,4,1\n', /^tiny.csv line 2, column 2: empty cell$/],
+    ['quoted cell', '2,2,a,b\n1,"2",0\n3,4,1\n', /^tiny.csv line 2, column 2: quoted field/],
+    ['blank line inside', '2,2,a,b\n1,2,0\n\n3,4,1\n', /^tiny.csv line 3: blank line inside the table/],
+    ['label out of range', '2,2,a,b\n1,2,2\n3,4,1\n', /^tiny.csv line 2, column 3: label must be an integer in \[0, 1\]$/],
+    ['fractional label', '2,2,a,b\n1,2,0.5\n3,4,1\n', /^tiny.csv line 2, column 3: label must be an integer/],
+    ['row count disagrees with header', '3,2,a,b\n1,2,0\n3,4,1\n', /^tiny.csv: expected 3 rows, got 2$/],
   ])('error: %s', (_, text, message) => {
     let error: unknown;
     try { parse(text); } catch (err) { error = err; }

@@ -4,4 +4,5 @@ export type { WriteOnnxAttribute, WriteOnnxModelParameters, WriteOnnxNode, Write
 export type { OnnxAttributeValue, OnnxDim, OnnxGraph, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo } from './onnx-model';
 export { OnnxError } from './onnx-error';
 export type { OnnxErrorCode } from './onnx-error';
-export { OnnxDataType } from './onnx-schema';
+// onnxModelType: the raw ModelProto type, for rewrites that must keep every field (fhe/logits-model.ts drops a final node).
+export { OnnxDataType, onnxModelType } from './onnx-schema';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { run } from '../cli/verify';
 import { captureCli } from './support/capture-cli';
 import { createSimulatedProvider } from '../attestation';
-import { HAVE_VECTORS, vectorPath } from '../attestation/test-support/vectors';
+import { describeWithVectors, vectorPath } from '../attestation/test-support/vectors';
 
 const cli = (args: string[]) => captureCli(run, args);
 
@@ -17,22 +17,43 @@ const policyFile = (p: object) => {
 const basePolicy = { measurements: 'any', debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 'any', nonce: 'any', reportDataBinding: 'required' };
 
 describe('veil verify: envelope files', () => {
-  test('simulated envelope: invalid by default, valid with an explicit policy opt-in', async () => {
+  test('simulated envelope: invalid by default; with the policy opt-in valid only against a pinned key or knowingly self-signed', async () => {
     const NOW = new Date('2026-11-25T10:00:00Z');
-    const env = await createSimulatedProvider({ now: () => NOW }).getEvidence({ hpkePublicKey: new Uint8Array(32).fill(1), signingAddress: '0x' + '12'.repeat(20), nonce: new Uint8Array(16).fill(2) });
+    const provider = createSimulatedProvider({ now: () => NOW });
+    const env = await provider.getEvidence({ hpkePublicKey: new Uint8Array(32).fill(1), signingAddress: '0x' + '12'.repeat(20), nonce: new Uint8Array(16).fill(2) });
     const file = path.join(dir, 'env.json');
     writeFileSync(file, JSON.stringify(env));
+    const allow = ['--at', '2026-11-25T10:00:00Z', '--policy', policyFile({ ...basePolicy, simulated: 'allow' })];
 
     const refused = await cli([file, '--at', '2026-11-25T10:00:00Z']);
     expect(refused.code).toBe(1);
     expect(refused.out).toContain('INVALID');
     expect(refused.out).toContain('simulated_forbidden');
 
-    const ok = await cli([file, '--at', '2026-11-25T10:00:00Z', '--policy', policyFile({ ...basePolicy, simulated: 'allow' }), '--json']);
+    // The key inside the envelope is self-asserted: without a pinned key the opt-in alone is not enough.
+    const unpinned = await cli([file, ...allow, '--json']);
+    expect(unpinned.code).toBe(1);
+    expect(JSON.parse(unpinned.out).reasons.map((r: { code: string }) => r.code)).toEqual(['simulated_key_missing']);
+
+    const key = Buffer.from(provider.verifierKey).toString('hex');
+    const ok = await cli([file, ...allow, '--simulated-key', key, '--json']);
     expect(ok.code).toBe(0);
     const json = JSON.parse(ok.out);
-    expect(json).toMatchObject({ verdict: 'valid', platform: 'simulated', simulated: true, reasons: [], at: '2026-11-25T10:00:00.000Z', atSource: 'flag' });
+    expect(json).toMatchObject({ verdict: 'valid', platform: 'simulated', simulated: true, simulatedKeySource: 'pinned', reasons: [], at: '2026-11-25T10:00:00.000Z', atSource: 'flag' });
     expect(json.measurement).toMatch(/^[0-9a-f]{96}$/);
+
+    const other = Buffer.from(createSimulatedProvider().verifierKey).toString('hex');
+    expect((await cli([file, ...allow, '--simulated-key', other])).out).toContain('signature_invalid');
+
+    const selfSigned = await cli([file, ...allow, '--accept-self-signed']);
+    expect(selfSigned.code).toBe(0);
+    expect(selfSigned.out).toContain('SIMULATED, SELF-SIGNED');
+    expect(JSON.parse((await cli([file, ...allow, '--accept-self-signed', '--json'])).out).simulatedKeySource).toBe('envelope');
+
+    const both = await cli([file, ...allow, '--accept-self-signed', '--simulated-key', key]);
+    expect(both.code).toBe(2);
+    expect(both.err).toContain('give --simulated-key or --accept-self-signed, not both');
+    expect((await cli([file, ...allow, '--simulated-key', 'abcd'])).err).toContain('--simulated-key abcd is not a public key');
   });
 
   test('error: envelope whose binding does not match → invalid with report_data_mismatch', async () => {
@@ -40,13 +61,13 @@ describe('veil verify: envelope files', () => {
     const env = await createSimulatedProvider({ now: () => NOW }).getEvidence({ hpkePublicKey: new Uint8Array(32).fill(1), signingAddress: '0x' + '12'.repeat(20), nonce: new Uint8Array(16).fill(2) });
     const file = path.join(dir, 'env-bad.json');
     writeFileSync(file, JSON.stringify({ ...env, signingAddress: '0x' + '34'.repeat(20) }));
-    const res = await cli([file, '--at', '2026-11-25T10:00:00Z', '--policy', policyFile({ ...basePolicy, simulated: 'allow' }), '--json']);
+    const res = await cli([file, '--at', '2026-11-25T10:00:00Z', '--policy', policyFile({ ...basePolicy, simulated: 'allow' }), '--accept-self-signed', '--json']);
     expect(res.code).toBe(1);
     expect(JSON.parse(res.out).reasons.map((r: { code: string }) => r.code)).toEqual(['report_data_mismatch']);
   });
 });
 
-(HAVE_VECTORS ? describe : describe.skip)('veil verify: raw vendor artifacts', () => {
+describeWithVectors('veil verify: raw vendor artifacts', () => {
   const V = (p: string) => vectorPath(p);
 
   test('SEV-SNP report (hex text) + VCEK at the fixed time → valid, exit 0', async () => {
@@ -67,6 +88,16 @@ describe('veil verify: envelope files', () => {
     const res = await cli(['--platform', 'sev-snp', '--report', V('sev-snp/trustee_milan_vlek_report.bin'), '--vcek', V('sev-snp/trustee_milan_vlek.der'), '--at', '2026-11-25T00:00:00Z', '--json']);
     expect(res.code).toBe(1);
     expect(JSON.parse(res.out).reasons[0].code).toBe('certificate_expired');
+  });
+
+  test('VLEK report + --vlek at its fixed time → valid; --vcek and --vlek together → usage error', async () => {
+    const report = ['--platform', 'sev-snp', '--report', V('sev-snp/trustee_milan_vlek_report.bin')];
+    const res = await cli([...report, '--vlek', V('sev-snp/trustee_milan_vlek.der'), '--at', '2025-01-01T00:00:00Z', '--json']);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.out)).toMatchObject({ verdict: 'valid', platform: 'sev-snp' });
+    const both = await cli([...report, '--vlek', V('sev-snp/trustee_milan_vlek.der'), '--vcek', V('sev-snp/trustee_milan_vlek.der')]);
+    expect(both.code).toBe(2);
+    expect(both.err).toContain('give --vcek or --vlek, not both');
   });
 
   test('TDX quote + dcap-qvl collateral JSON → valid (UpToDate)', async () => {

@@ -118,6 +118,7 @@ describe('gateway over gRPC (FHE)', () => {
     stub.close();
     const names = response.list_services_response.service.map((s: { name: string }) => s.name);
     expect(names).toEqual(expect.arrayContaining(['veil.v1.Models', 'veil.v1.Fhe', 'veil.v1.Tee', 'veil.v1.Trust']));
+    expect(names).not.toContain('veil.v1.TeeNode'); // defined in the package, served only by TEE nodes
   });
 
   test('health service reports SERVING', async () => {

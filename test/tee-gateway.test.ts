@@ -11,6 +11,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { DEFAULT_SIMULATED_MEASUREMENT } from '../attestation';
+import { childProcessEnv } from '../chain';
 import { connectTeeModel, createGatewayTeeTransport, isTeeError, type RoutedTeeTransport, type TeePolicy } from '../client/tee';
 import { createGateway, createLogger, loadConfig, type Gateway } from '../gateway';
 import { BUNDLED_MODELS } from '../models';
@@ -20,15 +21,15 @@ import { seededRows } from './support/seeded-rows';
 const ROOT = path.join(__dirname, '..');
 const LR = BUNDLED_MODELS['breast-cancer-lr'].file;
 const MEASUREMENT = Buffer.from(DEFAULT_SIMULATED_MEASUREMENT).toString('hex');
-const POLICY: TeePolicy = { measurements: [MEASUREMENT], debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 120 };
+const POLICY: TeePolicy = { measurements: [`simulated:${MEASUREMENT}`], debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 120 };
 const MARKER = 31337.4140625; // exactly representable in float32
 const MARKER_BYTES = Buffer.from(new Float32Array([MARKER, MARKER]).buffer);
 
-type Worker = { child: ChildProcess; address: string };
+type Worker = { child: ChildProcess; address: string; /** The SIMULATED verifier key it printed, for tee.simulatedKeys. */ simulatedKey: string };
 
 function startWorker(): Promise<Worker> {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'veil.cjs'), 'worker', '--port', '0', '--threads', '1', '--models', 'breast-cancer-lr,digits-relu-mlp', '--log-level', 'warn'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'], env: childProcessEnv(),
   });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -37,11 +38,12 @@ function startWorker(): Promise<Worker> {
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
       const match = /listening on (\S+)/.exec(out);
-      if (match && /signing address/.test(out)) {
+      const key = /simulated key\s+([0-9a-f]+)/.exec(out);
+      if (match && key) {
         clearTimeout(timer);
         child.removeAllListeners('exit');
         expect(out).toContain('SIMULATED');
-        resolve({ child, address: match[1]! });
+        resolve({ child, address: match[1]!, simulatedKey: key[1]! });
       }
     });
     child.stderr!.resume();
@@ -124,8 +126,10 @@ describe('TEE mode through the gateway (two remote worker processes)', () => {
   let dataDir: string;
   const lines: string[] = [];
   const { spans } = recordSpans();
+  // The client pins the same SIMULATED keys the gateway does (the ones each worker printed).
+  const roots = () => ({ simulated: gateway.tee!.simulatedKeys });
   const connect = (extra: Record<string, unknown> = {}) =>
-    connectTeeModel({ gateway: clientProxy.address, modelId: 'breast-cancer-lr', policy: POLICY, allowSimulated: true, ...extra } as Parameters<typeof connectTeeModel>[0]);
+    connectTeeModel({ gateway: clientProxy.address, modelId: 'breast-cancer-lr', policy: POLICY, allowSimulated: true, roots: roots(), ...extra } as Parameters<typeof connectTeeModel>[0]);
 
   beforeAll(async () => {
     workers.push(...(await Promise.all([startWorker(), startWorker()])));
@@ -135,7 +139,10 @@ describe('TEE mode through the gateway (two remote worker processes)', () => {
       env: {},
       overrides: {
         grpc: { port: 0 }, chain: { enabled: false }, fhe: { models: ['breast-cancer-lr'], workers: 1 }, dataDir,
-        tee: { local: false, nodes: proxies.map((p) => p.address), measurements: [MEASUREMENT], healthCheckSeconds: 1, nodeTimeoutMs: 5_000 },
+        tee: {
+          local: false, nodes: proxies.map((p) => p.address), measurements: [`simulated:${MEASUREMENT}`],
+          simulatedKeys: workers.map((w) => w.simulatedKey), healthCheckSeconds: 1, nodeTimeoutMs: 5_000,
+        },
       },
     });
     gateway = await createGateway(config, { logger: createLogger({ level: 'debug', format: 'json', write: (l) => lines.push(l) }) });
@@ -212,7 +219,7 @@ describe('TEE mode through the gateway (two remote worker processes)', () => {
           sealedResponse[sealedResponse.length - 20]! ^= 1;
           return { ...r, sealedResponse };
         }),
-        modelId: 'breast-cancer-lr', policy: POLICY, allowSimulated: true,
+        modelId: 'breast-cancer-lr', policy: POLICY, allowSimulated: true, roots: roots(),
       });
       const { code, message } = await refusal(model.infer({ x: { dims: [1, 30], data: rows(1, 30) } }));
       expect(code).toBe('tee_bad_signature');
@@ -226,13 +233,13 @@ describe('TEE mode through the gateway (two remote worker processes)', () => {
           ...r, signingAddress: impostor.signingAddress,
           signature: await impostor.sign({ modelId: req.modelId, requestBytes: req.sealedRequest, responseBytes: r.sealedResponse }),
         })),
-        modelId: 'breast-cancer-lr', policy: POLICY, allowSimulated: true,
+        modelId: 'breast-cancer-lr', policy: POLICY, allowSimulated: true, roots: roots(),
       });
       expect((await refusal(model.infer({ x: { dims: [1, 30], data: rows(1, 30) } }))).code).toBe('tee_bad_signature');
     });
 
     test('error: an unapproved measurement is refused by the client', async () => {
-      const { code, message } = await refusal(connect({ policy: { ...POLICY, measurements: ['ab'.repeat(48)] } }));
+      const { code, message } = await refusal(connect({ policy: { ...POLICY, measurements: [`simulated:${'ab'.repeat(48)}`] } }));
       expect(code).toBe('tee_attestation_failed');
       expect(message).toContain('measurement_not_allowed');
     });
@@ -248,7 +255,7 @@ describe('TEE mode through the gateway (two remote worker processes)', () => {
       const inner = createGatewayTeeTransport({ target: gateway.address });
       const model = await connectTeeModel({
         router: { getEvidence: (r, o) => inner.getEvidence(r, o), infer: (r, o) => (captured.push(r), inner.infer(r, o)) },
-        modelId: 'breast-cancer-lr', policy: POLICY, allowSimulated: true,
+        modelId: 'breast-cancer-lr', policy: POLICY, allowSimulated: true, roots: roots(),
       });
       await model.infer({ x: { dims: [1, 30], data: rows(1, 30) } });
       await model.infer({ x: { dims: [1, 30], data: rows(1, 30) } });

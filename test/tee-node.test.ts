@@ -13,7 +13,7 @@ import { seededRows } from './support/seeded-rows';
 const LR = BUNDLED_MODELS['breast-cancer-lr'].file;
 const MLP = BUNDLED_MODELS['digits-relu-mlp'].file;
 const MEASUREMENT = Buffer.from(DEFAULT_SIMULATED_MEASUREMENT).toString('hex');
-const POLICY: TeePolicy = { measurements: [MEASUREMENT], debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 60 };
+const POLICY: TeePolicy = { measurements: [`simulated:${MEASUREMENT}`], debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 60 };
 
 const rows = (n: number, width: number, seed = 3) => seededRows(n, width, seed);
 
@@ -88,7 +88,7 @@ describe('TEE node + client (in process)', () => {
   });
 
   test('error: an unapproved measurement is refused by the attestation verifier', async () => {
-    const { code, message } = await refusal(connect({ policy: { ...POLICY, measurements: ['ab'.repeat(48)] } }));
+    const { code, message } = await refusal(connect({ policy: { ...POLICY, measurements: [`simulated:${'ab'.repeat(48)}`] } }));
     expect(code).toBe('tee_attestation_failed');
     expect(message).toContain('measurement_not_allowed');
   });

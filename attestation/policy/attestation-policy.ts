@@ -5,7 +5,10 @@
 import type { SnpTcbVersion, TdxTcbStatus } from '../claims';
 
 export interface AttestationPolicy {
-  /** Accepted measurements (canonical lowercase hex, see AttestationClaims.measurement), or 'any'. */
+  /**
+   * Accepted measurements per platform: `<platform>:<hex>` (canonical lowercase hex, see AttestationClaims.measurement)
+   * or `<platform>:any`; or 'any' for every platform. A bare hex entry matches nothing.
+   */
   measurements: readonly string[] | 'any';
   /** 'forbid' rejects SNP DEBUG, TDX TD_ATTRIBUTES.DEBUG, Nitro all-zero PCR0, simulated debug. */
   debug: 'forbid' | 'allow';

@@ -13,14 +13,17 @@ const base = {
 describe('parsePolicy', () => {
   test('parses a complete policy; simulated defaults to forbid', () => {
     expect(parsePolicy(base)).toEqual({ ...base, simulated: 'forbid' });
-    expect(parsePolicy(JSON.stringify({ ...base, measurements: ['AB01'], snpMinimumTcb: { snp: 8 }, maxAgeSeconds: 60 }))).toMatchObject({ measurements: ['ab01'], snpMinimumTcb: { snp: 8 }, maxAgeSeconds: 60 });
+    expect(parsePolicy(JSON.stringify({ ...base, measurements: ['sev-snp:AB01', 'tdx:0xCD', 'nitro:any'], snpMinimumTcb: { snp: 8 }, maxAgeSeconds: 60 }))).toMatchObject({ measurements: ['sev-snp:ab01', 'tdx:cd', 'nitro:any'], snpMinimumTcb: { snp: 8 }, maxAgeSeconds: 60 });
   });
 
   test.each([
     [{ ...base, debug: undefined }, 'policy.debug is required (use "any" to opt out explicitly)'],
     [{ ...base, measurements: undefined }, 'policy.measurements is required (use "any" to opt out explicitly)'],
     [{ ...base, debug: 'no' }, 'policy.debug must be "forbid" or "allow"'],
-    [{ ...base, measurements: ['xyz'] }, 'policy.measurements[0] must be a hex string'],
+    [{ ...base, measurements: ['sev-snp:xyz'] }, 'policy.measurements[0] must be "<platform>:<hex>" or "<platform>:any" (platform one of sev-snp, tdx, nitro, simulated): "xyz" is not even-length hex'],
+    [{ ...base, measurements: ['ab01'] }, 'policy.measurements[0] must be "<platform>:<hex>" or "<platform>:any" (platform one of sev-snp, tdx, nitro, simulated) (a bare "ab01" no longer says which platform it is for)'],
+    [{ ...base, measurements: ['sev-snp:ab', 'any'] }, 'policy.measurements[1] must be "<platform>:<hex>" or "<platform>:any" (platform one of sev-snp, tdx, nitro, simulated) (a bare "any" no longer says which platform it is for)'],
+    [{ ...base, measurements: ['sgx:ab'] }, 'policy.measurements[0] must be "<platform>:<hex>" or "<platform>:any" (platform one of sev-snp, tdx, nitro, simulated)'],
     [{ ...base, snpMinimumTcb: { ucode: 1 } }, 'policy.snpMinimumTcb.ucode is not one of bootloader, tee, snp, microcode, fmc'],
     [{ ...base, snpMinimumTcb: { snp: 300 } }, 'policy.snpMinimumTcb.snp must be an integer 0..255'],
     [{ ...base, tdxTcbStatuses: ['Fine'] }, 'policy.tdxTcbStatuses[0] must be one of UpToDate, SWHardeningNeeded, ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded, Revoked'],

@@ -5,6 +5,7 @@
 import { TDX_TCB_STATUSES, type SnpTcbVersion, type TdxTcbStatus } from '../claims';
 import { AttestationError } from '../errors';
 import type { AttestationPolicy } from './attestation-policy';
+import { formatMeasurementEntry, parseMeasurementEntry } from './parse-measurement-entry';
 
 const FIELDS = ['measurements', 'debug', 'snpMinimumTcb', 'tdxTcbStatuses', 'maxAgeSeconds', 'nonce', 'reportDataBinding', 'simulated'] as const;
 const REQUIRED = FIELDS.filter((f) => f !== 'simulated');
@@ -14,11 +15,12 @@ function fail(field: string, message: string): never {
   throw new AttestationError('invalid_policy', `policy.${field} ${message}`, { field });
 }
 
-function hexList(v: unknown, field: string): string[] {
-  if (!Array.isArray(v)) fail(field, 'must be an array of lowercase hex strings or "any"');
+function measurementList(v: unknown, field: string): string[] {
+  if (!Array.isArray(v)) fail(field, 'must be an array of "<platform>:<hex>" / "<platform>:any" entries or "any"');
   return v.map((m, i) => {
-    if (typeof m !== 'string' || !/^[0-9a-fA-F]+$/.test(m) || m.length % 2 !== 0) fail(`${field}[${i}]`, 'must be a hex string');
-    return m.toLowerCase().replace(/^0x/, '');
+    const entry = parseMeasurementEntry(m);
+    if ('error' in entry) fail(`${field}[${i}]`, entry.error);
+    return formatMeasurementEntry(entry);
   });
 }
 
@@ -33,7 +35,7 @@ export function parsePolicy(input: unknown): AttestationPolicy {
   for (const k of Object.keys(p)) if (!(FIELDS as readonly string[]).includes(k)) fail(k, 'is not a known policy field');
   for (const k of REQUIRED) if (p[k] === undefined) fail(k, 'is required (use "any" to opt out explicitly)');
 
-  const measurements = p.measurements === 'any' ? 'any' : hexList(p.measurements, 'measurements');
+  const measurements = p.measurements === 'any' ? 'any' : measurementList(p.measurements, 'measurements');
 
   if (p.debug !== 'forbid' && p.debug !== 'allow') fail('debug', 'must be "forbid" or "allow"');
 

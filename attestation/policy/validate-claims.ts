@@ -11,6 +11,7 @@ import { validateSnpTcb } from '../sev-snp/validate-snp-report';
 import { validateTdxTcb } from '../tdx/validate-tdx-tcb';
 import { validateNitroBinding } from '../nitro/validate-nitro-binding';
 import { CLOCK_SKEW_SECONDS, type AttestationPolicy } from './attestation-policy';
+import { isMeasurementAllowed } from './parse-measurement-entry';
 
 export interface ValidateClaimsParameters {
   claims: AttestationClaims;
@@ -62,8 +63,8 @@ function validateFreshness(claims: AttestationClaims, policy: AttestationPolicy,
 export function validateClaims({ claims, policy, evidence, now, collateralSupplied }: ValidateClaimsParameters): AttestationFailure[] {
   const out: AttestationFailure[] = [];
   if (claims.simulated && policy.simulated !== 'allow') out.push(failure('simulated_forbidden', 'simulated evidence is refused by policy', 'simulated', 'hardware'));
-  if (policy.measurements !== 'any' && !policy.measurements.includes(claims.measurement)) {
-    out.push(failure('measurement_not_allowed', 'measurement is not in the policy allow-list', claims.measurement, policy.measurements));
+  if (policy.measurements !== 'any' && !isMeasurementAllowed(policy.measurements, claims.platform, claims.measurement)) {
+    out.push(failure('measurement_not_allowed', `${claims.platform} measurement is not in the policy allow-list`, `${claims.platform}:${claims.measurement}`, policy.measurements));
   }
   if (policy.debug === 'forbid' && claims.debug) out.push(failure('debug_enabled', `${claims.platform} evidence comes from a debug-mode TEE`, true, false));
   out.push(...validateSnpTcb(claims, policy.snpMinimumTcb));

@@ -1,8 +1,9 @@
 /**
  * Verifies SIMULATED evidence against a development key. The caller (verifyEvidence) refuses to get
- * here unless the policy says `simulated: 'allow'`. Trusted keys come from `roots.simulated`; the
- * key embedded in the envelope is used only when no keys were injected (self-asserted: it proves
- * consistency, nothing more).
+ * here unless the policy says `simulated: 'allow'`. Only pinned keys (`roots.simulated`) are trusted.
+ * The key carried in the envelope is used only when the caller says `'self-signed'` explicitly: anyone
+ * can make a key pair and sign a report with it, so such a verdict proves that the report is
+ * internally consistent and nothing else — the claims say so (`verifierKeySource: 'envelope'`).
  */
 import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import type { AttestationClaims } from '../claims';
@@ -14,11 +15,17 @@ import { parseSimulatedReport, type SimulatedReport } from './parse-simulated-re
 
 export interface VerifySimulatedReportParameters {
   report: Uint8Array;
-  /** SPKI DER of trusted development keys. */
-  trustedKeys: readonly Uint8Array[];
-  /** SPKI DER from the envelope, used only when `trustedKeys` is empty. */
+  /** SPKI DER of pinned development keys, or `'self-signed'` to accept the envelope's own key knowingly. */
+  trustedKeys: SimulatedTrust;
+  /** SPKI DER from the envelope; used only with `trustedKeys: 'self-signed'`. */
   embeddedKey: Uint8Array | undefined;
 }
+
+/**
+ * Which simulated verifier keys a verifier trusts: pinned SPKI DER keys (e.g. the gateway's in-process node, or the
+ * key `veil worker --platform simulated` prints), or `'self-signed'` — the envelope's own key, which proves nothing.
+ */
+export type SimulatedTrust = readonly Uint8Array[] | 'self-signed';
 
 const CURVE = { p256: 'prime256v1', secp256k1: 'secp256k1' } as const;
 
@@ -34,7 +41,7 @@ function importKey(der: Uint8Array): KeyObject | undefined {
   }
 }
 
-export function simulatedClaims(r: SimulatedReport, keyFingerprint: string): AttestationClaims {
+export function simulatedClaims(r: SimulatedReport, keyFingerprint: string, verifierKeySource: 'pinned' | 'envelope' | 'none'): AttestationClaims {
   return {
     platform: 'simulated',
     simulated: true,
@@ -43,7 +50,7 @@ export function simulatedClaims(r: SimulatedReport, keyFingerprint: string): Att
     reportData: toHex(r.reportData),
     tcb: { platform: 'simulated', svn: r.svn },
     issuedAt: new Date(r.issuedAt).toISOString(),
-    details: { platform: 'simulated', simulated: true, keyAlgorithm: r.keyAlgorithm, verifierKeyFingerprint: keyFingerprint },
+    details: { platform: 'simulated', simulated: true, keyAlgorithm: r.keyAlgorithm, verifierKeyFingerprint: keyFingerprint, verifierKeySource },
   };
 }
 
@@ -55,8 +62,14 @@ export function verifySimulatedReport({ report: bytes, trustedKeys, embeddedKey 
     if (!isAttestationError(err)) throw err;
     return { claims: undefined, failures: [failure('malformed_evidence', err.message)] };
   }
-  const candidates = trustedKeys.length > 0 ? trustedKeys : embeddedKey ? [embeddedKey] : [];
-  if (candidates.length === 0) return { claims: simulatedClaims(report, ''), failures: [failure('simulated_key_missing', 'no simulated verifier key was injected or embedded in the envelope')] };
+  const source = trustedKeys === 'self-signed' ? 'envelope' : 'pinned';
+  const candidates = trustedKeys === 'self-signed' ? (embeddedKey ? [embeddedKey] : []) : trustedKeys;
+  if (candidates.length === 0) {
+    const message = trustedKeys === 'self-signed'
+      ? 'self-signed simulated evidence was accepted but the envelope carries no verifier key'
+      : 'no simulated verifier key is pinned (roots.simulated); the key inside the envelope is self-asserted and is not trusted';
+    return { claims: simulatedClaims(report, '', 'none'), failures: [failure('simulated_key_missing', message)] };
+  }
   for (const der of candidates) {
     const key = importKey(der);
     if (!key || key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== CURVE[report.keyAlgorithm]) continue;
@@ -66,7 +79,8 @@ export function verifySimulatedReport({ report: bytes, trustedKeys, embeddedKey 
     } catch {
       ok = false;
     }
-    if (ok) return { claims: simulatedClaims(report, spkiFingerprint(der)), failures: [] };
+    if (ok) return { claims: simulatedClaims(report, spkiFingerprint(der), source), failures: [] };
   }
-  return { claims: simulatedClaims(report, ''), failures: [failure('signature_invalid', 'simulated report signature does not verify with any simulated verifier key')] };
+  const which = source === 'envelope' ? 'the key carried in the envelope' : 'any pinned simulated verifier key';
+  return { claims: simulatedClaims(report, '', 'none'), failures: [failure('signature_invalid', `simulated report signature does not verify with ${which}`)] };
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type * as grpc from '@grpc/grpc-js';
 import {
   isAttestationError, parseEnvelope, verifyEvidence as attestationVerifyEvidence,
   type AttestationEnvelope, type AttestationPolicy, type VerifyEvidenceOptions, type VerifyEvidenceResult,
@@ -22,9 +23,16 @@ export type TeeEvidenceVerifier = (
 export type ConnectTeeModelParameters = {
   modelId: string;
   policy: TeePolicy;
-  /** Accept SIMULATED evidence (development only: it proves nothing about hardware). Default false. */
+  /**
+   * Accept SIMULATED evidence (development only: it proves nothing about hardware). Default false. It also needs
+   * `roots.simulated`: the node's pinned verifier key, or `'self-signed'` to accept the key the envelope carries.
+   */
   allowSimulated?: boolean;
-  /** Trust anchors for verifyEvidence (e.g. `{ simulated: [provider.verifierKey] }`). */
+  /**
+   * Trust anchors for verifyEvidence. SIMULATED evidence verifies only against `simulated`: pinned keys (e.g.
+   * `[provider.verifierKey]`, the keys `veil serve` prints, the key `veil worker` prints) or `'self-signed'` (the
+   * envelope's own key, which anyone can make: then only the binding to this client's nonce is checked).
+   */
   roots?: VerifyEvidenceOptions['roots'];
   /** Reuse one HPKE handshake for later requests (default true); see tee/PROTOCOL.md. */
   reuseSession?: boolean;
@@ -33,6 +41,10 @@ export type ConnectTeeModelParameters = {
   verifyEvidence?: TeeEvidenceVerifier;
   /** Through a router only: how many times one call may move to another node when its node goes away. Default 3. */
   maxFailovers?: number;
+  /** With `gateway` or `target`: channel credentials (TLS) of the connection this call opens. */
+  credentials?: grpc.ChannelCredentials;
+  /** With `gateway`: an API key from `veil keys create`. */
+  apiKey?: string;
 } & (
   | { target: string; transport?: undefined; gateway?: undefined; router?: undefined }
   | { transport: TeeTransport; target?: undefined; gateway?: undefined; router?: undefined }
@@ -118,7 +130,9 @@ export async function connectTeeModel(params: ConnectTeeModelParameters): Promis
   const routed = params.router !== undefined || params.gateway !== undefined;
   const owned = params.router === undefined && params.transport === undefined;
   const router: RoutedTeeTransport = params.router
-    ?? (params.gateway !== undefined ? createGatewayTeeTransport({ target: params.gateway }) : directRouter(params.transport ?? createTeeTransport({ target: params.target! })));
+    ?? (params.gateway !== undefined
+      ? createGatewayTeeTransport({ target: params.gateway, credentials: params.credentials, apiKey: params.apiKey })
+      : directRouter(params.transport ?? createTeeTransport({ target: params.target!, credentials: params.credentials })));
   const now = params.now ?? (() => new Date());
   const verify = params.verifyEvidence ?? attestationVerifyEvidence;
   const maxFailovers = params.maxFailovers ?? 3;
@@ -146,7 +160,10 @@ export async function connectTeeModel(params: ConnectTeeModelParameters): Promis
       const policy: AttestationPolicy = { ...params.policy, nonce: hex(nonce), reportDataBinding: 'required', simulated: params.allowSimulated ? 'allow' : 'forbid' };
       const result = await verify(envelope, policy, { now: now(), roots: params.roots });
       if (!result.ok) {
-        throw new TeeError('tee_attestation_failed', `the node's evidence was refused: ${result.failures.map((f) => f.code).join(', ')}`, { failures: result.failures });
+        const keyHint = result.failures.some((f) => f.code === 'simulated_key_missing')
+          ? ' (SIMULATED evidence needs a pinned verifier key: roots.simulated = [key], or \'self-signed\' to accept the envelope\'s own key knowingly)'
+          : '';
+        throw new TeeError('tee_attestation_failed', `the node's evidence was refused: ${result.failures.map((f) => f.code).join(', ')}${keyHint}`, { failures: result.failures });
       }
       const address = envelope.signingAddress.toLowerCase();
       if (!evidenceBindsIdentity({ envelope, verifiedReportData: result.claims.reportData, identity: evidence.identity, nonce })) {

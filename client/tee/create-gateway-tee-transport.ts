@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { callUnary, loadVeilProto, type CallLimitErrors, type GetTeeEvidenceResponse, type TeeInferResponse } from '../../proto';
 import { isTeeErrorCode, TeeError } from '../../tee';
+import { apiKeyInterceptors } from '../api-key-interceptor';
 import { fromServiceError, VeilClientError } from '../veil-client-error';
 
 /** Per-call limits for TEE calls. */
@@ -30,6 +31,8 @@ export type CreateGatewayTeeTransportOptions = {
   /** host:port of the gateway. */
   target: string;
   credentials?: grpc.ChannelCredentials;
+  /** An API key from `veil keys create`, sent as `authorization: Bearer <key>` on every call. */
+  apiKey?: string;
   /** Default deadline of each call. */
   deadlineMs?: number;
   maxMessageBytes?: number;
@@ -45,6 +48,7 @@ export function createGatewayTeeTransport(options: CreateGatewayTeeTransportOpti
   const stub = new proto.services.Tee(options.target, options.credentials ?? grpc.credentials.createInsecure(), {
     'grpc.max_send_message_length': max,
     'grpc.max_receive_message_length': max,
+    ...apiKeyInterceptors(options.apiKey),
   });
   const errors = {
     ...TEE_CALL_ERRORS,

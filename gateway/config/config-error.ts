@@ -1,5 +1,8 @@
 export type ConfigProblem = { path: string; message: string; source: string };
 
+/** Where each leaf's value came from, by path (`/tee/local` → `file veil.json`), for problems found after layering. */
+export type ConfigSources = (path: string) => string;
+
 /** Every invalid configuration value, reported together, each with its path and where it came from. */
 export class ConfigError extends Error {
   override name = 'ConfigError' as const;

@@ -18,7 +18,8 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..');
  */
 export const CONFIG_SCHEMA = {
   // issue #9: `production` turns every development default off (no simulated nodes, no embedded chain, TLS and API
-  // keys required) and refuses to start on an unsafe combination, naming it (gateway/config/apply-profile.ts).
+  // keys required) and refuses to start on an unsafe combination, naming it (gateway/config/profile-defaults.ts,
+  // gateway/config/check-production-profile.ts).
   profile: {
     kind: 'enum', values: ['development', 'production'], default: 'development', env: 'VEIL_PROFILE',
     doc: 'development (embedded defaults: simulated TEE node, dev chain, no TLS, no API keys) or production (all of those off; unsafe combinations refused)',
@@ -75,7 +76,15 @@ export const CONFIG_SCHEMA = {
       kind: 'bool', default: true, env: 'VEIL_TEE_ALLOW_SIMULATED',
       doc: 'route to nodes whose evidence is SIMULATED (proves nothing about hardware); the dev default, set false in production',
     },
-    measurements: { kind: 'list', default: ['any'], env: 'VEIL_TEE_MEASUREMENTS', doc: 'accepted measurements (lowercase hex), or ["any"] to opt out explicitly' },
+    measurements: {
+      kind: 'list', default: ['any'], env: 'VEIL_TEE_MEASUREMENTS',
+      doc: 'accepted measurements per platform: "<platform>:<hex>" or "<platform>:any" (sev-snp, tdx, nitro, simulated); ["any"] = every platform, development profile only',
+    },
+    // issue #9: SIMULATED evidence is trusted only with a pinned key. The in-process node's key is pinned automatically.
+    simulatedKeys: {
+      kind: 'list', default: [], env: 'VEIL_TEE_SIMULATED_KEYS',
+      doc: 'verifier keys (hex SPKI DER, as `veil worker --platform simulated` prints them) of remote SIMULATED nodes the gateway accepts; a remote simulated node with any other key is quarantined',
+    },
     debug: { kind: 'enum', values: ['forbid', 'allow'], default: 'forbid', env: 'VEIL_TEE_DEBUG', doc: 'whether debug-mode enclaves may be routed to' },
     maxEvidenceAgeSeconds: { kind: 'int', min: 10, max: 7 * 24 * 3600, default: 600, env: 'VEIL_TEE_MAX_EVIDENCE_AGE_SECONDS', doc: 'a node whose last verified evidence is older is quarantined until it re-attests' },
     refreshSeconds: { kind: 'int', min: 1, max: 24 * 3600, default: 120, env: 'VEIL_TEE_REFRESH_SECONDS', doc: 'how often the gateway re-attests every node (fresh nonce)' },

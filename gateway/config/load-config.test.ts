@@ -1,5 +1,6 @@
 import { loadConfig } from './load-config';
 import { ConfigError } from './config-error';
+import { CONFIG_SCHEMA, isConfigField, type ConfigTree } from './config-schema';
 
 describe('loadConfig', () => {
   test('embedded defaults need no file and no env', () => {
@@ -15,10 +16,10 @@ describe('loadConfig', () => {
   });
 
   test('tee.nodes and the routing policy come from env like every other leaf', () => {
-    const config = loadConfig({ env: { VEIL_TEE_NODES: '10.0.0.1:50061, 10.0.0.2:50061', VEIL_TEE_ALLOW_SIMULATED: 'false', VEIL_TEE_MEASUREMENTS: 'ab' } });
+    const config = loadConfig({ env: { VEIL_TEE_NODES: '10.0.0.1:50061, 10.0.0.2:50061', VEIL_TEE_ALLOW_SIMULATED: 'false', VEIL_TEE_MEASUREMENTS: 'sev-snp:ab,tdx:any' } });
     expect(config.tee.nodes).toEqual(['10.0.0.1:50061', '10.0.0.2:50061']);
     expect(config.tee.allowSimulated).toBe(false);
-    expect(config.tee.measurements).toEqual(['ab']);
+    expect(config.tee.measurements).toEqual(['sev-snp:ab', 'tdx:any']);
   });
 
   test('precedence: defaults < file < overrides < env', () => {
@@ -67,5 +68,121 @@ describe('loadConfig', () => {
     expect(missing).toThrow('/: cannot read config file: file not found (from file nope.json)');
     expect(() => loadConfig({ env: { VEIL_CONFIG: 'a.json' }, readFile: () => '[1]' })).toThrow('the top level must be a JSON object');
     expect(() => loadConfig({ env: { VEIL_CONFIG: 'a.json' }, readFile: () => '{ nope' })).toThrow(ConfigError);
+  });
+});
+
+/** The schema's own defaults as one object: what a development gateway with no config must be. */
+function schemaDefaults(tree: ConfigTree = CONFIG_SCHEMA): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(tree).map(([k, node]) => [k, isConfigField(node) ? node.default : schemaDefaults(node)]));
+}
+
+function problemsOf(run: () => unknown): { path: string; message: string; source: string }[] {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('trust settings (every profile)', () => {
+  test('development with no config is exactly the schema defaults (npm start unchanged)', () => {
+    expect(loadConfig({ env: {} })).toEqual(schemaDefaults());
+    expect(loadConfig({ env: { VEIL_PROFILE: 'development' } })).toEqual({ ...schemaDefaults(), profile: 'development' });
+  });
+
+  test.each([
+    ['ab01', '"ab01" no longer says which platform'],
+    ['sev-snp:xyz', '"xyz" is not even-length hex'],
+    ['sgx:ab', 'platform one of sev-snp, tdx, nitro, simulated'],
+  ])('error: tee.measurements entry %s is refused, naming the new form and the source', (entry, message) => {
+    const problems = problemsOf(() => loadConfig({ env: { VEIL_TEE_MEASUREMENTS: `simulated:any,${entry}` } }));
+    expect(problems).toEqual([{ path: '/tee/measurements/1', message: expect.stringContaining(message), source: 'env VEIL_TEE_MEASUREMENTS' }]);
+    expect(problems[0]!.message).toContain('"<platform>:<hex>" or "<platform>:any"');
+  });
+
+  test('error: a bare "any" is accepted only as the whole list', () => {
+    expect(loadConfig({ env: { VEIL_TEE_MEASUREMENTS: 'any' } }).tee.measurements).toEqual(['any']);
+    const problems = problemsOf(() => loadConfig({ env: { VEIL_TEE_MEASUREMENTS: 'sev-snp:ab,any' } }));
+    expect(problems).toEqual([{ path: '/tee/measurements/1', message: expect.stringContaining('accepted only as the whole list'), source: 'env VEIL_TEE_MEASUREMENTS' }]);
+  });
+
+  test('tee.simulatedKeys must be public keys (hex SPKI DER)', () => {
+    const { publicKey } = require('node:crypto').generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const hex = publicKey.export({ format: 'der', type: 'spki' }).toString('hex');
+    expect(loadConfig({ env: { VEIL_TEE_SIMULATED_KEYS: hex } }).tee.simulatedKeys).toEqual([hex]);
+    const file = JSON.stringify({ tee: { simulatedKeys: [hex, 'abcd'] } });
+    expect(problemsOf(() => loadConfig({ env: { VEIL_CONFIG: 'veil.json' }, readFile: () => file }))).toEqual([
+      { path: '/tee/simulatedKeys/1', message: expect.stringContaining('must be a public key as hex SPKI DER'), source: 'file veil.json' },
+    ]);
+  });
+});
+
+describe('profile=production', () => {
+  // The least a production gateway needs: TLS files and (by the profile default) API keys. TEE nodes are pinned.
+  const SAFE = {
+    VEIL_PROFILE: 'production', VEIL_GRPC_TLS_CERT_FILE: '/etc/veil/tls.crt', VEIL_GRPC_TLS_KEY_FILE: '/etc/veil/tls.key',
+    VEIL_TEE_MEASUREMENTS: `sev-snp:${'ab'.repeat(48)}`,
+  };
+
+  test('production defaults turn every development default off', () => {
+    const config = loadConfig({ env: SAFE });
+    expect(config.profile).toBe('production');
+    expect(config.tee).toMatchObject({ local: false, allowSimulated: false });
+    expect(config.chain.enabled).toBe(false);
+    expect(config.auth.mode).toBe('api-keys');
+    const dev = loadConfig({ env: {} });
+    expect([dev.tee.local, dev.tee.allowSimulated, dev.chain.enabled, dev.auth.mode]).toEqual([true, true, true, 'off']);
+  });
+
+  test('the profile may come from the config file; its defaults sit below the file', () => {
+    const file = JSON.stringify({ profile: 'production', grpc: { tlsCertFile: 'c.pem', tlsKeyFile: 'k.pem' }, tee: { enabled: false } });
+    const config = loadConfig({ env: { VEIL_CONFIG: 'veil.json' }, readFile: () => file });
+    expect(config).toMatchObject({ profile: 'production', tee: { enabled: false, local: false }, auth: { mode: 'api-keys' } });
+  });
+
+  test('error: with nothing configured, every missing setting is named with its source', () => {
+    expect(problemsOf(() => loadConfig({ env: { VEIL_PROFILE: 'production' } }))).toEqual([
+      { path: '/grpc/tlsCertFile', message: expect.stringContaining('TLS is required'), source: 'default' },
+      { path: '/grpc/tlsKeyFile', message: expect.stringContaining('TLS is required'), source: 'default' },
+      { path: '/tee/measurements', message: expect.stringContaining('must list the measurements'), source: 'production profile default' },
+    ]);
+  });
+
+  const NODES = { VEIL_TEE_NODES: '10.0.0.1:50061' };
+  const MTLS = { VEIL_TEE_NODE_CA_FILE: 'ca.pem', VEIL_TEE_CLIENT_CERT_FILE: 'c.pem', VEIL_TEE_CLIENT_KEY_FILE: 'k.pem' };
+  test.each([
+    ['tee.local', { VEIL_TEE_LOCAL: 'true' }, '/tee/local', 'env VEIL_TEE_LOCAL', 'in-process node is SIMULATED'],
+    ['tee.allowSimulated', { VEIL_TEE_ALLOW_SIMULATED: '1' }, '/tee/allowSimulated', 'env VEIL_TEE_ALLOW_SIMULATED', 'SIMULATED evidence'],
+    ['tee.measurements any', { VEIL_TEE_MEASUREMENTS: 'any' }, '/tee/measurements/0', 'env VEIL_TEE_MEASUREMENTS', 'admits any measurement'],
+    ['tee.measurements <platform>:any', { VEIL_TEE_MEASUREMENTS: 'sev-snp:any' }, '/tee/measurements/0', 'env VEIL_TEE_MEASUREMENTS', 'admits any measurement'],
+    ['tee.measurements simulated', { VEIL_TEE_MEASUREMENTS: `simulated:${'cd'.repeat(48)}` }, '/tee/measurements/0', 'env VEIL_TEE_MEASUREMENTS', 'SIMULATED measurement'],
+    ['auth.mode off', { VEIL_AUTH_MODE: 'off' }, '/auth/mode', 'env VEIL_AUTH_MODE', 'must be "api-keys"'],
+    ['embedded chain', { VEIL_CHAIN_ENABLED: 'true', VEIL_CHAIN_REGISTRY_ADDRESS: `0x${'11'.repeat(20)}` }, '/chain/rpcUrl', 'default', 'embedded anvil dev chain'],
+    ['chain rpcUrl not a URL', { VEIL_CHAIN_ENABLED: 'true', VEIL_CHAIN_RPC_URL: 'localhost', VEIL_CHAIN_REGISTRY_ADDRESS: `0x${'11'.repeat(20)}` }, '/chain/rpcUrl', 'env VEIL_CHAIN_RPC_URL', 'http(s)://'],
+    ['chain registry deploy', { VEIL_CHAIN_ENABLED: 'true', VEIL_CHAIN_RPC_URL: 'https://rpc.example' }, '/chain/registryAddress', 'default', "registry contract's 0x address"],
+    ['nodes without CA', { ...NODES, ...MTLS, VEIL_TEE_NODE_CA_FILE: '' }, '/tee/nodeCaFile', 'default', 'mutual TLS'],
+    ['nodes without client cert', { ...NODES, ...MTLS, VEIL_TEE_CLIENT_CERT_FILE: '' }, '/tee/clientCertFile', 'default', 'mutual TLS'],
+    ['nodes without client key', { ...NODES, ...MTLS, VEIL_TEE_CLIENT_KEY_FILE: '' }, '/tee/clientKeyFile', 'default', 'mutual TLS'],
+  ])('error: %s is refused, naming the setting and its source', (_name, env, path, source, message) => {
+    const problems = problemsOf(() => loadConfig({ env: { ...SAFE, ...env } }));
+    expect(problems).toEqual([{ path, message: expect.stringContaining(message), source }]);
+    expect(problems[0]!.message).toContain('(profile=production)');
+  });
+
+  test('remote nodes with mutual TLS files and a real chain are accepted', () => {
+    const config = loadConfig({
+      env: { ...SAFE, ...NODES, ...MTLS, VEIL_CHAIN_ENABLED: 'true', VEIL_CHAIN_RPC_URL: 'https://rpc.example', VEIL_CHAIN_REGISTRY_ADDRESS: `0x${'11'.repeat(20)}` },
+    });
+    expect(config.tee.nodes).toEqual(['10.0.0.1:50061']);
+    expect(config.chain.enabled).toBe(true);
+  });
+
+  test('error: a file may not switch development defaults back on; the file is named as the source', () => {
+    const file = JSON.stringify({ tee: { local: true } });
+    expect(problemsOf(() => loadConfig({ env: { ...SAFE, VEIL_CONFIG: '/etc/veil.json' }, readFile: () => file }))).toEqual([
+      { path: '/tee/local', message: expect.stringContaining('SIMULATED'), source: 'file /etc/veil.json' },
+    ]);
   });
 });

@@ -1,6 +1,10 @@
 import fs from 'node:fs';
 import { CONFIG_SCHEMA, isConfigField, type ConfigField, type ConfigTree, type VeilConfig } from './config-schema';
-import { ConfigError, type ConfigProblem } from './config-error';
+import { ConfigError, type ConfigProblem, type ConfigSources } from './config-error';
+import { checkProductionProfile } from './check-production-profile';
+import { checkTeeTrust } from './check-tee-trust';
+import { PROFILE_DEFAULTS, type Profile } from './profile-defaults';
+
 
 export type LoadConfigParameters = {
   /** Environment to read `VEIL_*` from (default `process.env`). */
@@ -12,8 +16,10 @@ export type LoadConfigParameters = {
 };
 
 /**
- * Builds the one configuration object: schema defaults < JSON file (`VEIL_CONFIG`) < overrides < `VEIL_*` env.
- * Every problem is collected and thrown together as a `ConfigError`; the result is deeply frozen.
+ * Builds the one configuration object: schema defaults < profile defaults (`profile`, see profile-defaults.ts) < JSON
+ * file (`VEIL_CONFIG`) < overrides < `VEIL_*` env. Then the combined rules run on the result (measurement entries,
+ * simulated keys; in the production profile every unsafe combination), each problem naming the setting and where its
+ * value came from. Every problem is collected and thrown together as a `ConfigError`; the result is deeply frozen.
  *
  * @example
  * const config = loadConfig({ env: { VEIL_GRPC_PORT: '0' } });
@@ -37,10 +43,13 @@ export function loadConfig(params: LoadConfigParameters = {}): VeilConfig {
     }
   }
 
-  const build = (schema: ConfigTree, file: unknown, over: unknown, at: string): Record<string, unknown> => {
+  const profile = resolveProfile(fileValues, params.overrides, env);
+  const sources = new Map<string, string>();
+  const build = (schema: ConfigTree, file: unknown, over: unknown, profileDefaults: unknown, at: string): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
     const fileObj = isPlainObject(file) ? file : {};
     const overObj = isPlainObject(over) ? over : {};
+    const profileObj = isPlainObject(profileDefaults) ? profileDefaults : {};
     for (const key of Object.keys(fileObj)) {
       if (!Object.hasOwn(schema, key)) problems.push({ path: `${at}/${key}`, message: 'unknown setting', source: `file ${configFile}` });
     }
@@ -50,29 +59,57 @@ export function loadConfig(params: LoadConfigParameters = {}): VeilConfig {
         if (fileObj[key] !== undefined && !isPlainObject(fileObj[key])) {
           problems.push({ path, message: 'must be an object', source: `file ${configFile}` });
         }
-        out[key] = build(node, fileObj[key], overObj[key], path);
+        out[key] = build(node, fileObj[key], overObj[key], profileObj[key], path);
         continue;
       }
       let value: unknown = node.default;
+      let source = 'default';
       const layers: [unknown, string, boolean][] = [
+        [profileObj[key], `${profile} profile default`, false],
         [fileObj[key], `file ${configFile}`, false],
         [overObj[key], 'command line', false],
         [env[node.env], `env ${node.env}`, true],
       ];
-      for (const [raw, source, fromEnv] of layers) {
+      for (const [raw, layerSource, fromEnv] of layers) {
         if (raw === undefined || (fromEnv && raw === '')) continue;
         const parsed = parseField(node, raw, fromEnv);
-        if ('error' in parsed) problems.push({ path, message: parsed.error, source });
-        else value = parsed.value;
+        if ('error' in parsed) {
+          problems.push({ path, message: parsed.error, source: layerSource });
+        } else {
+          value = parsed.value;
+          source = layerSource;
+        }
       }
+      sources.set(path, source);
       out[key] = value;
     }
     return out;
   };
 
-  const config = build(CONFIG_SCHEMA, fileValues, params.overrides, '');
+  const config = build(CONFIG_SCHEMA, fileValues, params.overrides, PROFILE_DEFAULTS[profile], '') as VeilConfig;
+  // Combined rules judge values that parsed; a leaf that failed to parse is already reported.
+  if (problems.length === 0) {
+    const sourceOf: ConfigSources = (path) => sources.get(path) ?? 'default';
+    problems.push(...checkTeeTrust(config, sourceOf));
+    if (config.profile === 'production') problems.push(...checkProductionProfile(config, sourceOf));
+  }
   if (problems.length > 0) throw new ConfigError(problems);
-  return deepFreeze(config) as VeilConfig;
+  return deepFreeze(config);
+}
+
+/**
+ * The profile decides the defaults of other leaves, so it is read first, with the same precedence (env > overrides >
+ * file). An invalid value falls back to the schema default here; the main pass reports it.
+ */
+function resolveProfile(file: Record<string, unknown>, overrides: Record<string, unknown> | undefined, env: Record<string, string | undefined>): Profile {
+  const field = CONFIG_SCHEMA.profile;
+  let profile: string = field.default;
+  for (const [raw, fromEnv] of [[file.profile, false], [overrides?.profile, false], [env[field.env], true]] as const) {
+    if (raw === undefined || (fromEnv && raw === '')) continue;
+    const parsed = parseField(field, raw, fromEnv);
+    if (!('error' in parsed)) profile = parsed.value as string;
+  }
+  return profile as Profile;
 }
 
 function parseField(field: ConfigField, raw: unknown, fromEnv: boolean): { value: unknown } | { error: string } {

@@ -33,9 +33,11 @@ export const ERROR_SPECS = {
   tee_decrypt_failed: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 400, type: 'invalid_request_error', retryable: false, message: 'the sealed request did not open in the enclave' },
   tee_replay: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 400, type: 'invalid_request_error', retryable: false, message: 'the sealed request was already accepted once' },
   tee_stale_request: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 400, type: 'invalid_request_error', retryable: false, message: 'the request timestamp is outside the node\'s freshness window (check the clock)' },
-  // issue #9 (TEE DoS bounds): per-caller rate limits, e.g. Tee.GetEvidence (each call costs a fresh hardware report).
-  rate_limited: { grpc: GrpcStatus.RESOURCE_EXHAUSTED, http: 429, type: 'rate_limit_error', retryable: true, message: 'too many requests from this caller; retry after a short wait' },
   tee_session_unknown: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 400, type: 'invalid_request_error', retryable: true, message: 'the node holds no such channel session; start a new one' },
+  // API keys (issue #9, gateway/auth/): who may call, what a key may reach, and how fast.
+  unauthenticated: { grpc: GrpcStatus.UNAUTHENTICATED, http: 401, type: 'authentication_error', retryable: false, message: 'a valid API key is required (metadata "authorization: Bearer <key>")' },
+  permission_denied: { grpc: GrpcStatus.PERMISSION_DENIED, http: 403, type: 'permission_error', retryable: false, message: 'this API key may not use this model or mode' },
+  rate_limited: { grpc: GrpcStatus.RESOURCE_EXHAUSTED, http: 429, type: 'rate_limit_error', retryable: true, message: 'too many requests for this caller; retry with backoff' },
   internal: { grpc: GrpcStatus.INTERNAL, http: 500, type: 'server_error', retryable: false, message: 'internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -15,6 +15,8 @@ const HTTP_FOR_GRPC: Record<number, number[]> = {
   [status.CANCELLED]: [499],
   [status.DEADLINE_EXCEEDED]: [504],
   [status.INTERNAL]: [500],
+  [status.UNAUTHENTICATED]: [401],
+  [status.PERMISSION_DENIED]: [403],
 };
 
 describe('error registry', () => {
@@ -35,6 +37,30 @@ describe('error registry', () => {
     expect(grpc.details).toBe('internal error');
     expect(toOpenAIError('boom').body.error).toEqual({ message: 'internal error', type: 'server_error', param: null, code: 'internal' });
     expect(toVeilError(leaky).cause).toBe(leaky);
+  });
+
+  test('an internal error never passes its own message to a client, whatever carries it (issue #9 point 11)', () => {
+    const secret = 'connect ECONNREFUSED postgres://veil:hunter2@10.0.0.5/keys';
+    const internals = [
+      new VeilError('internal', secret),
+      Object.assign(new Error(secret), { code: 'internal' }),
+      new VeilError('internal', secret, { cause: new Error('deeper') }),
+    ];
+    for (const err of internals) {
+      const grpc = toGrpcStatus(err);
+      expect(grpc).toMatchObject({ code: status.INTERNAL, details: 'internal error' });
+      expect(grpc.metadata.get('veil-error-code')).toEqual(['internal']);
+      expect(toOpenAIError(err).body.error.message).toBe('internal error');
+      const classified = toVeilError(err);
+      expect(classified.message).toBe('internal error');
+      expect(classified.cause).toBe(err); // the detail stays server-side, for the log
+    }
+  });
+
+  test('the auth codes map to 401, 403 and a retryable 429', () => {
+    expect(toGrpcStatus(new VeilError('unauthenticated')).code).toBe(status.UNAUTHENTICATED);
+    expect(toOpenAIError(new VeilError('permission_denied')).status).toBe(403);
+    expect(ERROR_SPECS.rate_limited).toMatchObject({ grpc: status.RESOURCE_EXHAUSTED, http: 429, type: 'rate_limit_error', retryable: true });
   });
 
   test('leaf errors keep their safe message under a public code', () => {

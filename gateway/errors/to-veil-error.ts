@@ -1,4 +1,4 @@
-import { isErrorCode } from './error-codes';
+import { ERROR_SPECS, isErrorCode } from './error-codes';
 import { VeilError } from './veil-error';
 
 /** A leaf module's typed error (fhe, onnx, attestation, chain, worker envelopes): a code plus a safe message. */
@@ -28,11 +28,16 @@ function publicError(code: VeilError['code'], message: string | undefined, err: 
  * become `internal` with a generic message; their text stays in `cause` for the log.
  */
 export function toVeilError(err: unknown): VeilError {
-  if (err instanceof VeilError) return err;
+  if (err instanceof VeilError) {
+    // `internal` means nobody wrote this message for a client: whatever text it carries (a path, a query, a
+    // secret) is replaced by the generic one, and the original stays the cause for the log.
+    return err.code === 'internal' && err.message !== ERROR_SPECS.internal.message ? internalError(err) : err;
+  }
   if (!(err instanceof Error)) return new VeilError('internal', undefined, { cause: err });
 
   const coded = err as Partial<CodedError>;
   if (typeof coded.code === 'string') {
+    if (coded.code === 'internal') return internalError(err);
     if (isErrorCode(coded.code)) return publicError(coded.code, err.message, err, coded.details);
     const mapped = LEAF_CODES[coded.code];
     if (mapped) return publicError(mapped, err.message, err, coded.details);
@@ -43,5 +48,9 @@ export function toVeilError(err: unknown): VeilError {
   if (err.message === 'Terminating worker thread' || err.message === 'Terminating worker thread: pool closing') {
     return publicError('unavailable', undefined, err);
   }
-  return new VeilError('internal', undefined, { cause: err });
+  return internalError(err);
+}
+
+function internalError(err: unknown): VeilError {
+  return new VeilError('internal', undefined, { cause: err, details: err instanceof VeilError ? err.details : undefined });
 }

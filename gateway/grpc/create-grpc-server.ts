@@ -1,7 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
-import { closeGrpcServer, loadVeilProto, type VeilServiceName } from '../../proto';
+import { closeGrpcServer, createTlsFileProvider, createTlsServerCredentials, loadVeilProto, type TlsFileProvider, type VeilServiceName } from '../../proto';
+import type { CallGuard } from '../auth';
+import { guardRequestDecoding } from './guard-request-decoding';
+import { bindRpcMethods } from './handle-call';
 
 /** Implementations of the veil.v1 services this server offers, by service name. */
 export type GrpcServices = Partial<Record<VeilServiceName, grpc.UntypedServiceImplementation>>;
@@ -11,7 +14,17 @@ export type CreateGrpcServerOptions = {
   port: number;
   maxReceiveMessageBytes: number;
   maxSendMessageBytes: number;
+  /** Every method must be an `RpcMethod` (handleUnary/handleClientStream); they are bound to `guard`. */
   services: GrpcServices;
+  /** API-key authentication run before every veil.v1 handler (auth.mode = api-keys); health and reflection stay open. */
+  guard?: CallGuard;
+  /**
+   * Serve TLS with this certificate chain and key (PEM files), picked up again when they change; plaintext without.
+   * `reloadMs`: how often the files are checked (default 5 s).
+   */
+  tls?: { certFile: string; keyFile: string; reloadMs?: number };
+  /** Told when changed TLS files were taken up or refused (e.g. a key that does not match the certificate). */
+  onTlsReload?: (event: { accepted: boolean; reason?: string; fingerprint256?: string }) => void;
 };
 
 export type GrpcServer = {
@@ -19,6 +32,8 @@ export type GrpcServer = {
   health: HealthImplementation;
   /** host:port actually bound (port resolved when 0 was asked). */
   address: string;
+  /** The TLS certificate source (undefined for plaintext): what is served now, and a way to re-read it at once. */
+  tls: TlsFileProvider | undefined;
   close(graceMs?: number): Promise<void>;
 };
 
@@ -33,18 +48,30 @@ export async function createGrpcServer(options: CreateGrpcServerOptions): Promis
     'grpc.max_send_message_length': options.maxSendMessageBytes,
   });
   const served = Object.keys(options.services) as VeilServiceName[];
-  for (const name of served) server.addService(proto.services[name].service, options.services[name]!);
+  for (const name of served) {
+    // Decoding failures reach the RPC wrapper as a typed error instead of grpc-js's bare INTERNAL.
+    server.addService(guardRequestDecoding(proto.services[name].service), bindRpcMethods(name, options.services[name]!, options.guard));
+  }
   // Health names every served service plus "" (the whole server), as the gRPC health protocol defines.
   const healthNames = ['', ...served.map((name) => `veil.v1.${name}`)];
 
   const health = new HealthImplementation(Object.fromEntries(healthNames.map((n) => [n, 'NOT_SERVING' as const])));
   health.addToServer(server);
-  new ReflectionService(proto.packageDefinition).addToServer(server);
+  // Reflection describes only what this server serves (the package also defines veil.v1.TeeNode, served by nodes).
+  new ReflectionService(proto.packageDefinition, { services: served.map((name) => `veil.v1.${name}`) }).addToServer(server);
 
+  // A bad certificate or key stops startup here, naming the file; later changes are checked before they are served.
+  const tls = options.tls
+    ? createTlsFileProvider({ certFile: options.tls.certFile, keyFile: options.tls.keyFile }, { reloadMs: options.tls.reloadMs, onReload: options.onTlsReload })
+    : undefined;
+  const credentials = tls ? createTlsServerCredentials(tls, { certFile: options.tls!.certFile, keyFile: options.tls!.keyFile }) : grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+    server.bindAsync(`${options.host}:${options.port}`, credentials, (err, bound) =>
       err ? reject(new Error(`cannot listen on ${options.host}:${options.port}: ${err.message}`)) : resolve(bound),
     );
+  }).catch((err) => {
+    tls?.close();
+    throw err;
   });
   widenReceiveWindows(server);
   for (const service of healthNames) health.setStatus(service, 'SERVING');
@@ -54,9 +81,11 @@ export async function createGrpcServer(options: CreateGrpcServerOptions): Promis
     server,
     health,
     address: `${host}:${port}`,
-    close: (graceMs = 5_000) => {
+    tls,
+    close: async (graceMs = 5_000) => {
       for (const service of healthNames) health.setStatus(service, 'NOT_SERVING');
-      return closeGrpcServer(server, graceMs);
+      await closeGrpcServer(server, graceMs);
+      tls?.close();
     },
   };
 }

@@ -39,7 +39,7 @@ export function createFheService(options: FheServiceOptions): UntypedServiceImpl
       }
       logger.info('fhe session created', { sessionId: session.id, model: modelId, variant, keyBytes: received });
       return { sessionId: session.id, bytesReceived: received, ttlSeconds: options.sessionTtlSeconds };
-    }),
+    }, { scope: (first) => ({ mode: 'fhe', model: first.header?.modelId }) }),
 
     Predict: handleUnary<PredictRequest, PredictResponse>('Predict', logger, (request, context) =>
       withSpan('veil.fhe.predict', async (span) => {
@@ -47,13 +47,15 @@ export function createFheService(options: FheServiceOptions): UntypedServiceImpl
         span.setAttribute('veil.groups', response.groups.length);
         return response;
       }),
+      // The session's model was checked against the key when the session was opened.
+      { scope: () => ({ mode: 'fhe' }) },
     ),
 
     CloseSession: handleUnary<CloseSessionRequest, Record<string, never>>('CloseSession', logger, async (request) => {
       if (!request.sessionId) throw new VeilError('invalid_argument', 'session_id is required', { param: 'session_id' });
       if (!sessions.close(request.sessionId)) throw new VeilError('session_not_found', undefined, { param: 'session_id' });
       return {};
-    }),
+    }, { scope: () => ({ mode: 'fhe' }) }),
   };
 
   async function predict(request: PredictRequest, context: CallContext): Promise<PredictResponse> {

@@ -1,27 +1,120 @@
-import type { sendUnaryData, ServerReadableStream, ServerUnaryCall } from '@grpc/grpc-js';
-import { toGrpcStatus, toVeilError } from '../errors';
+import type {
+  handleClientStreamingCall, handleUnaryCall, Metadata, sendUnaryData, ServerReadableStream, ServerUnaryCall, UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import type { CallGuard, RpcScope } from '../auth';
+import { toGrpcStatus, toVeilError, VeilError } from '../errors';
 import type { Logger } from '../logger';
 import { recordRpc } from '../telemetry/rpc-metrics';
 import { createCallContext, type CallContext } from './call-context';
+import { UndecodableRequest } from './guard-request-decoding';
 
 type Handler<Req, Res> = (request: Req, context: CallContext) => Promise<Res>;
+// grpc-js's own untyped handler shapes.
+type GrpcHandler = handleUnaryCall<any, any> | handleClientStreamingCall<any, any>;
+
+export type RpcMethodOptions<Req> = {
+  /**
+   * What the call touches (mode, and model when the request names one), checked against the caller's API key
+   * before the handler runs. For a client stream, computed from the first message. Without it, any valid key may
+   * call the method (discovery: ListModels, GetRegistry).
+   */
+  scope?: (request: Req) => RpcScope;
+};
+
+const BIND = Symbol('veil.rpc.bind');
 
 /**
- * Wraps a unary method so every outcome is classified once: success, or a `VeilError` encoded as a gRPC
- * status with a safe message. Internal detail (the cause) is logged with the request id, never sent.
+ * A method wrapped by `handleUnary`/`handleClientStream`: callable as a grpc-js handler as is (no authentication),
+ * and bound to the server's guard by `bindRpcMethods` when the server is built.
  */
-export function handleUnary<Req, Res>(name: string, logger: Logger, handler: Handler<Req, Res>) {
-  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+export type RpcMethod = GrpcHandler & { readonly [BIND]: (guard: CallGuard | undefined) => GrpcHandler };
+type Bind = RpcMethod[typeof BIND];
+
+/**
+ * Wraps a unary method so every call is authenticated (when a guard is bound), decoded, scope-checked and its outcome
+ * classified once: success, or a `VeilError` encoded as a gRPC status with a safe message. Internal detail (the
+ * cause) is logged with the request id, never sent.
+ */
+export function handleUnary<Req, Res>(name: string, logger: Logger, handler: Handler<Req, Res>, options: RpcMethodOptions<Req> = {}): RpcMethod {
+  const bind = (guard: CallGuard | undefined) => (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
     const context = createCallContext(call);
-    run(name, logger, context, () => handler(call.request, context), callback);
+    run(name, logger, context, () => {
+      admit(guard, call.metadata, context);
+      const request = decoded(call.request);
+      if (guard && options.scope) guard.authorize(context.principal!, options.scope(request));
+      return handler(request, context);
+    }, callback);
   };
+  return rpcMethod(bind as Bind);
 }
 
-/** Same as `handleUnary` for client-streaming methods: the handler consumes the stream itself. */
-export function handleClientStream<Req, Res>(name: string, logger: Logger, handler: Handler<ServerReadableStream<Req, Res>, Res>) {
-  return (call: ServerReadableStream<Req, Res>, callback: sendUnaryData<Res>): void => {
+/**
+ * Same as `handleUnary` for client-streaming methods: the handler consumes the stream itself. Every message is checked
+ * as it arrives (decoding; scope on the first), before the handler can read it: a failing message destroys the stream
+ * with the typed error, which the handler's read then throws.
+ */
+export function handleClientStream<Req, Res>(
+  name: string, logger: Logger, handler: Handler<ServerReadableStream<Req, Res>, Res>, options: RpcMethodOptions<Req> = {},
+): RpcMethod {
+  const bind = (guard: CallGuard | undefined) => (call: ServerReadableStream<Req, Res>, callback: sendUnaryData<Res>): void => {
     const context = createCallContext(call);
-    run(name, logger, context, () => handler(call, context), callback);
+    run(name, logger, context, () => {
+      admit(guard, call.metadata, context);
+      checkMessages(call, (message, index) => {
+        const request = decoded(message);
+        if (index === 0 && guard && options.scope) guard.authorize(context.principal!, options.scope(request));
+        return request;
+      });
+      return handler(call, context);
+    }, callback);
+  };
+  return rpcMethod(bind as Bind);
+}
+
+/**
+ * Binds every method of a service implementation to the server's guard. Refuses a method that is not an `RpcMethod`:
+ * it would run without authentication, decoding checks or error classification.
+ */
+export function bindRpcMethods(service: string, implementation: UntypedServiceImplementation, guard: CallGuard | undefined): UntypedServiceImplementation {
+  return Object.fromEntries(Object.entries(implementation).map(([method, fn]) => {
+    const bind = (fn as Partial<RpcMethod>)[BIND];
+    if (typeof bind !== 'function') throw new Error(`${service}.${method} is not wrapped by handleUnary/handleClientStream`);
+    return [method, bind(guard)];
+  }));
+}
+
+function rpcMethod(bind: Bind): RpcMethod {
+  return Object.assign(bind(undefined), { [BIND]: bind });
+}
+
+/** Runs the guard on the call's metadata and records who is calling; without a guard (auth off) there is no principal. */
+function admit(guard: CallGuard | undefined, metadata: Metadata, context: CallContext): void {
+  if (!guard) return;
+  const values = metadata.get('authorization');
+  if (values.length > 1) throw new VeilError('unauthenticated', 'send exactly one authorization metadata entry');
+  context.principal = guard.admit(typeof values[0] === 'string' ? values[0] : undefined);
+}
+
+/** grpc-js decodes before the handler; a message it could not decode arrives as an `UndecodableRequest`. */
+function decoded<Req>(message: Req | UndecodableRequest): Req {
+  if (message instanceof UndecodableRequest) {
+    throw new VeilError('invalid_argument', `the request is not a valid protobuf message for ${message.path}`, { details: { decodeError: message.reason } });
+  }
+  return message;
+}
+
+/** Checks each message as grpc-js pushes it into the stream, so every way of reading the stream sees the check. */
+function checkMessages<Req>(call: ServerReadableStream<Req, unknown>, check: (message: Req, index: number) => Req): void {
+  const push = call.push.bind(call);
+  let index = 0;
+  call.push = (message: Req | null, encoding?: BufferEncoding) => {
+    if (message === null) return push(null, encoding);
+    try {
+      return push(check(message, index++), encoding);
+    } catch (err) {
+      call.destroy(err as Error);
+      return false;
+    }
   };
 }
 
@@ -34,12 +127,15 @@ function run<Res>(name: string, logger: Logger, context: CallContext, body: () =
       (response) => {
         const ms = elapsed();
         recordRpc(name, 'ok', ms);
-        logger.debug('rpc ok', { rpc: name, requestId: context.requestId, ms });
+        logger.debug('rpc ok', { rpc: name, requestId: context.requestId, principal: context.principal, ms });
         callback(null, response);
       },
       (err: unknown) => {
         const error = toVeilError(err);
-        const fields = { rpc: name, requestId: context.requestId, code: error.code, ms: elapsed(), reason: error.details ? JSON.stringify(error.details) : undefined };
+        const fields = {
+          rpc: name, requestId: context.requestId, principal: context.principal, code: error.code, ms: elapsed(),
+          reason: error.details ? JSON.stringify(error.details) : undefined,
+        };
         recordRpc(name, error.code, fields.ms);
         if (error.code === 'internal') {
           const cause = error.cause;

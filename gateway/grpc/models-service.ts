@@ -44,7 +44,7 @@ export function createModelsService(models: ReadonlyMap<string, ServedFheModel>,
         needsRelinKeys: spec.needsRelinKeys,
         specSha256: served.specSha256,
       };
-    }),
+    }, { scope: (request) => ({ mode: 'fhe', model: request.modelId }) }),
   };
 }
 

@@ -14,16 +14,16 @@ describe('createRateLimiter', () => {
     expect(limiter.take('b').ok).toBe(true);
   });
 
-  test('memory is bounded: refilled buckets go first, then the least recently used', () => {
+  test('memory is bounded: the least recently used key is forgotten first', () => {
     let t = 0;
     const limiter = createRateLimiter({ ratePerSecond: 1, burst: 1, maxKeys: 3, now: () => t });
     for (const k of ['a', 'b', 'c']) limiter.take(k);
     t += 500;
-    limiter.take('c');
-    limiter.take('d'); // nothing refilled yet: evicts 'a', the least recently used
+    limiter.take('a'); // refused, but now the most recently used
+    limiter.take('d'); // evicts 'b'
     expect(limiter.size).toBe(3);
-    expect(limiter.take('c').ok).toBe(false); // still tracked, still empty
-    t += 10_000;
+    expect(limiter.take('a').ok).toBe(false); // still tracked, still empty
+    expect(limiter.take('b').ok).toBe(true); // forgotten: a fresh bucket
     for (let i = 0; i < 100; i++) limiter.take(`k${i}`);
     expect(limiter.size).toBe(3);
   });

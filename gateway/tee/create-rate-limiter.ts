@@ -1,3 +1,5 @@
+import { createTokenBucket, type TokenBucket } from '../auth';
+
 export type CreateRateLimiterOptions = {
   /** Tokens added per second to each key's bucket. */
   ratePerSecond: number;
@@ -18,9 +20,9 @@ export type RateLimiter = {
 };
 
 /**
- * A token bucket per key (e.g. `callerKey(context)`). Memory is bounded: a bucket that has refilled is equivalent to
- * no bucket and is dropped first; when `maxKeys` are still tracked, the least recently used one is forgotten, which
- * can only ever give that key back at most `burst` calls.
+ * A token bucket per key (e.g. `callerKey(context)`), each gateway/auth's `createTokenBucket` (one bucket rule for
+ * API-key limits and evidence limits). Memory is bounded: beyond `maxKeys` the least recently used key is forgotten,
+ * which can only ever give that key back at most `burst` calls.
  * @example const limiter = createRateLimiter({ ratePerSecond: 1, burst: 10 }); if (!limiter.take(key).ok) refuse();
  */
 export function createRateLimiter(options: CreateRateLimiterOptions): RateLimiter {
@@ -30,36 +32,22 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
   if (!(ratePerSecond > 0) || !(burst >= 1) || !Number.isInteger(maxKeys) || maxKeys < 1) {
     throw new RangeError('createRateLimiter: ratePerSecond must be > 0, burst ≥ 1 and maxKeys a positive integer');
   }
-  const fullAfterMs = (burst / ratePerSecond) * 1000;
   /** key → bucket, least recently used first. */
-  const buckets = new Map<string, { tokens: number; at: number }>();
-
-  const level = (bucket: { tokens: number; at: number }, t: number) => Math.min(burst, bucket.tokens + ((t - bucket.at) / 1000) * ratePerSecond);
-
-  const makeRoom = (t: number) => {
-    for (const [key, bucket] of buckets) {
-      if (buckets.size < maxKeys) return;
-      if (t - bucket.at >= fullAfterMs) buckets.delete(key);
-    }
-    while (buckets.size >= maxKeys) buckets.delete(buckets.keys().next().value as string);
-  };
-
+  const buckets = new Map<string, TokenBucket>();
   return {
     get size() {
       return buckets.size;
     },
     take(key) {
-      const t = now();
-      const existing = buckets.get(key);
-      if (existing) buckets.delete(key);
-      else makeRoom(t);
-      const bucket = { tokens: existing ? level(existing, t) : burst, at: t };
-      buckets.set(key, bucket);
-      if (bucket.tokens >= 1) {
-        bucket.tokens -= 1;
-        return { ok: true };
+      let bucket = buckets.get(key);
+      if (bucket) buckets.delete(key);
+      else {
+        while (buckets.size >= maxKeys) buckets.delete(buckets.keys().next().value as string);
+        bucket = createTokenBucket({ perSecond: ratePerSecond, burst, now });
       }
-      return { ok: false, retryAfterMs: Math.ceil(((1 - bucket.tokens) / ratePerSecond) * 1000) };
+      buckets.set(key, bucket);
+      // A refused caller learns when one token will have refilled (an upper bound on the wait).
+      return bucket.take() ? { ok: true } : { ok: false, retryAfterMs: Math.ceil(1000 / ratePerSecond) };
     },
   };
 }

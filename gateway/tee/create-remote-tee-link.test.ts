@@ -2,7 +2,7 @@ import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { createHpkeSuite, createTeeChannel, encodeTeeRequestBody, isTeeError, newRequestId } from '../../tee';
 import { startTeeNodeServer, type TeeNodeServer } from '../../workers/tee';
-import { scriptedPool, TEST_ATTESTATION, TEST_MODEL } from '../../test/support/scripted-tee-node';
+import { scriptedPool, TEST_MODEL, TEST_POLICY } from '../../test/support/scripted-tee-node';
 import { createLogger } from '../logger';
 import { classifyNodeCallError, createRemoteTeeLink } from './create-remote-tee-link';
 import { createTeeRouter } from './create-tee-router';
@@ -67,7 +67,7 @@ describe('createRemoteTeeLink', () => {
     }));
     const r = createTeeRouter({
       links: [createRemoteTeeLink({ id: 'n', address: s.address, maxMessageBytes: 1024 * KiB })], logger: createLogger({ level: 'silent', format: 'json' }),
-      policy: { attestation: TEST_ATTESTATION, allowSimulated: true }, maxEvidenceAgeMs: 60_000, refreshMs: 0, healthCheckMs: 0, nodeTimeoutMs: 5_000,
+      policy: TEST_POLICY, maxEvidenceAgeMs: 60_000, refreshMs: 0, healthCheckMs: 0, nodeTimeoutMs: 5_000,
     });
     await r.start();
     try {
@@ -108,7 +108,7 @@ describe('createRemoteTeeLink', () => {
     const a = await serve(64 * KiB);
     const b = await serve(64 * KiB);
     const links = [a, b].map((s, i) => createRemoteTeeLink({ id: `remote-${i + 1}`, address: s.address, maxMessageBytes: 1024 * KiB }));
-    const r = createTeeRouter({ links, logger, policy: { attestation: TEST_ATTESTATION, allowSimulated: true }, maxEvidenceAgeMs: 60_000, refreshMs: 0, healthCheckMs: 0, nodeTimeoutMs: 5_000 });
+    const r = createTeeRouter({ links, logger, policy: TEST_POLICY, maxEvidenceAgeMs: 60_000, refreshMs: 0, healthCheckMs: 0, nodeTimeoutMs: 5_000 });
     await r.start();
     try {
       expect(r.nodes().map((n) => [n.state, n.maxMessageBytes])).toEqual([['healthy', 64 * KiB], ['healthy', 64 * KiB]]);

@@ -9,6 +9,8 @@ export type CreateRemoteTeeLinkOptions = {
   address: string;
   /** Largest message sent to or accepted from the node (`tee.maxMessageBytes`; `veil worker --max-message-bytes` must agree). */
   maxMessageBytes: number;
+  /** TLS / mutual TLS to the node (`createNodeLinkCredentials`); plaintext when absent. */
+  credentials?: grpc.ChannelCredentials;
 };
 
 /**
@@ -19,7 +21,7 @@ export type CreateRemoteTeeLinkOptions = {
  */
 export function createRemoteTeeLink(options: CreateRemoteTeeLinkOptions): TeeLink {
   const proto = loadVeilProto();
-  const stub = new proto.services.TeeNode(options.address, grpc.credentials.createInsecure(), {
+  const stub = new proto.services.TeeNode(options.address, options.credentials ?? grpc.credentials.createInsecure(), {
     'grpc.max_send_message_length': options.maxMessageBytes,
     'grpc.max_receive_message_length': options.maxMessageBytes,
     // Fail fast while a node is down instead of queueing calls until it comes back; the router fails over.

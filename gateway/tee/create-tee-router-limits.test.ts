@@ -4,7 +4,7 @@
  */
 import { TeeError } from '../../tee';
 import type { TeeNode } from '../../workers/tee';
-import { startScriptedNode, TEST_ATTESTATION, TEST_MODEL } from '../../test/support/scripted-tee-node';
+import { startScriptedNode, TEST_MODEL, TEST_POLICY } from '../../test/support/scripted-tee-node';
 import { createLogger } from '../logger';
 import { createLocalTeeLink } from './create-local-tee-link';
 import { createTeeRouter, type CreateTeeRouterOptions } from './create-tee-router';
@@ -25,7 +25,7 @@ async function node(): Promise<TeeNode> {
 
 const router = (links: TeeLink[], extra: Partial<CreateTeeRouterOptions> = {}) =>
   createTeeRouter({
-    links, logger, policy: { attestation: TEST_ATTESTATION, allowSimulated: true }, maxEvidenceAgeMs: 60_000, refreshMs: 0, healthCheckMs: 0, nodeTimeoutMs: 5_000, ...extra,
+    links, logger, policy: TEST_POLICY, maxEvidenceAgeMs: 60_000, refreshMs: 0, healthCheckMs: 0, nodeTimeoutMs: 5_000, ...extra,
   });
 
 const nonce = (n: number) => new Uint8Array(32).fill(n);

@@ -8,7 +8,9 @@ import { createTeeRouter, type CreateTeeRouterOptions } from './create-tee-route
 import type { TeeLink } from './tee-link';
 
 const MEASUREMENT = Buffer.from(DEFAULT_SIMULATED_MEASUREMENT).toString('hex');
-const ATTESTATION = { measurements: [MEASUREMENT], debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 600 } as const;
+// Router mechanics only: each test node has a fresh key, so the envelope's own key is accepted knowingly here (key
+// pinning itself is tested in start-tee-routing.test.ts).
+const ATTESTATION = { measurements: [`simulated:${MEASUREMENT}`], debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 600 } as const;
 
 /** A link whose node can be swapped or taken down, counting every call that reaches it. */
 function switchable(id: string, initial: TeeNode) {
@@ -39,7 +41,7 @@ describe('createTeeRouter', () => {
   };
   const router = (links: TeeLink[], extra: Partial<CreateTeeRouterOptions> = {}) =>
     createTeeRouter({
-      links, logger, policy: { attestation: ATTESTATION, allowSimulated: true }, maxEvidenceAgeMs: 60_000, refreshMs: 0, healthCheckMs: 0, nodeTimeoutMs: 5_000, ...extra,
+      links, logger, policy: { attestation: ATTESTATION, allowSimulated: true, roots: { simulated: 'self-signed' } }, maxEvidenceAgeMs: 60_000, refreshMs: 0, healthCheckMs: 0, nodeTimeoutMs: 5_000, ...extra,
     });
   const nonce = new Uint8Array(32).fill(7);
   const ctx = { deadline: 0 };

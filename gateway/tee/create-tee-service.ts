@@ -20,7 +20,7 @@ export function createTeeService(router: TeeRouter, logger: Logger): grpc.Untype
       );
       logger.debug('tee evidence routed', { requestId: context.requestId, model: request.modelId, node: routed.nodeId, excluded: request.excludeNodeIds?.length ?? 0 });
       return routed;
-    }),
+    }, { scope: (request) => ({ mode: 'tee', model: request.modelId }) }),
 
     Infer: handleUnary<RoutedTeeInferRequest, TeeInferResponse>('Tee.Infer', logger, (request, context) =>
       withSpan('veil.tee.relay', async (span) => {
@@ -37,10 +37,11 @@ export function createTeeService(router: TeeRouter, logger: Logger): grpc.Untype
         });
         return response;
       }),
+      { scope: (request) => ({ mode: 'tee', model: request.modelId }) },
     ),
 
     ListNodes: handleUnary<unknown, ListTeeNodesResponse>('Tee.ListNodes', logger, async () => ({
       nodes: router.nodes().map(({ simulated: _simulated, ...status }) => status),
-    })),
+    }), { scope: () => ({ mode: 'tee' }) }),
   };
 }

@@ -4,6 +4,7 @@ import { createTeeNode, createTeePool, type TeeNode } from '../../workers/tee';
 import type { VeilConfig } from '../config';
 import type { Logger } from '../logger';
 import { createLocalTeeLink } from './create-local-tee-link';
+import { createNodeLinkCredentials } from './create-node-link-credentials';
 import { createRemoteTeeLink } from './create-remote-tee-link';
 import { createTeeRouter, type CreateTeeRouterOptions, type TeeNodeStatus, type TeeRouter } from './create-tee-router';
 import { createTeeService } from './create-tee-service';
@@ -12,6 +13,12 @@ import type { TeeRoutingPolicy } from './verify-node-evidence';
 
 export type TeeRouting = {
   router: TeeRouter;
+  /**
+   * SIMULATED verifier keys (SPKI DER) the router trusts: the in-process node's own key (when `tee.local`) and
+   * `tee.simulatedKeys`. A client of this gateway pins the same keys (`roots: { simulated }`) to check that a node's
+   * SIMULATED evidence comes from one of them rather than from whoever signed the envelope.
+   */
+  simulatedKeys: readonly Uint8Array[];
   service: ReturnType<typeof createTeeService>;
   nodes(): TeeNodeStatus[];
   close(): Promise<void>;
@@ -37,16 +44,24 @@ export type StartTeeRoutingParameters = {
  * `veil worker` nodes in `tee.nodes`, and the router that attests them all before the gateway listens.
  */
 export async function startTeeRouting({ config, logger, router: seams, onAttested }: StartTeeRoutingParameters): Promise<TeeRouting> {
-  const policy = routingPolicy(config);
+  // Before anything starts: bad TLS files for the node links stop startup, naming them.
+  const linkTls = config.nodes.length > 0 ? createNodeLinkCredentials(config, logger) : undefined;
   const links: TeeLink[] = [];
   let local: TeeNode | undefined;
+  // SIMULATED evidence is trusted only from pinned keys, never from the key an envelope carries (anyone can make
+  // one). One set serves every link: the in-process key's private half never leaves this process, so no remote node
+  // can sign with it, and a remote simulated node is admitted only by a key the operator configured.
+  const simulatedKeys: Uint8Array[] = config.simulatedKeys.map((hex) => new Uint8Array(Buffer.from(hex, 'hex')));
   if (config.local) {
     const pool = await createTeePool({ models: resolveModels(config.models), threads: config.localThreads });
-    local = createTeeNode({ pool, evidenceSource: createSimulatedProvider(), logger, evidenceRefreshMs: Math.min(config.refreshSeconds, 300) * 1000 });
+    const provider = createSimulatedProvider();
+    simulatedKeys.unshift(provider.verifierKey);
+    local = createTeeNode({ pool, evidenceSource: provider, logger, evidenceRefreshMs: Math.min(config.refreshSeconds, 300) * 1000 });
     await local.start();
     links.push(createLocalTeeLink('local', local));
   }
-  config.nodes.forEach((address, i) => links.push(createRemoteTeeLink({ id: `remote-${i + 1}`, address, maxMessageBytes: config.maxMessageBytes })));
+  const policy = routingPolicy(config, simulatedKeys);
+  config.nodes.forEach((address, i) => links.push(createRemoteTeeLink({ id: `remote-${i + 1}`, address, maxMessageBytes: config.maxMessageBytes, credentials: linkTls?.credentials })));
   if (links.length === 0) logger.warn('tee mode has no nodes (tee.local is false and tee.nodes is empty): TEE requests will be refused');
 
   const router = createTeeRouter({
@@ -63,20 +78,24 @@ export async function startTeeRouting({ config, logger, router: seams, onAtteste
     await router.start();
   } catch (err) {
     await local?.stop();
+    linkTls?.close();
     throw err;
   }
   return {
     router,
+    simulatedKeys,
     service: createTeeService(router, logger),
     nodes: () => router.nodes(),
     async close() {
       await router.close();
       await local?.stop();
+      linkTls?.close();
     },
   };
 }
 
-function routingPolicy(config: VeilConfig['tee']): TeeRoutingPolicy {
+function routingPolicy(config: VeilConfig['tee'], simulatedKeys: readonly Uint8Array[]): TeeRoutingPolicy {
+  // A bare ["any"] is the development opt-out for every platform (loadConfig refuses it in production).
   const anyMeasurement = config.measurements.length === 1 && config.measurements[0] === 'any';
   try {
     // parsePolicy validates the hex and spells every opt-out explicitly.
@@ -85,7 +104,7 @@ function routingPolicy(config: VeilConfig['tee']): TeeRoutingPolicy {
       maxAgeSeconds: config.maxEvidenceAgeSeconds, nonce: 'any', reportDataBinding: 'required',
     });
     const { nonce: _n, reportDataBinding: _r, simulated: _s, ...attestation } = parsed;
-    return { attestation, allowSimulated: config.allowSimulated };
+    return { attestation, allowSimulated: config.allowSimulated, roots: { simulated: simulatedKeys } };
   } catch (err) {
     if (isAttestationError(err)) throw new TeeConfigError(`tee.measurements/tee.debug: ${err.message}`);
     throw err;

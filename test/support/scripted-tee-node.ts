@@ -4,8 +4,10 @@ import { createTeeNode, type TeeNode, type TeePool } from '../../workers/tee';
 
 export const TEST_MODEL = 'breast-cancer-lr';
 export const TEST_ATTESTATION = {
-  measurements: [Buffer.from(DEFAULT_SIMULATED_MEASUREMENT).toString('hex')], debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 600,
+  measurements: [`simulated:${Buffer.from(DEFAULT_SIMULATED_MEASUREMENT).toString('hex')}`], debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 600,
 } as const;
+/** Routing policy for these tests: SIMULATED allowed, its self-carried key accepted (tests only; never in config). */
+export const TEST_POLICY = { attestation: TEST_ATTESTATION, allowSimulated: true, roots: { simulated: 'self-signed' as const } };
 
 /** A pool that answers every task at once with one output (or as `run` scripts it). */
 export function scriptedPool(run?: TeePool['run']): TeePool {

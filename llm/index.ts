@@ -1,0 +1,15 @@
+export { loadLanguageModel } from './load-language-model';
+export type { ChatModel, EmbeddingModel, LanguageModel, LoadLanguageModelOptions } from './load-language-model';
+export { generateChat, checkChatRequest } from './generate-chat';
+export type { ChatEvent, ChatRequest, ChatUsage } from './generate-chat';
+export type { ChatMessage, ModelTokenizer } from './create-model-tokenizer';
+export { createStepScheduler } from './create-step-scheduler';
+export type { StepScheduler } from './create-step-scheduler';
+export { createStopMatcher } from './create-stop-matcher';
+export { createSeededRandom } from './create-seeded-random';
+export { sampleNextToken, argmax } from './sample-next-token';
+export { readModelFolder } from './read-model-folder';
+export type { ModelFolder } from './read-model-folder';
+export { LlmError } from './llm-error';
+export type { LlmErrorCode } from './llm-error';
+export type { Embeddings } from './open-encoder';
