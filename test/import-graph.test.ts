@@ -5,7 +5,7 @@
  * - leaf modules (`proto`, `onnx`, `llm`, `attestation`, `chain`) import nothing of ours;
  * - a module imports another only through one of its `index.ts` files: the module's own, or that of a sub-area that
  *   has one (`workers/tee/index.ts`, `gateway/config/index.ts`, `client/tee/index.ts`, …), never a file behind it.
- *   The one exception: `bench/` may use a module's `test-support/` fixtures, which production code never imports;
+ *   The one exception: `bench/` may use a module's `test-support/` fixtures (and `test/support/`), which production code never imports;
  * - the server never needs the SDK: nothing `gateway/` or `workers/` imports reaches `client/`, directly or through
  *   another module; and nothing `client/` imports reaches `gateway/` or `workers/`.
  */
@@ -67,7 +67,8 @@ function deepImports(g: Graph): string[] {
     for (const dep of deps) {
       if (moduleOf(dep) === moduleOf(file)) continue;
       const parts = dep.split(/[\\/]/);
-      if (parts.includes('test-support')) {
+      // test/support/ is the cross-module test fixtures folder (certificates, seeded rows): fixtures like test-support/.
+      if (parts.includes('test-support') || (parts[0] === 'test' && parts[1] === 'support')) {
         if (moduleOf(file) !== 'bench') violations.push(`${file} imports test fixtures ${dep}`);
       } else if (parts.at(-1) !== 'index.ts') {
         violations.push(`${file} imports ${dep}, not an index.ts`);

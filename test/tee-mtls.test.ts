@@ -21,7 +21,7 @@ import { run as demo } from '../cli/demo';
 
 const ROOT = path.join(__dirname, '..');
 const POLICY: TeePolicy = {
-  measurements: [Buffer.from(DEFAULT_SIMULATED_MEASUREMENT).toString('hex')], debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 120,
+  measurements: [`simulated:${Buffer.from(DEFAULT_SIMULATED_MEASUREMENT).toString('hex')}`], debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 120,
 };
 
 let dir: string;
@@ -30,11 +30,11 @@ let rogue: TestCa;
 let nodeCert: TestCertificate;
 let gatewayClient: TestCertificate;
 let gatewayServer: TestCertificate;
-let worker: { child: ChildProcess; address: string; out: string };
+let worker: { child: ChildProcess; address: string; out: string; simulatedKey: string };
 let gateway: Gateway;
 let apiKey: string;
 
-function startWorker(tlsArgs: string[]): Promise<{ child: ChildProcess; address: string; out: string }> {
+function startWorker(tlsArgs: string[]): Promise<{ child: ChildProcess; address: string; out: string; simulatedKey: string }> {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'veil.cjs'), 'worker', '--port', '0', '--threads', '1', '--models', 'breast-cancer-lr', '--log-level', 'warn', ...tlsArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -46,10 +46,12 @@ function startWorker(tlsArgs: string[]): Promise<{ child: ChildProcess; address:
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
       const match = /listening on (\S+)/.exec(out);
-      if (match && /signing address/.test(out)) {
+      // The worker prints its SIMULATED verifier key, which the gateway must pin (tee.simulatedKeys) to admit it.
+      const key = /simulated key\s+([0-9a-f]+)/.exec(out);
+      if (match && key && /signing address/.test(out)) {
         clearTimeout(timer);
         child.removeAllListeners('exit');
-        resolve({ child, address: match[1]!, out });
+        resolve({ child, address: match[1]!, out, simulatedKey: key[1]! });
       }
     });
   });
@@ -73,7 +75,7 @@ beforeAll(async () => {
     overrides: {
       grpc: { port: 0, tlsCertFile: gatewayServer.certFile, tlsKeyFile: gatewayServer.keyFile },
       fhe: { models: [], workers: 1 },
-      tee: { local: false, nodes: [worker.address], nodeCaFile: ops.certFile, clientCertFile: gatewayClient.certFile, clientKeyFile: gatewayClient.keyFile },
+      tee: { local: false, nodes: [worker.address], simulatedKeys: [worker.simulatedKey], nodeCaFile: ops.certFile, clientCertFile: gatewayClient.certFile, clientKeyFile: gatewayClient.keyFile },
       chain: { enabled: false },
       auth: { mode: 'api-keys', keysFile },
       dataDir: dir,
@@ -99,7 +101,7 @@ test('happy path: SDK → TLS gateway (API key) → mutual TLS → worker, and b
   expect(gateway.tee!.nodes()).toEqual([expect.objectContaining({ nodeId: 'remote-1', state: 'healthy' })]);
   const model = await connectTeeModel({
     gateway: gateway.address, credentials: grpc.credentials.createSsl(fs.readFileSync(ops.certFile)), apiKey,
-    modelId: 'breast-cancer-lr', policy: POLICY, allowSimulated: true,
+    modelId: 'breast-cancer-lr', policy: POLICY, allowSimulated: true, roots: { simulated: gateway.tee!.simulatedKeys },
   });
   try {
     const row = seededRows(1, 30, 9);
