@@ -13,7 +13,7 @@
 import * as ort from 'onnxruntime-node';
 import { connectTeeModel } from '../client/tee';
 import { BUNDLED_MODELS, isBundledModelId, loadDataset } from '../models';
-import { measureTeeOverhead } from '../workers/tee';
+import { measureTeeOverhead } from './measure-tee-overhead';
 import { startGatewayProcess } from './start-gateway-process';
 import { machineInfo, markdownTable, percentile, round, writeBenchReport } from './write-bench-report';
 

@@ -8,8 +8,11 @@ import { loadSimulatedKey } from './load-simulated-key';
 
 export const summary = 'run a remote TEE worker node (veil.v1.TeeNode)';
 
+const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
 const HELP = `usage: veil worker [--host H] [--port P] [--models ID,...] [--threads N] [--platform simulated|configfs-tsm]
-                   [--simulated-key-file FILE] [--tls-cert FILE --tls-key FILE --client-ca FILE] [--log-level L]
+                   [--simulated-key-file FILE] [--tls-cert FILE --tls-key FILE --client-ca FILE] [--max-message-bytes N]
+                   [--log-level L]
 
 Runs one TEE worker node as its own process: an enclave identity (HPKE + signing keys in memory only),
 a warm onnxruntime pool and evidence from the platform, served as veil.v1.TeeNode (plus health and
@@ -28,12 +31,15 @@ reflection). Point a gateway at it with tee.nodes / VEIL_TEE_NODES=HOST:PORT.
   --client-ca   PEM CA of the gateway's client certificate (tee.clientCertFile): only clients whose certificate
                 chains to it get past the TLS handshake. The files are picked up again when they change.
                 Without these flags the node serves plaintext: development only.
+  --max-message-bytes
+                largest gRPC message in either direction (default ${DEFAULT_MAX_MESSAGE_BYTES}); must equal the gateway's
+                tee.maxMessageBytes (VEIL_TEE_MAX_MESSAGE_BYTES): the node reports it and the gateway warns on a mismatch
   --log-level   debug|info|warn|error|silent (default info; logs carry ids, sizes and timings only)`;
 
 export async function run(args: string[]): Promise<number> {
   let values: {
     host?: string; port?: string; models?: string; threads?: string; platform?: string; 'log-level'?: string; help?: boolean;
-    'simulated-key-file'?: string;
+    'simulated-key-file'?: string; 'max-message-bytes'?: string;
     'tls-cert'?: string; 'tls-key'?: string; 'client-ca'?: string;
   };
   try {
@@ -42,7 +48,7 @@ export async function run(args: string[]): Promise<number> {
       options: {
         host: { type: 'string' }, port: { type: 'string' }, models: { type: 'string' }, threads: { type: 'string' },
         platform: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-        'simulated-key-file': { type: 'string' },
+        'simulated-key-file': { type: 'string' }, 'max-message-bytes': { type: 'string' },
         'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'client-ca': { type: 'string' },
       },
     }));
@@ -57,11 +63,16 @@ export async function run(args: string[]): Promise<number> {
   const port = Number(values.port ?? 50061);
   const threads = values.threads === undefined ? undefined : Number(values.threads);
   const platform = values.platform ?? 'simulated';
+  const maxMessageBytes = Number(values['max-message-bytes'] ?? DEFAULT_MAX_MESSAGE_BYTES);
   const level = (values['log-level'] ?? 'info') as LogLevel;
   const problems: string[] = [];
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push('--port must be an integer 0..65535');
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) problems.push('--threads must be a positive integer');
   if (platform !== 'simulated' && platform !== 'configfs-tsm') problems.push('--platform must be simulated or configfs-tsm');
+  // Same bounds as the gateway's tee.maxMessageBytes, so any value one side accepts the other can match.
+  if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 64 * 1024 || maxMessageBytes > 1024 * 1024 * 1024) {
+    problems.push('--max-message-bytes must be an integer from 65536 to 1073741824');
+  }
   if (values['simulated-key-file'] !== undefined && platform !== 'simulated') problems.push('--simulated-key-file goes with --platform simulated only');
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level)) problems.push('--log-level must be debug, info, warn, error or silent');
   const models: Record<string, string> = {};
@@ -95,7 +106,7 @@ export async function run(args: string[]): Promise<number> {
   let server;
   try {
     server = await startTeeNodeServer({
-      host: values.host ?? '127.0.0.1', port, pool: { models, threads }, evidenceSource, logger, tls,
+      host: values.host ?? '127.0.0.1', port, pool: { models, threads }, evidenceSource, logger, tls, maxMessageBytes,
       onTlsReload: (e) => (e.accepted
         ? logger.info('tls certificate reloaded', { fingerprint256: e.fingerprint256 })
         : logger.error('tls files changed but cannot be used; still serving the previous certificate', { reason: e.reason })),
@@ -118,6 +129,7 @@ export async function run(args: string[]): Promise<number> {
   // The public verifier key a gateway must pin (tee.simulatedKeys) to admit this node: an envelope's own key is never trusted.
   if (simulated) console.log(`  simulated key    ${Buffer.from(simulated.verifierKey).toString('hex')}  (pin on the gateway: tee.simulatedKeys / VEIL_TEE_SIMULATED_KEYS)`);
   console.log(`  models           ${Object.keys(models).join(', ')}`);
+  console.log(`  max message      ${maxMessageBytes} bytes (the gateway's tee.maxMessageBytes must match)`);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import {
-  loadVeilProto, type CiphertextGroup, type CreateSessionRequest, type CreateSessionResponse,
+  callUnary, loadVeilProto, runWithLimits, type CallLimitErrors, type CiphertextGroup, type CreateSessionRequest, type CreateSessionResponse,
   type GetFheSpecResponse, type GetRegistryResponse, type ListModelsResponse, type ListTeeNodesResponse, type PredictResponse,
 } from '../proto';
 import { apiKeyInterceptors } from './api-key-interceptor';
@@ -67,15 +67,10 @@ export function createVeilClient(options: VeilClientOptions): VeilClient {
   const trust = new proto.services.Trust(options.target, credentials, shared);
   const tee = new proto.services.Tee(options.target, credentials, shared);
 
+  const errors = { ...CALL_ERRORS, fromStatus: fromServiceError };
+  const limits = (opts: CallOptions) => ({ deadline: opts.deadlineMs ? Date.now() + opts.deadlineMs : undefined, signal: opts.signal });
   const unary = <Res>(stub: grpc.Client, method: string, request: unknown, opts: CallOptions = {}): Promise<Res> =>
-    new Promise<Res>((resolve, reject) => {
-      const callOptions: grpc.CallOptions = opts.deadlineMs ? { deadline: Date.now() + opts.deadlineMs } : {};
-      const call = (stub as unknown as Record<string, Function>)[method]!.call(
-        stub, request, callOptions,
-        (err: grpc.ServiceError | null, response: Res) => (err ? reject(fromServiceError(err)) : resolve(response)),
-      ) as grpc.ClientUnaryCall;
-      abortWith(opts.signal, () => call.cancel());
-    });
+    callUnary<Res>(stub, method, request, limits(opts), errors);
 
   return {
     listModels: (opts) => unary(models, 'ListModels', {}, opts),
@@ -86,14 +81,14 @@ export function createVeilClient(options: VeilClientOptions): VeilClient {
     },
     getTrustRegistry: (opts) => unary(trust, 'GetRegistry', {}, opts),
     listTeeNodes: (opts) => unary(tee, 'ListNodes', {}, opts),
-    createFheSession: (params, opts = {}) =>
+    createFheSession: (params, opts = {}) => runWithLimits((signal) =>
       new Promise<CreateSessionResponse>((resolve, reject) => {
         const callOptions: grpc.CallOptions = opts.deadlineMs ? { deadline: Date.now() + opts.deadlineMs } : {};
         const call = (fhe as unknown as { CreateSession: Function }).CreateSession(
           callOptions,
           (err: grpc.ServiceError | null, response: CreateSessionResponse) => (err ? reject(fromServiceError(err)) : resolve(response)),
         ) as grpc.ClientWritableStream<CreateSessionRequest>;
-        abortWith(opts.signal, () => call.cancel());
+        signal.addEventListener('abort', () => call.cancel(), { once: true });
         const chunk = params.chunkBytes ?? DEFAULT_CHUNK;
         if (!Number.isInteger(chunk) || chunk <= 0) {
           call.cancel();
@@ -123,7 +118,7 @@ export function createVeilClient(options: VeilClientOptions): VeilClient {
           call.cancel();
           reject(err);
         });
-      }),
+      }), limits(opts), errors),
     close: () => {
       for (const stub of [fhe, trust, tee]) stub.close();
       models.close();
@@ -131,8 +126,7 @@ export function createVeilClient(options: VeilClientOptions): VeilClient {
   };
 }
 
-function abortWith(signal: AbortSignal | undefined, cancel: () => void): void {
-  if (!signal) return;
-  if (signal.aborted) cancel();
-  else signal.addEventListener('abort', cancel, { once: true });
-}
+const CALL_ERRORS: CallLimitErrors = {
+  cancelled: () => new VeilClientError('cancelled', 'the call was cancelled', grpc.status.CANCELLED),
+  deadlineExceeded: () => new VeilClientError('deadline_exceeded', 'the deadline expired before the call finished', grpc.status.DEADLINE_EXCEEDED),
+};

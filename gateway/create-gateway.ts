@@ -78,7 +78,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
     // (first and on every refresh) is published to the registry. The publisher never throws into serving.
     const tee = config.tee.enabled
       ? await startTeeRouting({
-        config: config.tee, maxMessageBytes: config.grpc.maxReceiveMessageBytes, logger, router: deps.teeRouter,
+        config: config.tee, logger, router: deps.teeRouter,
         onAttested: trust ? (node) => void trust.publishAttestation(node) : undefined,
       })
       : undefined;

@@ -5,3 +5,7 @@ export type * from './tee-messages';
 export { closeGrpcServer } from './close-grpc-server';
 export { createTlsChannelCredentials, createTlsFileProvider, createTlsServerCredentials, TlsFilesError } from './create-tls-file-provider';
 export type { CreateTlsFileProviderOptions, TlsFileProvider, TlsFiles } from './create-tls-file-provider';
+export { scheduleAt, MAX_TIMER_DELAY_MS } from './schedule-at';
+export type { ScheduledCall, ScheduleTimers } from './schedule-at';
+export { runWithLimits, callUnary } from './run-with-limits';
+export type { CallLimits, CallLimitErrors } from './run-with-limits';

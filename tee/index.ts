@@ -20,3 +20,5 @@ export { ReplayGuard } from './replay-guard';
 export type { ReplayGuardOptions } from './replay-guard';
 export { SILENT_TEE_LOGGER } from './tee-logger';
 export type { TeeLogFields, TeeLogger } from './tee-logger';
+export { evidenceBindsIdentity } from './check-evidence-binding';
+export type { EvidenceBindingParameters, PresentedTeeIdentity } from './check-evidence-binding';

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import {
-  computeReportData, isAttestationError, parseEnvelope, verifyEvidence as attestationVerifyEvidence,
+  isAttestationError, parseEnvelope, verifyEvidence as attestationVerifyEvidence,
   type AttestationEnvelope, type AttestationPolicy, type VerifyEvidenceOptions, type VerifyEvidenceResult,
 } from '../../attestation';
 import {
-  createHpkeSuite, createTeeChannel, createTeeSignatureVerifier, decodeTeeResponseBody, encodeTeeRequestBody, isTeeError, newRequestId, TEE_PROTOCOL, TeeError, teeSignatureText,
+  createHpkeSuite, createTeeChannel, createTeeSignatureVerifier, decodeTeeResponseBody, encodeTeeRequestBody, evidenceBindsIdentity, isTeeError, newRequestId, TeeError, teeSignatureText,
   type SealedTeeRequest, type TeeChannel, type TeeSignatureVerifier, type TeeTensorMap,
 } from '../../tee';
 import { createGatewayTeeTransport, type RoutedTeeTransport, type TeeCallOptions } from './create-gateway-tee-transport';
@@ -165,13 +165,8 @@ export async function connectTeeModel(params: ConnectTeeModelParameters): Promis
           : '';
         throw new TeeError('tee_attestation_failed', `the node's evidence was refused: ${result.failures.map((f) => f.code).join(', ')}${keyHint}`, { failures: result.failures });
       }
-      const identity = evidence.identity;
       const address = envelope.signingAddress.toLowerCase();
-      const expectedReportData = hex(computeReportData({ hpkePublicKey: Buffer.from(envelope.hpkePublicKey, 'hex'), signingAddress: envelope.signingAddress, nonce }));
-      if (
-        !identity || identity.protocol !== TEE_PROTOCOL || envelope.nonce !== hex(nonce) || result.claims.reportData !== expectedReportData
-        || hex(identity.hpkePublicKey) !== envelope.hpkePublicKey || identity.signingAddress.toLowerCase() !== address
-      ) {
+      if (!evidenceBindsIdentity({ envelope, verifiedReportData: result.claims.reportData, identity: evidence.identity, nonce })) {
         throw new TeeError('tee_binding_mismatch', 'the evidence does not bind the keys the node presented and this client\'s nonce');
       }
       return {
@@ -296,8 +291,8 @@ export async function connectTeeModel(params: ConnectTeeModelParameters): Promis
 /** A single node reached directly is a router with one node and nowhere to fail over to. */
 function directRouter(transport: TeeTransport): RoutedTeeTransport {
   return {
-    getEvidence: async ({ nonce }) => ({ nodeId: '', evidence: await transport.getEvidence({ nonce }) }),
-    infer: ({ modelId, sealedRequest }) => transport.infer({ modelId, sealedRequest }),
+    getEvidence: async ({ nonce }, options) => ({ nodeId: '', evidence: await transport.getEvidence({ nonce }, options) }),
+    infer: ({ modelId, sealedRequest }, options) => transport.infer({ modelId, sealedRequest }, options),
     close: () => transport.close?.(),
   };
 }

@@ -1,11 +1,17 @@
 import * as grpc from '@grpc/grpc-js';
-import { loadVeilProto, type GetTeeEvidenceResponse, type TeeInferResponse } from '../../proto';
+import { callUnary, loadVeilProto, type CallLimitErrors, type GetTeeEvidenceResponse, type TeeInferResponse } from '../../proto';
 import { isTeeErrorCode, TeeError } from '../../tee';
 import { apiKeyInterceptors } from '../api-key-interceptor';
-import { fromServiceError } from '../veil-client-error';
+import { fromServiceError, VeilClientError } from '../veil-client-error';
 
 /** Per-call limits for TEE calls. */
 export type TeeCallOptions = { deadlineMs?: number; signal?: AbortSignal };
+
+/** How the TEE SDK reports a call the caller cancelled or let run out of time. @internal */
+export const TEE_CALL_ERRORS: CallLimitErrors = {
+  cancelled: () => new TeeError('cancelled', 'the call was cancelled'),
+  deadlineExceeded: () => new VeilClientError('deadline_exceeded', 'the deadline expired before the call finished', grpc.status.DEADLINE_EXCEEDED),
+};
 
 /** A node's evidence for the client's nonce, and the id of the node it belongs to. */
 export type TeeRoute = { nodeId: string; evidence: GetTeeEvidenceResponse };
@@ -44,20 +50,17 @@ export function createGatewayTeeTransport(options: CreateGatewayTeeTransportOpti
     'grpc.max_receive_message_length': max,
     ...apiKeyInterceptors(options.apiKey),
   });
-  const unary = <Res>(method: 'GetEvidence' | 'Infer', request: unknown, opts: TeeCallOptions = {}): Promise<Res> =>
-    new Promise<Res>((resolve, reject) => {
-      const deadlineMs = opts.deadlineMs ?? options.deadlineMs;
-      const callOptions: grpc.CallOptions = deadlineMs ? { deadline: Date.now() + deadlineMs } : {};
-      if (opts.signal?.aborted) return reject(new TeeError('cancelled', 'the call was cancelled'));
-      const onAbort = () => call.cancel();
-      const call = (stub as unknown as Record<string, Function>)[method]!.call(stub, request, callOptions, (err: grpc.ServiceError | null, response: Res) => {
-        opts.signal?.removeEventListener('abort', onAbort);
-        if (!err) return resolve(response);
-        const e = fromServiceError(err);
-        reject(isTeeErrorCode(e.code) ? new TeeError(e.code, e.message, { grpc: err.code }) : e);
-      }) as grpc.ClientUnaryCall;
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-    });
+  const errors = {
+    ...TEE_CALL_ERRORS,
+    fromStatus: (err: grpc.ServiceError) => {
+      const e = fromServiceError(err);
+      return isTeeErrorCode(e.code) ? new TeeError(e.code, e.message, { grpc: err.code }) : e;
+    },
+  };
+  const unary = <Res>(method: 'GetEvidence' | 'Infer', request: unknown, opts: TeeCallOptions = {}): Promise<Res> => {
+    const deadlineMs = opts.deadlineMs ?? options.deadlineMs;
+    return callUnary<Res>(stub, method, request, { deadline: deadlineMs ? Date.now() + deadlineMs : undefined, signal: opts.signal }, errors);
+  };
   return {
     getEvidence: (request, opts) => unary('GetEvidence', request, opts),
     infer: (request, opts) => unary('Infer', request, opts),

@@ -1,12 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
-import { loadVeilProto, type GetTeeEvidenceRequest, type GetTeeEvidenceResponse, type TeeInferRequest, type TeeInferResponse } from '../../proto';
+import { callUnary, loadVeilProto, type GetTeeEvidenceRequest, type GetTeeEvidenceResponse, type TeeInferRequest, type TeeInferResponse } from '../../proto';
 import { isTeeErrorCode, TeeError } from '../../tee';
 import { fromServiceError } from '../veil-client-error';
+import { TEE_CALL_ERRORS, type TeeCallOptions } from './create-gateway-tee-transport';
 
 /** How the client reaches a TEE node: gRPC (`createTeeTransport`) or anything with the same two calls (a gateway relay, in-process). */
 export type TeeTransport = {
-  getEvidence(request: GetTeeEvidenceRequest): Promise<GetTeeEvidenceResponse>;
-  infer(request: TeeInferRequest): Promise<TeeInferResponse>;
+  getEvidence(request: GetTeeEvidenceRequest, options?: TeeCallOptions): Promise<GetTeeEvidenceResponse>;
+  infer(request: TeeInferRequest, options?: TeeCallOptions): Promise<TeeInferResponse>;
   close?(): void;
 };
 
@@ -29,20 +30,22 @@ export function createTeeTransport(options: CreateTeeTransportOptions): TeeTrans
     'grpc.max_send_message_length': max,
     'grpc.max_receive_message_length': max,
   });
-  const unary = <Res>(method: 'GetEvidence' | 'Infer', request: unknown): Promise<Res> =>
-    new Promise<Res>((resolve, reject) => {
-      const callOptions: grpc.CallOptions = options.deadlineMs ? { deadline: Date.now() + options.deadlineMs } : {};
-      (stub as unknown as Record<string, Function>)[method]!.call(stub, request, callOptions, (err: grpc.ServiceError | null, response: Res) => {
-        if (!err) return resolve(response);
-        const e = fromServiceError(err);
-        if (isTeeErrorCode(e.code)) reject(new TeeError(e.code, e.message));
-        else if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) reject(new TeeError('unavailable', 'the TEE node is unreachable', { grpc: err.code }, { cause: e }));
-        else reject(e);
-      });
-    });
+  const errors = {
+    ...TEE_CALL_ERRORS,
+    fromStatus: (err: grpc.ServiceError): Error => {
+      const e = fromServiceError(err);
+      if (isTeeErrorCode(e.code)) return new TeeError(e.code, e.message);
+      if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) return new TeeError('unavailable', 'the TEE node is unreachable', { grpc: err.code }, { cause: e });
+      return e;
+    },
+  };
+  const unary = <Res>(method: 'GetEvidence' | 'Infer', request: unknown, opts: TeeCallOptions = {}): Promise<Res> => {
+    const deadlineMs = opts.deadlineMs ?? options.deadlineMs;
+    return callUnary<Res>(stub, method, request, { deadline: deadlineMs ? Date.now() + deadlineMs : undefined, signal: opts.signal }, errors);
+  };
   return {
-    getEvidence: (request) => unary('GetEvidence', request),
-    infer: (request) => unary('Infer', request),
+    getEvidence: (request, opts) => unary('GetEvidence', request, opts),
+    infer: (request, opts) => unary('Infer', request, opts),
     close: () => stub.close(),
   };
 }

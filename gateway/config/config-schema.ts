@@ -96,6 +96,20 @@ export const CONFIG_SCHEMA = {
     clientCertFile: { kind: 'string', default: 'none', env: 'VEIL_TEE_CLIENT_CERT_FILE', doc: 'PEM client certificate the gateway presents to TEE nodes (mutual TLS)' },
     clientKeyFile: { kind: 'string', default: 'none', env: 'VEIL_TEE_CLIENT_KEY_FILE', doc: 'PEM private key of clientCertFile' },
     nodeTimeoutMs: { kind: 'int', min: 100, max: 600_000, default: 30_000, env: 'VEIL_TEE_NODE_TIMEOUT_MS', doc: 'deadline of a relayed node call when the client set none (and of probes, capped at 5 s)' },
+    // issue #9 (TEE DoS bounds): the link's message limit must equal each `veil worker --max-message-bytes`.
+    maxMessageBytes: {
+      kind: 'int', min: 64 * 1024, max: 1024 * MiB, default: 64 * MiB, env: 'VEIL_TEE_MAX_MESSAGE_BYTES',
+      doc: 'largest gRPC message between the gateway and a remote TEE node; must equal the nodes\' veil worker --max-message-bytes (a mismatch is logged and relays are bounded by the smaller)',
+    },
+    evidencePerCallerPerMinute: {
+      kind: 'int', min: 1, max: 1_000_000, default: 600, env: 'VEIL_TEE_EVIDENCE_PER_CALLER_PER_MINUTE',
+      doc: 'Tee.GetEvidence calls one caller (API key, or client address) may make per minute; each makes a node produce fresh evidence',
+    },
+    evidenceBurst: { kind: 'int', min: 1, max: 10_000, default: 60, env: 'VEIL_TEE_EVIDENCE_BURST', doc: 'Tee.GetEvidence calls one caller may make at once after being idle' },
+    evidenceConcurrencyPerNode: {
+      kind: 'int', min: 1, max: 1_000, default: 4, env: 'VEIL_TEE_EVIDENCE_CONCURRENCY_PER_NODE',
+      doc: 'client-requested evidence calls in flight per node (the gateway\'s own re-attestation is never counted, so clients cannot starve it)',
+    },
   },
   // API keys for clients (issue #9): created and revoked with `veil keys`, stored only as hashes.
   auth: {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call';
+import { scheduleAt } from '../../proto';
 
 export type CallContext = {
   requestId: string;
@@ -25,11 +26,8 @@ export function createCallContext(call: ServerSurfaceCall): CallContext {
   const deadline = Number.isFinite(deadlineDate) ? Number(deadlineDate) : 0;
   const onCancel = () => controller.abort();
   call.on('cancelled', onCancel);
-  let timer: NodeJS.Timeout | undefined;
-  if (deadline > 0) {
-    timer = setTimeout(onCancel, Math.max(0, deadline - Date.now()));
-    timer.unref();
-  }
+  // scheduleAt, not setTimeout: a deadline more than 24.8 days away would overflow and abort the call at once.
+  const timer = deadline > 0 ? scheduleAt(deadline, onCancel) : undefined;
   return {
     requestId: randomUUID(),
     signal: controller.signal,
@@ -38,7 +36,7 @@ export function createCallContext(call: ServerSurfaceCall): CallContext {
     peer: peerHost(call.getPeer()),
     dispose() {
       call.removeListener('cancelled', onCancel);
-      if (timer) clearTimeout(timer);
+      timer?.cancel();
     },
   };
 }

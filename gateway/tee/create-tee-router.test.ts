@@ -20,6 +20,7 @@ function switchable(id: string, initial: TeeNode) {
   const link: TeeLink = {
     id,
     address: 'test',
+    maxMessageBytes: 0,
     getEvidence: (r, o) => (calls.getEvidence++, down ? Promise.reject(new TeeError('unavailable', 'down')) : createLocalTeeLink(id, node).getEvidence(r, o)),
     infer: (r, o) => (calls.infer++, down ? Promise.reject(new TeeError('unavailable', 'down')) : createLocalTeeLink(id, node).infer(r, o)),
     close: () => undefined,

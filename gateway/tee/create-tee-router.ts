@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { AttestationClaims, AttestationEnvelope } from '../../attestation';
 import type { GetTeeEvidenceResponse, TeeInferResponse } from '../../proto';
+import { runWithLimits } from '../../proto';
 import { isTeeError } from '../../tee';
 import { VeilError } from '../errors';
 import type { Logger } from '../logger';
+import { createRateLimiter } from './create-rate-limiter';
 import type { TeeLink } from './tee-link';
 import { verifyNodeEvidence, type TeeRoutingPolicy, type VerifyNodeEvidenceParameters } from './verify-node-evidence';
 
@@ -24,9 +26,27 @@ export type TeeNodeStatus = {
   verifiedAtMs: number;
   /** The envelope (JSON) verified at `verifiedAtMs`; what was published on-chain when a registry is configured. */
   attestedEvidenceJson: string;
+  /** The gRPC message limit the node reported when attested (0 = in process or not reported). */
+  maxMessageBytes: number;
 };
 
-export type TeeCallContext = { signal?: AbortSignal; /** epoch ms, 0 = none */ deadline: number };
+export type TeeCallContext = {
+  signal?: AbortSignal;
+  /** epoch ms, 0 = none */
+  deadline: number;
+  /** Whom per-caller limits count against (`callerKey(context)`); '' = one shared bucket. */
+  caller?: string;
+};
+
+/** Limits on evidence clients ask for: each fresh report costs the node a hardware round trip. */
+export type TeeEvidenceLimits = {
+  /** Sustained GetEvidence calls per caller per minute. */
+  perCallerPerMinute: number;
+  /** Calls a caller may make at once after being idle. */
+  burst: number;
+  /** Client-requested node calls in flight per node; the gateway's own attestation and probes are never counted. */
+  concurrencyPerNode: number;
+};
 
 export type TeeRouterTimers = { setInterval(fn: () => void, ms: number): unknown; clearInterval(handle: unknown): void };
 
@@ -47,7 +67,11 @@ export type CreateTeeRouterOptions = {
   verifyEvidence?: VerifyNodeEvidenceParameters['verifyEvidence'];
   /** Called after every successful attestation (first and each refresh), e.g. to publish it on-chain. Must not throw. */
   onAttested?: (node: { nodeId: string; envelope: AttestationEnvelope; claims: AttestationClaims }) => void;
+  /** Default: 600 per caller per minute (10/s), burst 60, 4 in flight per node. */
+  evidenceLimits?: TeeEvidenceLimits;
 };
+
+export const DEFAULT_EVIDENCE_LIMITS: TeeEvidenceLimits = { perCallerPerMinute: 600, burst: 60, concurrencyPerNode: 4 };
 
 export type GetRoutedEvidenceParameters = { modelId: string; nonce: Uint8Array; excludeNodeIds?: readonly string[] };
 export type RoutedInferParameters = { nodeId: string; modelId: string; sealedRequest: Uint8Array };
@@ -67,7 +91,19 @@ export type TeeRouter = {
   close(): Promise<void>;
 };
 
-type NodeRecord = TeeNodeStatus & { link: TeeLink; hpkePublicKey: string; attesting: Promise<void> | undefined };
+type NodeRecord = TeeNodeStatus & {
+  link: TeeLink;
+  hpkePublicKey: string;
+  attesting: Promise<void> | undefined;
+  /** Client-requested evidence calls in flight to this node (coalesced calls count once). */
+  clientCalls: number;
+};
+
+/** One node call shared by every client asking the same node for evidence on the same nonce. */
+type SharedEvidence = { result: Promise<GetTeeEvidenceResponse>; waiters: number; controller: AbortController };
+
+/** Room the TeeInferRequest framing (model id, field tags) needs beside the sealed bytes in one message. */
+const FRAMING_BYTES = 1024;
 
 const PROBE_CAP_MS = 5_000;
 
@@ -90,9 +126,13 @@ export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
     if (records.has(link.id)) throw new Error(`TEE node id "${link.id}" is used twice`);
     records.set(link.id, {
       link, nodeId: link.id, address: link.address, state: 'pending', reason: 'not yet attested', platform: '', measurement: '',
-      signingAddress: '', modelIds: [], simulated: false, verifiedAtMs: 0, attestedEvidenceJson: '', hpkePublicKey: '', attesting: undefined,
+      signingAddress: '', modelIds: [], simulated: false, verifiedAtMs: 0, attestedEvidenceJson: '', maxMessageBytes: 0, hpkePublicKey: '',
+      attesting: undefined, clientCalls: 0,
     });
   }
+  const evidenceLimits = options.evidenceLimits ?? DEFAULT_EVIDENCE_LIMITS;
+  const evidenceRate = createRateLimiter({ ratePerSecond: evidenceLimits.perCallerPerMinute / 60, burst: evidenceLimits.burst, now });
+  const sharedEvidence = new Map<string, SharedEvidence>();
   let cursor = 0;
   let handles: unknown[] = [];
   let closed = false;
@@ -106,8 +146,21 @@ export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
 
   const expired = (node: NodeRecord) => node.state === 'healthy' && now() - node.verifiedAtMs > options.maxEvidenceAgeMs;
 
-  const attest = (node: NodeRecord): Promise<void> =>
-    (node.attesting ??= (async () => {
+  /**
+   * One attestation per node at a time. The flag is cleared by a `.finally` attached *after* it is set: clearing
+   * it inside the attempt itself ran before the assignment when the link threw synchronously, leaving the flag set
+   * forever (the node was then never probed or re-attested again).
+   */
+  const attest = (node: NodeRecord): Promise<void> => {
+    if (node.attesting) return node.attesting;
+    const attempt = attestOnce(node).finally(() => {
+      if (node.attesting === attempt) node.attesting = undefined;
+    });
+    node.attesting = attempt;
+    return attempt;
+  };
+
+  const attestOnce = async (node: NodeRecord): Promise<void> => {
       const nonce = new Uint8Array(randomBytes(32));
       try {
         const evidence = await node.link.getEvidence({ nonce }, { deadline: Date.now() + probeMs });
@@ -117,6 +170,7 @@ export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
           return;
         }
         const wasHealthy = node.state === 'healthy' && node.hpkePublicKey === verdict.hpkePublicKey;
+        checkMessageLimit(node, Number(evidence.maxMessageBytes ?? 0));
         Object.assign(node, {
           state: 'healthy', reason: '', platform: verdict.platform, measurement: verdict.measurement, simulated: verdict.simulated,
           signingAddress: verdict.signingAddress, hpkePublicKey: verdict.hpkePublicKey, modelIds: verdict.modelIds, verifiedAtMs: now(),
@@ -131,10 +185,30 @@ export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
         quarantine(node, isTeeError(err, 'unavailable') || (err as { code?: string }).code === 'deadline_exceeded' ? 'unreachable' : 'evidence_error', {
           detail: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
         });
-      } finally {
-        node.attesting = undefined;
       }
-    })());
+  };
+
+  /**
+   * The gateway and `veil worker` must agree on the message limit (`tee.maxMessageBytes`, `--max-message-bytes`):
+   * a mismatch is an operator error, logged loudly once per change, and relays are bounded by the smaller of the two
+   * so an oversized request is refused here with a clear reason instead of failing inside the node. It does not
+   * quarantine: the node is still the attested enclave, and requests within both limits are served.
+   */
+  const checkMessageLimit = (node: NodeRecord, reported: number) => {
+    const ours = node.link.maxMessageBytes;
+    if (reported > 0 && ours > 0 && reported !== ours && reported !== node.maxMessageBytes) {
+      logger.warn('tee node message limit differs from the gateway\'s: relays are bounded by the smaller one; set tee.maxMessageBytes and veil worker --max-message-bytes to the same value', {
+        node: node.nodeId, address: node.address, nodeMaxMessageBytes: reported, gatewayMaxMessageBytes: ours,
+      });
+    }
+    node.maxMessageBytes = reported;
+  };
+
+  /** Largest sealed request that fits both this gateway's and the node's message limit (Infinity in process). */
+  const sealedLimit = (node: NodeRecord) => {
+    const limits = [node.link.maxMessageBytes, node.maxMessageBytes].filter((l) => l > 0);
+    return limits.length === 0 ? Number.POSITIVE_INFINITY : Math.min(...limits) - FRAMING_BYTES;
+  };
 
   /** Liveness and identity: the node answers (cached evidence, no nonce) and still holds the keys we attested. */
   const probeNode = async (node: NodeRecord): Promise<void> => {
@@ -171,9 +245,64 @@ export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
 
   const deadlineOf = (context: TeeCallContext) => (context.deadline > 0 ? context.deadline : Date.now() + options.nodeTimeoutMs);
 
-  /** The caller's own limits pass through; a node that merely timed out on our default deadline counts as gone. */
-  const isNodeGone = (err: unknown, context: TeeCallContext) =>
-    isTeeError(err, 'unavailable') || (context.deadline === 0 && (err as { code?: string }).code === 'deadline_exceeded');
+  /**
+   * Only a link's transport verdict (`TeeError('unavailable')`: unreachable, or stopping) counts against a node on a
+   * relayed call. A slow answer, an oversized or malformed request, or any other refusal is about the request and is
+   * relayed: a client must never be able to quarantine nodes. Hung nodes are the probes' job (their own deadline).
+   */
+  const isNodeGone = (err: unknown) => isTeeError(err, 'unavailable');
+
+  const evidenceKey = (node: NodeRecord, nonce: Uint8Array) => `${node.nodeId}\u0000${Buffer.from(nonce).toString('hex')}`;
+  /** A shared call still worth joining (not already cancelled because all its waiters left). */
+  const liveShared = (key: string) => {
+    const shared = sharedEvidence.get(key);
+    return shared && !shared.controller.signal.aborted ? shared : undefined;
+  };
+
+  /**
+   * The node's evidence for a client's nonce. Identical concurrent asks (same node, same nonce) share one node call;
+   * each waiter keeps its own deadline and cancellation, and the shared call is cancelled only when every waiter left.
+   */
+  const clientEvidence = (node: NodeRecord, nonce: Uint8Array, context: TeeCallContext): Promise<GetTeeEvidenceResponse> => {
+    const key = evidenceKey(node, nonce);
+    let shared = liveShared(key);
+    if (!shared) {
+      const controller = new AbortController();
+      node.clientCalls++;
+      let call: Promise<GetTeeEvidenceResponse>;
+      try {
+        call = node.link.getEvidence({ nonce }, { deadline: Date.now() + options.nodeTimeoutMs, signal: controller.signal });
+      } catch (err) {
+        call = Promise.reject(err); // a link that throws synchronously must not leak the in-flight count
+      }
+      const result = call.finally(() => {
+        node.clientCalls--;
+        if (sharedEvidence.get(key) === created) sharedEvidence.delete(key);
+      });
+      result.catch(() => undefined); // every waiter may have left; the failure is theirs to see, not unhandled
+      const created: SharedEvidence = { result, waiters: 0, controller };
+      shared = created;
+      sharedEvidence.set(key, created);
+    }
+    const joined = shared;
+    joined.waiters++;
+    let left = false;
+    const leave = () => {
+      if (left) return;
+      left = true;
+      if (--joined.waiters === 0) joined.controller.abort();
+    };
+    return runWithLimits(
+      (signal) => {
+        signal.addEventListener('abort', leave, { once: true });
+        return joined.result.finally(() => {
+          left = true;
+        });
+      },
+      { deadline: context.deadline > 0 ? context.deadline : undefined, signal: context.signal },
+      { cancelled: () => new VeilError('cancelled'), deadlineExceeded: () => new VeilError('deadline_exceeded') },
+    );
+  };
 
   return {
     async start() {
@@ -185,17 +314,31 @@ export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
     async getEvidence({ modelId, nonce, excludeNodeIds = [] }, context) {
       if (!modelId) throw new VeilError('invalid_argument', 'model_id is required', { param: 'model_id' });
       if (nonce.byteLength < 1 || nonce.byteLength > 1024) throw new VeilError('invalid_argument', 'nonce must be 1..1024 bytes (32 random bytes recommended)', { param: 'nonce' });
+      // Every fresh report costs a node a hardware round trip: a caller gets a bounded rate of them.
+      const allowed = evidenceRate.take(context.caller ?? '');
+      if (!allowed.ok) {
+        throw new VeilError('rate_limited', `too many evidence requests from this caller; retry in ${allowed.retryAfterMs} ms`, { details: { retryAfterMs: allowed.retryAfterMs } });
+      }
       const excluded = new Set(excludeNodeIds);
       const all = [...records.values()];
+      let busy = 0;
       for (let attempt = 0; attempt < all.length; attempt++) {
         const candidates = all.filter((n) => !excluded.has(n.nodeId) && routable(n, modelId));
         if (candidates.length === 0) break;
         const node = candidates[cursor++ % candidates.length]!;
+        // Client asks never take a node's last evidence slots: the gateway's own re-attestation and probes bypass
+        // this bound, so client traffic can delay them by at most `concurrencyPerNode` reports, never starve them.
+        const joining = liveShared(evidenceKey(node, nonce)) !== undefined;
+        if (!joining && node.clientCalls >= evidenceLimits.concurrencyPerNode) {
+          busy++;
+          excluded.add(node.nodeId);
+          continue;
+        }
         let evidence: GetTeeEvidenceResponse;
         try {
-          evidence = await node.link.getEvidence({ nonce }, { deadline: deadlineOf(context), signal: context.signal });
+          evidence = await clientEvidence(node, nonce, context);
         } catch (err) {
-          if (!isNodeGone(err, context)) throw err;
+          if (!isNodeGone(err)) throw err;
           markGone(node, err);
           excluded.add(node.nodeId);
           continue;
@@ -210,6 +353,7 @@ export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
         }
         return { nodeId: node.nodeId, evidence };
       }
+      if (busy > 0) throw new VeilError('overloaded', 'every TEE node serving this model is busy producing evidence; retry with backoff');
       const known = all.some((n) => n.modelIds.includes(modelId));
       if (!known && all.every((n) => n.state !== 'pending')) {
         throw new VeilError('model_not_found', `no TEE node serves "${modelId.slice(0, 64)}"`, { param: 'model_id' });
@@ -228,10 +372,14 @@ export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
         if (node && node.state === 'healthy') throw new VeilError('model_not_found', `node "${nodeId}" does not serve "${modelId.slice(0, 64)}"`, { param: 'model_id' });
         throw new VeilError('tee_node_unavailable', undefined, { details: { node: nodeId.slice(0, 64), state: node?.state ?? 'unknown' } });
       }
+      const limit = sealedLimit(node);
+      if (sealedRequest.byteLength > limit) {
+        throw new VeilError('message_too_large', `sealed_request is ${sealedRequest.byteLength} bytes; this TEE node accepts at most ${limit}`, { param: 'sealed_request' });
+      }
       try {
         return await node.link.infer({ modelId, sealedRequest }, { deadline: deadlineOf(context), signal: context.signal });
       } catch (err) {
-        if (isNodeGone(err, context)) throw markGone(node, err);
+        if (isNodeGone(err)) throw markGone(node, err);
         throw err;
       }
     },
@@ -239,7 +387,7 @@ export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
     nodes: () =>
       [...records.values()].map((n) => {
         if (expired(n)) quarantine(n, 'evidence_expired');
-        const { link: _link, hpkePublicKey: _key, attesting: _attesting, ...status } = n;
+        const { link: _link, hpkePublicKey: _key, attesting: _attesting, clientCalls: _calls, ...status } = n;
         return { ...status, modelIds: [...status.modelIds] };
       }),
 

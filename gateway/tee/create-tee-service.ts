@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { withSpan } from '../with-span';
 import type { GetRoutedTeeEvidenceRequest, GetRoutedTeeEvidenceResponse, ListTeeNodesResponse, RoutedTeeInferRequest, TeeInferResponse } from '../../proto';
+import { callerKey } from '../grpc/call-context';
 import { handleUnary } from '../grpc/handle-call';
 import type { Logger } from '../logger';
 import type { TeeRouter } from './create-tee-router';
@@ -15,7 +16,7 @@ export function createTeeService(router: TeeRouter, logger: Logger): grpc.Untype
     GetEvidence: handleUnary<GetRoutedTeeEvidenceRequest, GetRoutedTeeEvidenceResponse>('Tee.GetEvidence', logger, async (request, context) => {
       const routed = await router.getEvidence(
         { modelId: request.modelId, nonce: request.nonce ?? new Uint8Array(0), excludeNodeIds: request.excludeNodeIds ?? [] },
-        { signal: context.signal, deadline: context.deadline },
+        { signal: context.signal, deadline: context.deadline, caller: callerKey(context) },
       );
       logger.debug('tee evidence routed', { requestId: context.requestId, model: request.modelId, node: routed.nodeId, excluded: request.excludeNodeIds?.length ?? 0 });
       return routed;

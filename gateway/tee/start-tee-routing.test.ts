@@ -25,7 +25,7 @@ afterAll(async () => {
 
 async function withRouting(tee: Record<string, unknown>, check: (routing: TeeRouting) => void): Promise<void> {
   const config = loadConfig({ env: {}, overrides: { tee: { models: ['breast-cancer-lr'], healthCheckSeconds: 3600, refreshSeconds: 3600, ...tee } } });
-  const routing = await startTeeRouting({ config: config.tee, maxMessageBytes: 4 * 1024 * 1024, logger });
+  const routing = await startTeeRouting({ config: config.tee, logger });
   try {
     check(routing);
   } finally {

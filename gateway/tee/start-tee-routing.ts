@@ -32,7 +32,6 @@ export class TeeConfigError extends Error {
 
 export type StartTeeRoutingParameters = {
   config: VeilConfig['tee'];
-  maxMessageBytes: number;
   logger: Logger;
   /** Test seams: clock and timers of the router. */
   router?: Pick<CreateTeeRouterOptions, 'now' | 'timers' | 'verifyEvidence'>;
@@ -44,7 +43,7 @@ export type StartTeeRoutingParameters = {
  * Starts TEE mode from config: the in-process node (SIMULATED platform, when `tee.local`), links to the remote
  * `veil worker` nodes in `tee.nodes`, and the router that attests them all before the gateway listens.
  */
-export async function startTeeRouting({ config, maxMessageBytes, logger, router: seams, onAttested }: StartTeeRoutingParameters): Promise<TeeRouting> {
+export async function startTeeRouting({ config, logger, router: seams, onAttested }: StartTeeRoutingParameters): Promise<TeeRouting> {
   // Before anything starts: bad TLS files for the node links stop startup, naming them.
   const linkTls = config.nodes.length > 0 ? createNodeLinkCredentials(config, logger) : undefined;
   const links: TeeLink[] = [];
@@ -62,7 +61,7 @@ export async function startTeeRouting({ config, maxMessageBytes, logger, router:
     links.push(createLocalTeeLink('local', local));
   }
   const policy = routingPolicy(config, simulatedKeys);
-  config.nodes.forEach((address, i) => links.push(createRemoteTeeLink({ id: `remote-${i + 1}`, address, maxMessageBytes, credentials: linkTls?.credentials })));
+  config.nodes.forEach((address, i) => links.push(createRemoteTeeLink({ id: `remote-${i + 1}`, address, maxMessageBytes: config.maxMessageBytes, credentials: linkTls?.credentials })));
   if (links.length === 0) logger.warn('tee mode has no nodes (tee.local is false and tee.nodes is empty): TEE requests will be refused');
 
   const router = createTeeRouter({
@@ -71,6 +70,7 @@ export async function startTeeRouting({ config, maxMessageBytes, logger, router:
     refreshMs: config.refreshSeconds * 1000,
     healthCheckMs: config.healthCheckSeconds * 1000,
     nodeTimeoutMs: config.nodeTimeoutMs,
+    evidenceLimits: { perCallerPerMinute: config.evidencePerCallerPerMinute, burst: config.evidenceBurst, concurrencyPerNode: config.evidenceConcurrencyPerNode },
     onAttested,
     ...seams,
   });

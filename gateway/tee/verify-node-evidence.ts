@@ -1,9 +1,9 @@
 import {
-  computeReportData, parseEnvelope, verifyEvidence as attestationVerifyEvidence,
+  parseEnvelope, verifyEvidence as attestationVerifyEvidence,
   type AttestationClaims, type AttestationEnvelope, type AttestationPolicy, type VerifyEvidenceOptions, type VerifyEvidenceResult,
 } from '../../attestation';
 import type { GetTeeEvidenceResponse } from '../../proto';
-import { TEE_PROTOCOL } from '../../tee';
+import { evidenceBindsIdentity } from '../../tee';
 
 /** The gateway's routing policy: what it accepts before it sends anyone's sealed bytes to a node. */
 export type TeeRoutingPolicy = {
@@ -64,12 +64,7 @@ export async function verifyNodeEvidence(params: VerifyNodeEvidenceParameters): 
     { now: params.now, roots: policy.roots },
   );
   if (!result.ok) return { ok: false, reason: result.failures.map((f) => f.code).join(','), message: result.failures.map((f) => f.message).join('; ') };
-  const identity = evidence.identity;
-  const expected = hex(computeReportData({ hpkePublicKey: Buffer.from(envelope.hpkePublicKey, 'hex'), signingAddress: envelope.signingAddress, nonce }));
-  if (
-    !identity || identity.protocol !== TEE_PROTOCOL || envelope.nonce !== hex(nonce) || result.claims.reportData !== expected
-    || hex(identity.hpkePublicKey) !== envelope.hpkePublicKey || identity.signingAddress.toLowerCase() !== envelope.signingAddress.toLowerCase()
-  ) {
+  if (!evidenceBindsIdentity({ envelope, verifiedReportData: result.claims.reportData, identity: evidence.identity, nonce })) {
     return { ok: false, reason: 'binding_mismatch', message: 'the evidence does not bind the keys the node presented and the gateway\'s nonce' };
   }
   return {

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { createSimulatedProvider, type AttestationEnvelope, type EvidenceProvider } from '../../attestation';
-import type { GetTeeEvidenceRequest, GetTeeEvidenceResponse, TeeInferRequest, TeeInferResponse } from '../../proto';
+import { scheduleAt, type GetTeeEvidenceRequest, type GetTeeEvidenceResponse, type TeeInferRequest, type TeeInferResponse } from '../../proto';
 import {
   createEnclaveIdentity, encodeTeeResponseBody, ReplayGuard, SILENT_TEE_LOGGER, TEE_HPKE_SUITE, TEE_PROTOCOL, TeeError,
   type EnclaveIdentity, type ReplayGuardOptions, type TeeLogger,
@@ -29,20 +29,30 @@ export type CreateTeeNodeOptions = {
   timers?: { setInterval(fn: () => void, ms: number): unknown; clearInterval(handle: unknown): void };
   /** Largest sealed request accepted. Default 64 MiB. */
   maxSealedBytes?: number;
+  /** The gRPC message limit of the server this node is mounted in, reported with its evidence (0 = not reported). */
+  maxMessageBytes?: number;
 };
 
 /** Where one Infer spent its time inside the node (milliseconds). */
 export type TeeInferTimings = { kind: 'handshake' | 'session'; openMs: number; poolMs: number; sealMs: number; signMs: number; totalMs: number };
 
+/**
+ * The caller's cancellation (client cancel or deadline, relayed by the gateway). The node skips whatever work has
+ * not started: evidence generation, a task still waiting for a worker, sealing and signing a result nobody awaits.
+ * A task already running in a worker finishes (killing a warm worker would cost more than the work).
+ */
+export type TeeNodeCallOptions = { signal?: AbortSignal };
+
 export type TeeNode = {
   /** The veil.v1.TeeNode implementation, for `server.addService(TeeNode.service, node.handlers)`. */
   readonly handlers: UntypedServiceImplementation;
-  getEvidence(request: GetTeeEvidenceRequest): Promise<GetTeeEvidenceResponse>;
-  infer(request: TeeInferRequest): Promise<TeeInferResponse>;
+  getEvidence(request: GetTeeEvidenceRequest, options?: TeeNodeCallOptions): Promise<GetTeeEvidenceResponse>;
+  infer(request: TeeInferRequest, options?: TeeNodeCallOptions): Promise<TeeInferResponse>;
   /** `infer` plus the node-side timing breakdown (for benches and logs). */
-  inferDetailed(request: TeeInferRequest): Promise<{ response: TeeInferResponse; timings: TeeInferTimings }>;
+  inferDetailed(request: TeeInferRequest, options?: TeeNodeCallOptions): Promise<{ response: TeeInferResponse; timings: TeeInferTimings }>;
   /** Public identity (throws before start()). */
   readonly identity: EnclaveIdentity;
+  /** The evidence source's platform, read live: configfs-tsm learns it from the kernel on its first report. */
   readonly platform: string;
   readonly started: boolean;
   start(): Promise<void>;
@@ -67,6 +77,7 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
   const timers = options.timers ?? { setInterval: (fn: () => void, ms: number) => setInterval(fn, ms).unref(), clearInterval: (h: unknown) => clearInterval(h as NodeJS.Timeout) };
   const maxSealed = options.maxSealedBytes ?? 64 * 1024 * 1024;
   const served = new Set(pool.modelIds);
+  const reportedLimit = options.maxMessageBytes ?? 0;
 
   let identity: EnclaveIdentity | undefined = options.identity;
   let cached: { envelope: AttestationEnvelope; json: string } | undefined;
@@ -100,7 +111,9 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
       if (!identity) throw new TeeError('unavailable', 'the TEE node has no identity before start()');
       return identity;
     },
-    platform: source.platform,
+    get platform() {
+      return source.platform;
+    },
     get started() {
       return state === 'running';
     },
@@ -123,8 +136,9 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
       logger.info('tee node stopped');
     },
 
-    async getEvidence(request) {
+    async getEvidence(request, options) {
       const id = requireIdentity();
+      throwIfCancelled(options?.signal);
       const nonce = request.nonce ?? new Uint8Array(0);
       if (nonce.byteLength > 1024) throw new TeeError('invalid_input', 'the nonce must be at most 1024 bytes');
       const evidence = nonce.byteLength === 0 ? (cached ?? (await evidenceFor(new Uint8Array(randomBytes(32))))) : await evidenceFor(nonce);
@@ -133,29 +147,38 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
         identity: { hpkePublicKey: id.hpkePublicKey, signingAddress: id.signingAddress, hpkeSuite: TEE_HPKE_SUITE, protocol: TEE_PROTOCOL },
         platform: evidence.envelope.platform,
         modelIds: [...served],
+        maxMessageBytes: reportedLimit,
       };
     },
 
-    async infer(request) {
-      return (await node.inferDetailed(request)).response;
+    async infer(request, options) {
+      return (await node.inferDetailed(request, options)).response;
     },
 
-    async inferDetailed(request) {
+    async inferDetailed(request, options) {
       const id = requireIdentity();
+      const signal = options?.signal;
+      throwIfCancelled(signal);
       const t0 = performance.now();
       const sealed = request.sealedRequest;
       if (!served.has(request.modelId)) throw new TeeError('tee_model_not_found', 'this node does not serve the model');
       if (!(sealed instanceof Uint8Array) || sealed.byteLength === 0) throw new TeeError('invalid_input', 'sealed_request is empty');
       if (sealed.byteLength > maxSealed) throw new TeeError('invalid_input', `sealed_request exceeds ${maxSealed} bytes`);
       const opened = await id.open({ modelId: request.modelId, sealed });
-      // Replay is judged on the authenticated request id and timestamp, so the relay cannot forge either.
-      guard.check(Buffer.from(opened.body.requestId).toString('hex'), opened.body.timestampMs);
+      throwIfCancelled(signal);
+      // Replay is judged on the authenticated request id and timestamp, so the relay cannot forge either. Each channel
+      // session is its own owner, so one session cannot fill the guard for everyone.
+      const ticket = guard.admit(Buffer.from(opened.body.requestId).toString('hex'), opened.body.timestampMs, opened.sessionId);
       const t1 = performance.now();
-      const { outputs, computeMicros } = await pool.run({ modelId: request.modelId, inputs: opened.body.inputs }).catch((err: unknown) => {
+      const { outputs, computeMicros } = await pool.run({ modelId: request.modelId, inputs: opened.body.inputs, signal }).catch((err: unknown) => {
         // The pool speaks worker envelopes; callers of the node see one error type.
         const f = toTeeNodeFailure(err);
+        // Refused before it ran (queue full, cancelled while waiting): it must not hold a place in the replay guard.
+        if (f.code === 'overloaded' || f.code === 'cancelled' || f.code === 'unavailable') ticket.release();
         throw new TeeError(f.code, f.message, f.reason ? { reason: f.reason } : undefined, { cause: err });
       });
+      // The task ran (its id stays recorded); nobody waits for the answer, so it is neither sealed nor signed.
+      throwIfCancelled(signal);
       const t2 = performance.now();
       const sealedResponse = id.sealResponse(opened, encodeTeeResponseBody({ requestId: opened.body.requestId, outputs, computeMicros }));
       const t3 = performance.now();
@@ -171,9 +194,9 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
   };
 
   const handlers: UntypedServiceImplementation = {
-    GetEvidence: unary('GetEvidence', logger, (req: GetTeeEvidenceRequest) => node.getEvidence(req), (res) => ({ platform: res.platform })),
-    Infer: unary('Infer', logger, async (req: TeeInferRequest) => {
-      const { response, timings } = await node.inferDetailed(req);
+    GetEvidence: unary('GetEvidence', logger, (req: GetTeeEvidenceRequest, signal) => node.getEvidence(req, { signal }), (res) => ({ platform: res.platform })),
+    Infer: unary('Infer', logger, async (req: TeeInferRequest, signal) => {
+      const { response, timings } = await node.inferDetailed(req, { signal });
       return Object.assign(response, {
         [kLog]: {
           kind: timings.kind, model: req.modelId, requestBytes: req.sealedRequest.byteLength, responseBytes: response.sealedResponse.byteLength,
@@ -191,13 +214,24 @@ const kLog = Symbol('logFields');
 function unary<Req, Res extends object>(
   rpc: string,
   logger: TeeLogger,
-  handler: (request: Req) => Promise<Res>,
+  handler: (request: Req, signal: AbortSignal) => Promise<Res>,
   fields?: (response: Res) => Record<string, string | number | undefined>,
 ) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
     const requestId = randomUUID();
     const started = performance.now();
-    handler(call.request).then(
+    // The gateway cancels its node call when its client cancels or its deadline passes; both reach the node here.
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    call.on('cancelled', abort);
+    const raw = call.getDeadline();
+    const deadline = raw instanceof Date ? raw.getTime() : Number(raw);
+    const timer = Number.isFinite(deadline) ? scheduleAt(deadline, abort) : undefined;
+    const done = () => {
+      call.removeListener('cancelled', abort);
+      timer?.cancel();
+    };
+    handler(call.request, controller.signal).finally(done).then(
       (response) => {
         const extra = (response as { [kLog]?: Record<string, string | number | undefined> })[kLog] ?? fields?.(response) ?? {};
         logger.info('tee rpc ok', { rpc, requestId, ms: ms(started), ...extra });
@@ -213,6 +247,10 @@ function unary<Req, Res extends object>(
       },
     );
   };
+}
+
+function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new TeeError('cancelled', 'the request was cancelled');
 }
 
 function ms(since: number): number {

@@ -5,6 +5,7 @@ import { Piscina } from 'piscina';
 import { validateTensorMap, type TeeTensorMap } from '../../tee';
 import { unwrapEnvelope, WorkerTaskError, type TaskEnvelope } from '../task-envelope';
 import { waitForWorkers } from '../wait-for-workers';
+import { createRunGate } from './create-run-gate';
 import type { TeeRunResult, TeeRunTask, TeeWorkerData, TeeWorkerMessage, WireTensor } from './tee-task-types';
 
 export type CreateTeePoolOptions = {
@@ -24,6 +25,7 @@ export type TeeRunParameters = {
   modelId: string;
   /** Float32 inputs by name. Whole-buffer tensors are moved (their buffers are detached afterwards); views are copied. */
   inputs: TeeTensorMap;
+  /** Cancels the task while it waits for a worker; a task that started finishes (a running worker is never killed). */
   signal?: AbortSignal;
 };
 
@@ -80,27 +82,31 @@ export async function createTeePool(options: CreateTeePoolOptions): Promise<TeeP
     throw err;
   });
 
+  // Our gate, not piscina's queue, bounds and orders waiting tasks, so cancellation never terminates a warm worker.
+  const gate = createRunGate(threads, maxQueue);
   let closing: Promise<void> | undefined;
   return {
     threads,
     intraOpThreads,
     modelIds: Object.freeze(Object.keys(options.models)),
     get queueSize() {
-      return pool.queueSize;
+      return gate.waiting;
     },
     async run(params) {
       if (closing) throw new WorkerTaskError('unavailable', 'the TEE pool is closing');
       if (params.signal?.aborted) throw new WorkerTaskError('cancelled', 'the request was cancelled');
       validateTensorMap(params.inputs);
-      const { inputs, transferList } = toWire(params.inputs);
+      const release = await gate.acquire(params.signal);
       let envelope: TaskEnvelope<TeeRunResult>;
       try {
-        envelope = await pool.run({ modelId: params.modelId, inputs }, { transferList, signal: params.signal ?? null });
+        if (closing) throw new WorkerTaskError('unavailable', 'the TEE pool is closing');
+        const { inputs, transferList } = toWire(params.inputs);
+        envelope = await pool.run({ modelId: params.modelId, inputs }, { transferList });
       } catch (err) {
-        const e = err as Error;
-        if (e.name === 'AbortError') throw new WorkerTaskError('cancelled', 'the request was cancelled');
-        if (e.message === 'Task queue is at limit') throw new WorkerTaskError('overloaded', 'the TEE node is at capacity; retry with backoff');
+        if ((err as Error).message === 'Task queue is at limit') throw new WorkerTaskError('overloaded', 'the TEE node is at capacity; retry with backoff');
         throw err;
+      } finally {
+        release();
       }
       const result = unwrapEnvelope(envelope);
       const outputs: TeeTensorMap = {};

@@ -7,5 +7,3 @@ export { startTeeNodeServer } from './start-tee-node-server';
 export type { StartTeeNodeServerOptions, TeeNodeServer } from './start-tee-node-server';
 export { toTeeGrpcStatus, toTeeNodeFailure } from './to-tee-grpc-status';
 export type { TeeNodeFailure } from './to-tee-grpc-status';
-export { measureTeeOverhead } from './measure-tee-overhead';
-export type { MeasureTeeOverheadParameters, TeeOverheadBreakdown, TeeOverheadResult } from './measure-tee-overhead';

@@ -49,7 +49,7 @@ export async function startTeeNodeServer(options: StartTeeNodeServerOptions): Pr
     tls?.close();
     throw err;
   });
-  const node = createTeeNode({ ...nodeOptions, pool, ownsPool: nodeOptions.ownsPool ?? !('run' in poolOrOptions) });
+  const node = createTeeNode({ ...nodeOptions, maxMessageBytes, pool, ownsPool: nodeOptions.ownsPool ?? !('run' in poolOrOptions) });
   const proto = loadVeilProto();
   const server = new grpc.Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': maxMessageBytes });
   server.addService(proto.services.TeeNode.service, node.handlers);

@@ -7,8 +7,9 @@
 import { BroadcastChannel, parentPort, threadId, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { reportStartupFailure } from '../wait-for-workers';
-import { errorEnvelope, okEnvelope, type TaskEnvelope } from '../task-envelope';
-import type { TeeRunResult, TeeRunTask, TeeWorkerData, TeeWorkerMessage, WireTensor } from './tee-task-types';
+import { errorEnvelope, type TaskEnvelope } from '../task-envelope';
+import { runTeeTask } from './run-tee-task';
+import type { TeeRunResult, TeeRunTask, TeeWorkerData, TeeWorkerMessage } from './tee-task-types';
 
 async function init(): Promise<(task: TeeRunTask) => Promise<TaskEnvelope<TeeRunResult>>> {
   const data = workerData as TeeWorkerData;
@@ -39,35 +40,7 @@ async function init(): Promise<(task: TeeRunTask) => Promise<TaskEnvelope<TeeRun
   return async function run(task: TeeRunTask): Promise<TaskEnvelope<TeeRunResult>> {
     const session = sessions.get(task.modelId);
     if (!session) return errorEnvelope('tee_model_not_found', `model "${task.modelId}" is not served by this node`);
-    const given = new Map(task.inputs.map((t) => [t.name, t]));
-    for (const name of session.inputNames) {
-      if (!given.has(name)) return errorEnvelope('invalid_input', `input "${name}" is missing (the model takes ${session.inputNames.join(', ')})`);
-    }
-    for (const name of given.keys()) {
-      if (!session.inputNames.includes(name)) return errorEnvelope('invalid_input', `the model has no input "${name}" (it takes ${session.inputNames.join(', ')})`);
-    }
-    const started = process.hrtime.bigint();
-    let results: ort.InferenceSession.OnnxValueMapType;
-    try {
-      const feeds: Record<string, ort.Tensor> = {};
-      for (const t of task.inputs) feeds[t.name] = new ort.Tensor('float32', t.data, t.dims);
-      results = await session.run(feeds);
-    } catch (err) {
-      // ORT's messages name shapes and types; keep them for the log, send a generic one.
-      return errorEnvelope('invalid_input', 'the model rejected the inputs (shape or type mismatch)', { reason: err instanceof Error ? err.message : String(err) });
-    }
-    const computeMicros = Number((process.hrtime.bigint() - started) / 1000n);
-    const outputs: WireTensor[] = [];
-    for (const name of session.outputNames) {
-      const tensor = results[name] as ort.Tensor | undefined;
-      if (!tensor || tensor.type !== 'float32') {
-        return errorEnvelope('internal', 'a model output is not a float32 tensor', { output: name, type: tensor?.type });
-      }
-      // Copy into a buffer this thread owns outright so it can be moved, not cloned.
-      outputs.push({ name, dims: tensor.dims.map(Number), data: (tensor.data as Float32Array).slice() });
-    }
-    for (const value of Object.values(results)) (value as ort.Tensor).dispose?.();
-    return okEnvelope({ outputs, computeMicros }, outputs.map((o) => o.data.buffer as ArrayBuffer));
+    return runTeeTask(session, task);
   };
 }
 

@@ -1,9 +1,8 @@
 import * as ort from 'onnxruntime-node';
-import { createSimulatedProvider } from '../../attestation';
-import { connectTeeModel, type TeeModelClient, type TeeTransport } from '../../client/tee';
-import type { TeeTensorMap } from '../../tee';
-import { createTeeNode, type TeeInferTimings } from './create-tee-node';
-import { createTeePool } from './create-tee-pool';
+import { createSimulatedProvider } from '../attestation';
+import { connectTeeModel, type TeeModelClient, type TeeTransport } from '../client/tee';
+import type { TeeTensorMap } from '../tee';
+import { createTeeNode, createTeePool, type TeeNodeTimings as TeeInferTimings } from '../workers/tee';
 
 export type MeasureTeeOverheadParameters = {
   modelFile: string;
@@ -47,7 +46,8 @@ const p50 = (values: number[]) => {
 /**
  * Bare onnxruntime-node `session.run` p50 versus the full TEE path p50 (client seal → node open → pool →
  * seal back → sign → client verify + open), in one process with an in-process transport (no network),
- * SIMULATED evidence, one worker thread and intraOp 1 for both. Used by bench/ (wired by the lead).
+ * SIMULATED evidence, one worker thread and intraOp 1 for both. Lives in bench/ because it drives the client SDK,
+ * which the server (workers/, gateway/) must never need.
  * @example const r = await measureTeeOverhead({ modelFile: BUNDLED_MODELS['breast-cancer-lr'].file, samples: 300 });
  */
 export async function measureTeeOverhead(params: MeasureTeeOverheadParameters): Promise<TeeOverheadResult> {

@@ -1,4 +1,4 @@
-import { BUNDLED_MODELS } from '../../models';
+import { BUNDLED_MODELS } from '../models';
 import { measureTeeOverhead } from './measure-tee-overhead';
 
 test('measureTeeOverhead reports bare vs full p50 with a stage breakdown', async () => {

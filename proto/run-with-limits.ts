@@ -1,0 +1,68 @@
+import type * as grpc from '@grpc/grpc-js';
+import { scheduleAt } from './schedule-at';
+
+/** A caller's limits on one call: its deadline (epoch ms; 0 or undefined = none) and its cancellation. */
+export type CallLimits = { deadline?: number; signal?: AbortSignal };
+
+/** The errors a caller's module speaks (client: TeeError/VeilClientError; gateway: VeilError/TeeError). */
+export type CallLimitErrors = { cancelled(): Error; deadlineExceeded(): Error };
+
+/**
+ * The one wrapper every unary call in Veil goes through (gRPC stubs on the client and the gateway, the in-process
+ * TEE node): `operation` gets its own signal, aborted when the caller aborts or the deadline passes; the result
+ * settles exactly once (the first of: the operation, the abort, the deadline), and the caller's abort listener and
+ * the deadline timer are removed whichever wins, so a long-lived signal never accumulates listeners.
+ * @example const answer = await runWithLimits((signal) => node.infer(request, { signal }), { deadline, signal }, errors);
+ */
+export function runWithLimits<T>(operation: (signal: AbortSignal) => Promise<T>, limits: CallLimits, errors: CallLimitErrors): Promise<T> {
+  const { signal } = limits;
+  if (signal?.aborted) return Promise.reject(errors.cancelled());
+  if (limits.deadline && limits.deadline <= Date.now()) return Promise.reject(errors.deadlineExceeded());
+  const inner = new AbortController();
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const finish = (settle: () => void) => {
+      if (settled) return;
+      settled = true;
+      timer?.cancel();
+      signal?.removeEventListener('abort', onAbort);
+      settle();
+    };
+    const onAbort = () => finish(() => {
+      inner.abort();
+      reject(errors.cancelled());
+    });
+    const timer = limits.deadline ? scheduleAt(limits.deadline, () => finish(() => {
+      inner.abort();
+      reject(errors.deadlineExceeded());
+    })) : undefined;
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let pending: Promise<T>;
+    try {
+      pending = operation(inner.signal);
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending.then((value) => finish(() => resolve(value)), (err: unknown) => finish(() => reject(err)));
+  });
+}
+
+/**
+ * A gRPC unary call under {@link runWithLimits}: the deadline also goes to grpc-js (so the server sees it), and an
+ * abort cancels the call on the wire. `fromStatus` turns a failed call's status into the caller's error type.
+ */
+export function callUnary<Res>(
+  client: grpc.Client,
+  method: string,
+  request: unknown,
+  limits: CallLimits,
+  errors: CallLimitErrors & { fromStatus(err: grpc.ServiceError): Error },
+): Promise<Res> {
+  return runWithLimits((signal) => new Promise<Res>((resolve, reject) => {
+    const stub = client as unknown as Record<string, (req: unknown, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall>;
+    const fn = stub[method];
+    if (typeof fn !== 'function') throw new TypeError(`no unary method ${method} on this client`);
+    const call = fn.call(client, request, limits.deadline ? { deadline: limits.deadline } : {}, (err, response) => (err ? reject(errors.fromStatus(err)) : resolve(response)));
+    signal.addEventListener('abort', () => call.cancel(), { once: true });
+  }), limits, errors);
+}
