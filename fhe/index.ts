@@ -16,6 +16,8 @@ export { createPlanEvaluator } from './create-plan-evaluator';
 export type { PlanEvaluator, PlanEvaluationKeys } from './create-plan-evaluator';
 export { loadCiphertext } from './load-ciphertext';
 export { loadEvaluationKeys } from './load-evaluation-keys';
+export { evaluationKeySizes } from './evaluation-key-sizes';
+export type { EvaluationKeySizes } from './evaluation-key-sizes';
 export type { EvaluationKeyBytes, LoadedEvaluationKeys } from './load-evaluation-keys';
 export { packInputs } from './pack-inputs';
 export { unpackOutputs } from './unpack-outputs';
