@@ -30,3 +30,5 @@ export { measureBarePlan } from './measure-bare-plan';
 export type { MeasureBarePlanOptions, MeasureBarePlanResult, LatencySummary } from './measure-bare-plan';
 export { FHE_VARIANTS, DEFAULT_FHE_VARIANT, chooseFheVariant, isDistinctVariant, isFheVariant } from './fhe-variants';
 export type { FheVariant } from './fhe-variants';
+export { protectDecryptedOutputs, DEFAULT_OUTPUT_PRECISION } from './protect-decrypted-outputs';
+export type { OutputPrecision } from './protect-decrypted-outputs';

@@ -13,6 +13,7 @@ import { createCkksRuntime, createFheClientKeys, evaluationKeySizes, loadSeal, l
 import { createGateway, createLogger, loadConfig, type Gateway } from '../gateway';
 import { BUNDLED_MODELS, loadDataset, runOnnxModel } from '../models';
 import { readOnnxModel } from '../onnx';
+import { runFheDemo } from '../cli/run-fhe-demo';
 import { loadVeilProto, type CreateSessionRequest } from '../proto';
 
 const logLines: string[] = [];
@@ -181,6 +182,39 @@ describe('gateway over gRPC (FHE)', () => {
     const failure = await client.predict(await model.session(), groups, { deadlineMs: 1 }).then(() => undefined, (e: VeilClientError) => e);
     expect(failure?.grpcStatus).toBe(grpc.status.DEADLINE_EXCEEDED);
     await expectServing();
+  });
+
+  test('privacy: decrypted outputs are flooded and rounded to the 2^-12 grid by default; outputPrecision "full" opts out', async () => {
+    const { test } = loadDataset('breast-cancer');
+    const samples = test.features.slice(0, 20);
+    const onGrid = (logits: Float64Array[]) => logits.every((l) => Array.from(l).every((v) => Number.isInteger(v * 2 ** 12)));
+    const rounded = await model.predict(samples, { variant: 'blocks' });
+    expect(onGrid(rounded.logits)).toBe(true);
+    const raw = await connectFheModel({ client, modelId: 'breast-cancer-lr', variant: 'blocks', outputPrecision: 'full' });
+    try {
+      const exact = await raw.predict(samples);
+      expect(onGrid(exact.logits)).toBe(false); // CKKS noise bits are all there
+      exact.logits.forEach((l, i) => expect(Math.abs(l[0]! - rounded.logits[i]![0]!)).toBeLessThan(5e-4));
+    } finally {
+      await raw.close();
+    }
+    await expect(connectFheModel({ client, modelId: 'breast-cancer-lr', outputPrecision: { gridBits: 0, noiseBits: 14 } })).rejects.toThrow(RangeError);
+  });
+
+  test('veil demo counts the keys of every variant it used, uploaded lazily, in bytes uploaded', async () => {
+    const r = await runFheDemo({ target: gateway.address, modelId: 'breast-cancer-lr', latencySamples: 2 });
+    const specOf = async (variant: string) => JSON.parse((await client.getFheSpec('breast-cancer-lr', {}, variant)).specJson) as FheModelSpec;
+    const used = [...new Set([r.singleVariant, r.batchVariant])];
+    let expected = 0;
+    for (const v of used) {
+      const sizes = evaluationKeySizes(await specOf(v));
+      expected += sizes.galoisKeys + sizes.relinKeys;
+    }
+    expect(expected).toBeGreaterThan(0); // single samples use blocks, which needs Galois keys
+    expect(r.keyBytes).toBe(expected);
+    expect(r.bytesUploaded).toBe(r.keyBytes + r.ciphertextBytes);
+    expect(r.ciphertextBytes).toBeGreaterThan(0);
+    expect(r.maxAbsError).toBeLessThanOrEqual(1e-3);
   });
 
   /** A raw CreateSession stream (the SDK only ever sends complete uploads). */
