@@ -1,6 +1,7 @@
 import {
   applyPostprocess, chooseFheVariant, createCkksRuntime, createFheClientKeys, DEFAULT_FHE_VARIANT, isFheVariant, loadSeal,
-  packInputs, unpackOutputs, type CkksRuntime, type FheClientKeys, type FheModelSpec, type FheVariant,
+  packInputs, protectDecryptedOutputs, unpackOutputs, type CkksRuntime, type FheClientKeys, type FheModelSpec, type FheVariant,
+  type OutputPrecision,
 } from '../fhe';
 import type { VeilClient } from './create-veil-client';
 import { VeilClientError } from './veil-client-error';
@@ -19,6 +20,13 @@ export type ConnectFheModelParameters = {
   /** Predict calls in flight at once for large batches. */
   concurrency?: number;
   deadlineMs?: number;
+  /**
+   * What happens to decrypted outputs before they are returned. Default: Gaussian noise of σ = 2^-14 added, then
+   * rounded to a 2^-12 grid (changes a logit by ≲ 5e-4), so exact CKKS noise never leaves this object: exact
+   * decrypted values let whoever holds the ciphertexts recover the secret key (IND-CPA^D; see
+   * fhe/protect-decrypted-outputs.ts). `'full'` returns raw decryptions (only if they never reach the server).
+   */
+  outputPrecision?: OutputPrecision;
 };
 
 export type FhePrediction = {
@@ -79,6 +87,7 @@ export async function connectFheModel(params: ConnectFheModelParameters): Promis
     const r = await client.getFheSpec(modelId, { deadlineMs: params.deadlineMs }, variant);
     specs[variant] = { spec: JSON.parse(r.specJson) as FheModelSpec, sha256: r.specSha256 };
   }
+  protectDecryptedOutputs(new Float64Array(0), params.outputPrecision); // refuses a bad setting now, not at the first predict
   const seal = await loadSeal();
   const sessions = new Map<FheVariant, Promise<VariantSession>>();
   const opened: VariantSession[] = [];
@@ -177,12 +186,14 @@ export async function connectFheModel(params: ConnectFheModelParameters): Promis
       const logits: Float64Array[] = [];
       decryptedGroups.forEach((slots, g) => {
         const count = Math.min(spec.batchCapacity, samples.length - g * spec.batchCapacity);
-        logits.push(...unpackOutputs(spec, slots, count));
+        for (const l of unpackOutputs(spec, slots, count)) logits.push(protectDecryptedOutputs(l, params.outputPrecision));
       });
       return { logits, outputs: logits.map((l) => applyPostprocess(spec, l)), variant, bytesUploaded, bytesDownloaded, evalMicros };
     },
     async close() {
+      // Every session is closed and every SEAL object freed even when one close fails; the first failure is reported.
       const all = await Promise.allSettled([...sessions.values()]);
+      let first: { err: unknown } | undefined;
       for (const result of all) {
         if (result.status !== 'fulfilled') continue;
         const s = result.value;
@@ -190,12 +201,14 @@ export async function connectFheModel(params: ConnectFheModelParameters): Promis
           await client.closeSession(s.sessionId);
         } catch (err) {
           // An already-expired session is closed as far as the caller is concerned.
-          if ((err as VeilClientError).code !== 'session_not_found') throw err;
+          if ((err as VeilClientError).code !== 'session_not_found') first ??= { err };
         } finally {
           s.keys.delete();
           s.runtime.delete();
         }
       }
+      sessions.clear();
+      if (first) throw first.err;
     },
   };
 }

@@ -45,30 +45,49 @@ export function createCkksRuntime(seal: SEALLibrary, params: CkksParameters): Ck
     context.delete();
     throw new FheInputError('invalid_input', 'SEAL rejected the CKKS parameters at 128-bit security');
   }
+  // Every getter below (context data, its parms and parms id, the next context data) returns a fresh node-seal
+  // wrapper over WASM memory; free each one except the parms ids `levels` keeps, which `delete()` frees.
   const levels: CkksLevel[] = [];
-  let data = context.firstContextData;
-  for (;;) {
-    const primes = data.parms.coeffModulus;
-    levels.push({ parmsId: data.parmsId, lastPrime: Number(primes[primes.length - 1]!), primeCount: primes.length });
-    if (primes.length === 1) break;
-    data = data.nextContextData;
+  let encoder: CKKSEncoder | undefined;
+  try {
+    let data = context.firstContextData;
+    for (;;) {
+      const parmsOfLevel = data.parms;
+      const primes = parmsOfLevel.coeffModulus;
+      parmsOfLevel.delete();
+      levels.push({ parmsId: data.parmsId, lastPrime: Number(primes[primes.length - 1]!), primeCount: primes.length });
+      if (primes.length === 1) {
+        data.delete();
+        break;
+      }
+      const next = data.nextContextData;
+      data.delete();
+      data = next;
+    }
+    encoder = seal.CKKSEncoder(context);
+    const evaluator = seal.Evaluator(context);
+    const built: CkksRuntime = {
+      seal,
+      context,
+      encoder,
+      evaluator,
+      params,
+      slotCount: encoder.slotCount,
+      levels,
+      delete() {
+        evaluator.delete();
+        built.encoder.delete();
+        for (const level of levels.splice(0)) level.parmsId.delete();
+        context.delete();
+      },
+    };
+    return built;
+  } catch (err) {
+    encoder?.delete();
+    for (const level of levels) level.parmsId.delete();
+    context.delete();
+    throw err;
   }
-  const encoder = seal.CKKSEncoder(context);
-  const evaluator = seal.Evaluator(context);
-  return {
-    seal,
-    context,
-    encoder,
-    evaluator,
-    params,
-    slotCount: encoder.slotCount,
-    levels,
-    delete() {
-      evaluator.delete();
-      encoder.delete();
-      context.delete();
-    },
-  };
 }
 
 /** True when two SEAL parms ids are the same parameter level. */

@@ -42,7 +42,12 @@ export function createConstantPlaintexts(runtime: CkksRuntime): ConstantPlaintex
     const probe = 0.8125;
     const scale = 2 ** 30;
     const bytes = Uint8Array.from(encodeSlow(probe, scale, level).saveArray(seal.ComprModeType.none));
-    const primes = Array.from(context.getContextData(levels[level]!.parmsId).parms.coeffModulus);
+    // Both getters return fresh node-seal wrappers over WASM memory: free them once the primes are read.
+    const data = context.getContextData(levels[level]!.parmsId);
+    const parms = data.parms;
+    const primes = Array.from(parms.coeffModulus);
+    parms.delete();
+    data.delete();
     const dataOffset = bytes.length - n * primes.length * 8;
     let t: Template | null = null;
     if (dataOffset > SCALE_OFFSET && dataOffset % 8 === 0) {

@@ -82,6 +82,13 @@ export function createFeatureMajorEvaluator(runtime: CkksRuntime, plan: FhePlan)
           const p0 = levels[l]!.lastPrime;
           const next: CipherText[] = [];
           const keep = (ct: CipherText) => (next.push(ct), ct);
+          // Intermediates of one feature's polynomial (u, x² or x one level down, c1·x): freed after use or on error.
+          const temps: CipherText[] = [];
+          const temp = (ct: CipherText) => (temps.push(ct), ct);
+          const free = (ct: CipherText) => {
+            temps.splice(temps.indexOf(ct), 1);
+            ct.delete();
+          };
           try {
             if (op.kind === 'dense') {
               for (let i = 0; i < op.outputSize; i++) {
@@ -121,37 +128,37 @@ export function createFeatureMajorEvaluator(runtime: CkksRuntime, plan: FhePlan)
                   if (c(0) !== 0) evaluator.addPlain(y, consts.get(c(0), st.outScale, l + 1), y);
                   return;
                 }
-                const u = evaluator.multiplyPlain(x, consts.get(nz(c(degree), p0), p0, l))!;
+                const u = temp(evaluator.multiplyPlain(x, consts.get(nz(c(degree), p0), p0, l))!);
                 evaluator.rescaleToNext(u, u);
                 fixScale(u, s.u!);
                 if (c(degree - 1) !== 0) evaluator.addPlain(u, consts.get(c(degree - 1), s.u!, l + 1), u);
                 let other: CipherText;
-                if (degree === 2) other = evaluator.cipherModSwitchToNext(x)!;
+                if (degree === 2) other = temp(evaluator.cipherModSwitchToNext(x)!);
                 else {
-                  other = evaluator.square(x)!;
+                  other = temp(evaluator.square(x)!);
                   evaluator.relinearize(other, rk, other);
                   evaluator.rescaleToNext(other, other);
                   fixScale(other, s.sq!);
                 }
                 const y = keep(evaluator.multiply(u, other)!);
-                u.delete();
-                other.delete();
+                free(u);
+                free(other);
                 evaluator.relinearize(y, rk, y);
                 evaluator.rescaleToNext(y, y);
                 fixScale(y, st.outScale);
                 if (degree === 3 && c(1) !== 0) {
-                  const v = evaluator.multiplyPlain(x, consts.get(c(1), s.c1!, l))!;
+                  const v = temp(evaluator.multiplyPlain(x, consts.get(c(1), s.c1!, l))!);
                   evaluator.rescaleToNext(v, v);
                   evaluator.cipherModSwitchToNext(v, v);
                   fixScale(v, st.outScale);
                   evaluator.add(y, v, y);
-                  v.delete();
+                  free(v);
                 }
                 if (c(0) !== 0) evaluator.addPlain(y, consts.get(c(0), st.outScale, l + 2), y);
               });
             }
           } catch (err) {
-            for (const ct of next) ct.delete();
+            for (const ct of [...temps, ...next]) ct.delete();
             throw err;
           }
           if (cur !== inputs) for (const ct of cur) ct.delete();

@@ -173,8 +173,11 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
             for (const t of g.terms) {
               const prod = evaluator.multiplyPlain(rots.get(t.babyStep)!, t.plain)!;
               if (inner) {
-                evaluator.add(inner, prod, inner);
-                prod.delete();
+                try {
+                  evaluator.add(inner, prod, inner);
+                } finally {
+                  prod.delete();
+                }
               } else inner = track(prod);
             }
             if (early) {
@@ -194,27 +197,34 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
           fixScale(out, p.outScale);
           for (const s of p.sumSteps) {
             const r = rotate(out, s);
-            evaluator.add(out, r, out);
-            r.delete();
+            try {
+              evaluator.add(out, r, out);
+            } finally {
+              r.delete();
+            }
           }
           if (p.bias) evaluator.addPlain(out, p.bias, out);
           next(out);
           pending = undefined;
         } else if (p.kind === 'square') {
           const shifted = p.shift ? evaluator.addPlain(cur, p.shift)! : cur.clone();
+          pending = shifted;
           evaluator.square(shifted, shifted);
           evaluator.relinearize(shifted, rk(), shifted);
           evaluator.rescaleToNext(shifted, shifted);
           fixScale(shifted, p.outScale);
           next(shifted);
+          pending = undefined;
         } else {
           const s = p.scales;
           if (p.degree === 1) {
             const y = evaluator.multiplyPlain(cur, p.plains[1]!)!;
+            pending = y;
             evaluator.rescaleToNext(y, y);
             fixScale(y, s.out!);
             if (p.plains[0]) evaluator.addPlain(y, p.plains[0], y);
             next(y);
+            pending = undefined;
             continue;
           }
           const u = track(evaluator.multiplyPlain(cur, p.plains[p.degree]!)!);
@@ -225,12 +235,14 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
           if (p.degree === 2) {
             const x1 = track(evaluator.cipherModSwitchToNext(cur)!);
             y = evaluator.multiply(u, x1)!;
+            pending = y;
           } else {
             const sq = track(evaluator.square(cur)!);
             evaluator.relinearize(sq, rk(), sq);
             evaluator.rescaleToNext(sq, sq);
             fixScale(sq, s.sq!);
             y = evaluator.multiply(u, sq)!;
+            pending = y;
           }
           evaluator.relinearize(y, rk(), y);
           evaluator.rescaleToNext(y, y);
@@ -244,6 +256,7 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
           if (p.plains[0]) evaluator.addPlain(y, p.plains[0], y);
           for (const t of temps.splice(0)) t.delete();
           next(y);
+          pending = undefined;
         }
       }
       return cur === input ? input.clone() : cur;
@@ -259,7 +272,15 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
     inputScale,
     evaluate(inputs, keys) {
       checkEvaluationInputs(spec, inputs.length, keys);
-      return inputs.map((ct) => evaluateOne(ct, keys));
+      // A later input that fails must not strand the results of the earlier ones.
+      const outputs: CipherText[] = [];
+      try {
+        for (const ct of inputs) outputs.push(evaluateOne(ct, keys));
+        return outputs;
+      } catch (err) {
+        for (const out of outputs) out.delete();
+        throw err;
+      }
     },
     delete() {
       for (const p of plains) p.delete();

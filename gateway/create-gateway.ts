@@ -58,6 +58,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       threads: config.fhe.workers,
       maxQueue: config.fhe.maxQueue,
       keyCacheBytes: config.fhe.workerKeyCacheBytes,
+      onWorkerError: (err) => logger.error('fhe worker failed', { reason: err.message }),
     });
     stops.push(() => pool.close());
     logger.info('fhe workers ready', { threads: pool.threads, ms: Math.round(performance.now() - started) });
@@ -65,7 +66,14 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
     const sessions = new SessionStore({
       ttlMs: config.fhe.sessionTtlSeconds * 1000,
       maxBytes: config.fhe.sessionStoreBytes,
-      onEvict: (s, reason) => logger.info('fhe session dropped', { sessionId: s.id, reason }),
+      maxSessions: config.fhe.maxSessions,
+      maxSessionsPerCaller: config.fhe.maxSessionsPerCaller,
+      sessionCostBytes: config.fhe.sessionCostBytes,
+      onEvict: (s, reason) => {
+        pool.forgetSession(s.key); // every worker frees the keys before its next task
+        // Session ids are bearer tokens while auth is off: logs carry the store's internal number, never the id.
+        logger.info('fhe session dropped', { session: s.key, reason });
+      },
     });
     const sweeper = setInterval(() => sessions.sweep(), 30_000);
     sweeper.unref();
@@ -110,6 +118,10 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
           maxSessionKeyBytes: config.fhe.maxSessionKeyBytes,
           maxGroupsPerRequest: config.fhe.maxGroupsPerRequest,
           sessionTtlSeconds: config.fhe.sessionTtlSeconds,
+          maxConcurrentUploads: config.fhe.maxConcurrentUploads,
+          maxUploadsPerCaller: config.fhe.maxUploadsPerCaller,
+          uploadIdleTimeoutMs: config.fhe.uploadIdleTimeoutMs,
+          uploadTimeoutSeconds: config.fhe.uploadTimeoutSeconds,
         }),
         ...(tee ? { Tee: tee.service } : {}),
       },

@@ -9,10 +9,12 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { connectFheModel, createVeilClient, VeilClientError, type FheModelClient, type VeilClient } from '../client';
-import { createCkksRuntime, createFheClientKeys, loadSeal, logitsModel, packInputs, type FheModelSpec } from '../fhe';
+import { createCkksRuntime, createFheClientKeys, evaluationKeySizes, loadSeal, logitsModel, packInputs, type FheModelSpec } from '../fhe';
 import { createGateway, createLogger, loadConfig, type Gateway } from '../gateway';
 import { BUNDLED_MODELS, loadDataset, runOnnxModel } from '../models';
 import { readOnnxModel } from '../onnx';
+import { runFheDemo } from '../cli/run-fhe-demo';
+import { loadVeilProto, type CreateSessionRequest } from '../proto';
 
 const logLines: string[] = [];
 let gateway: Gateway;
@@ -26,7 +28,7 @@ beforeAll(async () => {
     env: {},
     overrides: {
       grpc: { port: 0, maxReceiveMessageBytes: 4 * 1024 * 1024 },
-      fhe: { models: ['breast-cancer-lr'], workers: 2, maxQueue: 8 },
+      fhe: { models: ['breast-cancer-lr'], workers: 2, maxQueue: 8, uploadIdleTimeoutMs: 1_000 },
       dataDir,
     },
   });
@@ -180,6 +182,84 @@ describe('gateway over gRPC (FHE)', () => {
     const groups = packInputs(model.spec, test.features).map(() => ({ ciphertexts: [new Uint8Array(16)] }));
     const failure = await client.predict(await model.session(), groups, { deadlineMs: 1 }).then(() => undefined, (e: VeilClientError) => e);
     expect(failure?.grpcStatus).toBe(grpc.status.DEADLINE_EXCEEDED);
+    await expectServing();
+  });
+
+  test('privacy: decrypted outputs are flooded and rounded to the 2^-12 grid by default; outputPrecision "full" opts out', async () => {
+    const { test } = loadDataset('breast-cancer');
+    const samples = test.features.slice(0, 20);
+    const onGrid = (logits: Float64Array[]) => logits.every((l) => Array.from(l).every((v) => Number.isInteger(v * 2 ** 12)));
+    const rounded = await model.predict(samples, { variant: 'blocks' });
+    expect(onGrid(rounded.logits)).toBe(true);
+    const raw = await connectFheModel({ client, modelId: 'breast-cancer-lr', variant: 'blocks', outputPrecision: 'full' });
+    try {
+      const exact = await raw.predict(samples);
+      expect(onGrid(exact.logits)).toBe(false); // CKKS noise bits are all there
+      exact.logits.forEach((l, i) => expect(Math.abs(l[0]! - rounded.logits[i]![0]!)).toBeLessThan(5e-4));
+    } finally {
+      await raw.close();
+    }
+    await expect(connectFheModel({ client, modelId: 'breast-cancer-lr', outputPrecision: { gridBits: 0, noiseBits: 14 } })).rejects.toThrow(RangeError);
+  });
+
+  test('veil demo counts the keys of every variant it used, uploaded lazily, in bytes uploaded', async () => {
+    const r = await runFheDemo({ target: gateway.address, modelId: 'breast-cancer-lr', latencySamples: 2 });
+    const specOf = async (variant: string) => JSON.parse((await client.getFheSpec('breast-cancer-lr', {}, variant)).specJson) as FheModelSpec;
+    const used = [...new Set([r.singleVariant, r.batchVariant])];
+    let expected = 0;
+    for (const v of used) {
+      const sizes = evaluationKeySizes(await specOf(v));
+      expected += sizes.galoisKeys + sizes.relinKeys;
+    }
+    expect(expected).toBeGreaterThan(0); // single samples use blocks, which needs Galois keys
+    expect(r.keyBytes).toBe(expected);
+    expect(r.bytesUploaded).toBe(r.keyBytes + r.ciphertextBytes);
+    expect(r.ciphertextBytes).toBeGreaterThan(0);
+    expect(r.maxAbsError).toBeLessThanOrEqual(1e-3);
+  });
+
+  /** A raw CreateSession stream (the SDK only ever sends complete uploads). */
+  function rawUpload(): { call: grpc.ClientWritableStream<CreateSessionRequest>; result: Promise<VeilClientError | undefined> } {
+    const fhe = new (loadVeilProto().services.Fhe)(gateway.address, grpc.credentials.createInsecure());
+    let call!: grpc.ClientWritableStream<CreateSessionRequest>;
+    const result = new Promise<VeilClientError | undefined>((resolve) => {
+      call = (fhe as unknown as { CreateSession: Function }).CreateSession((err: grpc.ServiceError | null) => {
+        fhe.close();
+        resolve(err ? new VeilClientError(String(err.metadata?.get('veil-error-code')[0] ?? grpc.status[err.code]), err.details, err.code) : undefined);
+      });
+    });
+    return { call, result };
+  }
+  const blocksHeader = (): CreateSessionRequest => ({
+    header: { modelId: 'breast-cancer-lr', variant: 'blocks', galoisKeysBytes: evaluationKeySizes(model.spec).galoisKeys, relinKeysBytes: 0, specSha256: '' },
+  });
+
+  test('error: a key upload that stalls is refused with upload_timeout (DEADLINE_EXCEEDED), and the server keeps serving', async () => {
+    const { call, result } = rawUpload();
+    call.write(blocksHeader());
+    call.write({ chunk: { kind: 'KIND_GALOIS', data: new Uint8Array(1000) } });
+    const err = await result;
+    expect(err?.code).toBe('upload_timeout');
+    expect(err?.grpcStatus).toBe(grpc.status.DEADLINE_EXCEEDED);
+    call.end();
+    await expectServing();
+  });
+
+  test('error: a cancelled key upload ends as cancelled on the server, not internal', async () => {
+    const { call, result } = rawUpload();
+    call.write(blocksHeader());
+    call.write({ chunk: { kind: 'KIND_GALOIS', data: new Uint8Array(1000) } });
+    await new Promise((r) => setTimeout(r, 100));
+    call.cancel();
+    expect((await result)?.grpcStatus).toBe(grpc.status.CANCELLED); // what the client sees locally either way
+    // What the server made of it: its log line for this call.
+    let line: { code?: string } | undefined;
+    for (let i = 0; i < 50 && !line; i++) {
+      line = logLines.map((l) => JSON.parse(l) as { rpc?: string; code?: string }).reverse().find((l) => l.rpc === 'CreateSession' && l.code !== undefined);
+      if (!line || line.code === 'upload_timeout') line = undefined;
+      if (!line) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(line?.code).toBe('cancelled');
     await expectServing();
   });
 

@@ -60,6 +60,15 @@ export const CONFIG_SCHEMA = {
     maxSessionKeyBytes: { kind: 'int', min: 1 * MiB, max: 4096 * MiB, default: 512 * MiB, env: 'VEIL_FHE_MAX_SESSION_KEY_BYTES', doc: 'evaluation-key bytes one session may upload' },
     sessionStoreBytes: { kind: 'int', min: 1 * MiB, max: 65536 * MiB, default: 4096 * MiB, env: 'VEIL_FHE_SESSION_STORE_BYTES', doc: 'evaluation-key bytes held for all sessions; least recently used sessions are evicted beyond it' },
     workerKeyCacheBytes: { kind: 'int', min: 1 * MiB, max: 65536 * MiB, default: 1024 * MiB, env: 'VEIL_FHE_WORKER_KEY_CACHE_BYTES', doc: 'loaded evaluation keys each worker keeps (LRU)' },
+    // issue #9 (DoS bounds). Key uploads: the declared sizes must be the spec's exact ones (fhe/evaluation-key-sizes.ts).
+    maxConcurrentUploads: { kind: 'int', min: 1, max: 10_000, default: 16, env: 'VEIL_FHE_MAX_CONCURRENT_UPLOADS', doc: 'CreateSession key uploads in progress at once; beyond it new ones are refused as overloaded' },
+    maxUploadsPerCaller: { kind: 'int', min: 1, max: 10_000, default: 2, env: 'VEIL_FHE_MAX_UPLOADS_PER_CALLER', doc: 'key uploads one caller (API key, else client address) may have in progress at once' },
+    uploadIdleTimeoutMs: { kind: 'int', min: 100, max: 600_000, default: 15_000, env: 'VEIL_FHE_UPLOAD_IDLE_TIMEOUT_MS', doc: 'a key upload that sends no message for this long is refused (upload_timeout)' },
+    uploadTimeoutSeconds: { kind: 'int', min: 1, max: 3600, default: 300, env: 'VEIL_FHE_UPLOAD_TIMEOUT_SECONDS', doc: 'a key upload not complete within this time is refused (upload_timeout); 18 MB of digits keys need 60 s at 2.4 Mbit/s' },
+    // Sessions: every one costs sessionCostBytes on top of its keys (a keyless session is not free), and the count is capped.
+    maxSessions: { kind: 'int', min: 1, max: 1_000_000, default: 10_000, env: 'VEIL_FHE_MAX_SESSIONS', doc: 'FHE sessions held at once; beyond it the least recently used are evicted' },
+    maxSessionsPerCaller: { kind: 'int', min: 1, max: 1_000_000, default: 64, env: 'VEIL_FHE_MAX_SESSIONS_PER_CALLER', doc: 'sessions one caller may hold; a new one beyond it evicts that caller\'s least recently used (never another caller\'s)' },
+    sessionCostBytes: { kind: 'int', min: 0, max: 64 * MiB, default: 64 * 1024, env: 'VEIL_FHE_SESSION_COST_BYTES', doc: 'fixed bytes each session counts against sessionStoreBytes besides its keys' },
   },
   // TEE mode (issue #5): an in-process node on the SIMULATED platform by default, plus remote `veil worker` nodes.
   // The gateway attests every node itself against this policy before routing to it (gateway/tee/).

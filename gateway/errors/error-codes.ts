@@ -26,6 +26,8 @@ export const ERROR_SPECS = {
   overloaded: { grpc: GrpcStatus.UNAVAILABLE, http: 503, type: 'server_error', retryable: true, message: 'the gateway is at capacity; retry with backoff' },
   unavailable: { grpc: GrpcStatus.UNAVAILABLE, http: 503, type: 'server_error', retryable: true, message: 'the service is not available right now; retry with backoff' },
   cancelled: { grpc: GrpcStatus.CANCELLED, http: 499, type: 'invalid_request_error', retryable: false, message: 'the request was cancelled' },
+  // issue #9: the gateway gave up on a key upload that stalled or ran past fhe.uploadTimeoutSeconds.
+  upload_timeout: { grpc: GrpcStatus.DEADLINE_EXCEEDED, http: 504, type: 'server_error', retryable: true, message: 'the key upload was too slow or stalled; retry on a faster link' },
   deadline_exceeded: { grpc: GrpcStatus.DEADLINE_EXCEEDED, http: 504, type: 'server_error', retryable: true, message: 'the deadline expired before the work finished' },
   // TEE mode: routing (gateway) and the node's refusals, relayed under one public code each.
   no_attested_worker: { grpc: GrpcStatus.UNAVAILABLE, http: 503, type: 'server_error', retryable: true, message: 'no attested TEE node serves this model right now; retry with backoff' },

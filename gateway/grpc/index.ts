@@ -3,4 +3,6 @@ export type { CreateGrpcServerOptions, GrpcServer, GrpcServices } from './create
 export { createModelsService } from './models-service';
 export { createFheService } from './fhe-service';
 export type { FheServiceOptions } from './fhe-service';
+export { createFheHandlers, MAX_EMPTY_CHUNKS } from './fhe-service';
+export type { FheHandlers } from './fhe-service';
 export { createTrustService } from './trust-service';

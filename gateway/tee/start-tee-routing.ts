@@ -53,7 +53,10 @@ export async function startTeeRouting({ config, logger, router: seams, onAtteste
   // can sign with it, and a remote simulated node is admitted only by a key the operator configured.
   const simulatedKeys: Uint8Array[] = config.simulatedKeys.map((hex) => new Uint8Array(Buffer.from(hex, 'hex')));
   if (config.local) {
-    const pool = await createTeePool({ models: resolveModels(config.models), threads: config.localThreads });
+    const pool = await createTeePool({
+      models: resolveModels(config.models), threads: config.localThreads,
+      onWorkerError: (err) => logger.error('tee worker failed', { reason: err.message }),
+    });
     const provider = createSimulatedProvider();
     simulatedKeys.unshift(provider.verifierKey);
     local = createTeeNode({ pool, evidenceSource: provider, logger, evidenceRefreshMs: Math.min(config.refreshSeconds, 300) * 1000 });

@@ -4,9 +4,10 @@ import type { FhePlan } from '../../fhe';
 import { unwrapEnvelope, WorkerTaskError, type TaskEnvelope } from '../task-envelope';
 import { waitForWorkers } from '../wait-for-workers';
 import { packGroups, unpackGroups } from './packed-buffers';
+import { createRevocationLog } from './revocation-log';
 import {
-  CONTROL_CANCEL, CONTROL_STATE, STATE_QUEUED,
-  type FhePredictResult, type FhePredictTask, type FheTask, type FheWorkerData, type SharedSessionKeys,
+  CONTROL_BYTES, CONTROL_CANCEL,
+  type FhePredictResult, type FhePredictTask, type FheTask, type FheWorkerData, type FheWorkerStats, type SharedSessionKeys,
 } from './fhe-task-types';
 
 export type CreateFhePoolOptions = {
@@ -16,11 +17,19 @@ export type CreateFhePoolOptions = {
   keyCacheBytes: number;
   /** How long worker start-up (WASM, contexts, weight encoding) may take before the pool gives up. */
   readyTimeoutMs?: number;
+  /**
+   * Told about a worker failure no task is waiting on (e.g. a replacement worker that cannot start). Without a
+   * listener piscina's 'error' event would be an uncaught exception that ends the process.
+   */
+  onWorkerError?: (err: Error) => void;
+  /** @internal test seam: the worker module (default `fhe-task.ts`). */
+  workerFile?: string;
 };
 
 export type FhePredictParameters = {
   planKey: string;
-  sessionId: string;
+  /** The session's number from `newSessionKey`. */
+  session: number;
   keys: SharedSessionKeys;
   groups: readonly (readonly Uint8Array[])[];
   signal?: AbortSignal;
@@ -31,13 +40,26 @@ export type FhePredictParameters = {
 export type FhePool = {
   predict(params: FhePredictParameters): Promise<{ groups: Uint8Array[][]; evalMicros: number }>;
   /** Loads a new session's keys in a worker: validates them (invalid_keys) and warms that worker's cache. */
-  loadKeys(params: { planKey: string; sessionId: string; keys: SharedSessionKeys }): Promise<void>;
+  loadKeys(params: { planKey: string; session: number; keys: SharedSessionKeys }): Promise<void>;
+  /** A number naming a new session in this pool's workers (never reused while the pool lives). */
+  newSessionKey(): number;
+  /** Every worker frees the session's loaded keys before its next task, and never uses them again. */
+  forgetSession(session: number): void;
+  /** One worker's key cache (whichever takes the task; with one thread, the only one). */
+  workerStats(): Promise<FheWorkerStats>;
   readonly threads: number;
+  /** Workers not running a task right now. */
+  readonly idleThreads: number;
   readonly queueSize: number;
+  /** Workers that finished start-up over the pool's life: more than `threads` means some were replaced. */
+  readonly workerStarts: number;
   close(): Promise<void>;
 };
 
 const WORKER_FILE = path.join(__dirname, 'fhe-task.ts');
+const READY_KEY = 'veilFheWorkerReady';
+
+type Pool = Piscina<FheTask, TaskEnvelope<FhePredictResult | FheWorkerStats | null>>;
 
 /**
  * Starts the FHE worker pool and resolves once every worker has built its contexts and pre-encoded its
@@ -45,9 +67,10 @@ const WORKER_FILE = path.join(__dirname, 'fhe-task.ts');
  * full, `predict` rejects at once (classified as `overloaded`) instead of queueing without bound.
  */
 export async function createFhePool(options: CreateFhePoolOptions): Promise<FhePool> {
-  const workerData: FheWorkerData = { plans: options.plans, keyCacheBytes: options.keyCacheBytes };
-  const pool = new Piscina<FheTask, TaskEnvelope<FhePredictResult | null>>({
-    filename: WORKER_FILE,
+  const revocations = createRevocationLog();
+  const workerData: FheWorkerData = { plans: options.plans, keyCacheBytes: options.keyCacheBytes, revocations: revocations.buffer };
+  const pool: Pool = new Piscina({
+    filename: options.workerFile ?? WORKER_FILE,
     // Workers are TypeScript; tsx's CommonJS hook compiles them (the main process may not be running under tsx).
     execArgv: ['--require', 'tsx/cjs'],
     minThreads: options.threads,
@@ -56,19 +79,33 @@ export async function createFhePool(options: CreateFhePoolOptions): Promise<FheP
     maxQueue: options.maxQueue,
     workerData,
   });
+  let workerStarts = 0;
+  pool.on('message', (message: unknown) => {
+    if (typeof (message as Partial<Record<string, unknown>> | null)?.[READY_KEY] === 'number') workerStarts++;
+  });
 
-  await waitForWorkers(pool, options.threads, 'veilFheWorkerReady', options.readyTimeoutMs ?? 120_000, 'FHE').catch(async (err) => {
+  await waitForWorkers(pool, options.threads, READY_KEY, options.readyTimeoutMs ?? 120_000, 'FHE').catch(async (err) => {
     // Piscina replaces a failed worker to keep minThreads; its replacements fail too and emit 'error' after we
     // stop listening. Absorb those so a refused start-up cannot crash the process later.
     pool.on('error', () => undefined);
     await pool.destroy();
     throw err;
   });
+  // From now on, for the pool's whole life: a worker that dies is replaced by piscina, and a replacement that fails
+  // to start is reported here rather than thrown as an unhandled 'error' event.
+  pool.on('error', (err: Error) => options.onWorkerError?.(err));
 
+  let sessions = 0;
   return {
     threads: options.threads,
     get queueSize() {
       return pool.queueSize;
+    },
+    get idleThreads() {
+      return pool.idleThreads;
+    },
+    get workerStarts() {
+      return workerStarts;
     },
     async predict(params) {
       if (params.signal?.aborted) throw new WorkerTaskError('cancelled', 'the request was cancelled');
@@ -82,48 +119,58 @@ export async function createFhePool(options: CreateFhePoolOptions): Promise<FheP
       const size = Math.ceil(params.groups.length / parts);
       const chunks: (readonly (readonly Uint8Array[])[])[] = [];
       for (let i = 0; i < params.groups.length; i += size) chunks.push(params.groups.slice(i, i + size));
-      const results = await Promise.all(chunks.map((groups) => runTask(pool, { ...params, groups })));
-      return { groups: results.flatMap((r) => r.groups), evalMicros: results.reduce((a, r) => a + r.evalMicros, 0) };
+      // One flag for the whole request: the client's cancel and the first failing chunk both stop every sibling at
+      // its next checkpoint. A queued task still runs, sees the flag and returns at once.
+      const control = new SharedArrayBuffer(CONTROL_BYTES);
+      const cancel = () => Atomics.store(new Int32Array(control), CONTROL_CANCEL, 1);
+      params.signal?.addEventListener('abort', cancel, { once: true });
+      let failure: { err: unknown } | undefined;
+      try {
+        const settled = await Promise.allSettled(chunks.map((groups) =>
+          runTask(pool, { ...params, groups }, control).catch((err: unknown) => {
+            failure ??= { err };
+            cancel();
+            throw err;
+          })));
+        if (failure) throw failure.err;
+        const results = settled.map((s) => (s as PromiseFulfilledResult<{ groups: Uint8Array[][]; evalMicros: number }>).value);
+        return { groups: results.flatMap((r) => r.groups), evalMicros: results.reduce((a, r) => a + r.evalMicros, 0) };
+      } finally {
+        params.signal?.removeEventListener('abort', cancel);
+      }
     },
     async loadKeys(params) {
       unwrapEnvelope(await pool.run({ kind: 'loadKeys', ...params }));
+    },
+    newSessionKey() {
+      // Session numbers are int32 in the revocation log; 2^31 sessions outlast any process.
+      sessions = (sessions % 0x7fff_ffff) + 1;
+      return sessions;
+    },
+    forgetSession(session) {
+      revocations.revoke(session);
+    },
+    async workerStats() {
+      return unwrapEnvelope(await pool.run({ kind: 'stats' })) as FheWorkerStats;
     },
     close: () => pool.close(),
   };
 }
 
-async function runTask(
-  pool: Piscina<FheTask, TaskEnvelope<FhePredictResult | null>>,
-  params: FhePredictParameters,
-): Promise<{ groups: Uint8Array[][]; evalMicros: number }> {
-  const control = new SharedArrayBuffer(8);
-  const flags = new Int32Array(control);
+async function runTask(pool: Pool, params: FhePredictParameters, control: SharedArrayBuffer): Promise<{ groups: Uint8Array[][]; evalMicros: number }> {
   const inputs = packGroups(params.groups);
   const task: FhePredictTask = {
     kind: 'predict',
     planKey: params.planKey,
-    sessionId: params.sessionId,
+    session: params.session,
     keys: params.keys,
     inputs,
     control,
     deadline: params.deadline ?? 0,
   };
-  // A queued task is simply dropped from the queue on abort. A running one is asked to stop at its next
-  // checkpoint instead: aborting through piscina would terminate the warm worker and force a cold start.
-  const queueAbort = new AbortController();
-  const onAbort = () => {
-    Atomics.store(flags, CONTROL_CANCEL, 1);
-    if (Atomics.load(flags, CONTROL_STATE) === STATE_QUEUED) queueAbort.abort();
-  };
-  params.signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    const envelope = await pool.run(task, { transferList: [inputs.buffer], signal: queueAbort.signal });
-    const result = unwrapEnvelope(envelope as TaskEnvelope<FhePredictResult>);
-    return { groups: unpackGroups(result.outputs), evalMicros: result.evalMicros };
-  } catch (err) {
-    if ((err as Error).name === 'AbortError') throw new WorkerTaskError('cancelled', 'the request was cancelled');
-    throw err;
-  } finally {
-    params.signal?.removeEventListener('abort', onAbort);
-  }
+  // No `signal` here: piscina aborts a task a worker has already taken by terminating that worker (a cold start of
+  // WASM, contexts and weights), and "taken" starts before the worker runs a line of ours. The shared flag is enough.
+  const envelope = await pool.run(task, { transferList: [inputs.buffer] });
+  const result = unwrapEnvelope(envelope as TaskEnvelope<FhePredictResult>);
+  return { groups: unpackGroups(result.outputs), evalMicros: result.evalMicros };
 }

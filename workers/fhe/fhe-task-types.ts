@@ -1,26 +1,28 @@
 import type { FhePlan } from '../../fhe';
 import type { PackedGroups } from './packed-buffers';
 
-/** Given once to every FHE worker at start: the compiled plans it serves, by plan key (`model/variant`), and its key-cache bound. */
-export type FheWorkerData = { plans: Record<string, FhePlan>; keyCacheBytes: number };
+/**
+ * Given once to every FHE worker at start: the compiled plans it serves, by plan key (`model/variant`), its key-cache
+ * bound, and the revocation log through which closed and evicted sessions reach it (`revocation-log.ts`).
+ */
+export type FheWorkerData = { plans: Record<string, FhePlan>; keyCacheBytes: number; revocations: SharedArrayBuffer };
 
 /** A session's evaluation keys, shared (not copied) with every worker via SharedArrayBuffers. */
 export type SharedSessionKeys = { galoisKeys?: SharedArrayBuffer; relinKeys?: SharedArrayBuffer };
 
 /**
- * Cancellation and deadline control shared with the worker: Int32Array over a SharedArrayBuffer,
- * slot 0 = state (0 queued, 1 running, 2 finished), slot 1 = cancel requested (1).
+ * Cancellation shared by every task of one request (Int32Array over a SharedArrayBuffer): slot 0 = 1 once the client
+ * cancelled or a sibling task failed. A worker checks it between ciphertext groups; piscina's own abort is never used,
+ * because aborting a task a worker has already taken terminates that warm worker.
  */
-export const CONTROL_STATE = 0;
-export const CONTROL_CANCEL = 1;
-export const STATE_QUEUED = 0;
-export const STATE_RUNNING = 1;
-export const STATE_FINISHED = 2;
+export const CONTROL_CANCEL = 0;
+export const CONTROL_BYTES = 4;
 
 export type FhePredictTask = {
   kind: 'predict';
   planKey: string;
-  sessionId: string;
+  /** The session's number in this pool (`FhePool.newSessionKey`): what worker key caches and revocations name. */
+  session: number;
   keys: SharedSessionKeys;
   inputs: PackedGroups;
   control: SharedArrayBuffer;
@@ -31,6 +33,10 @@ export type FhePredictTask = {
 export type FhePredictResult = { outputs: PackedGroups; evalMicros: number };
 
 /** Loads (and so validates) a new session's keys in one worker before the session is handed out. */
-export type FheLoadKeysTask = { kind: 'loadKeys'; planKey: string; sessionId: string; keys: SharedSessionKeys };
+export type FheLoadKeysTask = { kind: 'loadKeys'; planKey: string; session: number; keys: SharedSessionKeys };
 
-export type FheTask = FhePredictTask | FheLoadKeysTask;
+/** What one worker's key cache holds right now (operations and tests). */
+export type FheWorkerStats = { cachedSessions: number; cachedBytes: number };
+export type FheStatsTask = { kind: 'stats' };
+
+export type FheTask = FhePredictTask | FheLoadKeysTask | FheStatsTask;

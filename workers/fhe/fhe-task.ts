@@ -12,10 +12,11 @@ import {
 import { errorEnvelope, okEnvelope, type TaskEnvelope } from '../task-envelope';
 import { reportStartupFailure } from '../wait-for-workers';
 import { packGroups, unpackGroups } from './packed-buffers';
+import { readRevocationLog } from './revocation-log';
 import { WorkerKeyCache } from './worker-key-cache';
 import {
-  CONTROL_CANCEL, CONTROL_STATE, STATE_FINISHED, STATE_RUNNING,
-  type FheLoadKeysTask, type FhePredictResult, type FhePredictTask, type FheTask, type FheWorkerData,
+  CONTROL_CANCEL,
+  type FheLoadKeysTask, type FhePredictResult, type FhePredictTask, type FheTask, type FheWorkerData, type FheWorkerStats,
 } from './fhe-task-types';
 
 type ServedModel = { runtime: CkksRuntime; evaluator: PlanEvaluator; plan: FheWorkerData['plans'][string] };
@@ -26,7 +27,7 @@ class Stop {
   constructor(readonly code: 'cancelled' | 'deadline_exceeded') {}
 }
 
-async function init(): Promise<(task: FheTask) => TaskEnvelope<FhePredictResult | null>> {
+async function init(): Promise<(task: FheTask) => TaskEnvelope<FhePredictResult | FheWorkerStats | null>> {
   const data = workerData as FheWorkerData;
   const seal = await loadSeal();
   const runtimes = new Map<string, CkksRuntime>();
@@ -40,17 +41,18 @@ async function init(): Promise<(task: FheTask) => TaskEnvelope<FhePredictResult 
     }
     models.set(planKey, { runtime, evaluator: createPlanEvaluator(runtime, plan), plan });
   }
-  const keyCache = new WorkerKeyCache<LoadedKeys>(data.keyCacheBytes);
+  const keyCache = new WorkerKeyCache<LoadedKeys, number>(data.keyCacheBytes);
+  const revocations = readRevocationLog(data.revocations);
   parentPort?.postMessage({ veilFheWorkerReady: threadId });
 
   const keysFor = (model: ServedModel, task: FhePredictTask | FheLoadKeysTask): LoadedKeys => {
-    let keys = keyCache.get(task.sessionId);
+    let keys = keyCache.get(task.session);
     if (!keys) {
       const galois = task.keys.galoisKeys ? new Uint8Array(task.keys.galoisKeys) : undefined;
       const relin = task.keys.relinKeys ? new Uint8Array(task.keys.relinKeys) : undefined;
       keys = loadEvaluationKeys(model.runtime, { galoisKeys: galois, relinKeys: relin }, model.plan.spec);
       // Seeded keys roughly double once expanded in WASM memory.
-      keyCache.set(task.sessionId, keys, 2 * ((galois?.byteLength ?? 0) + (relin?.byteLength ?? 0)));
+      keyCache.set(task.session, keys, 2 * ((galois?.byteLength ?? 0) + (relin?.byteLength ?? 0)));
     }
     return keys;
   };
@@ -62,26 +64,30 @@ async function init(): Promise<(task: FheTask) => TaskEnvelope<FhePredictResult 
       keysFor(model, task);
       return okEnvelope(null);
     } catch (err) {
-      return failure(err, task.sessionId);
+      return failure(err, task.session);
     }
   };
 
-  const failure = (err: unknown, sessionId: string): TaskEnvelope<never> => {
+  const failure = (err: unknown, session: number): TaskEnvelope<never> => {
     const coded = err as { code?: unknown; message?: unknown };
     // fhe/ raises typed errors with safe messages (invalid_ciphertext, invalid_keys, invalid_input).
     if (typeof coded.code === 'string' && typeof coded.message === 'string' && coded.code.startsWith('invalid_')) {
-      if (coded.code === 'invalid_keys') keyCache.delete(sessionId);
+      if (coded.code === 'invalid_keys') keyCache.delete(session);
       return errorEnvelope(coded.code, coded.message);
     }
     // Anything else is our bug: report the class of failure, never the data.
     return errorEnvelope('internal', 'evaluation failed', { reason: err instanceof Error ? err.message : String(err) });
   };
 
-  return (task: FheTask) => (task.kind === 'loadKeys' ? loadKeys(task) : predict(task));
+  return (task: FheTask) => {
+    // Closed, expired and evicted sessions: free their keys before doing anything else (see revocation-log.ts).
+    revocations.drain((session) => keyCache.delete(session), () => keyCache.clear());
+    if (task.kind === 'stats') return okEnvelope({ cachedSessions: keyCache.size, cachedBytes: keyCache.bytes });
+    return task.kind === 'loadKeys' ? loadKeys(task) : predict(task);
+  };
 
   function predict(task: FhePredictTask): TaskEnvelope<FhePredictResult> {
     const control = new Int32Array(task.control);
-    Atomics.store(control, CONTROL_STATE, STATE_RUNNING);
     const checkpoint = () => {
       if (Atomics.load(control, CONTROL_CANCEL) === 1) throw new Stop('cancelled');
       if (task.deadline > 0 && Date.now() > task.deadline) throw new Stop('deadline_exceeded');
@@ -116,10 +122,9 @@ async function init(): Promise<(task: FheTask) => TaskEnvelope<FhePredictResult 
       return okEnvelope({ outputs: packed, evalMicros }, [packed.buffer]);
     } catch (err) {
       if (err instanceof Stop) return errorEnvelope(err.code, err.code === 'cancelled' ? 'the request was cancelled' : 'the deadline expired during evaluation');
-      return failure(err, task.sessionId);
+      return failure(err, task.session);
     } finally {
       for (const obj of live) obj.delete();
-      Atomics.store(control, CONTROL_STATE, STATE_FINISHED);
     }
   }
 }

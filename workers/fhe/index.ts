@@ -1,3 +1,3 @@
 export { createFhePool } from './create-fhe-pool';
 export type { CreateFhePoolOptions, FhePool, FhePredictParameters } from './create-fhe-pool';
-export type { SharedSessionKeys } from './fhe-task-types';
+export type { FheWorkerStats, SharedSessionKeys } from './fhe-task-types';

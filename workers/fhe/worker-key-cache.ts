@@ -5,13 +5,13 @@ export type CachedKeys = { delete(): void };
  * Least-recently-used cache of loaded session keys inside one worker, bounded by (estimated) bytes.
  * Keys live in WASM memory, so evicted entries are freed explicitly rather than left to a finalizer.
  */
-export class WorkerKeyCache<K extends CachedKeys> {
-  private readonly entries = new Map<string, { keys: K; bytes: number }>();
+export class WorkerKeyCache<K extends CachedKeys, Id = string> {
+  private readonly entries = new Map<Id, { keys: K; bytes: number }>();
   private total = 0;
 
   constructor(private readonly maxBytes: number) {}
 
-  get(sessionId: string): K | undefined {
+  get(sessionId: Id): K | undefined {
     const entry = this.entries.get(sessionId);
     if (!entry) return undefined;
     this.entries.delete(sessionId); // re-insert: Map order is our recency order
@@ -19,7 +19,7 @@ export class WorkerKeyCache<K extends CachedKeys> {
     return entry.keys;
   }
 
-  set(sessionId: string, keys: K, bytes: number): void {
+  set(sessionId: Id, keys: K, bytes: number): void {
     this.delete(sessionId);
     this.entries.set(sessionId, { keys, bytes });
     this.total += bytes;
@@ -31,7 +31,7 @@ export class WorkerKeyCache<K extends CachedKeys> {
     }
   }
 
-  delete(sessionId: string): void {
+  delete(sessionId: Id): void {
     const entry = this.entries.get(sessionId);
     if (!entry) return;
     this.entries.delete(sessionId);

@@ -19,6 +19,13 @@ export type CreateTeePoolOptions = {
   maxQueue?: number;
   /** How long worker start-up (ORT sessions) may take. Default 60 s. */
   readyTimeoutMs?: number;
+  /**
+   * Told about a worker failure no task is waiting on (e.g. a replacement worker that cannot start). Without a
+   * listener piscina's 'error' event would be an uncaught exception that ends the process.
+   */
+  onWorkerError?: (err: Error) => void;
+  /** @internal test seam: the worker module (default `tee-task.ts`). */
+  workerFile?: string;
 };
 
 export type TeeRunParameters = {
@@ -62,7 +69,7 @@ export async function createTeePool(options: CreateTeePoolOptions): Promise<TeeP
   const releaseChannel = `veil-tee-release-${randomUUID()}`;
   const workerData: TeeWorkerData = { models: { ...options.models }, intraOpThreads, releaseChannel };
   const pool = new Piscina<TeeRunTask, TaskEnvelope<TeeRunResult>>({
-    filename: WORKER_FILE,
+    filename: options.workerFile ?? WORKER_FILE,
     execArgv: ['--require', 'tsx/cjs'],
     minThreads: threads,
     maxThreads: threads,
@@ -81,6 +88,9 @@ export async function createTeePool(options: CreateTeePoolOptions): Promise<TeeP
     await pool.destroy();
     throw err;
   });
+  // From now on, for the pool's whole life: a worker that dies is replaced by piscina, and a replacement that fails
+  // to start is reported here rather than thrown as an unhandled 'error' event.
+  pool.on('error', (err: Error) => options.onWorkerError?.(err));
 
   // Our gate, not piscina's queue, bounds and orders waiting tasks, so cancellation never terminates a warm worker.
   const gate = createRunGate(threads, maxQueue);

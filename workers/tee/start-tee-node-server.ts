@@ -45,7 +45,9 @@ export async function startTeeNodeServer(options: StartTeeNodeServerOptions): Pr
   // Bad TLS files stop the node before it starts anything, naming the file.
   const tlsFiles = tlsOptions && { certFile: tlsOptions.certFile, keyFile: tlsOptions.keyFile, caFile: tlsOptions.clientCaFile };
   const tls = tlsFiles && createTlsFileProvider(tlsFiles, { reloadMs: tlsOptions!.reloadMs, onReload: onTlsReload });
-  const pool = 'run' in poolOrOptions ? poolOrOptions : await createTeePool(poolOrOptions as CreateTeePoolOptions).catch((err) => {
+  // A replacement worker that cannot start is logged, never a crash (the pool keeps its error listener for life).
+  const poolOptions = { onWorkerError: (err: Error) => nodeOptions.logger?.error('tee worker failed', { reason: err.message }), ...(poolOrOptions as CreateTeePoolOptions) };
+  const pool = 'run' in poolOrOptions ? poolOrOptions : await createTeePool(poolOptions).catch((err) => {
     tls?.close();
     throw err;
   });
