@@ -2,6 +2,7 @@
  * The gateway end to end on a loopback port with a real worker pool: encrypted prediction matches
  * plaintext inference, and every kind of bad input gets its clear error while the server keeps serving.
  */
+import { listReflectedServices } from './support/list-reflected-services';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -107,18 +108,7 @@ describe('gateway over gRPC (FHE)', () => {
   });
 
   test('server reflection lists the veil.v1 services', async () => {
-    const file = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
-    const def = grpc.loadPackageDefinition(protoLoader.loadSync(file, { keepCase: true, oneofs: true })) as any;
-    const stub = new def.grpc.reflection.v1.ServerReflection(gateway.address, grpc.credentials.createInsecure());
-    const call = stub.ServerReflectionInfo();
-    const response = await new Promise<any>((resolve, reject) => {
-      call.on('data', resolve);
-      call.on('error', reject);
-      call.write({ list_services: '' });
-    });
-    call.end();
-    stub.close();
-    const names = response.list_services_response.service.map((s: { name: string }) => s.name);
+    const names = await listReflectedServices(gateway.address);
     expect(names).toEqual(expect.arrayContaining(['veil.v1.Models', 'veil.v1.Fhe', 'veil.v1.Tee', 'veil.v1.Trust']));
     expect(names).not.toContain('veil.v1.TeeNode'); // defined in the package, served only by TEE nodes
   });

@@ -3,12 +3,12 @@
  * reaches it with its client certificate (`tee.nodeCaFile`, `tee.clientCertFile`, `tee.clientKeyFile`) and serves TLS
  * itself with API keys required, and the SDK going through all of it. Certificates are made with the openssl CLI.
  */
+import { listReflectedServices } from './support/list-reflected-services';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { DEFAULT_SIMULATED_MEASUREMENT } from '../attestation';
 import { createVeilClient } from '../client';
 import { connectTeeModel, createTeeTransport, isTeeError, type TeePolicy } from '../client/tee';
@@ -170,17 +170,6 @@ test('veil demo --mode tee reaches it with --tls-ca and VEIL_API_KEY, and says u
 });
 
 test('the worker\'s reflection lists only veil.v1.TeeNode', async () => {
-  const file = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
-  const def = grpc.loadPackageDefinition(protoLoader.loadSync(file, { keepCase: true, oneofs: true })) as any;
   const credentials = grpc.credentials.createSsl(fs.readFileSync(ops.certFile), fs.readFileSync(gatewayClient.keyFile), fs.readFileSync(gatewayClient.certFile));
-  const stub = new def.grpc.reflection.v1.ServerReflection(worker.address, credentials);
-  const call = stub.ServerReflectionInfo();
-  const response = await new Promise<any>((resolve, reject) => {
-    call.on('data', resolve);
-    call.on('error', reject);
-    call.write({ list_services: '' });
-  });
-  call.end();
-  stub.close();
-  expect(response.list_services_response.service.map((s: { name: string }) => s.name)).toEqual(['veil.v1.TeeNode']);
+  expect(await listReflectedServices(worker.address, credentials)).toEqual(['veil.v1.TeeNode']);
 });

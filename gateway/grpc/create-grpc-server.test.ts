@@ -1,3 +1,4 @@
+import { listReflectedServices } from '../../test/support/list-reflected-services';
 import fs from 'node:fs';
 import type { Http2Session } from 'node:http2';
 import os from 'node:os';
@@ -44,20 +45,7 @@ function echoServices(seen: CallContext[]) {
   };
 }
 
-async function reflectedServices(address: string): Promise<string[]> {
-  const file = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
-  const def = grpc.loadPackageDefinition(protoLoader.loadSync(file, { keepCase: true, oneofs: true })) as any;
-  const stub = new def.grpc.reflection.v1.ServerReflection(address, grpc.credentials.createInsecure());
-  const call = stub.ServerReflectionInfo();
-  const response = await new Promise<any>((resolve, reject) => {
-    call.on('data', resolve);
-    call.on('error', reject);
-    call.write({ list_services: '' });
-  });
-  call.end();
-  stub.close();
-  return response.list_services_response.service.map((s: { name: string }) => s.name);
-}
+const reflectedServices = (address: string) => listReflectedServices(address);
 
 async function refusal(promise: Promise<unknown>): Promise<VeilClientError> {
   const err = await promise.then(() => undefined, (e: unknown) => e);
