@@ -131,9 +131,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzOutcome> {
     // Regressions first (index -1-k: not on a fast-check path, never shrunk), then the services' cases interleaved.
     const regressions = options.regressions === 'none' ? [] : FUZZ_REGRESSIONS.filter((r) => services.includes(r.service) && (options.regressions !== 'first' || r.when !== 'last'));
     const replays = (when: 'first' | 'last') => regressions.flatMap((r, k) => ((r.when ?? 'first') === when ? [{ service: r.service, index: -1 - k, fixed: r.case }] : []));
-    const order: { service: FuzzService; index: number; fixed?: FuzzCase }[] = replays('first');
+    // Regressions run one at a time, so a crash is pinned on the case that caused it.
+    const before = replays('first');
+    const after = replays('last');
+    const order: { service: FuzzService; index: number; fixed?: FuzzCase }[] = [];
     for (let i = 0; i < options.casesPerService; i++) for (const s of services) order.push({ service: s, index: i });
-    order.push(...replays('last'));
+    const total = before.length + order.length + after.length;
     const firstFailure = new Map<string, { service: FuzzService; index: number }>();
     const livenessEvery = options.livenessEvery ?? 25;
     let next = 0;
@@ -150,15 +153,23 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzOutcome> {
         const judged = await runAndJudge(ctx, c, item.service);
         record(ctx, item, c, judged, firstFailure);
         done++;
-        options.onProgress?.(done, order.length);
+        options.onProgress?.(done, total);
         if (++sinceLiveness >= livenessEvery) {
           sinceLiveness = 0;
           checking ??= checkLiveness(ctx, services).finally(() => (checking = undefined));
         }
       }
     };
+    const sequential = async (items: typeof order) => {
+      for (const item of items) {
+        record(ctx, item, item.fixed!, await runAndJudge(ctx, item.fixed!, item.service), firstFailure);
+        options.onProgress?.(++done, total);
+      }
+    };
+    await sequential(before);
     await Promise.all(Array.from({ length: options.concurrency ?? 2 }, lane));
     await checking;
+    await sequential(after);
     await checkLiveness(ctx, services);
     outcome.cases = done;
     // Shrinking replays cases (and may crash the targets again): the table and counts are the main run's.
