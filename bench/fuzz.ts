@@ -4,7 +4,9 @@
  * failing property with its shrunk counterexample, crashes, liveness and RSS to bench/results/fuzz.{json,md}.
  *
  *   node bin/run-ts.cjs bench/fuzz.ts [--cases 10000] [--seed 9] [--gateway in-process|process] [--shrink-ms 60000]
+ *                                     [--concurrency 2] [--name fuzz] [--render-only bench/results/fuzz.json]
  */
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { FUZZ_PROPERTIES, type FuzzProperty } from '../test/fuzz/judge-answer';
 import { runFuzz, type FuzzOutcome } from '../test/fuzz/rpc-fuzz';
@@ -16,11 +18,18 @@ const MiB = 1024 * 1024;
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
+      // Re-renders the Markdown of an existing results file (e.g. after a change to this renderer).
+      'render-only': { type: 'string' },
       cases: { type: 'string', default: '10000' }, seed: { type: 'string', default: '9' },
       gateway: { type: 'string', default: 'in-process' }, 'shrink-ms': { type: 'string', default: '60000' },
       concurrency: { type: 'string', default: '2' }, name: { type: 'string', default: 'fuzz' },
     },
   });
+  if (values['render-only']) {
+    const saved = JSON.parse(fs.readFileSync(values['render-only'], 'utf8')) as FuzzOutcome & { machine: ReturnType<typeof machineInfo> };
+    fs.writeFileSync(values['render-only'].replace(/\.json$/, '.md'), `${render(saved, saved.rss.gateway.mode, saved.machine)}\n`);
+    return;
+  }
   const casesPerService = Number(values.cases);
   const seed = Number(values.seed);
   const mode = values.gateway === 'process' ? 'process' : 'in-process';
@@ -35,11 +44,11 @@ async function main(): Promise<void> {
       console.error(`fuzz: ${done}/${total} cases, ${Math.round((Date.now() - started) / 1000)} s`);
     },
   });
-  writeBenchReport(values.name!, { machine: machineInfo(), ...outcome }, render(outcome, mode));
+  const machine = machineInfo();
+  writeBenchReport(values.name!, { machine, ...outcome }, render(outcome, mode, machine));
 }
 
-function render(o: FuzzOutcome, mode: string): string {
-  const m = machineInfo();
+function render(o: FuzzOutcome, mode: string, m = machineInfo()): string {
   const columns = [...new Set(Object.values(o.table).flatMap((row) => Object.keys(row!)))].sort((a, b) => (a === 'ok' ? -1 : b === 'ok' ? 1 : a.localeCompare(b)));
   const rpcs = Object.values(FUZZ_SERVICES).flat().filter((rpc) => o.table[rpc]);
   const table = rpcs.map((rpc) => {
@@ -59,7 +68,7 @@ function render(o: FuzzOutcome, mode: string): string {
     return [
       `### ${p}`,
       '',
-      `${r.failures} failing case(s). ${r.shrunk ? `Shrunk in ${r.shrunk.shrinks} steps (fast-check path \`${(r.shrunk.path ?? '').slice(0, 60)}${(r.shrunk.path ?? '').length > 60 ? '…' : ''}\`, seed ${o.seed}, service ${r.shrunk.service}).` : r.first?.index !== undefined && r.first.index < 0 ? 'First found by a FUZZ_REGRESSIONS case (already minimal):' : 'Not shrunk (a run-level check); first occurrence:'}`,
+      `${r.failures} failing case(s). ${r.shrunk ? `Shrunk in ${r.shrunk.shrinks} steps (fast-check path \`${(r.shrunk.path ?? '').slice(0, 60)}${(r.shrunk.path ?? '').length > 60 ? '…' : ''}\`, seed ${o.seed}, service ${r.shrunk.service}).` : r.first?.case.startsWith('after:') ? 'Not shrunk (a run-level check); first occurrence, with the cases just before it:' : 'First found by a FUZZ_REGRESSIONS case (already minimal):'}`,
       '',
       `- case: \`${e.case.replace(/`/g, "'")}\``,
       `- answer: ${e.answer || '—'}`,

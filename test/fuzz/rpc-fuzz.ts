@@ -324,7 +324,9 @@ async function checkLiveness(ctx: Context, services: readonly FuzzService[]): Pr
   const problems: string[] = [];
   const call = async (rpc: RpcName, request: object) => {
     const client = rpc.startsWith('TeeNode.') ? state.worker : state.gateway;
-    const answer = await client.unary(codec.path(rpc), codec.encode(rpc, request), { deadlineMs: state.deadlineMs });
+    let answer = await client.unary(codec.path(rpc), codec.encode(rpc, request), { deadlineMs: state.deadlineMs });
+    // Cancelled by the harness because a concurrent case crashed the server (counted there): ask again once.
+    if (answer.local && answer.status === GrpcStatus.CANCELLED) answer = await client.unary(codec.path(rpc), codec.encode(rpc, request), { deadlineMs: state.deadlineMs });
     if (answer.status !== GrpcStatus.OK || !answer.response) {
       problems.push(`${rpc}: ${outcomeOf(answer)} "${answer.details.slice(0, 120)}"`);
       return undefined;
