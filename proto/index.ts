@@ -9,3 +9,5 @@ export { scheduleAt, MAX_TIMER_DELAY_MS } from './schedule-at';
 export type { ScheduledCall, ScheduleTimers } from './schedule-at';
 export { runWithLimits, callUnary } from './run-with-limits';
 export type { CallLimits, CallLimitErrors } from './run-with-limits';
+export { guardRequestDecoding, UndecodableRequest } from './guard-request-decoding';
+export { wellFormedStatusText } from './well-formed-status-text';

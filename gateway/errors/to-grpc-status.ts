@@ -1,4 +1,5 @@
 import { Metadata, type StatusObject } from '@grpc/grpc-js';
+import { wellFormedStatusText } from '../../proto';
 import { ERROR_SPECS } from './error-codes';
 import { toVeilError } from './to-veil-error';
 
@@ -10,6 +11,6 @@ export function toGrpcStatus(err: unknown): Partial<StatusObject> & { code: numb
   const e = toVeilError(err);
   const metadata = new Metadata();
   metadata.set('veil-error-code', e.code);
-  if (e.param) metadata.set('veil-error-param', e.param);
-  return { code: ERROR_SPECS[e.code].grpc, details: e.message, metadata };
+  if (e.param) metadata.set('veil-error-param', wellFormedStatusText(e.param));
+  return { code: ERROR_SPECS[e.code].grpc, details: wellFormedStatusText(e.message), metadata };
 }

@@ -3,7 +3,7 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { closeGrpcServer, createTlsFileProvider, createTlsServerCredentials, loadVeilProto, type TlsFileProvider, type VeilServiceName } from '../../proto';
 import type { CallGuard } from '../auth';
-import { guardRequestDecoding } from './guard-request-decoding';
+import { guardRequestDecoding } from '../../proto';
 import { bindRpcMethods } from './handle-call';
 
 /** Implementations of the veil.v1 services this server offers, by service name. */

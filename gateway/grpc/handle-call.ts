@@ -6,7 +6,7 @@ import { toGrpcStatus, toVeilError, VeilError } from '../errors';
 import type { Logger } from '../logger';
 import { recordRpc } from '../telemetry/rpc-metrics';
 import { createCallContext, type CallContext } from './call-context';
-import { UndecodableRequest } from './guard-request-decoding';
+import { UndecodableRequest } from '../../proto';
 
 type Handler<Req, Res> = (request: Req, context: CallContext) => Promise<Res>;
 // grpc-js's own untyped handler shapes.

@@ -16,6 +16,8 @@ export type FuzzTarget = {
   readonly address: string;
   /** 'in-process' targets share the harness's process (a crash there ends the run itself). */
   readonly mode: 'in-process' | 'process';
+  /** A worker's SIMULATED verifier key (what the gateway pins in tee.simulatedKeys); stable across its restarts. */
+  readonly simulatedKey?: string;
   /** Resident set size in bytes (the harness's own process for an in-process target). */
   rss(): number;
   /**
@@ -61,7 +63,7 @@ export async function startFuzzTargets(options: StartFuzzTargetsOptions = {}): P
     const settings = {
       grpc: { port: 0, maxReceiveMessageBytes: gatewayMax, maxSendMessageBytes: gatewayMax },
       fhe: { models: ['breast-cancer-lr'], variants: ['blocks', 'feature-major'], workers: 1, maxQueue: 16, sessionStoreBytes: 64 * MiB, workerKeyCacheBytes: 64 * MiB },
-      tee: { local: false, nodes: [worker.address], healthCheckSeconds: 1, nodeTimeoutMs: 10_000 },
+      tee: { local: false, nodes: [worker.address], simulatedKeys: [worker.simulatedKey!], healthCheckSeconds: 1, nodeTimeoutMs: 10_000 },
       chain: { enabled: false },
     };
     gateway = options.gateway === 'process'
@@ -69,7 +71,7 @@ export async function startFuzzTargets(options: StartFuzzTargetsOptions = {}): P
         VEIL_GRPC_PORT: '0', VEIL_GRPC_MAX_RECEIVE_MESSAGE_BYTES: String(gatewayMax), VEIL_GRPC_MAX_SEND_MESSAGE_BYTES: String(gatewayMax),
         VEIL_FHE_MODELS: 'breast-cancer-lr', VEIL_FHE_VARIANTS: 'blocks,feature-major', VEIL_FHE_WORKERS: '1', VEIL_FHE_MAX_QUEUE: '16',
         VEIL_FHE_SESSION_STORE_BYTES: String(64 * MiB), VEIL_FHE_WORKER_KEY_CACHE_BYTES: String(64 * MiB),
-        VEIL_TEE_LOCAL: 'false', VEIL_TEE_NODES: worker.address, VEIL_TEE_HEALTH_CHECK_SECONDS: '1', VEIL_TEE_NODE_TIMEOUT_MS: '10000',
+        VEIL_TEE_LOCAL: 'false', VEIL_TEE_NODES: worker.address, VEIL_TEE_SIMULATED_KEYS: worker.simulatedKey!, VEIL_TEE_HEALTH_CHECK_SECONDS: '1', VEIL_TEE_NODE_TIMEOUT_MS: '10000',
         VEIL_CHAIN_ENABLED: 'false', VEIL_LOG_LEVEL: 'error',
       })
       : await startInProcessGateway(settings);
@@ -152,11 +154,14 @@ async function startProcessTarget(name: 'gateway' | 'worker', args: string[], en
   const listeners: ((reason: string) => void)[] = [];
   let closing = false;
   let restarting: Promise<void> | undefined;
+  let simulatedKey: string | undefined;
+  // A worker keeps its simulated key in a file, so a restart after a crash presents the key the gateway pinned.
+  const keyArgs = name === 'worker' ? ['--simulated-key-file', path.join(dataDir, 'simulated-key.pem')] : [];
 
   const launch = () =>
     new Promise<void>((resolve, reject) => {
       const portArgs = name === 'worker' ? ['--port', String(port)] : [];
-      const proc = spawn(process.execPath, [VEIL, ...args, ...portArgs], {
+      const proc = spawn(process.execPath, [VEIL, ...args, ...portArgs, ...keyArgs], {
         env: { ...process.env, VEIL_DATA_DIR: dataDir, ...env, ...(name === 'gateway' ? { VEIL_GRPC_PORT: String(port), VEIL_GRPC_HOST: '127.0.0.1' } : {}) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -171,6 +176,11 @@ async function startProcessTarget(name: 'gateway' | 'worker', args: string[], en
       proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
         out += chunk;
         if (!/listening on \S+/.test(out)) return;
+        if (name === 'worker') {
+          const key = /simulated key\s+([0-9a-f]+)/.exec(out);
+          if (!key) return;
+          simulatedKey = key[1];
+        }
         clearTimeout(timer);
         proc.off('exit', onEarlyExit);
         proc.once('exit', (code, signal) => {
@@ -191,6 +201,9 @@ async function startProcessTarget(name: 'gateway' | 'worker', args: string[], en
     name,
     address: `127.0.0.1:${port}`,
     mode: 'process',
+    get simulatedKey() {
+      return simulatedKey;
+    },
     rss: () => (child?.pid ? processRss(child.pid) : 0),
     get crashes() {
       return crashes;

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { createSimulatedProvider, type AttestationEnvelope, type EvidenceProvider } from '../../attestation';
-import { scheduleAt, type GetTeeEvidenceRequest, type GetTeeEvidenceResponse, type TeeInferRequest, type TeeInferResponse } from '../../proto';
+import { scheduleAt, UndecodableRequest, type GetTeeEvidenceRequest, type GetTeeEvidenceResponse, type TeeInferRequest, type TeeInferResponse } from '../../proto';
 import {
   createEnclaveIdentity, encodeTeeResponseBody, ReplayGuard, SILENT_TEE_LOGGER, TEE_HPKE_SUITE, TEE_PROTOCOL, TeeError,
   type EnclaveIdentity, type ReplayGuardOptions, type TeeLogger,
@@ -231,7 +231,12 @@ function unary<Req, Res extends object>(
       call.removeListener('cancelled', abort);
       timer?.cancel();
     };
-    handler(call.request, controller.signal).finally(done).then(
+    // A request that is not valid protobuf reaches here as a marker (proto/guard-request-decoding.ts), never a bare INTERNAL.
+    const request = call.request as unknown;
+    const body = request instanceof UndecodableRequest
+      ? Promise.reject(new TeeError('invalid_input', `the request is not a valid ${rpc} message`))
+      : handler(call.request, controller.signal);
+    body.finally(done).then(
       (response) => {
         const extra = (response as { [kLog]?: Record<string, string | number | undefined> })[kLog] ?? fields?.(response) ?? {};
         logger.info('tee rpc ok', { rpc, requestId, ms: ms(started), ...extra });

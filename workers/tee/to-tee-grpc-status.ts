@@ -1,5 +1,6 @@
 import { Metadata, status as GrpcStatus, type StatusObject } from '@grpc/grpc-js';
 import { isTeeErrorCode, type TeeErrorCode } from '../../tee';
+import { wellFormedStatusText } from '../../proto';
 
 /** Same statuses as the gateway's registry (gateway/errors/error-codes.ts), so a direct node and a relay agree. */
 const STATUS: Record<TeeErrorCode, GrpcStatus> = {
@@ -37,5 +38,5 @@ export function toTeeNodeFailure(err: unknown): TeeNodeFailure {
 export function toTeeGrpcStatus(failure: TeeNodeFailure): Partial<StatusObject> & { code: GrpcStatus; details: string; metadata: Metadata } {
   const metadata = new Metadata();
   metadata.set('veil-error-code', failure.code);
-  return { code: STATUS[failure.code], details: failure.message, metadata };
+  return { code: STATUS[failure.code], details: wellFormedStatusText(failure.message), metadata };
 }
