@@ -8,9 +8,7 @@
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { FUZZ_PROPERTIES, type FuzzProperty } from '../test/fuzz/judge-answer';
-import { runFuzz, type FuzzOutcome } from '../test/fuzz/rpc-fuzz';
-import { FUZZ_SERVICES } from '../test/fuzz/rpc-case-arbitraries';
+import { FUZZ_PROPERTIES, FUZZ_SERVICES, runFuzz, type FuzzOutcome, type FuzzProperty } from '../test/fuzz';
 import { machineInfo, markdownTable, writeBenchReport } from './write-bench-report';
 
 const MiB = 1024 * 1024;
