@@ -11,3 +11,4 @@ export { runWithLimits, callUnary } from './run-with-limits';
 export type { CallLimits, CallLimitErrors } from './run-with-limits';
 export { guardRequestDecoding, UndecodableRequest } from './guard-request-decoding';
 export { wellFormedStatusText } from './well-formed-status-text';
+export { typeSizeRefusals } from './type-size-refusals';

@@ -30,6 +30,8 @@ export type TeeErrorCode =
   | 'unavailable'
   /** The caller cancelled. */
   | 'cancelled'
+  /** A message over the node's size limit (refused by grpc-js itself; typed by proto/typeSizeRefusals). */
+  | 'message_too_large'
   | 'internal';
 
 export class TeeError extends Error {
@@ -51,7 +53,7 @@ export function isTeeError(err: unknown, code?: TeeErrorCode): err is TeeError {
 
 export const TEE_ERROR_CODES: readonly TeeErrorCode[] = [
   'tee_decrypt_failed', 'tee_replay', 'tee_stale_request', 'tee_session_unknown', 'tee_bad_signature', 'tee_model_not_found',
-  'tee_attestation_failed', 'tee_simulated_refused', 'tee_binding_mismatch', 'invalid_input', 'overloaded', 'unavailable', 'cancelled', 'internal',
+  'tee_attestation_failed', 'tee_simulated_refused', 'tee_binding_mismatch', 'invalid_input', 'overloaded', 'unavailable', 'cancelled', 'message_too_large', 'internal',
 ];
 
 export function isTeeErrorCode(value: unknown): value is TeeErrorCode {

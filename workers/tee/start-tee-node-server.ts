@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
-import { closeGrpcServer, guardRequestDecoding, createTlsFileProvider, createTlsServerCredentials, loadVeilProto, type TlsFileProvider } from '../../proto';
+import { closeGrpcServer, guardRequestDecoding, typeSizeRefusals, createTlsFileProvider, createTlsServerCredentials, loadVeilProto, type TlsFileProvider } from '../../proto';
 import { createTeePool, type CreateTeePoolOptions } from './create-tee-pool';
 import { createTeeNode, type CreateTeeNodeOptions, type TeeNode } from './create-tee-node';
 
@@ -53,7 +53,10 @@ export async function startTeeNodeServer(options: StartTeeNodeServerOptions): Pr
   });
   const node = createTeeNode({ ...nodeOptions, maxMessageBytes, pool, ownsPool: nodeOptions.ownsPool ?? !('run' in poolOrOptions) });
   const proto = loadVeilProto();
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': maxMessageBytes });
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': maxMessageBytes,
+    interceptors: [typeSizeRefusals],
+  });
   server.addService(guardRequestDecoding(proto.services.TeeNode.service), node.handlers);
   const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE]: 'NOT_SERVING' });
   health.addToServer(server);

@@ -17,6 +17,7 @@ const STATUS: Record<TeeErrorCode, GrpcStatus> = {
   overloaded: GrpcStatus.UNAVAILABLE,
   unavailable: GrpcStatus.UNAVAILABLE,
   cancelled: GrpcStatus.CANCELLED,
+  message_too_large: GrpcStatus.RESOURCE_EXHAUSTED,
   internal: GrpcStatus.INTERNAL,
 };
 
