@@ -18,7 +18,21 @@ export type FheInputErrorCode = 'invalid_ciphertext' | 'invalid_keys' | 'invalid
 
 export class FheInputError extends Error {
   override name = 'FheInputError' as const;
-  constructor(readonly code: FheInputErrorCode, message: string) {
-    super(message);
+  constructor(readonly code: FheInputErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
   }
+}
+
+/**
+ * Whether SEAL's WebAssembly runtime aborted (Emscripten `abort()`, e.g. on truncated serialised keys): the module's
+ * state is undefined afterwards (memory it was allocating is lost), so whoever owns that runtime must retire it.
+ */
+export function isSealAbort(err: unknown): boolean {
+  // WebAssembly is a runtime global here (Node and browsers); the project's lib settings do not declare it.
+  const RuntimeError = (globalThis as unknown as { WebAssembly?: { RuntimeError: abstract new () => Error } }).WebAssembly?.RuntimeError;
+  if (!RuntimeError) return false;
+  for (let e = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof RuntimeError) return true;
+  }
+  return false;
 }

@@ -24,7 +24,7 @@ export { unpackOutputs } from './unpack-outputs';
 export { applyPostprocess } from './apply-postprocess';
 export { createFheClientKeys } from './create-fhe-client-keys';
 export type { FheClientKeys } from './create-fhe-client-keys';
-export { FheCompileError, FheInputError } from './errors';
+export { FheCompileError, FheInputError, isSealAbort } from './errors';
 export type { FheCompileErrorCode, FheInputErrorCode } from './errors';
 export { measureBarePlan } from './measure-bare-plan';
 export type { MeasureBarePlanOptions, MeasureBarePlanResult, LatencySummary } from './measure-bare-plan';

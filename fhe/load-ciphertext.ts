@@ -16,9 +16,9 @@ export function loadCiphertext(runtime: CkksRuntime, bytes: Uint8Array): CipherT
   const ct = seal.CipherText();
   try {
     ct.loadArray(context, bytes);
-  } catch {
+  } catch (cause) {
     ct.delete();
-    throw new FheInputError('invalid_ciphertext', 'bytes are not a SEAL ciphertext for this model\'s CKKS parameters');
+    throw new FheInputError('invalid_ciphertext', 'bytes are not a SEAL ciphertext for this model\'s CKKS parameters', { cause });
   }
   // Both parms ids are fresh WASM objects on every access: free them, or each request leaks a little memory.
   const actual = ct.parmsId;

@@ -31,8 +31,8 @@ export function loadEvaluationKeys(runtime: CkksRuntime, bytes: EvaluationKeyByt
       out.galoisKeys = gk;
       try {
         gk.loadArray(context, bytes.galoisKeys);
-      } catch {
-        throw new FheInputError('invalid_keys', 'Galois key bytes are not SEAL keys for this model\'s CKKS parameters');
+      } catch (cause) {
+        throw new FheInputError('invalid_keys', 'Galois key bytes are not SEAL keys for this model\'s CKKS parameters', { cause });
       }
       const missing = spec.galoisSteps.filter((s) => !gk.hasKey(galoisElement(s, spec.params.polyModulusDegree)));
       if (missing.length > 0) throw new FheInputError('invalid_keys', `Galois keys lack rotation step(s) ${missing.join(', ')}`);
@@ -43,8 +43,8 @@ export function loadEvaluationKeys(runtime: CkksRuntime, bytes: EvaluationKeyByt
       out.relinKeys = rk;
       try {
         rk.loadArray(context, bytes.relinKeys);
-      } catch {
-        throw new FheInputError('invalid_keys', 'relinearization key bytes are not SEAL keys for this model\'s CKKS parameters');
+      } catch (cause) {
+        throw new FheInputError('invalid_keys', 'relinearization key bytes are not SEAL keys for this model\'s CKKS parameters', { cause });
       }
       if (!rk.hasKey(2)) throw new FheInputError('invalid_keys', 'relinearization keys lack the key for size-3 ciphertexts');
     }

@@ -6,7 +6,7 @@
  */
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import {
-  createCkksRuntime, createPlanEvaluator, loadCiphertext, loadEvaluationKeys, loadSeal,
+  createCkksRuntime, createPlanEvaluator, isSealAbort, loadCiphertext, loadEvaluationKeys, loadSeal,
   type CkksRuntime, type PlanEvaluator,
 } from '../../fhe';
 import { errorEnvelope, okEnvelope, type TaskEnvelope } from '../task-envelope';
@@ -68,7 +68,18 @@ async function init(): Promise<(task: FheTask) => TaskEnvelope<FhePredictResult 
     }
   };
 
+  let retiring = false;
+  // Give piscina a moment to post this task's answer, then end the thread (process.exit in a worker ends the thread).
+  const retire = () => {
+    if (retiring) return;
+    retiring = true;
+    setTimeout(() => process.exit(0), 50);
+  };
+
   const failure = (err: unknown, session: number): TaskEnvelope<never> => {
+    // SEAL's WASM runtime aborted (truncated serialised keys do it): its state is undefined from here on, so this
+    // thread answers this task and then exits; the pool starts a fresh warm worker in its place.
+    if (isSealAbort(err)) retire();
     const coded = err as { code?: unknown; message?: unknown };
     // fhe/ raises typed errors with safe messages (invalid_ciphertext, invalid_keys, invalid_input).
     if (typeof coded.code === 'string' && typeof coded.message === 'string' && coded.code.startsWith('invalid_')) {
