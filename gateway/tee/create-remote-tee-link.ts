@@ -66,7 +66,8 @@ export function createRemoteTeeLink(options: CreateRemoteTeeLinkOptions): TeeLin
  */
 export function classifyNodeCallError(err: Pick<grpc.ServiceError, 'code' | 'details' | 'metadata'>, channelReady: boolean): Error {
   const code = err.metadata?.get('veil-error-code')[0];
-  if (isTeeErrorCode(code)) return new TeeError(code, err.details || code);
+  // A node's own size refusal (typed by proto/typeSizeRefusals) is classified like grpc-js's below: the client's fault.
+  if (isTeeErrorCode(code) && code !== 'message_too_large') return new TeeError(code, err.details || code);
   const grpcName = grpc.status[err.code] ?? String(err.code);
   switch (err.code) {
     case grpc.status.UNAVAILABLE:
