@@ -63,7 +63,12 @@ export async function startFuzzTargets(options: StartFuzzTargetsOptions = {}): P
     const settings = {
       grpc: { port: 0, maxReceiveMessageBytes: gatewayMax, maxSendMessageBytes: gatewayMax },
       fhe: { models: ['breast-cancer-lr'], variants: ['blocks', 'feature-major'], workers: 1, maxQueue: 16, sessionStoreBytes: 64 * MiB, workerKeyCacheBytes: 64 * MiB },
-      tee: { local: false, nodes: [worker.address], simulatedKeys: [worker.simulatedKey!], healthCheckSeconds: 1, nodeTimeoutMs: 10_000 },
+      // The harness is one caller sending thousands of GetEvidence calls: the per-caller evidence limit (tested on its
+      // own in gateway/tee) is raised so liveness checks measure the server, not the limiter doing its job.
+      tee: {
+        local: false, nodes: [worker.address], simulatedKeys: [worker.simulatedKey!], healthCheckSeconds: 1, nodeTimeoutMs: 10_000,
+        evidencePerCallerPerMinute: 1_000_000, evidenceBurst: 10_000,
+      },
       chain: { enabled: false },
     };
     gateway = options.gateway === 'process'
@@ -71,7 +76,8 @@ export async function startFuzzTargets(options: StartFuzzTargetsOptions = {}): P
         VEIL_GRPC_PORT: '0', VEIL_GRPC_MAX_RECEIVE_MESSAGE_BYTES: String(gatewayMax), VEIL_GRPC_MAX_SEND_MESSAGE_BYTES: String(gatewayMax),
         VEIL_FHE_MODELS: 'breast-cancer-lr', VEIL_FHE_VARIANTS: 'blocks,feature-major', VEIL_FHE_WORKERS: '1', VEIL_FHE_MAX_QUEUE: '16',
         VEIL_FHE_SESSION_STORE_BYTES: String(64 * MiB), VEIL_FHE_WORKER_KEY_CACHE_BYTES: String(64 * MiB),
-        VEIL_TEE_LOCAL: 'false', VEIL_TEE_NODES: worker.address, VEIL_TEE_SIMULATED_KEYS: worker.simulatedKey!, VEIL_TEE_HEALTH_CHECK_SECONDS: '1', VEIL_TEE_NODE_TIMEOUT_MS: '10000',
+        VEIL_TEE_LOCAL: 'false', VEIL_TEE_NODES: worker.address, VEIL_TEE_SIMULATED_KEYS: worker.simulatedKey!,
+        VEIL_TEE_EVIDENCE_PER_CALLER_PER_MINUTE: '1000000', VEIL_TEE_EVIDENCE_BURST: '10000', VEIL_TEE_HEALTH_CHECK_SECONDS: '1', VEIL_TEE_NODE_TIMEOUT_MS: '10000',
         VEIL_CHAIN_ENABLED: 'false', VEIL_LOG_LEVEL: 'error',
       })
       : await startInProcessGateway(settings);
