@@ -6,7 +6,7 @@
  */
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import {
-  createCkksRuntime, createPlanEvaluator, isSealAbort, loadCiphertext, loadEvaluationKeys, loadSeal,
+  createCkksRuntime, createPlanEvaluator, FheInputError, isSealAbort, loadCiphertext, loadEvaluationKeys, loadSeal,
   type CkksRuntime, type PlanEvaluator,
 } from '../../fhe';
 import { errorEnvelope, okEnvelope, type TaskEnvelope } from '../task-envelope';
@@ -123,7 +123,18 @@ async function init(): Promise<(task: FheTask) => TaskEnvelope<FhePredictResult 
           live.push(ct);
           return ct;
         });
-        const results = evaluator.evaluate(inputs, keys);
+        let results;
+        try {
+          results = evaluator.evaluate(inputs, keys);
+        } catch (err) {
+          // The inputs passed loadCiphertext's checks (parameters, level, scale), but SEAL validates only metadata on
+          // load: corrupted coefficient data surfaces here, as a SEAL exception or a WASM abort. That is the client's
+          // data, not our bug (the plans are tested against onnxruntime), so it is refused as such; an abort also
+          // retires this worker (see failure()).
+          const code = (err as { code?: unknown }).code;
+          if (err instanceof Stop || (typeof code === 'string' && code.startsWith('invalid_'))) throw err;
+          throw new FheInputError('invalid_ciphertext', 'the ciphertexts could not be evaluated: their data is malformed for this model\'s parameters', { cause: err });
+        }
         live.push(...results);
         outputs.push(results.map((ct) => ct.saveArray(runtime.seal.ComprModeType.none)));
         for (const obj of live.splice(0)) obj.delete();
