@@ -206,16 +206,8 @@ describe('session ownership and close', () => {
 describe('logs', () => {
   test('never carry a session id: while auth is off it is a bearer token', async () => {
     const lines: string[] = [];
-    const pool = fakePool();
     const logger = createLogger({ level: 'debug', format: 'json', write: (l) => lines.push(l) });
-    const sessions = new SessionStore({
-      ttlMs: 60_000, maxBytes: 1e12, maxSessions: 100, maxSessionsPerCaller: 100, sessionCostBytes: 1024,
-      onEvict: (s, reason) => logger.info('fhe session dropped', { session: s.key, reason }),
-    });
-    const handlers = createFheHandlers({
-      models, sessions, pool, logger, maxSessionKeyBytes: 512 * 1024 * 1024, maxGroupsPerRequest: 16, sessionTtlSeconds: 60,
-      maxConcurrentUploads: 8, maxUploadsPerCaller: 8, uploadIdleTimeoutMs: 5_000, uploadTimeoutSeconds: 60,
-    });
+    const { handlers } = setup({ logger }, { onEvict: (st, reason) => logger.info('fhe session dropped', { session: st.key, reason }) });
     const { sessionId } = await handlers.createSession(fullUpload(), context());
     await handlers.closeSession({ sessionId }, context());
     expect(lines.some((l) => l.includes('fhe session created'))).toBe(true);
