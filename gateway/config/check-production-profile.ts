@@ -15,6 +15,11 @@ export function checkProductionProfile(config: VeilConfig, sourceOf: ConfigSourc
 
   if (unset(config.grpc.tlsCertFile)) refuse('/grpc/tlsCertFile', 'TLS is required: set the PEM certificate chain the gateway presents');
   if (unset(config.grpc.tlsKeyFile)) refuse('/grpc/tlsKeyFile', 'TLS is required: set the PEM private key of grpc.tlsCertFile');
+  // issue #10: the HTTP surface carries the same calls as gRPC (API keys, sealed bytes, evidence), so it needs TLS too.
+  if (config.http.enabled) {
+    if (unset(config.http.tlsCertFile)) refuse('/http/tlsCertFile', 'TLS is required on the HTTP API: set the PEM certificate chain it presents (or http.enabled=false)');
+    if (unset(config.http.tlsKeyFile)) refuse('/http/tlsKeyFile', 'TLS is required on the HTTP API: set the PEM private key of http.tlsCertFile');
+  }
   if (config.auth.mode !== 'api-keys') refuse('/auth/mode', `must be "api-keys": every call needs an API key (got "${config.auth.mode}")`);
 
   const { tee, chain } = config;

@@ -41,6 +41,32 @@ export const CONFIG_SCHEMA = {
       doc: 'largest single message the server sends',
     },
   },
+  // issue #10: the OpenAI-compatible HTTP surface beside gRPC (gateway/http/): same API keys, same TLS file provider.
+  http: {
+    enabled: { kind: 'bool', default: true, env: 'VEIL_HTTP_ENABLED', doc: 'serve the HTTP API (OpenAI-shaped /v1/models, /v1/attestation, sealed /v1/chat/completions and /v1/embeddings, /healthz, /readyz)' },
+    host: { kind: 'string', default: '127.0.0.1', env: 'VEIL_HTTP_HOST', doc: 'address the HTTP server binds' },
+    port: { kind: 'int', min: 0, max: 65535, default: 8080, env: 'VEIL_HTTP_PORT', doc: 'HTTP port (0 = pick a free port)' },
+    tlsCertFile: {
+      kind: 'string', default: 'none', env: 'VEIL_HTTP_TLS_CERT_FILE',
+      doc: 'PEM certificate chain the HTTP server presents ("none" = plain HTTP; required in production); re-read when the file changes',
+    },
+    tlsKeyFile: { kind: 'string', default: 'none', env: 'VEIL_HTTP_TLS_KEY_FILE', doc: 'PEM private key of http.tlsCertFile; re-read when the file changes' },
+    bodyLimitBytes: {
+      kind: 'int', min: 1024, max: 1024 * MiB, default: 64 * MiB, env: 'VEIL_HTTP_BODY_LIMIT_BYTES',
+      doc: 'largest request body; beyond it the request is refused with 413 message_too_large before it is buffered',
+    },
+    defaultDeadlineMs: {
+      kind: 'int', min: 100, max: 3_600_000, default: 120_000, env: 'VEIL_HTTP_DEFAULT_DEADLINE_MS',
+      doc: 'deadline of a request that sends no x-veil-deadline-ms header (a stream is cut off with an error event when it passes)',
+    },
+    maxDeadlineMs: { kind: 'int', min: 100, max: 3_600_000, default: 600_000, env: 'VEIL_HTTP_MAX_DEADLINE_MS', doc: 'largest x-veil-deadline-ms a client may ask for' },
+    idempotencyTtlSeconds: { kind: 'int', min: 1, max: 7 * 24 * 3600, default: 600, env: 'VEIL_HTTP_IDEMPOTENCY_TTL_SECONDS', doc: 'how long the answer to an Idempotency-Key request is kept for retries (in memory only)' },
+    idempotencyMaxEntries: { kind: 'int', min: 1, max: 1_000_000, default: 10_000, env: 'VEIL_HTTP_IDEMPOTENCY_MAX_ENTRIES', doc: 'Idempotency-Key answers kept at once; the oldest are dropped beyond it' },
+    idempotencyMaxBytes: {
+      kind: 'int', min: 1024, max: 65536 * MiB, default: 256 * MiB, env: 'VEIL_HTTP_IDEMPOTENCY_MAX_BYTES',
+      doc: 'bytes of stored Idempotency-Key answers (sealed bytes only); the oldest are dropped beyond it, and a larger answer is not stored',
+    },
+  },
   fhe: {
     models: {
       kind: 'list', default: ['breast-cancer-lr', 'digits-mlp'], env: 'VEIL_FHE_MODELS',

@@ -123,6 +123,7 @@ describe('profile=production', () => {
   // The least a production gateway needs: TLS files and (by the profile default) API keys. TEE nodes are pinned.
   const SAFE = {
     VEIL_PROFILE: 'production', VEIL_GRPC_TLS_CERT_FILE: '/etc/veil/tls.crt', VEIL_GRPC_TLS_KEY_FILE: '/etc/veil/tls.key',
+    VEIL_HTTP_TLS_CERT_FILE: '/etc/veil/tls.crt', VEIL_HTTP_TLS_KEY_FILE: '/etc/veil/tls.key',
     VEIL_TEE_MEASUREMENTS: `sev-snp:${'ab'.repeat(48)}`,
   };
 
@@ -137,7 +138,7 @@ describe('profile=production', () => {
   });
 
   test('the profile may come from the config file; its defaults sit below the file', () => {
-    const file = JSON.stringify({ profile: 'production', grpc: { tlsCertFile: 'c.pem', tlsKeyFile: 'k.pem' }, tee: { enabled: false } });
+    const file = JSON.stringify({ profile: 'production', grpc: { tlsCertFile: 'c.pem', tlsKeyFile: 'k.pem' }, http: { tlsCertFile: 'c.pem', tlsKeyFile: 'k.pem' }, tee: { enabled: false } });
     const config = loadConfig({ env: { VEIL_CONFIG: 'veil.json' }, readFile: () => file });
     expect(config).toMatchObject({ profile: 'production', tee: { enabled: false, local: false }, auth: { mode: 'api-keys' } });
   });
@@ -146,6 +147,8 @@ describe('profile=production', () => {
     expect(problemsOf(() => loadConfig({ env: { VEIL_PROFILE: 'production' } }))).toEqual([
       { path: '/grpc/tlsCertFile', message: expect.stringContaining('TLS is required'), source: 'default' },
       { path: '/grpc/tlsKeyFile', message: expect.stringContaining('TLS is required'), source: 'default' },
+      { path: '/http/tlsCertFile', message: expect.stringContaining('TLS is required on the HTTP API'), source: 'default' },
+      { path: '/http/tlsKeyFile', message: expect.stringContaining('TLS is required on the HTTP API'), source: 'default' },
       { path: '/tee/measurements', message: expect.stringContaining('must list the measurements'), source: 'production profile default' },
     ]);
   });
@@ -184,5 +187,37 @@ describe('profile=production', () => {
     expect(problemsOf(() => loadConfig({ env: { ...SAFE, VEIL_CONFIG: '/etc/veil.json' }, readFile: () => file }))).toEqual([
       { path: '/tee/local', message: expect.stringContaining('SIMULATED'), source: 'file /etc/veil.json' },
     ]);
+  });
+});
+
+describe('http.* (issue #10)', () => {
+  test('defaults: enabled on 127.0.0.1:8080, plain HTTP; env overrides each leaf', () => {
+    expect(loadConfig({ env: {} }).http).toMatchObject({ enabled: true, host: '127.0.0.1', port: 8080, tlsCertFile: 'none', tlsKeyFile: 'none' });
+    const config = loadConfig({ env: { VEIL_HTTP_PORT: '0', VEIL_HTTP_ENABLED: 'false', VEIL_HTTP_IDEMPOTENCY_MAX_ENTRIES: '5' } });
+    expect(config.http).toMatchObject({ port: 0, enabled: false, idempotencyMaxEntries: 5 });
+  });
+
+  test('precedence: file < overrides < env', () => {
+    const file = JSON.stringify({ http: { port: 9000, host: '0.0.0.0', bodyLimitBytes: 4096 } });
+    const config = loadConfig({ env: { VEIL_CONFIG: 'v.json', VEIL_HTTP_PORT: '9002' }, readFile: () => file, overrides: { http: { port: 9001, bodyLimitBytes: 8192 } } });
+    expect(config.http).toMatchObject({ port: 9002, host: '0.0.0.0', bodyLimitBytes: 8192 });
+  });
+
+  test('error: out-of-range leaves, a default deadline above the maximum and half a TLS pair are named', () => {
+    expect(problemsOf(() => loadConfig({ env: { VEIL_HTTP_PORT: '65536', VEIL_HTTP_BODY_LIMIT_BYTES: '10' } }))).toEqual([
+      { path: '/http/port', message: 'must be between 0 and 65535, got 65536', source: 'env VEIL_HTTP_PORT' },
+      { path: '/http/bodyLimitBytes', message: expect.stringContaining('must be between 1024'), source: 'env VEIL_HTTP_BODY_LIMIT_BYTES' },
+    ]);
+    expect(problemsOf(() => loadConfig({ env: { VEIL_HTTP_DEFAULT_DEADLINE_MS: '5000', VEIL_HTTP_MAX_DEADLINE_MS: '1000' } }))).toEqual([
+      { path: '/http/defaultDeadlineMs', message: 'must not exceed http.maxDeadlineMs (1000), got 5000', source: 'env VEIL_HTTP_DEFAULT_DEADLINE_MS' },
+    ]);
+    expect(problemsOf(() => loadConfig({ env: { VEIL_HTTP_TLS_CERT_FILE: '/etc/c.pem' } }))).toEqual([
+      { path: '/http/tlsKeyFile', message: expect.stringContaining('must be set together'), source: 'default' },
+    ]);
+  });
+
+  test('production: HTTP disabled needs no HTTP TLS', () => {
+    const env = { VEIL_PROFILE: 'production', VEIL_GRPC_TLS_CERT_FILE: 'c', VEIL_GRPC_TLS_KEY_FILE: 'k', VEIL_TEE_ENABLED: 'false', VEIL_HTTP_ENABLED: 'false' };
+    expect(loadConfig({ env }).http.enabled).toBe(false);
   });
 });

@@ -3,6 +3,7 @@ import { CONFIG_SCHEMA, isConfigField, type ConfigField, type ConfigTree, type V
 import { ConfigError, type ConfigProblem, type ConfigSources } from './config-error';
 import { checkProductionProfile } from './check-production-profile';
 import { checkTeeTrust } from './check-tee-trust';
+import { checkHttpConfig } from './check-http-config';
 import { PROFILE_DEFAULTS, type Profile } from './profile-defaults';
 
 
@@ -91,6 +92,7 @@ export function loadConfig(params: LoadConfigParameters = {}): VeilConfig {
   if (problems.length === 0) {
     const sourceOf: ConfigSources = (path) => sources.get(path) ?? 'default';
     problems.push(...checkTeeTrust(config, sourceOf));
+    problems.push(...checkHttpConfig(config, sourceOf));
     if (config.profile === 'production') problems.push(...checkProductionProfile(config, sourceOf));
   }
   if (problems.length > 0) throw new ConfigError(problems);

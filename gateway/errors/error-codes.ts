@@ -40,6 +40,14 @@ export const ERROR_SPECS = {
   unauthenticated: { grpc: GrpcStatus.UNAUTHENTICATED, http: 401, type: 'authentication_error', retryable: false, message: 'a valid API key is required (metadata "authorization: Bearer <key>")' },
   permission_denied: { grpc: GrpcStatus.PERMISSION_DENIED, http: 403, type: 'permission_error', retryable: false, message: 'this API key may not use this model or mode' },
   rate_limited: { grpc: GrpcStatus.RESOURCE_EXHAUSTED, http: 429, type: 'rate_limit_error', retryable: true, message: 'too many requests for this caller; retry with backoff' },
+  // issue #10, the HTTP surface (gateway/http/): a plain body on a sealed route, Idempotency-Key misuse, HTTP framing.
+  sealed_request_required: {
+    grpc: GrpcStatus.INVALID_ARGUMENT, http: 400, type: 'invalid_request_error', retryable: false,
+    message: 'this endpoint takes only requests sealed to an attested TEE node (content-type application/vnd.veil.sealed); point your OpenAI client at `veil proxy`, which attests, seals and verifies for you',
+  },
+  idempotency_key_reused: { grpc: GrpcStatus.ALREADY_EXISTS, http: 409, type: 'invalid_request_error', retryable: false, message: 'this Idempotency-Key was already used with a different request; use a new key for a new request' },
+  unsupported_media_type: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 415, type: 'invalid_request_error', retryable: false, message: 'the request body\'s content-type is not accepted by this endpoint' },
+  route_not_found: { grpc: GrpcStatus.NOT_FOUND, http: 404, type: 'invalid_request_error', retryable: false, message: 'no such endpoint' },
   internal: { grpc: GrpcStatus.INTERNAL, http: 500, type: 'server_error', retryable: false, message: 'internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -5,9 +5,11 @@ import { toVeilError } from './to-veil-error';
 import { toGrpcStatus } from './to-grpc-status';
 import { toOpenAIError } from './to-openai-error';
 
-// The gRPC→HTTP mapping every code must agree with (the standard gRPC-over-HTTP table, 499 for CANCELLED).
+// The gRPC→HTTP mapping every code must agree with (the standard gRPC-over-HTTP table, 499 for CANCELLED; 415 for a
+// body of the wrong content-type, which gRPC, having one content-type, never sees).
 const HTTP_FOR_GRPC: Record<number, number[]> = {
-  [status.INVALID_ARGUMENT]: [400],
+  [status.INVALID_ARGUMENT]: [400, 415],
+  [status.ALREADY_EXISTS]: [409],
   [status.NOT_FOUND]: [404],
   [status.FAILED_PRECONDITION]: [400],
   [status.RESOURCE_EXHAUSTED]: [413, 429],
