@@ -100,8 +100,15 @@ async function build(options: CreateHttpServerOptions, tls: TlsFileProvider | un
   const idempotency = createIdempotencyStore({ ...options.idempotency, now });
   const tools: HttpRouteTools = {
     contextOf,
-    authorize(request, scope) {
-      if (guard) guard.authorize(contextOf(request).principal!, scope);
+    authorize(request, scope, modelParam = 'model') {
+      if (!guard) return;
+      try {
+        guard.authorize(contextOf(request).principal!, scope);
+      } catch (err) {
+        // The guard names the gRPC field; over HTTP the model arrived under another name.
+        if (err instanceof VeilError && err.param === 'model_id') throw new VeilError(err.code, err.message, { param: modelParam });
+        throw err;
+      }
     },
   };
 

@@ -9,7 +9,8 @@ export type HttpRouteTools = {
   /**
    * Checks the caller's API key may use this mode and model (no-op when auth is off). Authentication itself already
    * ran for every /v1 route before the route was reached.
+   * @param modelParam where this request named the model (the error's `param`): `model` (body or query) by default
    * @throws VeilError `permission_denied`
    */
-  authorize(request: FastifyRequest, scope: RpcScope): void;
+  authorize(request: FastifyRequest, scope: RpcScope, modelParam?: string): void;
 };

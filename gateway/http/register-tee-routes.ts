@@ -73,7 +73,7 @@ export function registerTeeRoutes(app: FastifyInstance, options: RegisterTeeRout
     const modelId = headerText(request, 'x-veil-model');
     const nodeId = headerText(request, 'x-veil-node');
     const stream = streamFlag(request, operation);
-    options.authorize(request, { mode: 'tee', model: modelId });
+    options.authorize(request, { mode: 'tee', model: modelId }, 'x-veil-model');
     const params = { nodeId, modelId, sealedRequest: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) };
     const teeContext = { signal: context.signal, deadline: context.deadline, caller: callerKey(context) };
     const started = performance.now();
