@@ -3,16 +3,20 @@ import { ConfigError, createGateway, loadConfig } from '../gateway';
 
 export const summary = 'run the gateway';
 
-const HELP = `usage: veil serve [--host HOST] [--port PORT]
+const HELP = `usage: veil serve [--host HOST] [--port PORT] [--http-host HOST] [--http-port PORT]
 
 Runs the Veil gateway. With no configuration it serves the bundled FHE models, and TEE mode through one in-process
-SIMULATED TEE node (development only), on 127.0.0.1:50051.
+SIMULATED TEE node (development only), over gRPC on 127.0.0.1:50051 and the HTTP API (OpenAI-shaped /v1) on
+127.0.0.1:8080.
 Configuration: defaults < JSON file named by VEIL_CONFIG < these flags < VEIL_* environment variables.`;
 
 export async function run(args: string[]): Promise<number> {
-  let values: { host?: string; port?: string; help?: boolean };
+  let values: { host?: string; port?: string; 'http-host'?: string; 'http-port'?: string; help?: boolean };
   try {
-    ({ values } = parseArgs({ args, options: { host: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values } = parseArgs({
+      args,
+      options: { host: { type: 'string' }, port: { type: 'string' }, 'http-host': { type: 'string' }, 'http-port': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    }));
   } catch (err) {
     console.error(`veil serve: ${(err as Error).message}\n\n${HELP}`);
     return 2;
@@ -24,10 +28,13 @@ export async function run(args: string[]): Promise<number> {
   const grpc: Record<string, unknown> = {};
   if (values.host !== undefined) grpc.host = values.host;
   if (values.port !== undefined) grpc.port = /^\d+$/.test(values.port) ? Number(values.port) : values.port;
+  const http: Record<string, unknown> = {};
+  if (values['http-host'] !== undefined) http.host = values['http-host'];
+  if (values['http-port'] !== undefined) http.port = /^\d+$/.test(values['http-port']) ? Number(values['http-port']) : values['http-port'];
 
   let config;
   try {
-    config = loadConfig({ overrides: { grpc } });
+    config = loadConfig({ overrides: { grpc, http } });
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`veil serve: ${err.message}`);
@@ -38,6 +45,9 @@ export async function run(args: string[]): Promise<number> {
 
   const gateway = await createGateway(config);
   console.log(`veil gateway listening on ${gateway.address} (gRPC; health and reflection enabled)`);
+  console.log(gateway.httpUrl
+    ? `veil gateway HTTP API on ${gateway.httpUrl} (/v1/models, /v1/attestation, sealed /v1/chat/completions and /v1/embeddings, /healthz, /readyz)`
+    : '  http disabled (http.enabled=false)');
   for (const model of gateway.models.values()) {
     for (const { variant, plan: { spec } } of model.variants.values()) {
       console.log(`  fhe  ${model.id.padEnd(20)} ${variant.padEnd(13)} N=${spec.params.polyModulusDegree} depth=${spec.stats.depth} batch=${spec.batchCapacity} rotations=${spec.stats.rotations}`);

@@ -4,15 +4,19 @@ import { createApiKeyGuard, resolveKeysFile, type ApiKeyGuard } from './auth';
 import type { VeilConfig } from './config';
 import { SessionStore } from './fhe/session-store';
 import { startTrustRegistry, type TrustRegistry } from './chain/start-trust-registry';
+import { VeilError } from './errors';
 import { createFheService, createGrpcServer, createModelsService, createTrustService, type GrpcServer } from './grpc';
+import { createHttpServer, type HttpServer, type HttpTeeRouter } from './http';
 import { createLogger, type Logger } from './logger';
 import { startTelemetry } from './telemetry';
 import { loadFheModels, type ServedFheModel } from './models/load-fhe-models';
-import { startTeeRouting, type StartTeeRoutingParameters, type TeeRouting } from './tee';
+import { startTeeRouting, type StartTeeRoutingParameters, type TeeRouter, type TeeRouting } from './tee';
 
 export type Gateway = {
   /** host:port of the gRPC listener. */
   address: string;
+  /** `http(s)://host:port` of the HTTP API (undefined when http.enabled is false). */
+  httpUrl: string | undefined;
   models: ReadonlyMap<string, ServedFheModel>;
   /** The on-chain registry the gateway publishes attestations to, when enabled. */
   trust: TrustRegistry | undefined;
@@ -33,7 +37,9 @@ export type CreateGatewayDependencies = { logger?: Logger; /** Test seams of the
 export async function createGateway(config: VeilConfig, deps: CreateGatewayDependencies = {}): Promise<Gateway> {
   const logger = deps.logger ?? createLogger({ level: config.log.level, format: config.log.format });
   const started = performance.now();
-  const tls = gatewayTls(config.grpc); // a bad combination stops startup before anything is started
+  // A bad combination stops startup before anything is started.
+  const tls = gatewayTls(config.grpc, 'grpc');
+  const httpTls = gatewayTls(config.http, 'http');
   const models = loadFheModels(config.fhe.models, config.fhe.variants);
   for (const m of models.values()) {
     for (const v of m.variants.values()) {
@@ -127,11 +133,39 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       },
     });
     stops.push(() => server.close());
-    logger.info('gateway listening', { grpc: server.address, tls: server.tls ? server.tls.fingerprint256 : 'off', auth: config.auth.mode, models: [...models.keys()].join(','), ms: Math.round(performance.now() - started) });
+
+    // issue #10: the HTTP API beside gRPC — same guard, same TEE router, same served FHE models.
+    let http: HttpServer | undefined;
+    if (config.http.enabled) {
+      if (!guard && !isLoopback(config.http.host)) {
+        logger.warn('the HTTP API listens beyond this machine without API keys (auth.mode=off): anyone who reaches it may call', { host: config.http.host });
+      }
+      http = await createHttpServer({
+        host: config.http.host,
+        port: config.http.port,
+        bodyLimitBytes: config.http.bodyLimitBytes,
+        deadlines: { defaultMs: config.http.defaultDeadlineMs, maxMs: config.http.maxDeadlineMs },
+        idempotency: { ttlMs: config.http.idempotencyTtlSeconds * 1000, maxEntries: config.http.idempotencyMaxEntries, maxBytes: config.http.idempotencyMaxBytes },
+        logger, guard, tls: httpTls,
+        onTlsReload: (e) => (e.accepted
+          ? logger.info('http tls certificate reloaded', { fingerprint256: e.fingerprint256 })
+          : logger.error('http tls files changed but cannot be used; still serving the previous certificate', { reason: e.reason })),
+        fheModels: models,
+        tee: tee ? asHttpTeeRouter(tee.router) : undefined,
+        // TODO(merge): FHE over HTTP — registerFheRoutes: (app, tools) => registerFheRoutes(app, { handlers: createFheHandlers(...), ...tools }).
+      });
+      const served = http;
+      stops.push(() => served.close());
+    }
+    logger.info('gateway listening', {
+      grpc: server.address, http: http?.url ?? 'off', tls: server.tls ? server.tls.fingerprint256 : 'off', auth: config.auth.mode,
+      models: [...models.keys()].join(','), ms: Math.round(performance.now() - started),
+    });
 
     let closing: Promise<void> | undefined;
     return {
       address: server.address,
+      httpUrl: http?.url,
       models,
       trust,
       tee,
@@ -147,13 +181,42 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
   }
 }
 
-/** grpc.tlsCertFile / grpc.tlsKeyFile: both "none" is plaintext; one without the other is refused. */
-function gatewayTls(grpc: VeilConfig['grpc']): { certFile: string; keyFile: string } | undefined {
-  const cert = grpc.tlsCertFile === 'none' ? undefined : grpc.tlsCertFile;
-  const key = grpc.tlsKeyFile === 'none' ? undefined : grpc.tlsKeyFile;
+/** <section>.tlsCertFile / <section>.tlsKeyFile: both "none" is plaintext; one without the other is refused. */
+function gatewayTls(files: { tlsCertFile: string; tlsKeyFile: string }, section: 'grpc' | 'http'): { certFile: string; keyFile: string } | undefined {
+  const cert = files.tlsCertFile === 'none' ? undefined : files.tlsCertFile;
+  const key = files.tlsKeyFile === 'none' ? undefined : files.tlsKeyFile;
   if (cert === undefined && key === undefined) return undefined;
   if (cert === undefined || key === undefined) {
-    throw new TlsFilesError('grpc.tlsCertFile and grpc.tlsKeyFile must be set together (or both "none" for plaintext)');
+    throw new TlsFilesError(`${section}.tlsCertFile and ${section}.tlsKeyFile must be set together (or both "none" for plaintext)`);
   }
   return { certFile: cert, keyFile: key };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * The router as the HTTP surface needs it. TODO(merge): once TeeRouter has inferStream() and models() (contract §A,
+ * the lead's branch), pass `tee.router` itself and delete this; until then streaming is refused and the model list
+ * comes from the nodes' model ids.
+ */
+function asHttpTeeRouter(router: TeeRouter): HttpTeeRouter {
+  const next = router as TeeRouter & Partial<Pick<HttpTeeRouter, 'inferStream' | 'models'>>;
+  return {
+    getEvidence: (params, context) => router.getEvidence(params, context),
+    infer: (params, context) => router.infer(params, context),
+    inferStream: next.inferStream
+      ? (params, context) => next.inferStream!(params, context)
+      : () => {
+        throw new VeilError('invalid_argument', 'this gateway does not stream TEE answers yet', { param: 'x-veil-stream' });
+      },
+    models: next.models
+      ? () => next.models!()
+      : () => {
+        const counts = new Map<string, number>();
+        for (const node of router.nodes()) if (node.state === 'healthy') for (const id of node.modelIds) counts.set(id, (counts.get(id) ?? 0) + 1);
+        return [...counts].map(([id, nodes]) => ({ id, kind: 'tabular', contextLength: 0, nodes }));
+      },
+  };
 }

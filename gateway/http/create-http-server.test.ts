@@ -94,6 +94,8 @@ describe('GET /v1/models, /healthz, /readyz', () => {
     expect(notReady.json().error.code).toBe('unavailable');
     router.teeModels = [{ id: 'toy-chat', kind: 'chat', contextLength: 512, nodes: 1 }];
     expect((await call(server, { url: '/readyz' })).json()).toEqual({ status: 'ready', models: 1 });
+    router.teeModels.push({ id: 'toy-chat', kind: 'chat', contextLength: 512, nodes: 2 });
+    expect((await call(server, { url: '/readyz' })).json()).toEqual({ status: 'ready', models: 1 }); // distinct models, not entries
   });
 });
 

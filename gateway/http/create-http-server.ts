@@ -144,7 +144,7 @@ async function build(options: CreateHttpServerOptions, tls: TlsFileProvider | un
 
   registerHealthRoutes(app, {
     listening: () => app.server.listening,
-    servableModels: () => options.fheModels.size + (options.tee?.models().length ?? 0),
+    servableModels: () => new Set([...options.fheModels.keys(), ...(options.tee?.models() ?? []).map((m) => m.id)]).size,
   });
   registerModelRoutes(app, { fheModels: options.fheModels, teeModels: () => options.tee?.models() ?? [], createdSeconds: Math.floor(now() / 1000) });
   if (options.tee) registerTeeRoutes(app, { ...tools, router: options.tee, idempotency, bodyLimitBytes: options.bodyLimitBytes, logger });

@@ -49,7 +49,7 @@ export function registerTeeRoutes(app: FastifyInstance, options: RegisterTeeRout
     ), { model_id: 'model' });
     const { evidence } = routed;
     const identity = evidence.identity;
-    const models = (evidence as { models?: readonly { id: string; kind: string; contextLength: number }[] }).models ?? [];
+    const models = evidence.models ?? [];
     return {
       node_id: routed.nodeId,
       evidence: {
@@ -125,7 +125,7 @@ async function relayStream(events: AsyncIterable<HttpTeeStreamEvent>, context: H
     try {
       for (; !next.done; next = await iterator.next()) {
         if (context.signal.aborted) throw context.signal.reason;
-        signed = next.value.signature !== '';
+        signed = Boolean(next.value.signature);
         await sse.write(sealedEvent(next.value));
         count++;
         if (context.signal.aborted) throw context.signal.reason;
@@ -146,8 +146,8 @@ async function relayStream(events: AsyncIterable<HttpTeeStreamEvent>, context: H
 /** One node event as SSE: `event: sealed`, data `{"e": base64}`; the signed last event also carries its receipt. */
 function sealedEvent(event: HttpTeeStreamEvent): string {
   const e = Buffer.from(event.sealedEvent.buffer, event.sealedEvent.byteOffset, event.sealedEvent.byteLength).toString('base64');
-  const data = event.signature !== ''
-    ? { e, signature: event.signature, signing_address: event.signingAddress, node_micros: Number(event.nodeMicros), compute_micros: Number(event.computeMicros) }
+  const data = event.signature
+    ? { e, signature: event.signature, signing_address: event.signingAddress ?? '', node_micros: Number(event.nodeMicros ?? 0), compute_micros: Number(event.computeMicros ?? 0) }
     : { e };
   return `event: sealed\ndata: ${JSON.stringify(data)}\n\n`;
 }

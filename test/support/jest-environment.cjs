@@ -10,5 +10,9 @@ module.exports = class VeilTestEnvironment extends TestEnvironment {
   constructor(config, context) {
     super(config, context);
     for (const name of SHARED) this.global[name] = globalThis[name];
+    // Every gateway a test starts from config binds its HTTP API to a free port, as tests do for gRPC (port 0):
+    // the 8080 default would collide between parallel test files. An explicit http.port in a test still wins below env,
+    // so a test that needs a fixed port sets VEIL_HTTP_PORT itself.
+    if (this.global.process.env.VEIL_HTTP_PORT === undefined) this.global.process.env.VEIL_HTTP_PORT = '0';
   }
 };

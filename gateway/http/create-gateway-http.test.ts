@@ -1,0 +1,31 @@
+import OpenAI from 'openai';
+import { createGateway, type Gateway } from '../create-gateway';
+import { loadConfig } from '../config';
+import { createLogger } from '../logger';
+
+let gateway: Gateway | undefined;
+afterAll(async () => {
+  await gateway?.close();
+});
+
+test('createGateway starts the HTTP API beside gRPC (in-process SIMULATED TEE node) and stops it on close', async () => {
+  const lines: string[] = [];
+  gateway = await createGateway(loadConfig({
+    env: { VEIL_HTTP_PORT: '0' },
+    overrides: { grpc: { port: 0 }, fhe: { models: ['breast-cancer-lr'], variants: ['blocks'], workers: 1 }, tee: { models: ['breast-cancer-lr'] }, chain: { enabled: false } },
+  }), { logger: createLogger({ level: 'info', format: 'json', write: (l) => lines.push(l) }) });
+  expect(gateway.httpUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  const client = new OpenAI({ apiKey: 'unused', baseURL: `${gateway.httpUrl}/v1`, maxRetries: 0 });
+  const models = await client.models.list();
+  expect(models.data.find((m) => m.id === 'breast-cancer-lr')).toMatchObject({ modes: ['fhe', 'tee'] });
+  expect((await fetch(`${gateway.httpUrl}/readyz`)).status).toBe(200);
+  const evidence = await fetch(`${gateway.httpUrl}/v1/attestation?model=breast-cancer-lr&nonce=${'ab'.repeat(32)}`);
+  expect(evidence.status).toBe(200);
+  expect(await evidence.json()).toMatchObject({ node_id: 'local', evidence: { platform: 'simulated', model_ids: ['breast-cancer-lr'] } });
+  expect(lines.some((l) => l.includes('gateway listening') && l.includes(gateway!.httpUrl!))).toBe(true);
+
+  const url = gateway.httpUrl!;
+  await gateway.close();
+  gateway = undefined;
+  await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+});
