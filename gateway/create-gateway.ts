@@ -4,13 +4,12 @@ import { createApiKeyGuard, resolveKeysFile, type ApiKeyGuard } from './auth';
 import type { VeilConfig } from './config';
 import { SessionStore } from './fhe/session-store';
 import { startTrustRegistry, type TrustRegistry } from './chain/start-trust-registry';
-import { VeilError } from './errors';
 import { createFheService, createGrpcServer, createModelsService, createTrustService, type GrpcServer } from './grpc';
-import { createHttpServer, type HttpServer, type HttpTeeRouter } from './http';
+import { createHttpServer, type HttpServer } from './http';
 import { createLogger, type Logger } from './logger';
 import { startTelemetry } from './telemetry';
 import { loadFheModels, type ServedFheModel } from './models/load-fhe-models';
-import { startTeeRouting, type StartTeeRoutingParameters, type TeeRouter, type TeeRouting } from './tee';
+import { startTeeRouting, type StartTeeRoutingParameters, type TeeRouting } from './tee';
 
 export type Gateway = {
   /** host:port of the gRPC listener. */
@@ -151,7 +150,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
           ? logger.info('http tls certificate reloaded', { fingerprint256: e.fingerprint256 })
           : logger.error('http tls files changed but cannot be used; still serving the previous certificate', { reason: e.reason })),
         fheModels: models,
-        tee: tee ? asHttpTeeRouter(tee.router) : undefined,
+        tee: tee?.router,
         // TODO(merge): FHE over HTTP — registerFheRoutes: (app, tools) => registerFheRoutes(app, { handlers: createFheHandlers(...), ...tools }).
       });
       const served = http;
@@ -194,29 +193,4 @@ function gatewayTls(files: { tlsCertFile: string; tlsKeyFile: string }, section:
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-/**
- * The router as the HTTP surface needs it. TODO(merge): once TeeRouter has inferStream() and models() (contract §A,
- * the lead's branch), pass `tee.router` itself and delete this; until then streaming is refused and the model list
- * comes from the nodes' model ids.
- */
-function asHttpTeeRouter(router: TeeRouter): HttpTeeRouter {
-  const next = router as TeeRouter & Partial<Pick<HttpTeeRouter, 'inferStream' | 'models'>>;
-  return {
-    getEvidence: (params, context) => router.getEvidence(params, context),
-    infer: (params, context) => router.infer(params, context),
-    inferStream: next.inferStream
-      ? (params, context) => next.inferStream!(params, context)
-      : () => {
-        throw new VeilError('invalid_argument', 'this gateway does not stream TEE answers yet', { param: 'x-veil-stream' });
-      },
-    models: next.models
-      ? () => next.models!()
-      : () => {
-        const counts = new Map<string, number>();
-        for (const node of router.nodes()) if (node.state === 'healthy') for (const id of node.modelIds) counts.set(id, (counts.get(id) ?? 0) + 1);
-        return [...counts].map(([id, nodes]) => ({ id, kind: 'tabular', contextLength: 0, nodes }));
-      },
-  };
 }

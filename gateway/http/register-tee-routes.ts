@@ -130,7 +130,7 @@ async function relayStream(events: AsyncIterable<HttpTeeStreamEvent>, context: H
         count++;
         if (context.signal.aborted) throw context.signal.reason;
       }
-      if (!signed) throw new VeilError('tee_node_unavailable', 'the TEE node\'s stream ended before its signed last event');
+      if (!signed) throw new VeilError('tee_stream_truncated');
       sse.end(true);
     } catch (err) {
       const error = toHttpVeilError(err, { bodyLimitBytes: 0, sealedRoute: true });

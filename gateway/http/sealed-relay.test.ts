@@ -59,7 +59,10 @@ describe('SSE relay (x-veil-stream: 1)', () => {
     const res = await call(server, { method: 'POST', url: '/v1/chat/completions', headers: STREAM, payload: Buffer.from('req') });
     const events = res.body.split('\n\n').filter(Boolean);
     expect(events).toHaveLength(3);
-    expect(events[2]).toMatch(/^event: error\ndata: \{"error":\{"message":"the TEE node's stream ended before its signed last event","type":"server_error","param":null,"code":"tee_node_unavailable"\}\}$/);
+    expect(JSON.parse(events[2]!.slice('event: error\ndata: '.length))).toEqual({
+      error: { message: 'the sealed stream ended before its signed end event', type: 'server_error', param: null, code: 'tee_stream_truncated' },
+    });
+    expect(events[2]!.startsWith('event: error\n')).toBe(true);
   });
 
   test('a refusal before the first event is a plain HTTP error (no SSE headers)', async () => {

@@ -13,7 +13,7 @@ export type FakeRouter = HttpTeeRouter & {
   seen: { params: InferParams; context: TeeCallContext }[];
   evidenceContexts: TeeCallContext[];
   onInfer: (params: InferParams, context: TeeCallContext) => Promise<TeeInferResponse>;
-  onStream: (params: InferParams, context: TeeCallContext) => AsyncIterable<HttpTeeStreamEvent>;
+  onStream: (params: InferParams, context: TeeCallContext) => AsyncGenerator<HttpTeeStreamEvent>;
   teeModels: HttpTeeModel[];
 };
 
@@ -37,7 +37,7 @@ export function createFakeRouter(): FakeRouter {
     calls: { infer: 0, stream: 0, evidence: 0 },
     seen: [],
     evidenceContexts: [],
-    teeModels: [{ id: 'toy-chat', kind: 'chat', contextLength: 512, nodes: 1 }, { id: 'breast-cancer-lr', kind: 'tabular', contextLength: 0, nodes: 1 }],
+    teeModels: [{ id: 'toy-chat', kind: 'chat', contextLength: 512, nodes: 1 }, { id: 'breast-cancer-lr', kind: 'tabular', contextLength: 0, nodes: 1 }] as HttpTeeModel[],
     onInfer: async (params) => ({
       sealedResponse: new Uint8Array([0x81, ...params.sealedRequest]), signature: '0xsig', signingAddress: '0xabc', nodeMicros: 1234, computeMicros: 1000,
     }),
