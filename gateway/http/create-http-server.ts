@@ -86,6 +86,8 @@ async function build(options: CreateHttpServerOptions, tls: TlsFileProvider | un
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     trustProxy: false,
+    // fastify's own 503 while closing is neither an OpenAI error nor has x-request-id: the onRequest hook answers instead.
+    return503OnClosing: false,
     // Time to receive a whole request (Node's own default): a slow-loris client cannot hold a connection forever.
     requestTimeout: 300_000,
     // The HTTPS server is built here so its secure context can be replaced when the TLS files rotate.
@@ -112,9 +114,15 @@ async function build(options: CreateHttpServerOptions, tls: TlsFileProvider | un
     },
   };
 
+  let closing = false;
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     const context = attachCallContext(request, reply, options.deadlines, now);
+    // A request that arrives on an open keep-alive connection while the server drains: refused, retryable elsewhere.
+    if (closing) {
+      reply.header('connection', 'close');
+      throw new VeilError('unavailable', 'the gateway is shutting down; retry with backoff');
+    }
     if (guard && !OPEN_PATHS.has(pathOf(request))) context.principal = guard.admit(request.headers.authorization);
   });
   app.addContentTypeParser(SEALED_CONTENT_TYPE, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
@@ -155,14 +163,15 @@ async function build(options: CreateHttpServerOptions, tls: TlsFileProvider | un
   });
   const { port } = app.server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  let closing: Promise<void> | undefined;
+  let closingDone: Promise<void> | undefined;
   return {
     app,
     url: `${tls ? 'https' : 'http'}://${host}:${port}`,
     tls,
     idempotency,
     close(graceMs = 5_000) {
-      closing ??= (async () => {
+      closingDone ??= (async () => {
+        closing = true;
         const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
         force.unref();
         try {
@@ -172,7 +181,7 @@ async function build(options: CreateHttpServerOptions, tls: TlsFileProvider | un
           tls?.close();
         }
       })();
-      return closing;
+      return closingDone;
     },
   };
 }

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { VeilError } from '../errors';
 import { call, nodeEvents, SEALED, startTestServer, type TestServer } from './test-support/start-test-server';
 import type { HttpTeeStreamEvent } from './http-tee-router';
@@ -198,5 +199,40 @@ describe('Idempotency-Key', () => {
     const res = await call(server, { method: 'POST', url: '/v1/chat/completions', headers: { ...SEALED, 'idempotency-key': 'x'.repeat(256) }, payload: Buffer.from('a') });
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toMatchObject({ code: 'invalid_argument', param: 'Idempotency-Key' });
+  });
+});
+
+describe('closing', () => {
+  test('in-flight requests finish; a request arriving on an open connection meanwhile gets 503 unavailable as an OpenAI error', async () => {
+    server = await startTestServer();
+    const release = gate();
+    const original = server.router.onInfer;
+    server.router.onInfer = async (params, context) => {
+      await release.opened;
+      return original(params, context);
+    };
+    const { port } = new URL(server.url);
+    const socket = net.connect(Number(port), '127.0.0.1');
+    let received = '';
+    socket.on('data', (d) => {
+      received += d.toString('latin1');
+    });
+    const request = (extra: string) => `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/vnd.veil.sealed\r\nx-veil-model: toy-chat\r\nx-veil-node: local\r\n${extra}content-length: 1\r\n\r\nA`;
+    // The second request arrives on the same (busy, so not idle-closed) connection after closing began.
+    socket.write(request(''));
+    await until(() => server.router.calls.infer === 1);
+    const closed = server.close(2000);
+    socket.write(request(''));
+    await new Promise((r) => setTimeout(r, 100));
+    release.open();
+    await until(() => (received.match(/HTTP\/1\.1 /g) ?? []).length === 2);
+    socket.destroy();
+    await closed;
+    const [first, second] = received.split(/(?=HTTP\/1\.1 )/);
+    expect(first).toMatch(/^HTTP\/1\.1 200 /);
+    expect(second).toMatch(/^HTTP\/1\.1 503 /);
+    expect(second).toMatch(/x-request-id: [0-9a-f-]{36}/);
+    expect(second).toContain('"code":"unavailable"');
+    expect(server.router.calls.infer).toBe(1);
   });
 });
