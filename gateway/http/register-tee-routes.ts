@@ -138,7 +138,8 @@ async function relayStream(events: AsyncIterable<HttpTeeStreamEvent>, context: H
       sse.end(false);
     }
   } finally {
-    await iterator.return?.();
+    // Closing the node stream cancels it; a failure to close cannot change an answer already written.
+    await iterator.return?.().catch(() => undefined);
   }
   return count;
 }

@@ -66,6 +66,18 @@ describe('SSE relay (x-veil-stream: 1)', () => {
     expect(events[2]!.startsWith('event: error\n')).toBe(true);
   });
 
+  test('a node stream that fails to close after its answer neither spoils the answer nor the server', async () => {
+    server = await startTestServer();
+    server.router.onStream = () => {
+      const inner = nodeEvents(1);
+      return Object.assign(inner, { return: async () => Promise.reject(new Error('close failed')) }) as typeof inner;
+    };
+    const res = await call(server, { method: 'POST', url: '/v1/chat/completions', headers: STREAM, payload: Buffer.from('req') });
+    expect(res.body.split('\n\n').filter(Boolean)).toHaveLength(2);
+    expect(res.body).not.toContain('event: error');
+    expect((await call(server, { url: '/healthz' })).statusCode).toBe(200);
+  });
+
   test('a refusal before the first event is a plain HTTP error (no SSE headers)', async () => {
     server = await startTestServer();
     server.router.onStream = async function* () {
