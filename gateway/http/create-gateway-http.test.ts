@@ -29,3 +29,15 @@ test('createGateway starts the HTTP API beside gRPC (in-process SIMULATED TEE no
   gateway = undefined;
   await expect(fetch(`${url}/healthz`)).rejects.toThrow();
 });
+
+test('http.enabled=false: no HTTP listener', async () => {
+  const quiet = await createGateway(loadConfig({
+    env: {},
+    overrides: { grpc: { port: 0 }, http: { enabled: false }, fhe: { models: ['breast-cancer-lr'], variants: ['blocks'], workers: 1 }, tee: { enabled: false }, chain: { enabled: false } },
+  }), { logger: createLogger({ level: 'silent', format: 'text' }) });
+  try {
+    expect(quiet.httpUrl).toBeUndefined();
+  } finally {
+    await quiet.close();
+  }
+});
