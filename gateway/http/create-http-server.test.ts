@@ -1,3 +1,4 @@
+import net from 'node:net';
 import OpenAI from 'openai';
 import { VeilError } from '../errors';
 import { call, createFakeRouter, EVIDENCE, SEALED, startTestServer, type TestServer } from './test-support/start-test-server';
@@ -45,6 +46,28 @@ describe('errors are OpenAI error objects with x-request-id', () => {
     expect(big.json().error).toMatchObject({ code: 'message_too_large', message: 'the request body exceeds 65536 bytes (http.bodyLimitBytes)' });
     for (const res of [badJson, xml, big]) expect(res.headers['x-request-id']).toMatch(UUID);
     expect(new Set([badJson, xml, big].map((r) => r.headers['x-request-id'])).size).toBe(3);
+  });
+
+  test('a URL fastify cannot decode and bytes that are not HTTP still get an OpenAI error with x-request-id', async () => {
+    server = await startTestServer();
+    const port = Number(new URL(server.url).port);
+    const raw = (text: string) => new Promise<string>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      let out = '';
+      socket.on('data', (d) => {
+        out += d.toString();
+        if (/\r\n\r\n[\s\S]*\}\}$/.test(out)) socket.destroy();
+      });
+      socket.on('close', () => resolve(out));
+      socket.write(text);
+    });
+    const badUrl = await raw('GET /v1/%zz HTTP/1.1\r\nhost: x\r\n\r\n');
+    const notHttp = await raw('GARBAGE\r\n\r\n');
+    for (const [text, message] of [[badUrl, 'the request URL is not valid (bad percent-encoding)'], [notHttp, 'the bytes received are not a valid HTTP/1.1 request']] as const) {
+      expect(text).toMatch(/^HTTP\/1\.1 400 /);
+      expect(text).toMatch(/x-request-id: [0-9a-f-]{36}\r\n/);
+      expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toEqual({ error: { message, type: 'invalid_request_error', param: null, code: 'invalid_argument' } });
+    }
   });
 
   test('an internal failure answers 500 "internal error": no detail reaches the client, the cause is logged', async () => {

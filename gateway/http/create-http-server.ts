@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createTlsFileProvider, type TlsFileProvider } from '../../proto';
 import type { CallGuard } from '../auth';
 import { VeilError } from '../errors';
@@ -90,6 +90,23 @@ async function build(options: CreateHttpServerOptions, tls: TlsFileProvider | un
     return503OnClosing: false,
     // Time to receive a whole request (Node's own default): a slow-loris client cannot hold a connection forever.
     requestTimeout: 300_000,
+    // A URL fastify cannot decode never reaches the hooks or the error handler: answered here, in the same shape.
+    frameworkErrors: (err, request, reply) => {
+      const answer = errorAnswer(toHttpVeilError(err, { bodyLimitBytes: options.bodyLimitBytes, sealedRoute: false }));
+      void (reply as unknown as FastifyReply).code(answer.status).headers({ ...answer.headers, 'x-request-id': request.id }).send(answer.body);
+    },
+    // Bytes that are not HTTP at all (Node's parser refuses them before there is a request): still an OpenAI error.
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable) return;
+      const code = (err as NodeJS.ErrnoException).code;
+      const tooLarge = code === 'HPE_HEADER_OVERFLOW';
+      const answer = errorAnswer(tooLarge
+        ? new VeilError('message_too_large', 'the request headers are too large')
+        : new VeilError('invalid_argument', 'the bytes received are not a valid HTTP/1.1 request'));
+      const head = [`HTTP/1.1 ${answer.status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}`, `x-request-id: ${randomUUID()}`, 'connection: close',
+        ...Object.entries(answer.headers).map(([k, v]) => `${k}: ${v}`), `content-length: ${answer.body.byteLength}`];
+      socket.end(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`), answer.body]));
+    },
     // The HTTPS server is built here so its secure context can be replaced when the TLS files rotate.
     serverFactory: tls
       ? (handler) => (secureServer = https.createServer(handler)) as unknown as http.Server

@@ -23,6 +23,8 @@ export function toHttpVeilError(err: unknown, situation: HttpErrorSituation): Ve
       return situation.sealedRoute ? sealedOnly() : new VeilError('invalid_argument', 'the request body is not valid JSON', { cause: err });
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new VeilError('invalid_argument', 'the request body does not match its content-length', { cause: err });
+    case 'FST_ERR_BAD_URL':
+      return new VeilError('invalid_argument', 'the request URL is not valid (bad percent-encoding)', { cause: err });
     case 'ECONNRESET':
     case 'ECONNABORTED':
       return new VeilError('cancelled', 'the client closed the connection', { cause: err });
