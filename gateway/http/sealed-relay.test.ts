@@ -78,6 +78,20 @@ describe('SSE relay (x-veil-stream: 1)', () => {
     expect((await call(server, { url: '/healthz' })).statusCode).toBe(200);
   });
 
+  test('the deadline (x-veil-deadline-ms) aborts the node call and ends the stream with a deadline_exceeded error event', async () => {
+    server = await startTestServer();
+    server.router.onStream = async function* (_params, context) {
+      yield* nodeEvents(1, false);
+      await new Promise((_resolve, reject) => context.signal!.addEventListener('abort', () => reject(context.signal!.reason), { once: true }));
+    };
+    const started = Date.now();
+    const res = await call(server, { method: 'POST', url: '/v1/chat/completions', headers: { ...STREAM, 'x-veil-deadline-ms': '300' }, payload: Buffer.from('req') });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    const events = res.body.split('\n\n').filter(Boolean);
+    expect(events).toHaveLength(2);
+    expect(JSON.parse(events[1]!.slice('event: error\ndata: '.length)).error).toMatchObject({ code: 'deadline_exceeded', type: 'server_error' });
+  });
+
   test('a refusal before the first event is a plain HTTP error (no SSE headers)', async () => {
     server = await startTestServer();
     server.router.onStream = async function* () {
