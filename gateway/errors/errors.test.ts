@@ -10,8 +10,6 @@ import { toOpenAIError } from './to-openai-error';
 const HTTP_FOR_GRPC: Record<number, number[]> = {
   [status.INVALID_ARGUMENT]: [400, 415],
   [status.ALREADY_EXISTS]: [409],
-  // A sealed stream the gateway relayed but cannot vouch for (the lead's tee_stream_* codes): a bad gateway.
-  [status.DATA_LOSS]: [502],
   [status.NOT_FOUND]: [404],
   [status.FAILED_PRECONDITION]: [400],
   [status.RESOURCE_EXHAUSTED]: [413, 429],
