@@ -6,9 +6,11 @@
  */
 import fs from 'node:fs';
 import { connectFheModel, createHttpFheClient, createVeilClient, VeilClientError, type FheGatewayClient, type FheModelClient, type VeilClient } from '../client';
-import { createCkksRuntime, createFheClientKeys, loadSeal, logitsModel, packInputs } from '../fhe';
+import * as grpc from '@grpc/grpc-js';
+import { createCkksRuntime, createFheClientKeys, evaluationKeySizes, loadSeal, logitsModel, packInputs } from '../fhe';
 import { BUNDLED_MODELS, loadDataset, runOnnxModel } from '../models';
 import { readOnnxModel } from '../onnx';
+import { loadVeilProto, type CreateSessionRequest } from '../proto';
 import { startFheHttpStack, type FheHttpStack } from './support/start-fhe-http-stack';
 
 const MODEL = 'breast-cancer-lr';
@@ -19,7 +21,10 @@ let overHttp: FheModelClient;
 let httpClient: FheGatewayClient;
 
 beforeAll(async () => {
-  stack = await startFheHttpStack({ variants: ['blocks', 'expanded', 'feature-major'], maxPredictBytes: 32 * 1024 * 1024 });
+  // One upload slot in all: the upload test below shows the two surfaces share it.
+  stack = await startFheHttpStack({
+    variants: ['blocks', 'expanded', 'feature-major'], maxPredictBytes: 32 * 1024 * 1024, fhe: { maxConcurrentUploads: 1, maxUploadsPerCaller: 1 },
+  });
   grpcClient = createVeilClient({ target: stack.grpc.address });
   overGrpc = await connectFheModel({ client: grpcClient, modelId: MODEL, variant: 'blocks' });
   httpClient = createHttpFheClient({ baseUrl: stack.baseUrl });
@@ -72,6 +77,27 @@ test('error: a closed session reaches the SDK over HTTP as the same VeilClientEr
   expect(codes).toEqual(['session_not_found', 'session_not_found']);
   const unreachable = await createHttpFheClient({ baseUrl: 'http://127.0.0.1:1' }).listModels().catch((e: unknown) => e);
   expect(unreachable).toMatchObject({ code: 'unavailable' });
+});
+
+test('error: gRPC and HTTP uploads share one set of upload slots (one implementation of the rule, one count)', async () => {
+  const proto = loadVeilProto();
+  const fhe = new proto.services.Fhe(stack.grpc.address, grpc.credentials.createInsecure());
+  const keyless = () => fetch(`${stack.baseUrl}/v1/fhe/sessions`, { method: 'POST', headers: { 'x-veil-model': MODEL, 'x-veil-fhe-variant': 'feature-major' } });
+  try {
+    const call = (fhe as unknown as { CreateSession(cb: () => void): grpc.ClientWritableStream<CreateSessionRequest> }).CreateSession(() => undefined);
+    const galois = evaluationKeySizes(stack.models.get(MODEL)!.variants.get('blocks')!.plan.spec).galoisKeys;
+    call.write({ header: { modelId: MODEL, variant: 'blocks', galoisKeysBytes: galois, relinKeysBytes: 0, specSha256: '' } });
+    await new Promise((r) => setTimeout(r, 200)); // the gRPC upload now holds the one slot
+    const refused = await keyless();
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toMatchObject({ error: { code: 'overloaded' } });
+    call.cancel();
+    await new Promise((r) => setTimeout(r, 200));
+    const opened = await keyless();
+    expect(opened.status).toBe(200);
+  } finally {
+    fhe.close();
+  }
 });
 
 test('one single-sample predict over HTTP vs gRPC (same ciphertexts, model, variant and pool; interleaved)', async () => {
