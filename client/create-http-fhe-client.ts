@@ -35,7 +35,9 @@ export function createHttpFheClient(options: HttpFheClientOptions): FheGatewayCl
     const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
     let response: Response;
     try {
-      response = await doFetch(`${base}${path}`, { ...init, headers: { ...auth, ...init.headers as Record<string, string> }, signal });
+      // The gateway's deadline for the call is the SDK's own (x-veil-deadline-ms); without one, the server's default.
+      const deadline: Record<string, string> = opts.deadlineMs ? { 'x-veil-deadline-ms': String(Math.ceil(opts.deadlineMs)) } : {};
+      response = await doFetch(`${base}${path}`, { ...init, headers: { ...auth, ...deadline, ...init.headers as Record<string, string> }, signal });
     } catch (err) {
       if (opts.signal?.aborted) throw new VeilClientError('cancelled', 'the call was cancelled');
       if (signal?.aborted) throw new VeilClientError('deadline_exceeded', 'the deadline expired before the call finished');

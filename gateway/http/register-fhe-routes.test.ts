@@ -185,6 +185,20 @@ describe('FHE over HTTP', () => {
     expect(own.status).toBe(200);
   });
 
+  test('error: the API-key scope is checked where gRPC checks it: the model for spec and upload, the mode for all', async () => {
+    const session = await createSession('tee-only-victim');
+    const as = (principal: string) => ({ 'x-test-principal': principal });
+    for (const principal of ['tee-only', 'digits-only']) {
+      await expectError(await fetch(`${stack.baseUrl}/v1/fhe/models/${MODEL}/spec`, { headers: as(principal) }), 403, 'permission_denied', principal === 'digits-only' ? 'model' : null);
+      await expectError(await fetch(`${stack.baseUrl}/v1/fhe/sessions`, { method: 'POST', headers: { ...uploadHeaders(), ...as(principal) }, body: new Blob([galois as Uint8Array<ArrayBuffer>]) }), 403, 'permission_denied', principal === 'digits-only' ? 'x-veil-model' : null);
+    }
+    await expectError(await predict(session, asJson([[new Uint8Array(8)]]), json, 'tee-only'), 403, 'permission_denied');
+    await expectError(await fetch(`${stack.baseUrl}/v1/fhe/sessions/${session}`, { method: 'DELETE', headers: as('tee-only') }), 403, 'permission_denied');
+    // Predict is checked for the mode only (the model was checked at upload), as on gRPC: a key scoped to another
+    // model reaches the session lookup, and this session is not its own.
+    await expectError(await predict(session, asJson([[new Uint8Array(8)]]), json, 'digits-only'), 404, 'session_not_found');
+  });
+
   test('error: a client that goes away mid-upload frees its upload slot at once', async () => {
     // Two slots (maxConcurrentUploads: 2): hold both with half-sent uploads, see a third refused, abort both.
     const half = (): http.ClientRequest => {

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_FHE_VARIANT } from '../../fhe';
 import type { SessionHeader } from '../../proto';
+import type { RpcScope } from '../auth';
 import { toVeilError, VeilError } from '../errors';
 import { fheSpecOf, type FheHandlers } from '../grpc';
 import type { CallContext } from '../grpc/call-context';
@@ -16,6 +17,11 @@ export type RegisterFheRoutesDependencies = {
   models: ReadonlyMap<string, ServedFheModel>;
   /** The request's id, cancellation, deadline, principal and peer, as the app's HTTP core derives them. */
   contextOf(request: FastifyRequest): CallContext;
+  /**
+   * The API-key scope check (the HTTP core's `authorize`, the same guard as gRPC; absent when auth is off), called
+   * where gRPC calls it: with the model for the spec and a key upload, mode only for predict and close.
+   */
+  authorize?(request: FastifyRequest, scope: RpcScope, modelParam?: string): void;
   /**
    * Largest predict body, either form (default: the app's `bodyLimit`). Base64 JSON is 4/3 the binary size, so a
    * batch that fits as binary may not as JSON. Key uploads are bounded by `fhe.maxSessionKeyBytes` in createSession,
@@ -56,6 +62,7 @@ const SPEC_PARAMS: Record<string, string> = { model_id: 'model' };
  */
 export function registerFheRoutes(app: FastifyInstance, deps: RegisterFheRoutesDependencies): void {
   const { handlers, models, contextOf } = deps;
+  const authorize = (request: FastifyRequest, scope: RpcScope, modelParam?: string) => deps.authorize?.(request, scope, modelParam);
   const maxPredictBytes = deps.maxPredictBytes ?? app.initialConfig.bodyLimit ?? 1024 * 1024;
 
   void app.register(async (scope) => {
@@ -74,6 +81,7 @@ export function registerFheRoutes(app: FastifyInstance, deps: RegisterFheRoutesD
     }));
 
     scope.get<{ Params: { model: string }; Querystring: { variant?: string } }>('/v1/fhe/models/:model/spec', async (request, reply) => {
+      authorize(request, { mode: 'fhe', model: request.params.model }, 'model');
       const spec = await renamed(SPEC_PARAMS, () => fheSpecOf(models, { modelId: request.params.model, variant: request.query.variant ?? '' }));
       // The body is the spec exactly as hashed, so a client can check it against x-veil-spec-sha256.
       return reply
@@ -85,11 +93,12 @@ export function registerFheRoutes(app: FastifyInstance, deps: RegisterFheRoutesD
     });
 
     scope.post('/v1/fhe/sessions', async (request, reply) => answering(request, reply, async () => {
+      const header = uploadHeader(request);
+      authorize(request, { mode: 'fhe', model: header.modelId }, KEY_UPLOAD_HEADERS.model);
       const body = request.body as Readable | undefined;
       if (body && mediaType(request.headers['content-type']) !== 'application/octet-stream') {
         throw new VeilError('invalid_argument', 'a key upload\'s content-type is application/octet-stream: the Galois keys, then the relinearisation keys', { param: 'content-type' });
       }
-      const header = uploadHeader(request);
       const declared = header.galoisKeysBytes + header.relinKeysBytes;
       const length = request.headers['content-length'];
       if (length !== undefined && Number(length) !== declared) {
@@ -103,6 +112,7 @@ export function registerFheRoutes(app: FastifyInstance, deps: RegisterFheRoutesD
     }));
 
     scope.post<{ Params: { id: string } }>('/v1/fhe/sessions/:id/predict', async (request, reply) => answering(request, reply, async () => {
+      authorize(request, { mode: 'fhe' });
       const form = predictFormOf(request.headers['content-type']);
       const answer = answerFormOf(request.headers.accept, form);
       const context = contextOf(request);
@@ -114,6 +124,7 @@ export function registerFheRoutes(app: FastifyInstance, deps: RegisterFheRoutesD
     }));
 
     scope.delete<{ Params: { id: string } }>('/v1/fhe/sessions/:id', async (request, reply) => {
+      authorize(request, { mode: 'fhe' });
       await handlers.closeSession({ sessionId: request.params.id }, contextOf(request));
       return reply.send({ id: request.params.id, object: 'fhe.session', deleted: true });
     });

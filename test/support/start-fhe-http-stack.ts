@@ -3,11 +3,12 @@
  * shared by a gRPC server (createFheService) and a fastify app (registerFheRoutes), as the gateway wires them.
  * The fastify app stands in for the HTTP core (gateway/http server): an error handler rendering toOpenAIError with
  * x-request-id, and a CallContext per request whose signal aborts when the connection closes before the answer;
- * the principal is taken from `x-test-principal` (API keys are the core's).
+ * the principal is taken from `x-test-principal` (API keys are the core's), and `authorize` stands in for the API-key
+ * guard: principal `tee-only` may not use FHE mode, `digits-only` may use only the model `digits-mlp`.
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { createLogger, toOpenAIError } from '../../gateway';
+import { createLogger, toOpenAIError, VeilError } from '../../gateway';
 import { SessionStore } from '../../gateway/fhe/session-store';
 import { createFheHandlers, createFheService, createGrpcServer, createModelsService, type FheServiceOptions, type GrpcServer } from '../../gateway/grpc';
 import type { CallContext } from '../../gateway/grpc/call-context';
@@ -79,7 +80,17 @@ export async function startFheHttpStack(options: StartFheHttpStackOptions = {}):
     const { status, body } = toOpenAIError(err);
     void reply.status(status).send(body);
   });
-  registerFheRoutes(app, { handlers, models, contextOf: (request) => contexts.get(request)!, maxPredictBytes: options.maxPredictBytes });
+  const contextOf = (request: FastifyRequest) => contexts.get(request)!;
+  registerFheRoutes(app, {
+    handlers, models, contextOf, maxPredictBytes: options.maxPredictBytes,
+    authorize(request, scope, modelParam = 'model') {
+      const { principal } = contextOf(request);
+      if (principal === 'tee-only') throw new VeilError('permission_denied', 'this key may not use FHE mode');
+      if (principal === 'digits-only' && scope.model !== undefined && scope.model !== 'digits-mlp') {
+        throw new VeilError('permission_denied', 'this key may not use this model', { param: modelParam });
+      }
+    },
+  });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
 
   return {
