@@ -116,7 +116,7 @@ export function registerFheRoutes(app: FastifyInstance, deps: RegisterFheRoutesD
       const form = predictFormOf(request.headers['content-type']);
       const answer = answerFormOf(request.headers.accept, form);
       const context = contextOf(request);
-      const body = await readLimitedBody(request.body as Readable | undefined, request.headers['content-length'], maxPredictBytes);
+      const body = await readLimitedBody(request.body as Readable | undefined, request.headers['content-length'], maxPredictBytes, context.signal);
       const groups = decodePredictBody(form, body);
       const response = await handlers.predict({ sessionId: request.params.id, groups }, context);
       const encoded = encodePredictAnswer(answer, response);
