@@ -136,6 +136,12 @@ describe('FHE over HTTP', () => {
     } as RequestInit);
     const err = await expectError(res, 400, 'invalid_argument', 'body');
     expect(err.message).toContain(`galois 1000/${galois.byteLength}`);
+    // The other way round: a chunked body longer than declared is refused at the first surplus byte.
+    const long = await fetch(`${stack.baseUrl}/v1/fhe/sessions`, {
+      method: 'POST', headers: uploadHeaders(), duplex: 'half',
+      body: new ReadableStream({ start(c) { c.enqueue(galois); c.enqueue(new Uint8Array(10)); c.close(); } }),
+    } as RequestInit);
+    expect((await expectError(long, 400, 'invalid_argument', 'body')).message).toMatch(/more galois key bytes than the header declared/);
   });
 
   test('error: a size header that is not the spec\'s exact size, a content-length that disagrees, and a non-number', async () => {
@@ -213,5 +219,30 @@ describe('FHE over HTTP', () => {
     for (const r of held) r.destroy();
     await new Promise((r) => setTimeout(r, 200)); // well under uploadIdleTimeoutMs (2 s): the slot was not freed by a timeout
     await createSession();
+  });
+
+  test('error: an upload that stalls is answered upload_timeout on its open connection (idle timeout 2 s)', async () => {
+    const started = Date.now();
+    const answer = await new Promise<{ status: number; body: string; connection: string | undefined }>((resolve, reject) => {
+      const request = http.request(`${stack.baseUrl}/v1/fhe/sessions`, { method: 'POST', headers: { ...uploadHeaders(), 'content-length': galois.byteLength } }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, body, connection: res.headers.connection }));
+      });
+      request.on('error', reject);
+      request.write(galois.subarray(0, 1000)); // and then nothing
+    });
+    expect(answer.status).toBe(504);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'upload_timeout' } });
+    expect(answer.connection).toBe('close'); // the rest of the body is never read
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+    expect(Date.now() - started).toBeLessThan(6_000);
+  });
+
+  test('still serving after every refusal above: a full upload and prediction', async () => {
+    const session = await createSession();
+    const groups = packInputs(spec, [loadDataset('breast-cancer').test.features[0]!]).map((g) => g.map((slots) => keys.encrypt(slots)));
+    const res = await predict(session, asJson(groups), json);
+    expect(res.status).toBe(200);
   });
 });
