@@ -158,6 +158,23 @@ describe('FHE over HTTP', () => {
     await expectError(await fetch(`${stack.baseUrl}/v1/fhe/sessions`, { method: 'POST', headers: uploadHeaders({ 'x-veil-model': 'nope' }), body: new Blob([galois as Uint8Array<ArrayBuffer>]) }), 404, 'model_not_found', 'x-veil-model');
   });
 
+  test('error: an upload declaring more than fhe.maxSessionKeyBytes is refused as message_too_large before a byte is read', async () => {
+    const size = 600 * 1024 * 1024; // the stack's maxSessionKeyBytes is 512 MiB
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = http.request(`${stack.baseUrl}/v1/fhe/sessions`, {
+        method: 'POST', headers: { ...uploadHeaders({ 'x-veil-galois-keys-bytes': String(size) }), 'content-length': size },
+      }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      request.on('error', reject);
+      request.flushHeaders(); // headers only: the refusal must not wait for the body
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'message_too_large', param: 'x-veil-galois-keys-bytes, x-veil-relin-keys-bytes' } });
+  });
+
   test('error: an oversized predict body is refused as message_too_large, declared or chunked', async () => {
     const session = await createSession();
     await expectError(await predict(session, new Uint8Array(MAX_PREDICT + 1), binary), 413, 'message_too_large', 'body');
