@@ -34,12 +34,14 @@ export type StartFheHttpStackOptions = {
   bodyLimit?: number;
   maxPredictBytes?: number;
   fhe?: Partial<Omit<FheServiceOptions, 'models' | 'sessions' | 'pool' | 'logger'>>;
+  /** A stand-in worker pool (default: a real one, 1 thread). */
+  pool?: FhePool;
 };
 
 export async function startFheHttpStack(options: StartFheHttpStackOptions = {}): Promise<FheHttpStack> {
   const logger = createLogger({ level: 'silent', format: 'json' });
   const models = loadFheModels(options.models ?? ['breast-cancer-lr'], options.variants ?? ['blocks', 'feature-major']);
-  const pool = await createFhePool({
+  const pool = options.pool ?? await createFhePool({
     plans: Object.fromEntries([...models.values()].flatMap((m) => [...m.variants.values()].map((v) => [v.planKey, v.plan]))),
     threads: 1, maxQueue: 16, keyCacheBytes: 256 * 1024 * 1024,
   });
