@@ -90,6 +90,7 @@ describe('FHE over HTTP', () => {
     await expectError(await fetch(`${stack.baseUrl}/v1/fhe/models/nope/spec`), 404, 'model_not_found', 'model');
     const err = await expectError(await fetch(`${stack.baseUrl}/v1/fhe/models/${MODEL}/spec?variant=turbo`), 400, 'invalid_argument', 'variant');
     expect(err.message).toMatch(/served: blocks/);
+    await expectError(await fetch(`${stack.baseUrl}/v1/fhe/models/${MODEL}/spec?variant=blocks&variant=blocks`), 400, 'invalid_argument', 'variant');
   });
 
   test('keys far larger than the body limit upload; encrypted predictions match plaintext, and both forms answer the same bytes', async () => {

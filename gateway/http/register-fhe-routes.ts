@@ -80,9 +80,12 @@ export function registerFheRoutes(app: FastifyInstance, deps: RegisterFheRoutesD
       }),
     }));
 
-    scope.get<{ Params: { model: string }; Querystring: { variant?: string } }>('/v1/fhe/models/:model/spec', async (request, reply) => {
+    scope.get<{ Params: { model: string }; Querystring: { variant?: string | string[] } }>('/v1/fhe/models/:model/spec', async (request, reply) => {
       authorize(request, { mode: 'fhe', model: request.params.model }, 'model');
-      const spec = await renamed(SPEC_PARAMS, () => fheSpecOf(models, { modelId: request.params.model, variant: request.query.variant ?? '' }));
+      const { variant = '' } = request.query;
+      // A repeated ?variant= is one (unknown) variant, refused with the served ones listed.
+      const asked = Array.isArray(variant) ? variant.join(',') : variant;
+      const spec = await renamed(SPEC_PARAMS, () => fheSpecOf(models, { modelId: request.params.model, variant: asked }));
       // The body is the spec exactly as hashed, so a client can check it against x-veil-spec-sha256.
       return reply
         .header('content-type', 'application/json; charset=utf-8')
