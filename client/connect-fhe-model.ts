@@ -3,11 +3,12 @@ import {
   packInputs, protectDecryptedOutputs, unpackOutputs, type CkksRuntime, type FheClientKeys, type FheModelSpec, type FheVariant,
   type OutputPrecision,
 } from '../fhe';
-import type { VeilClient } from './create-veil-client';
+import type { FheGatewayClient } from './create-http-fhe-client';
 import { VeilClientError } from './veil-client-error';
 
 export type ConnectFheModelParameters = {
-  client: VeilClient;
+  /** The gateway: `createVeilClient` (gRPC) or `createHttpFheClient` (HTTP, gateway/http/FHE-HTTP.md). */
+  client: FheGatewayClient;
   modelId: string;
   /**
    * Which FHE compilation to use: a fixed variant, or `auto` (default) to pick per call by batch size among those

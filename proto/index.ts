@@ -12,3 +12,5 @@ export type { CallLimits, CallLimitErrors } from './run-with-limits';
 export { guardRequestDecoding, UndecodableRequest } from './guard-request-decoding';
 export { wellFormedStatusText } from './well-formed-status-text';
 export { typeSizeRefusals } from './type-size-refusals';
+// issue #10: FHE over HTTP, the binary predict body (gateway/http/FHE-HTTP.md), shared by the gateway and the SDK.
+export { decodeCiphertextGroups, encodeCiphertextGroups, FheFramingError, FHE_GROUPS_MAGIC } from './fhe-http-framing';

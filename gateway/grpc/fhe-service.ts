@@ -41,9 +41,11 @@ export type FheHandlers = {
   closeSession(request: CloseSessionRequest, context: CallContext): Promise<Record<string, never>>;
 };
 
-/** veil.v1.Fhe: key upload, encrypted prediction, session close. Payload bytes are never logged or traced. */
-export function createFheService(options: FheServiceOptions): UntypedServiceImplementation {
-  const handlers = createFheHandlers(options);
+/**
+ * veil.v1.Fhe: key upload, encrypted prediction, session close. Payload bytes are never logged or traced. Pass the
+ * `handlers` the HTTP routes use (gateway/http/register-fhe-routes.ts) so both surfaces share one set of upload slots.
+ */
+export function createFheService(options: FheServiceOptions, handlers: FheHandlers = createFheHandlers(options)): UntypedServiceImplementation {
   const { logger } = options;
   return {
     CreateSession: handleClientStream<CreateSessionRequest, CreateSessionResponse>('CreateSession', logger, (call: ServerReadableStream<CreateSessionRequest, CreateSessionResponse>, context) =>

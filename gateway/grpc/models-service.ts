@@ -28,23 +28,27 @@ export function createModelsService(models: ReadonlyMap<string, ServedFheModel>,
   };
   return {
     ListModels: handleUnary<unknown, ListModelsResponse>('ListModels', logger, async () => ({ models: list() })),
-    GetFheSpec: handleUnary<GetFheSpecRequest, GetFheSpecResponse>('GetFheSpec', logger, async (request) => {
-      const model = requireModel(models, request.modelId);
-      const served = requireVariant(model, request.variant);
-      const { spec } = served.plan;
-      return {
-        modelId: model.id,
-        variant: served.variant,
-        specJson: served.specJson,
-        polyModulusDegree: spec.params.polyModulusDegree,
-        coeffModulusBits: spec.params.coeffModulusBits,
-        scaleBits: spec.params.scaleBits,
-        batchCapacity: spec.batchCapacity,
-        galoisSteps: spec.galoisSteps,
-        needsRelinKeys: spec.needsRelinKeys,
-        specSha256: served.specSha256,
-      };
-    }, { scope: (request) => ({ mode: 'fhe', model: request.modelId }) }),
+    GetFheSpec: handleUnary<GetFheSpecRequest, GetFheSpecResponse>('GetFheSpec', logger, async (request) => fheSpecOf(models, request),
+      { scope: (request) => ({ mode: 'fhe', model: request.modelId }) }),
+  };
+}
+
+/** Models.GetFheSpec (and GET /v1/fhe/models/:model/spec): the public spec of one served variant. */
+export function fheSpecOf(models: ReadonlyMap<string, ServedFheModel>, request: GetFheSpecRequest): GetFheSpecResponse {
+  const model = requireModel(models, request.modelId);
+  const served = requireVariant(model, request.variant);
+  const { spec } = served.plan;
+  return {
+    modelId: model.id,
+    variant: served.variant,
+    specJson: served.specJson,
+    polyModulusDegree: spec.params.polyModulusDegree,
+    coeffModulusBits: spec.params.coeffModulusBits,
+    scaleBits: spec.params.scaleBits,
+    batchCapacity: spec.batchCapacity,
+    galoisSteps: spec.galoisSteps,
+    needsRelinKeys: spec.needsRelinKeys,
+    specSha256: served.specSha256,
   };
 }
 
