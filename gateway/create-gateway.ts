@@ -4,8 +4,8 @@ import { createApiKeyGuard, resolveKeysFile, type ApiKeyGuard } from './auth';
 import type { VeilConfig } from './config';
 import { SessionStore } from './fhe/session-store';
 import { startTrustRegistry, type TrustRegistry } from './chain/start-trust-registry';
-import { createFheService, createGrpcServer, createModelsService, createTrustService, type GrpcServer } from './grpc';
-import { createHttpServer, type HttpServer } from './http';
+import { createFheHandlers, createFheService, createGrpcServer, createModelsService, createTrustService, type GrpcServer } from './grpc';
+import { createHttpServer, registerFheRoutes, type HttpServer } from './http';
 import { createLogger, type Logger } from './logger';
 import { startTelemetry } from './telemetry';
 import { loadFheModels, type ServedFheModel } from './models/load-fhe-models';
@@ -105,6 +105,19 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       stops.push(() => keys.close());
     }
 
+    // One set of FHE handlers for gRPC and HTTP: one upload-slot pool, one rule for sizes, timeouts and ownership.
+    const fheOptions = {
+      models, sessions, pool, logger,
+      maxSessionKeyBytes: config.fhe.maxSessionKeyBytes,
+      maxGroupsPerRequest: config.fhe.maxGroupsPerRequest,
+      sessionTtlSeconds: config.fhe.sessionTtlSeconds,
+      maxConcurrentUploads: config.fhe.maxConcurrentUploads,
+      maxUploadsPerCaller: config.fhe.maxUploadsPerCaller,
+      uploadIdleTimeoutMs: config.fhe.uploadIdleTimeoutMs,
+      uploadTimeoutSeconds: config.fhe.uploadTimeoutSeconds,
+    };
+    const fheHandlers = createFheHandlers(fheOptions);
+
     const server: GrpcServer = await createGrpcServer({
       host: config.grpc.host,
       port: config.grpc.port,
@@ -118,16 +131,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       services: {
         Models: createModelsService(models, tee ? config.tee.models : [], logger),
         Trust: createTrustService(trust ? () => trust.info() : () => undefined, logger),
-        Fhe: createFheService({
-          models, sessions, pool, logger,
-          maxSessionKeyBytes: config.fhe.maxSessionKeyBytes,
-          maxGroupsPerRequest: config.fhe.maxGroupsPerRequest,
-          sessionTtlSeconds: config.fhe.sessionTtlSeconds,
-          maxConcurrentUploads: config.fhe.maxConcurrentUploads,
-          maxUploadsPerCaller: config.fhe.maxUploadsPerCaller,
-          uploadIdleTimeoutMs: config.fhe.uploadIdleTimeoutMs,
-          uploadTimeoutSeconds: config.fhe.uploadTimeoutSeconds,
-        }),
+        Fhe: createFheService(fheOptions, fheHandlers),
         ...(tee ? { Tee: tee.service } : {}),
       },
     });
@@ -151,7 +155,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
           : logger.error('http tls files changed but cannot be used; still serving the previous certificate', { reason: e.reason })),
         fheModels: models,
         tee: tee?.router,
-        // TODO(merge): FHE over HTTP — registerFheRoutes: (app, tools) => registerFheRoutes(app, { handlers: createFheHandlers(...), ...tools }).
+        registerFheRoutes: (app, tools) => registerFheRoutes(app, { handlers: fheHandlers, models, contextOf: tools.contextOf, authorize: tools.authorize }),
       });
       const served = http;
       stops.push(() => served.close());

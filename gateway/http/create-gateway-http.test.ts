@@ -23,6 +23,12 @@ test('createGateway starts the HTTP API beside gRPC (in-process SIMULATED TEE no
   expect(evidence.status).toBe(200);
   expect(await evidence.json()).toMatchObject({ node_id: 'local', evidence: { platform: 'simulated', model_ids: ['breast-cancer-lr'] } });
   expect(lines.some((l) => l.includes('gateway listening') && l.includes(gateway!.httpUrl!))).toBe(true);
+  // FHE over HTTP is mounted on the same handlers as gRPC.
+  const fhe = await (await fetch(`${gateway.httpUrl}/v1/fhe/models`)).json() as { data: Array<{ id: string }> };
+  expect(fhe.data.map((m) => m.id)).toEqual(['breast-cancer-lr']);
+  const spec = await fetch(`${gateway.httpUrl}/v1/fhe/models/breast-cancer-lr/spec?variant=blocks`);
+  expect(spec.status).toBe(200);
+  expect(spec.headers.get('x-veil-spec-sha256')).toMatch(/^[0-9a-f]{64}$/);
 
   const url = gateway.httpUrl!;
   await gateway.close();

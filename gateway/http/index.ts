@@ -10,3 +10,5 @@ export type { IdempotencyClaim, IdempotencyStore, StoredAnswer } from './idempot
 export { answerOnce, IDEMPOTENCY_HEADER } from './answer-once';
 export type { AnswerWriter, SseStream } from './answer-writer';
 export { SEALED_CONTENT_TYPE } from './register-tee-routes';
+export { registerFheRoutes } from './register-fhe-routes';
+export type { RegisterFheRoutesDependencies } from './register-fhe-routes';
