@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { ModelTokenizer } from './create-model-tokenizer';
+import type { StepScheduler } from './create-step-scheduler';
 import { LlmError } from './llm-error';
 import { intField, type ModelFolder } from './read-model-folder';
 
@@ -15,12 +16,18 @@ export type Encoder = {
 
 const BATCH = 16;
 
+export type OpenEncoderOptions = {
+  intraOpThreads?: number;
+  /** Each batch waits its turn here, so a long embeddings request shares the node fairly with generations. */
+  scheduler?: StepScheduler;
+};
+
 /**
  * Opens an encoder export (`input_ids`, `attention_mask`, optional `token_type_ids` → `last_hidden_state`) for
  * embeddings: mean (or CLS / max) pooling over real tokens and L2 normalisation, as sentence-transformers computes
  * them. Without `modules.json` the default is mean pooling plus normalisation, what most embedding exports use.
  */
-export async function openEncoder(folder: ModelFolder, tokenizer: ModelTokenizer, options: { intraOpThreads?: number } = {}): Promise<Encoder> {
+export async function openEncoder(folder: ModelFolder, tokenizer: ModelTokenizer, options: OpenEncoderOptions = {}): Promise<Encoder> {
   const where = `${folder.dir}/config.json`;
   const dimensions = intField(folder.config, 'hidden_size', where);
   const contextLength = Math.min(
@@ -83,14 +90,22 @@ export async function openEncoder(folder: ModelFolder, tokenizer: ModelTokenizer
         if (typeof t !== 'string' || t.length === 0) throw new LlmError('invalid_input', `input[${i}] must be a non-empty string`, { param: 'input' });
         const ids = tokenizer.encode(t);
         if (ids.length > contextLength) {
-          throw new LlmError('context_length_exceeded', `This model's maximum context length is ${contextLength} tokens; input[${i}] is ${ids.length} tokens.`, { param: 'input', contextLength, promptTokens: ids.length });
+          // OpenAI's wording for embeddings, plus which input; never any of its text.
+          throw new LlmError('context_length_exceeded', `This model's maximum context length is ${contextLength} tokens, however you requested ${ids.length} tokens (${ids.length} in your prompt; 0 for the completion) in input[${i}]. Please reduce your prompt; or completion length.`, {
+            param: 'input', inputIndex: i, contextLength, promptTokens: ids.length,
+          });
         }
         return ids;
       });
       const vectors: Float32Array[] = [];
       for (let i = 0; i < rows.length; i += BATCH) {
         if (signal?.aborted) throw new LlmError('cancelled', 'the request was cancelled');
-        vectors.push(...(await embedBatch(rows.slice(i, i + BATCH))));
+        const batch = rows.slice(i, i + BATCH);
+        const step = options.scheduler ? options.scheduler.run(() => embedBatch(batch), signal) : embedBatch(batch);
+        vectors.push(...(await step.catch((err: unknown) => {
+          if (signal?.aborted) throw new LlmError('cancelled', 'the request was cancelled');
+          throw err;
+        })));
       }
       return { vectors, promptTokens: rows.reduce((n, r) => n + r.length, 0) };
     },
