@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createModelTokenizer } from './create-model-tokenizer';
 import { createLanguageHost, type LanguageHost } from './create-language-host';
 import { LlmError } from './llm-error';
+import { CHUNK_PAD_BYTES } from './pad-stream-chunk';
 import { loadLanguageHost } from './load-language-host';
 import { loadLanguageModel, type ChatModel } from './load-language-model';
 import { readModelFolder } from './read-model-folder';
@@ -15,7 +16,7 @@ const facts = (name: string) => JSON.parse(fs.readFileSync(path.join(MODELS, nam
 const NOW = 1_700_000_000_123;
 
 type Chunk = {
-  id: string; object: string; created: number; model: string; usage?: unknown;
+  id: string; object: string; created: number; model: string; usage?: unknown; obfuscation?: string;
   choices: { index: number; delta: { role?: string; content?: string }; logprobs: null; finish_reason: string | null }[];
 };
 type Completion = {
@@ -117,11 +118,23 @@ describe('createLanguageHost: chat.completions', () => {
     const whole = (await host.run('chat.completions', CHAT, body)) as Completion;
     const chunks = await collect(host.stream(CHAT, { ...body, stream: true, stream_options: { include_usage: true } }));
     const usageChunk = chunks.at(-1)!;
-    expect(usageChunk).toEqual({ id: chunks[0]!.id, object: 'chat.completion.chunk', created: 1_700_000_000, model: CHAT, choices: [], usage: whole.usage });
+    expect(usageChunk).toEqual({ id: chunks[0]!.id, object: 'chat.completion.chunk', created: 1_700_000_000, model: CHAT, choices: [], usage: whole.usage, obfuscation: expect.any(String) });
     for (const c of chunks.slice(0, -1)) expect(c.usage).toBeNull();
     expect(chunks.at(-2)!.choices[0]!.finish_reason).toBe('length');
     expect(text(chunks)).toBe(whole.choices[0]!.message.content);
     expect(whole.usage).toEqual({ prompt_tokens: facts(CHAT).parity.greedyPromptIds.length, completion_tokens: 20, total_tokens: facts(CHAT).parity.greedyPromptIds.length + 20 });
+  });
+
+  it('chunks are padded to one size by default (include_obfuscation), and exactly OpenAI\'s shape without it', async () => {
+    const body = chatBody('In the beginning God', { stream: true, temperature: 0, max_tokens: 20, stream_options: { include_usage: true } });
+    const padded = await collect(host.stream(CHAT, body));
+    const sizes = padded.map((c) => Buffer.byteLength(JSON.stringify(c)));
+    for (const s of sizes) expect(s % CHUNK_PAD_BYTES).toBe(0);
+    expect(new Set(sizes.slice(1, -2)).size).toBe(1); // every content chunk alike, whatever its token
+    const plain = await collect(host.stream(CHAT, { ...body, stream_options: { include_usage: true, include_obfuscation: false } }));
+    expect(plain.some((c) => 'obfuscation' in c)).toBe(false);
+    expect(plain.map(({ id: _, ...c }) => c)).toEqual(padded.map(({ id: _, obfuscation: __, ...c }) => c));
+    expect(Object.keys(plain[1]!)).toEqual(['id', 'object', 'created', 'model', 'choices', 'usage']);
   });
 
   it('two concurrent streams both progress: their chunks interleave, neither waits for the other to finish', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { encodeFloat32Base64 } from './encode-float32-base64';
+import { padStreamChunk } from './pad-stream-chunk';
 import type { ChatUsage } from './generate-chat';
 import { LlmError } from './llm-error';
 import type { ChatModel, EmbeddingModel, LanguageModel } from './load-language-model';
@@ -114,7 +115,8 @@ export function createLanguageHost(options: CreateLanguageHostOptions): Language
     const id = completionId();
     const at = created();
     const usageField = parsed.includeUsage ? { usage: null } : {};
-    const chunk = (delta: object, finishReason: string | null) => ({
+    const pad = <T extends object>(c: T): object => (parsed.includeObfuscation ? padStreamChunk(c) : c);
+    const chunk = (delta: object, finishReason: string | null) => pad({
       id, object: 'chat.completion.chunk', created: at, model: modelId,
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }], ...usageField,
     });
@@ -129,7 +131,7 @@ export function createLanguageHost(options: CreateLanguageHostOptions): Language
         if (event.type === 'delta') yield chunk({ content: event.text }, null);
         else {
           yield chunk({}, event.finishReason);
-          if (parsed.includeUsage) yield { id, object: 'chat.completion.chunk', created: at, model: modelId, choices: [], usage: usageObject(event.usage) };
+          if (parsed.includeUsage) yield pad({ id, object: 'chat.completion.chunk', created: at, model: modelId, choices: [], usage: usageObject(event.usage) });
         }
         next = await work(events.next());
       }

@@ -15,7 +15,7 @@ const refusal = (body: unknown): { code: string; param: string | undefined; mess
 describe('parseChatCompletionRequest', () => {
   it('reads OpenAI defaults: temperature 1, top_p 1, no stop, no max, not streaming', () => {
     expect(parseChatCompletionRequest(base)).toEqual({
-      model: 'toy', stream: false, includeUsage: false,
+      model: 'toy', stream: false, includeUsage: false, includeObfuscation: false,
       chat: { messages: [{ role: 'user', content: 'hi' }], temperature: 1, topP: 1, stop: [], maxTokens: undefined, seed: undefined },
     });
   });
@@ -26,8 +26,14 @@ describe('parseChatCompletionRequest', () => {
       stream_options: { include_usage: true }, user: 'u-1', n: 1, logprobs: false, tools: null, frequency_penalty: 0,
       presence_penalty: null, response_format: { type: 'text' }, logit_bias: {}, modalities: ['text'], store: false,
     });
-    expect(r).toEqual({ model: 'toy', stream: true, includeUsage: true, chat: { messages: base.messages, temperature: 0.7, topP: 0.9, seed: -3, maxTokens: 12, stop: ['Amen'] } });
+    expect(r).toEqual({ model: 'toy', stream: true, includeUsage: true, includeObfuscation: true, chat: { messages: base.messages, temperature: 0.7, topP: 0.9, seed: -3, maxTokens: 12, stop: ['Amen'] } });
     expect(parseChatCompletionRequest({ ...base, max_tokens: 5, max_completion_tokens: 5, stop: ['a', 'b'] }).chat).toMatchObject({ maxTokens: 5, stop: ['a', 'b'] });
+  });
+
+  it('include_obfuscation is on by default for streams, as OpenAI has it, and can be turned off', () => {
+    expect(parseChatCompletionRequest({ ...base, stream: true }).includeObfuscation).toBe(true);
+    expect(parseChatCompletionRequest({ ...base, stream: true, stream_options: { include_usage: true } }).includeObfuscation).toBe(true);
+    expect(parseChatCompletionRequest({ ...base, stream: true, stream_options: { include_obfuscation: false } }).includeObfuscation).toBe(false);
   });
 
   it('maps developer to system and joins text parts with newlines', () => {

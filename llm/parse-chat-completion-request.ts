@@ -10,6 +10,11 @@ export type ChatCompletionRequest = {
   stream: boolean;
   /** `stream_options.include_usage`: a last chunk with `choices: []` and the usage, `usage: null` on every other. */
   includeUsage: boolean;
+  /**
+   * `stream_options.include_obfuscation` (OpenAI's default: true): chunks carry an `obfuscation` field that pads
+   * them to a fixed size, so an event's length does not tell the relaying gateway the token's length.
+   */
+  includeObfuscation: boolean;
 };
 
 /**
@@ -74,17 +79,18 @@ export function parseChatCompletionRequest(body: unknown): ChatCompletionRequest
 
   const stream = optional(body, 'stream', 'a boolean', (v): v is boolean => typeof v === 'boolean') ?? false;
   let includeUsage = false;
+  let includeObfuscation = stream;
   if (!isAbsent(body.stream_options)) {
     if (!stream) throw invalid('stream_options', 'stream_options is only allowed when stream is true');
     const so = body.stream_options;
     if (!isObject(so)) throw invalid('stream_options', `stream_options must be an object (got ${describeType(so)})`);
     for (const key of Object.keys(so)) {
-      // include_obfuscation pads chunks against length side channels; sealed events are padded by the transport's framing.
       if (key !== 'include_usage' && key !== 'include_obfuscation') throw unsupported(`stream_options.${argumentName(key)}`, `Unrecognized argument stream_options.${argumentName(key)}`);
     }
     if (!isAbsent(so.include_usage) && typeof so.include_usage !== 'boolean') throw invalid('stream_options.include_usage', 'stream_options.include_usage must be a boolean');
     if (!isAbsent(so.include_obfuscation) && typeof so.include_obfuscation !== 'boolean') throw invalid('stream_options.include_obfuscation', 'stream_options.include_obfuscation must be a boolean');
     includeUsage = so.include_usage === true;
+    includeObfuscation = so.include_obfuscation !== false;
   }
 
   const number = (v: unknown): v is number => typeof v === 'number';
@@ -112,7 +118,7 @@ export function parseChatCompletionRequest(body: unknown): ChatCompletionRequest
     stop,
   };
   checkChatRequest(chat);
-  return { model: body.model, chat, stream, includeUsage };
+  return { model: body.model, chat, stream, includeUsage, includeObfuscation };
 }
 
 function optional<T>(body: Record<string, unknown>, key: string, what: string, ok: (v: unknown) => v is T): T | undefined {
