@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadLanguageModel, type ChatModel, type EmbeddingModel } from './load-language-model';
 import type { ChatEvent, ChatRequest } from './generate-chat';
 import { LlmError } from './llm-error';
+import { createStepScheduler } from './create-step-scheduler';
 
 const MODELS = path.resolve(__dirname, '..', 'models', 'llm');
 const facts = (name: string) => JSON.parse(fs.readFileSync(path.join(MODELS, name, 'build-facts.json'), 'utf8'));
@@ -100,6 +101,34 @@ describe('concurrent generations on one node', () => {
       expect(finished).toEqual(['short', 'long']);
     } finally {
       await model.release();
+    }
+  });
+});
+
+describe('models sharing one scheduler', () => {
+  it('embedding batches take turns with generation steps, so a long embeddings request does not hold the node', async () => {
+    const scheduler = createStepScheduler(1);
+    const chat = (await loadLanguageModel(path.join(MODELS, 'toy-chat-kjv'), { id: 'c', scheduler })) as ChatModel;
+    const embed = (await loadLanguageModel(path.join(MODELS, 'toy-embed-kjv'), { id: 'e', scheduler })) as EmbeddingModel;
+    try {
+      expect(embed.scheduler).toBe(scheduler);
+      let queuedBehindChat = 0;
+      const forward = chat.decoder.forward.bind(chat.decoder);
+      chat.decoder.forward = async (ids, cache) => {
+        const out = await forward(ids, cache);
+        queuedBehindChat = Math.max(queuedBehindChat, scheduler.load().waiting);
+        return out;
+      };
+      const finished: string[] = [];
+      const embedding = embed.embed(Array(640).fill('In the beginning God created the heaven and the earth.')).then(() => finished.push('embed'));
+      await new Promise((r) => setTimeout(r, 10));
+      const generation = collect(chat.chat(greedy('And God said', { maxTokens: 5 }))).then(() => finished.push('chat'));
+      await Promise.all([embedding, generation]);
+      expect(queuedBehindChat).toBeGreaterThan(0); // an embedding batch waited its turn while a chat step ran
+      expect(finished).toEqual(['chat', 'embed']);
+    } finally {
+      await chat.release();
+      await embed.release();
     }
   });
 });
