@@ -22,3 +22,4 @@ export type { ChatCompletionRequest } from './parse-chat-completion-request';
 export { parseEmbeddingsRequest, MAX_EMBEDDING_INPUTS } from './parse-embeddings-request';
 export type { EmbeddingsRequest } from './parse-embeddings-request';
 export { encodeFloat32Base64 } from './encode-float32-base64';
+export { padStreamChunk, CHUNK_PAD_BYTES } from './pad-stream-chunk';
