@@ -238,8 +238,12 @@ describe('createLanguageHost: refusals name their param', () => {
     expect(await refusal(host.run('embeddings', 'embed', { model: 'embed', input: [[1, 2, 3]] }))).toMatchObject({ code: 'unsupported_parameter', param: 'input' });
     const r = await refusal(host.run('embeddings', 'embed', { model: 'embed', input: ['short', `${canary} `.repeat(100)] }));
     expect(r).toMatchObject({ code: 'context_length_exceeded', param: 'input' });
-    expect(r.message).toMatch(/^This model's maximum context length is 256 tokens, however you requested \d+ tokens \(\d+ in your prompt; 0 for the completion\) in input\[1\]\./);
+    // 600 words: known too long before tokenizing, so the count is a lower bound.
+    expect(r.message).toMatch(/^This model's maximum context length is 256 tokens, however you requested at least 600 tokens \(at least 600 in your prompt; 0 for the completion\) in input\[1\]\./);
     expect(r.message).not.toMatch(/CANARY/);
+    // 200 words of several pieces each: only tokenizing shows it, and the count is exact.
+    const exact = await refusal(host.run('embeddings', 'embed', { model: 'embed', input: ['short', 'zyxwvutsrq '.repeat(200)] }));
+    expect(exact.message).toMatch(/^This model's maximum context length is 256 tokens, however you requested \d+ tokens \(\d+ in your prompt; 0 for the completion\) in input\[1\]\. Please reduce your prompt; or completion length\.$/);
   });
 });
 

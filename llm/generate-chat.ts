@@ -56,7 +56,14 @@ export async function* generateChat(deps: GenerateChatDependencies, request: Cha
   checkChatRequest(request);
   const { decoder, tokenizer, scheduler } = deps;
   const context = decoder.shape.contextLength;
-  const prompt = tokenizer.encode(tokenizer.renderChat(request.messages), { addSpecialTokens: false });
+  const rendered = tokenizer.renderChat(request.messages);
+  const atLeast = tokenizer.leastTokens(rendered);
+  if (atLeast >= context) {
+    throw new LlmError('context_length_exceeded', `This model's maximum context length is ${context} tokens. However, your messages resulted in at least ${atLeast} tokens. Please reduce the length of the messages.`, {
+      param: 'messages', promptTokens: atLeast, contextLength: context,
+    });
+  }
+  const prompt = tokenizer.encode(rendered, { addSpecialTokens: false });
   if (prompt.length >= context || (request.maxTokens !== undefined && prompt.length + request.maxTokens > context)) {
     // OpenAI's wording (clients and people recognise it), with sizes only: never any of the messages' text.
     const message = request.maxTokens !== undefined && prompt.length < context

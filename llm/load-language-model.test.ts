@@ -5,6 +5,9 @@ import { loadLanguageModel, type ChatModel, type EmbeddingModel } from './load-l
 import type { ChatEvent, ChatRequest } from './generate-chat';
 import { LlmError } from './llm-error';
 import { createStepScheduler } from './create-step-scheduler';
+import { createModelTokenizer } from './create-model-tokenizer';
+import { openEncoder } from './open-encoder';
+import { readModelFolder } from './read-model-folder';
 
 const MODELS = path.resolve(__dirname, '..', 'models', 'llm');
 const facts = (name: string) => JSON.parse(fs.readFileSync(path.join(MODELS, name, 'build-facts.json'), 'utf8'));
@@ -72,6 +75,19 @@ describe.each(['toy-chat-kjv', 'toy-chat-mqa-kjv'])('chat model %s', (name) => {
     const long = 'and the LORD spake unto Moses '.repeat(400);
     await expect(collect(model.chat(greedy(long)))).rejects.toMatchObject({ code: 'context_length_exceeded' });
     await expect(collect(model.chat(greedy('hi', { maxTokens: model.contextLength })))).rejects.toMatchObject({ code: 'context_length_exceeded' });
+  });
+
+  it('error: a prompt far too long is refused without tokenizing it (that would stall the node for seconds)', async () => {
+    const encode = model.tokenizer.encode;
+    let calls = 0;
+    model.tokenizer.encode = (...args) => { calls++; return encode(...args); };
+    try {
+      const huge = 'and the LORD spake unto Moses '.repeat(35_000); // about a megabyte
+      await expect(collect(model.chat(greedy(huge)))).rejects.toMatchObject({ code: 'context_length_exceeded', message: expect.stringMatching(/resulted in at least \d+ tokens/) });
+      expect(calls).toBe(0);
+    } finally {
+      model.tokenizer.encode = encode;
+    }
   });
 
   it('error: names a bad parameter', async () => {
@@ -155,6 +171,26 @@ describe('embedding model toy-embed-kjv', () => {
     // The batch is padded to its longest member; padding must not leak into the pooled vectors.
     const alone = await model.embed([texts[2]]);
     alone.vectors[0]!.forEach((x, j) => expect(Math.abs(x - vectors[2]![j]!)).toBeLessThan(1e-5));
+  });
+
+  it('tokenizes batch by batch, inside each batch\'s turn, so 2,048 inputs never hold the event loop for all their tokenization', async () => {
+    const folder = readModelFolder(path.join(MODELS, 'toy-embed-kjv'));
+    const tokenizer = createModelTokenizer(folder);
+    const log: string[] = [];
+    const counting = { ...tokenizer, encode: (text: string, o?: { addSpecialTokens?: boolean }) => { log.push('encode'); return tokenizer.encode(text, o); } };
+    const inner = createStepScheduler(1);
+    const scheduler = { ...inner, run: <T>(step: () => Promise<T>, signal?: AbortSignal) => inner.run(() => { log.push('step'); return step(); }, signal) };
+    const encoder = await openEncoder(folder, counting, { scheduler });
+    try {
+      const { vectors } = await encoder.embed(Array.from({ length: 2048 }, (_, i) => `${i} And it came to pass in those days.`));
+      expect(vectors).toHaveLength(2048);
+      expect(log.filter((e) => e === 'step')).toHaveLength(128);
+      // Each turn tokenizes its own 16 inputs, never more.
+      const runs = log.join(' ').split('step').slice(1).map((r) => r.trim().split(' ').length);
+      expect(runs.every((n) => n === 16)).toBe(true);
+    } finally {
+      await encoder.release();
+    }
   });
 
   it('error: context_length_exceeded and empty inputs are named', async () => {
