@@ -23,3 +23,5 @@ export { parseEmbeddingsRequest, MAX_EMBEDDING_INPUTS } from './parse-embeddings
 export type { EmbeddingsRequest } from './parse-embeddings-request';
 export { encodeFloat32Base64 } from './encode-float32-base64';
 export { padStreamChunk, CHUNK_PAD_BYTES } from './pad-stream-chunk';
+export { startLanguageHostWorker } from './start-language-host-worker';
+export type { StartLanguageHostWorkerOptions } from './start-language-host-worker';
