@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createModelTokenizer } from './create-model-tokenizer';
@@ -184,6 +185,19 @@ describe('createLanguageHost: chat.completions', () => {
     const started = performance.now();
     expect((await refusal(pending)).code).toBe('cancelled');
     expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('a long-lived caller signal keeps no trace of finished requests (no listeners, no dependant signals)', async () => {
+    const serverWide = new AbortController().signal;
+    for (let i = 0; i < 20; i++) {
+      await host.run('chat.completions', CHAT, chatBody('And God said', { temperature: 0, max_tokens: 1 }), serverWide);
+      await collect(host.stream(CHAT, chatBody('And God said', { stream: true, temperature: 0, max_tokens: 1 }), serverWide));
+      await host.run('embeddings', 'embed', { model: 'embed', input: 'x' }, serverWide);
+    }
+    expect(getEventListeners(serverWide, 'abort')).toHaveLength(0);
+    // AbortSignal.any would register each request's combined signal here, and Node 20 never drops them (nodejs/node#55351).
+    const dependants = Object.getOwnPropertySymbols(serverWide).find((k) => k.toString() === 'Symbol(kDependantSignals)');
+    expect(dependants === undefined ? 0 : (serverWide as unknown as Record<symbol, Set<unknown>>)[dependants]!.size).toBe(0);
   });
 
   it('stopping a stream early (break) ends its generation and the host keeps serving', async () => {

@@ -47,8 +47,18 @@ export function createLanguageHost(options: CreateLanguageHostOptions): Language
   }
   const models = Object.freeze([...byId.values()].map((m) => Object.freeze({ id: m.id, kind: m.kind, contextLength: m.contextLength })));
 
-  const closing = new AbortController();
   let closed: Promise<void> | undefined;
+  // One controller per request, aborted by the caller's signal or by close(). Not AbortSignal.any over a host-wide
+  // signal: its dependants stay registered on the long-lived signal (nodejs/node#55351), one per request.
+  const active = new Set<AbortController>();
+  const link = (signal?: AbortSignal) => {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal?.reason);
+    if (signal?.aborted) controller.abort(signal.reason);
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    active.add(controller);
+    return { signal: controller.signal, unlink: () => { active.delete(controller); signal?.removeEventListener('abort', onAbort); } };
+  };
   // Model work in progress (a run, or one pull of a stream); close() waits for it before releasing the sessions it uses.
   const busy = new Set<Promise<unknown>>();
   const work = <T>(p: Promise<T>): Promise<T> => {
@@ -56,7 +66,6 @@ export function createLanguageHost(options: CreateLanguageHostOptions): Language
     p.then(() => busy.delete(p), () => busy.delete(p));
     return p;
   };
-  const signalFor = (signal?: AbortSignal) => (signal ? AbortSignal.any([signal, closing.signal]) : closing.signal);
   const created = () => Math.floor(now() / 1000);
 
   function find<K extends LanguageModel['kind']>(modelId: string, kind: K): Extract<LanguageModel, { kind: K }> {
@@ -81,17 +90,22 @@ export function createLanguageHost(options: CreateLanguageHostOptions): Language
     checkBodyModel(parsed.model, modelId);
     if (parsed.stream) throw invalid('stream', 'a stream: true request is served as a stream');
     let content = '';
-    for await (const event of model.chat(parsed.chat, signalFor(signal))) {
-      if (event.type === 'delta') content += event.text;
-      else {
-        return {
-          id: completionId(), object: 'chat.completion', created: created(), model: modelId,
-          choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: event.finishReason }],
-          usage: usageObject(event.usage),
-        };
+    const linked = link(signal);
+    try {
+      for await (const event of model.chat(parsed.chat, linked.signal)) {
+        if (event.type === 'delta') content += event.text;
+        else {
+          return {
+            id: completionId(), object: 'chat.completion', created: created(), model: modelId,
+            choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: event.finishReason }],
+            usage: usageObject(event.usage),
+          };
+        }
       }
+      throw new Error('the generation ended without a finish event');
+    } finally {
+      linked.unlink();
     }
-    throw new Error('the generation ended without a finish event');
   }
 
   async function embeddings(modelId: string, request: unknown, signal?: AbortSignal): Promise<object> {
@@ -102,7 +116,8 @@ export function createLanguageHost(options: CreateLanguageHostOptions): Language
       // Shortening is only meaningful for Matryoshka-trained models (OpenAI's text-embedding-3); cutting others' vectors spoils them.
       throw unsupported('dimensions', `The model ${model.id} makes ${model.dimensions}-dimensional embeddings and cannot shorten them; omit dimensions or set it to ${model.dimensions}.`);
     }
-    const { vectors, promptTokens } = await model.embed(parsed.input, signalFor(signal));
+    const linked = link(signal);
+    const { vectors, promptTokens } = await model.embed(parsed.input, linked.signal).finally(linked.unlink);
     return {
       object: 'list',
       data: vectors.map((v, index) => ({ object: 'embedding', index, embedding: parsed.encodingFormat === 'base64' ? encodeFloat32Base64(v) : float32List(v) })),
@@ -120,7 +135,8 @@ export function createLanguageHost(options: CreateLanguageHostOptions): Language
       id, object: 'chat.completion.chunk', created: at, model: modelId,
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }], ...usageField,
     });
-    const events = model.chat(parsed.chat, signalFor(signal));
+    const linked = link(signal);
+    const events = model.chat(parsed.chat, linked.signal);
     try {
       // The first event is pulled before anything is sent: a prompt that does not fit, or a failing prefill, then
       // rejects the first next() and the caller can still answer with a plain error instead of a broken stream.
@@ -136,6 +152,7 @@ export function createLanguageHost(options: CreateLanguageHostOptions): Language
         next = await work(events.next());
       }
     } finally {
+      linked.unlink();
       await events.return(undefined);
     }
   }
@@ -159,7 +176,7 @@ export function createLanguageHost(options: CreateLanguageHostOptions): Language
     },
     close() {
       closed ??= (async () => {
-        closing.abort(new LlmError('cancelled', 'the language host is closed'));
+        for (const controller of active) controller.abort(new LlmError('cancelled', 'the language host is closed'));
         await Promise.allSettled([...busy]);
         await Promise.all([...byId.values()].map((m) => m.release()));
       })();
