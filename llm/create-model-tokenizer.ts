@@ -14,6 +14,12 @@ export type ModelTokenizer = {
   eosIds: readonly number[];
   /** Decodes a growing list of generated ids into text deltas without splitting a UTF-8 character. */
   createStreamDecoder(): StreamDecoder;
+  /**
+   * A lower bound on `encode(text).length`, computed without tokenizing: tokenizing is synchronous and takes about
+   * 2 ms per 1,000 characters here, so a megabyte prompt would stall every stream on the node for seconds before
+   * it is refused as too long. 0 when the vocabulary's shape is unknown.
+   */
+  leastTokens(text: string): number;
 };
 
 export type StreamDecoder = { push(id: number): string; flush(): string };
@@ -51,7 +57,10 @@ export function createModelTokenizer(folder: ModelFolder): ModelTokenizer {
   const decode = (ids: readonly number[], options?: { skipSpecialTokens?: boolean }) =>
     ids.length === 0 ? '' : tokenizer.decode([...ids], { skip_special_tokens: options?.skipSpecialTokens ?? true });
 
+  const lowerBound = tokenLowerBound(folder.tokenizerJson);
+
   return {
+    leastTokens: (text) => lowerBound?.(text) ?? 0,
     encode: (text, options) => tokenizer.encode(text, { add_special_tokens: options?.addSpecialTokens ?? true }).ids,
     decode,
     eosIds: [...eos],
@@ -89,4 +98,42 @@ export function createModelTokenizer(folder: ModelFolder): ModelTokenizer {
       };
     },
   };
+}
+
+const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/gu;
+
+type LowerBound = (text: string) => number;
+
+const BERT_WHITESPACE = /[\t\n\r\p{Zs}]+/u;
+const VISIBLE_ONE = /[\p{L}\p{N}\p{P}\p{S}]/u;
+
+/**
+ * A cheap lower bound on the token count, or undefined when no safe one is known.
+ * - BPE (no fused unknowns): every token stands for at most the longest vocabulary entry or added token, so the
+ *   visible characters (letters, digits, punctuation, symbols: normalizers may drop whitespace, marks and control
+ *   characters) divided by that length, halved for normalizers that merge two characters into one (NFKC).
+ * - WordPiece: a word longer than max_input_chars_per_word is one unknown token whatever its length, so count
+ *   words instead: every whitespace-separated chunk with a visible character gives at least one token.
+ * - Unigram, WordLevel, BPE fusing unknown runs: one token can stand for any length of text; no bound.
+ */
+function tokenLowerBound(json: Record<string, unknown>): LowerBound | undefined {
+  const model = json.model as { type?: unknown; vocab?: unknown; fuse_unk?: unknown; byte_fallback?: unknown; unk_token?: unknown } | undefined;
+  if (model?.type === 'WordPiece') {
+    return (text) => {
+      let words = 0;
+      for (const chunk of text.split(BERT_WHITESPACE)) if (VISIBLE_ONE.test(chunk)) words++;
+      return words;
+    };
+  }
+  if (model?.type !== 'BPE') return undefined;
+  if (model.fuse_unk === true && model.byte_fallback !== true && model.unk_token !== null && model.unk_token !== undefined) return undefined;
+  const vocab = model.vocab;
+  if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab)) return undefined;
+  let longest = 1;
+  for (const piece of Object.keys(vocab)) longest = Math.max(longest, [...piece].length);
+  for (const t of Array.isArray(json.added_tokens) ? json.added_tokens : []) {
+    const content = (t as { content?: unknown }).content;
+    if (typeof content === 'string') longest = Math.max(longest, [...content].length);
+  }
+  return (text) => Math.floor((text.match(VISIBLE)?.length ?? 0) / (2 * longest));
 }

@@ -38,6 +38,13 @@ describe('createStepScheduler', () => {
     release();
     await first;
   });
+  it('a step that throws synchronously releases its turn', async () => {
+    const s = createStepScheduler(1);
+    await expect(s.run(() => { throw new Error('sync boom'); })).rejects.toThrow('sync boom');
+    const next = s.run(async () => 2);
+    await expect(Promise.race([next, new Promise((r) => setTimeout(() => r('stuck'), 200))])).resolves.toBe(2);
+    expect(s.load()).toEqual({ running: 0, waiting: 0 });
+  });
   it('a failing step releases its turn', async () => {
     const s = createStepScheduler(1);
     await expect(s.run(async () => { throw new Error('boom'); })).rejects.toThrow('boom');

@@ -30,7 +30,14 @@ export function createStepScheduler(concurrency: number): StepScheduler {
         if (signal?.aborted) return reject(signal.reason);
         const start = () => {
           if (entry.onAbort) signal?.removeEventListener('abort', entry.onAbort);
-          step().then(resolve, reject).finally(release);
+          // A step that throws before returning its promise must still give its turn back.
+          let result: ReturnType<typeof step>;
+          try {
+            result = step();
+          } catch (err) {
+            result = Promise.reject(err);
+          }
+          result.then(resolve, reject).finally(release);
         };
         const entry: (typeof waiting)[number] = { start, signal };
         if (running < concurrency) {

@@ -56,10 +56,20 @@ export async function* generateChat(deps: GenerateChatDependencies, request: Cha
   checkChatRequest(request);
   const { decoder, tokenizer, scheduler } = deps;
   const context = decoder.shape.contextLength;
-  const prompt = tokenizer.encode(tokenizer.renderChat(request.messages), { addSpecialTokens: false });
+  const rendered = tokenizer.renderChat(request.messages);
+  const atLeast = tokenizer.leastTokens(rendered);
+  if (atLeast >= context) {
+    throw new LlmError('context_length_exceeded', `This model's maximum context length is ${context} tokens. However, your messages resulted in at least ${atLeast} tokens. Please reduce the length of the messages.`, {
+      param: 'messages', promptTokens: atLeast, contextLength: context,
+    });
+  }
+  const prompt = tokenizer.encode(rendered, { addSpecialTokens: false });
   if (prompt.length >= context || (request.maxTokens !== undefined && prompt.length + request.maxTokens > context)) {
-    const asked = request.maxTokens !== undefined ? ` plus ${request.maxTokens} completion tokens` : '';
-    throw new LlmError('context_length_exceeded', `This model's maximum context length is ${context} tokens; the messages are ${prompt.length} tokens${asked}.`, {
+    // OpenAI's wording (clients and people recognise it), with sizes only: never any of the messages' text.
+    const message = request.maxTokens !== undefined && prompt.length < context
+      ? `This model's maximum context length is ${context} tokens. However, you requested ${prompt.length + request.maxTokens} tokens (${prompt.length} in the messages, ${request.maxTokens} in the completion). Please reduce the length of the messages or completion.`
+      : `This model's maximum context length is ${context} tokens. However, your messages resulted in ${prompt.length} tokens${prompt.length === context ? ', leaving no room for a completion' : ''}. Please reduce the length of the messages.`;
+    throw new LlmError('context_length_exceeded', message, {
       param: 'messages', promptTokens: prompt.length, contextLength: context,
     });
   }

@@ -4,9 +4,13 @@ export type LlmErrorCode =
   | 'llm_model_invalid'
   /** The prompt (plus the tokens asked for) does not fit the model's context window. */
   | 'context_length_exceeded'
-  /** A request parameter is out of range or of the wrong type; the message names it. */
+  /** A request parameter is out of range or of the wrong type; the message and `param` name it. */
   | 'invalid_input'
-  /** The caller cancelled, or its deadline passed, while the model was generating. */
+  /** A well-formed OpenAI parameter (or value) this runtime does not implement, such as `n > 1` or `tools`; `param` names it. */
+  | 'unsupported_parameter'
+  /** No model of that id (or of that kind) is loaded. */
+  | 'model_not_found'
+  /** The caller cancelled, or its deadline passed, or the host closed, while the model was working. */
   | 'cancelled';
 
 /** An error of `llm/`: a code plus a safe message (it names files, fields and sizes, never prompt text). */
@@ -18,5 +22,11 @@ export class LlmError extends Error {
     readonly details?: Record<string, unknown>,
   ) {
     super(message);
+  }
+
+  /** The request parameter at fault (OpenAI's `error.param`: `temperature`, `messages[2].content`, …), if one is. */
+  get param(): string | undefined {
+    const p = this.details?.param;
+    return typeof p === 'string' ? p : undefined;
   }
 }

@@ -4,6 +4,10 @@ import path from 'node:path';
 import { loadLanguageModel, type ChatModel, type EmbeddingModel } from './load-language-model';
 import type { ChatEvent, ChatRequest } from './generate-chat';
 import { LlmError } from './llm-error';
+import { createStepScheduler } from './create-step-scheduler';
+import { createModelTokenizer } from './create-model-tokenizer';
+import { openEncoder } from './open-encoder';
+import { readModelFolder } from './read-model-folder';
 
 const MODELS = path.resolve(__dirname, '..', 'models', 'llm');
 const facts = (name: string) => JSON.parse(fs.readFileSync(path.join(MODELS, name, 'build-facts.json'), 'utf8'));
@@ -73,6 +77,19 @@ describe.each(['toy-chat-kjv', 'toy-chat-mqa-kjv'])('chat model %s', (name) => {
     await expect(collect(model.chat(greedy('hi', { maxTokens: model.contextLength })))).rejects.toMatchObject({ code: 'context_length_exceeded' });
   });
 
+  it('error: a prompt far too long is refused without tokenizing it (that would stall the node for seconds)', async () => {
+    const encode = model.tokenizer.encode;
+    let calls = 0;
+    model.tokenizer.encode = (...args) => { calls++; return encode(...args); };
+    try {
+      const huge = 'and the LORD spake unto Moses '.repeat(35_000); // about a megabyte
+      await expect(collect(model.chat(greedy(huge)))).rejects.toMatchObject({ code: 'context_length_exceeded', message: expect.stringMatching(/resulted in at least \d+ tokens/) });
+      expect(calls).toBe(0);
+    } finally {
+      model.tokenizer.encode = encode;
+    }
+  });
+
   it('error: names a bad parameter', async () => {
     await expect(collect(model.chat(greedy('hi', { temperature: 5 })))).rejects.toThrow(/temperature/);
     await expect(collect(model.chat({ ...greedy('hi'), messages: [{ role: 'tool' as never, content: 'x' }] }))).rejects.toThrow(/messages\[0\]\.role/);
@@ -104,6 +121,34 @@ describe('concurrent generations on one node', () => {
   });
 });
 
+describe('models sharing one scheduler', () => {
+  it('embedding batches take turns with generation steps, so a long embeddings request does not hold the node', async () => {
+    const scheduler = createStepScheduler(1);
+    const chat = (await loadLanguageModel(path.join(MODELS, 'toy-chat-kjv'), { id: 'c', scheduler })) as ChatModel;
+    const embed = (await loadLanguageModel(path.join(MODELS, 'toy-embed-kjv'), { id: 'e', scheduler })) as EmbeddingModel;
+    try {
+      expect(embed.scheduler).toBe(scheduler);
+      let queuedBehindChat = 0;
+      const forward = chat.decoder.forward.bind(chat.decoder);
+      chat.decoder.forward = async (ids, cache) => {
+        const out = await forward(ids, cache);
+        queuedBehindChat = Math.max(queuedBehindChat, scheduler.load().waiting);
+        return out;
+      };
+      const finished: string[] = [];
+      const embedding = embed.embed(Array(640).fill('In the beginning God created the heaven and the earth.')).then(() => finished.push('embed'));
+      await new Promise((r) => setTimeout(r, 10));
+      const generation = collect(chat.chat(greedy('And God said', { maxTokens: 5 }))).then(() => finished.push('chat'));
+      await Promise.all([embedding, generation]);
+      expect(queuedBehindChat).toBeGreaterThan(0); // an embedding batch waited its turn while a chat step ran
+      expect(finished).toEqual(['chat', 'embed']);
+    } finally {
+      await chat.release();
+      await embed.release();
+    }
+  });
+});
+
 describe('embedding model toy-embed-kjv', () => {
   let model: EmbeddingModel;
   beforeAll(async () => {
@@ -126,6 +171,26 @@ describe('embedding model toy-embed-kjv', () => {
     // The batch is padded to its longest member; padding must not leak into the pooled vectors.
     const alone = await model.embed([texts[2]]);
     alone.vectors[0]!.forEach((x, j) => expect(Math.abs(x - vectors[2]![j]!)).toBeLessThan(1e-5));
+  });
+
+  it('tokenizes batch by batch, inside each batch\'s turn, so 2,048 inputs never hold the event loop for all their tokenization', async () => {
+    const folder = readModelFolder(path.join(MODELS, 'toy-embed-kjv'));
+    const tokenizer = createModelTokenizer(folder);
+    const log: string[] = [];
+    const counting = { ...tokenizer, encode: (text: string, o?: { addSpecialTokens?: boolean }) => { log.push('encode'); return tokenizer.encode(text, o); } };
+    const inner = createStepScheduler(1);
+    const scheduler = { ...inner, run: <T>(step: () => Promise<T>, signal?: AbortSignal) => inner.run(() => { log.push('step'); return step(); }, signal) };
+    const encoder = await openEncoder(folder, counting, { scheduler });
+    try {
+      const { vectors } = await encoder.embed(Array.from({ length: 2048 }, (_, i) => `${i} And it came to pass in those days.`));
+      expect(vectors).toHaveLength(2048);
+      expect(log.filter((e) => e === 'step')).toHaveLength(128);
+      // Each turn tokenizes its own 16 inputs, never more.
+      const runs = log.join(' ').split('step').slice(1).map((r) => r.trim().split(' ').length);
+      expect(runs.every((n) => n === 16)).toBe(true);
+    } finally {
+      await encoder.release();
+    }
   });
 
   it('error: context_length_exceeded and empty inputs are named', async () => {

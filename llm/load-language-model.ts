@@ -22,6 +22,7 @@ export type EmbeddingModel = {
   id: string;
   contextLength: number;
   dimensions: number;
+  scheduler: StepScheduler;
   embed(texts: readonly string[], signal?: AbortSignal): Promise<Embeddings>;
   release(): Promise<void>;
 };
@@ -34,6 +35,11 @@ export type LoadLanguageModelOptions = {
   intraOpThreads?: number;
   /** Model steps (of any request) that may run at once; the rest wait their turn in arrival order. */
   concurrency?: number;
+  /**
+   * A scheduler to share with other models (the node's cores are one resource, so one scheduler grants turns across
+   * all its models); when given, `concurrency` is ignored.
+   */
+  scheduler?: StepScheduler;
 };
 
 /**
@@ -43,13 +49,13 @@ export type LoadLanguageModelOptions = {
  */
 export async function loadLanguageModel(dir: string, options: LoadLanguageModelOptions): Promise<LanguageModel> {
   const folder = readModelFolder(dir);
+  const scheduler = options.scheduler ?? createStepScheduler(options.concurrency ?? 1);
   const tokenizer = createModelTokenizer(folder);
   const architectures = Array.isArray(folder.config.architectures) ? folder.config.architectures.map(String) : [];
   const isDecoder = architectures.some((a) => a.endsWith('ForCausalLM')) || folder.config.is_decoder === true;
   if (isDecoder) {
     if (folder.chatTemplate === undefined) throw new LlmError('llm_model_invalid', `${dir} is a decoder without a chat template (tokenizer_config.json chat_template or chat_template.jinja)`);
     const decoder = await openDecoder(folder, { intraOpThreads: options.intraOpThreads });
-    const scheduler = createStepScheduler(options.concurrency ?? 1);
     const deps = { decoder, tokenizer, scheduler };
     return {
       kind: 'chat', id: options.id, contextLength: decoder.shape.contextLength, tokenizer, decoder, scheduler,
@@ -57,9 +63,9 @@ export async function loadLanguageModel(dir: string, options: LoadLanguageModelO
       release: () => decoder.release(),
     };
   }
-  const encoder = await openEncoder(folder, tokenizer, { intraOpThreads: options.intraOpThreads });
+  const encoder = await openEncoder(folder, tokenizer, { intraOpThreads: options.intraOpThreads, scheduler });
   return {
-    kind: 'embedding', id: options.id, contextLength: encoder.contextLength, dimensions: encoder.dimensions,
+    kind: 'embedding', id: options.id, contextLength: encoder.contextLength, dimensions: encoder.dimensions, scheduler,
     embed: (texts, signal) => encoder.embed(texts, signal),
     release: () => encoder.release(),
   };

@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { ModelTokenizer } from './create-model-tokenizer';
+import type { StepScheduler } from './create-step-scheduler';
 import { LlmError } from './llm-error';
 import { intField, type ModelFolder } from './read-model-folder';
 
@@ -15,12 +16,18 @@ export type Encoder = {
 
 const BATCH = 16;
 
+export type OpenEncoderOptions = {
+  intraOpThreads?: number;
+  /** Each batch waits its turn here, so a long embeddings request shares the node fairly with generations. */
+  scheduler?: StepScheduler;
+};
+
 /**
  * Opens an encoder export (`input_ids`, `attention_mask`, optional `token_type_ids` → `last_hidden_state`) for
  * embeddings: mean (or CLS / max) pooling over real tokens and L2 normalisation, as sentence-transformers computes
  * them. Without `modules.json` the default is mean pooling plus normalisation, what most embedding exports use.
  */
-export async function openEncoder(folder: ModelFolder, tokenizer: ModelTokenizer, options: { intraOpThreads?: number } = {}): Promise<Encoder> {
+export async function openEncoder(folder: ModelFolder, tokenizer: ModelTokenizer, options: OpenEncoderOptions = {}): Promise<Encoder> {
   const where = `${folder.dir}/config.json`;
   const dimensions = intField(folder.config, 'hidden_size', where);
   const contextLength = Math.min(
@@ -38,6 +45,10 @@ export async function openEncoder(folder: ModelFolder, tokenizer: ModelTokenizer
     throw new LlmError('llm_model_invalid', `${folder.onnxFile} is not an encoder export: missing ${missing.join(', ')}`);
   }
   const takesTypes = session.inputNames.includes('token_type_ids');
+  // OpenAI's wording for embeddings, plus which input; never any of its text.
+  const tooLong = (i: number, tokens: number, bound: string) => new LlmError('context_length_exceeded',
+    `This model's maximum context length is ${contextLength} tokens, however you requested ${bound}${tokens} tokens (${bound}${tokens} in your prompt; 0 for the completion) in input[${i}]. Please reduce your prompt; or completion length.`,
+    { param: 'input', inputIndex: i, contextLength, promptTokens: tokens });
 
   async function embedBatch(rows: number[][]): Promise<Float32Array[]> {
     const width = Math.max(...rows.map((r) => r.length));
@@ -79,20 +90,35 @@ export async function openEncoder(folder: ModelFolder, tokenizer: ModelTokenizer
     contextLength,
     async embed(texts, signal) {
       if (!Array.isArray(texts) || texts.length === 0) throw new LlmError('invalid_input', 'input must be a non-empty string or list of strings', { param: 'input' });
-      const rows = texts.map((t, i) => {
+      // The cheap bound first, for every input: a request with one input far too long is refused before any work.
+      texts.forEach((t, i) => {
         if (typeof t !== 'string' || t.length === 0) throw new LlmError('invalid_input', `input[${i}] must be a non-empty string`, { param: 'input' });
-        const ids = tokenizer.encode(t);
-        if (ids.length > contextLength) {
-          throw new LlmError('context_length_exceeded', `This model's maximum context length is ${contextLength} tokens; input[${i}] is ${ids.length} tokens.`, { param: 'input', contextLength, promptTokens: ids.length });
-        }
-        return ids;
+        const atLeast = tokenizer.leastTokens(t);
+        if (atLeast > contextLength) throw tooLong(i, atLeast, 'at least ');
       });
+      // Tokenizing is synchronous: done batch by batch, inside each batch's turn, so a request of 2,048 inputs
+      // does not hold the event loop (and every stream on the node) for the whole of its tokenization.
+      const tokenize = (t: string, i: number) => {
+        const ids = tokenizer.encode(t);
+        if (ids.length > contextLength) throw tooLong(i, ids.length, '');
+        return ids;
+      };
       const vectors: Float32Array[] = [];
-      for (let i = 0; i < rows.length; i += BATCH) {
+      let promptTokens = 0;
+      for (let i = 0; i < texts.length; i += BATCH) {
         if (signal?.aborted) throw new LlmError('cancelled', 'the request was cancelled');
-        vectors.push(...(await embedBatch(rows.slice(i, i + BATCH))));
+        const run = async () => {
+          const batch = texts.slice(i, i + BATCH).map((t, k) => tokenize(t, i + k));
+          promptTokens += batch.reduce((n, r) => n + r.length, 0);
+          return embedBatch(batch);
+        };
+        const step = options.scheduler ? options.scheduler.run(run, signal) : run();
+        vectors.push(...(await step.catch((err: unknown) => {
+          if (signal?.aborted) throw new LlmError('cancelled', 'the request was cancelled');
+          throw err;
+        })));
       }
-      return { vectors, promptTokens: rows.reduce((n, r) => n + r.length, 0) };
+      return { vectors, promptTokens };
     },
     release: () => session.release(),
   };
