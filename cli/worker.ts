@@ -1,16 +1,17 @@
 import { parseArgs } from 'node:util';
 import { createEvidenceProvider, createSimulatedProvider } from '../attestation';
 import { createLogger, type LogLevel } from '../gateway';
-import { BUNDLED_MODELS, resolveModelEntry } from '../models';
+import { BUNDLED_LANGUAGE_MODELS, BUNDLED_MODELS, resolveModelEntry } from '../models';
 import { TlsFilesError } from '../proto';
-import { startTeeNodeServer, type TeeEvidenceSource } from '../workers/tee';
+import { startTeeLanguageHost, startTeeNodeServer, type TeeEvidenceSource, type TeeLanguageHostMode } from '../workers/tee';
 import { loadSimulatedKey } from './load-simulated-key';
 
 export const summary = 'run a remote TEE worker node (veil.v1.TeeNode)';
 
 const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
-const HELP = `usage: veil worker [--host H] [--port P] [--models ID,...] [--threads N] [--platform simulated|configfs-tsm]
+const HELP = `usage: veil worker [--host H] [--port P] [--models ID,...] [--language-models ENTRY,...] [--language-host worker|in-process]
+                   [--threads N] [--platform simulated|configfs-tsm]
                    [--simulated-key-file FILE] [--tls-cert FILE --tls-key FILE --client-ca FILE] [--max-message-bytes N]
                    [--log-level L]
 
@@ -20,6 +21,11 @@ reflection). Point a gateway at it with tee.nodes / VEIL_TEE_NODES=HOST:PORT.
   --host        address to bind (default 127.0.0.1)
   --port        port (default 50061; 0 picks a free port, printed on start)
   --models      bundled model ids or .onnx paths (default: ${Object.keys(BUNDLED_MODELS).join(',')})
+  --language-models
+                chat and embedding models (Hugging Face ONNX export folders): bundled ids, folders (their name is the
+                id) or ID=FOLDER; "none" for none (default: ${Object.keys(BUNDLED_LANGUAGE_MODELS).join(',')})
+  --language-host
+                worker (default: model steps on their own thread) or in-process (on the node's own thread)
   --threads     onnxruntime worker threads (default: cores)
   --platform    simulated (default; development only, proves nothing about hardware) or configfs-tsm
                 (SEV-SNP / TDX guest via /sys/kernel/config/tsm/report)
@@ -39,7 +45,7 @@ reflection). Point a gateway at it with tee.nodes / VEIL_TEE_NODES=HOST:PORT.
 export async function run(args: string[]): Promise<number> {
   let values: {
     host?: string; port?: string; models?: string; threads?: string; platform?: string; 'log-level'?: string; help?: boolean;
-    'simulated-key-file'?: string; 'max-message-bytes'?: string;
+    'simulated-key-file'?: string; 'max-message-bytes'?: string; 'language-models'?: string; 'language-host'?: string;
     'tls-cert'?: string; 'tls-key'?: string; 'client-ca'?: string;
   };
   try {
@@ -49,6 +55,7 @@ export async function run(args: string[]): Promise<number> {
         host: { type: 'string' }, port: { type: 'string' }, models: { type: 'string' }, threads: { type: 'string' },
         platform: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
         'simulated-key-file': { type: 'string' }, 'max-message-bytes': { type: 'string' },
+        'language-models': { type: 'string' }, 'language-host': { type: 'string' },
         'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'client-ca': { type: 'string' },
       },
     }));
@@ -81,7 +88,10 @@ export async function run(args: string[]): Promise<number> {
     if ('error' in resolved) problems.push(`--models: ${resolved.error}`);
     else models[resolved.id] = resolved.file;
   }
-  if (Object.keys(models).length === 0) problems.push('--models: at least one model is required');
+  const languageEntries = (values['language-models'] ?? Object.keys(BUNDLED_LANGUAGE_MODELS).join(',')).split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
+  const languageHost = values['language-host'] ?? 'worker';
+  if (languageHost !== 'worker' && languageHost !== 'in-process') problems.push('--language-host must be worker or in-process');
+  if (Object.keys(models).length === 0 && languageEntries.length === 0) problems.push('--models: at least one model is required');
   const tlsFlags = [values['tls-cert'], values['tls-key'], values['client-ca']];
   const tls = tlsFlags.every((f) => f !== undefined) ? { certFile: values['tls-cert']!, keyFile: values['tls-key']!, clientCaFile: values['client-ca']! } : undefined;
   // A node serving TLS without checking clients would let anyone who reaches it call it: mutual TLS or nothing.
@@ -104,14 +114,22 @@ export async function run(args: string[]): Promise<number> {
   const logger = createLogger({ level, format: 'text' });
   const evidenceSource: TeeEvidenceSource = simulated ?? (createEvidenceProvider({ kind: 'configfs-tsm' }) as TeeEvidenceSource);
   let server;
+  let host;
+  try {
+    host = await startTeeLanguageHost({ entries: languageEntries, mode: languageHost as TeeLanguageHostMode });
+  } catch (err) {
+    console.error(`veil worker: --language-models: ${(err as Error).message}`);
+    return 2;
+  }
   try {
     server = await startTeeNodeServer({
-      host: values.host ?? '127.0.0.1', port, pool: { models, threads }, evidenceSource, logger, tls, maxMessageBytes,
+      host: values.host ?? '127.0.0.1', port, pool: { models, threads }, languageHost: host, evidenceSource, logger, tls, maxMessageBytes,
       onTlsReload: (e) => (e.accepted
         ? logger.info('tls certificate reloaded', { fingerprint256: e.fingerprint256 })
         : logger.error('tls files changed but cannot be used; still serving the previous certificate', { reason: e.reason })),
     });
   } catch (err) {
+    await host?.close();
     if (!(err instanceof TlsFilesError)) throw err;
     console.error(`veil worker: ${err.message}`);
     return 2;
@@ -128,7 +146,8 @@ export async function run(args: string[]): Promise<number> {
   console.log(`  signing address  ${node.identity.signingAddress}`);
   // The public verifier key a gateway must pin (tee.simulatedKeys) to admit this node: an envelope's own key is never trusted.
   if (simulated) console.log(`  simulated key    ${Buffer.from(simulated.verifierKey).toString('hex')}  (pin on the gateway: tee.simulatedKeys / VEIL_TEE_SIMULATED_KEYS)`);
-  console.log(`  models           ${Object.keys(models).join(', ')}`);
+  console.log(`  models           ${Object.keys(models).join(', ') || '(none)'}`);
+  console.log(`  language models  ${host ? host.models.map((m) => `${m.id} (${m.kind}, ${m.contextLength} tokens)`).join(', ') : '(none)'}${host ? `, host: ${languageHost}` : ''}`);
   console.log(`  max message      ${maxMessageBytes} bytes (the gateway's tee.maxMessageBytes must match)`);
 
   await new Promise<void>((resolve) => {

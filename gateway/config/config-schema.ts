@@ -109,6 +109,10 @@ export const CONFIG_SCHEMA = {
       kind: 'list', default: ['toy-chat-kjv', 'toy-chat-mqa-kjv', 'toy-embed-kjv'], env: 'VEIL_TEE_LANGUAGE_MODELS',
       doc: 'language models of the in-process TEE node: bundled ids, folders (their name is the id) or "<id>=<folder>"; [] = none',
     },
+    languageHost: {
+      kind: 'enum', values: ['worker', 'in-process'], default: 'worker', env: 'VEIL_TEE_LANGUAGE_HOST',
+      doc: 'where the in-process node runs language-model steps: "worker" (own thread; the gateway\'s event loop never waits on a model step) or "in-process"',
+    },
     local: { kind: 'bool', default: true, env: 'VEIL_TEE_LOCAL', doc: 'run one in-process TEE node (SIMULATED platform: development only)' },
     localThreads: { kind: 'int', min: 1, max: 256, default: 1, env: 'VEIL_TEE_LOCAL_THREADS', doc: 'onnxruntime worker threads of the in-process TEE node' },
     nodes: { kind: 'list', default: [], env: 'VEIL_TEE_NODES', doc: 'host:port of remote TEE worker nodes (`veil worker`); comma-separated in env' },

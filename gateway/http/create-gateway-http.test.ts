@@ -18,10 +18,13 @@ test('createGateway starts the HTTP API beside gRPC (in-process SIMULATED TEE no
   const client = new OpenAI({ apiKey: 'unused', baseURL: `${gateway.httpUrl}/v1`, maxRetries: 0 });
   const models = await client.models.list();
   expect(models.data.find((m) => m.id === 'breast-cancer-lr')).toMatchObject({ modes: ['fhe', 'tee'] });
+  // The bundled toy language models are served by the in-process node by default (tee.languageModels).
+  expect(models.data.find((m) => m.id === 'toy-chat-kjv')).toMatchObject({ modes: ['tee'], kind: 'chat', context_length: expect.any(Number) });
+  expect(models.data.find((m) => m.id === 'toy-embed-kjv')).toMatchObject({ modes: ['tee'], kind: 'embedding' });
   expect((await fetch(`${gateway.httpUrl}/readyz`)).status).toBe(200);
   const evidence = await fetch(`${gateway.httpUrl}/v1/attestation?model=breast-cancer-lr&nonce=${'ab'.repeat(32)}`);
   expect(evidence.status).toBe(200);
-  expect(await evidence.json()).toMatchObject({ node_id: 'local', evidence: { platform: 'simulated', model_ids: ['breast-cancer-lr'] } });
+  expect(await evidence.json()).toMatchObject({ node_id: 'local', evidence: { platform: 'simulated', model_ids: ['breast-cancer-lr', 'toy-chat-kjv', 'toy-chat-mqa-kjv', 'toy-embed-kjv'] } });
   expect(lines.some((l) => l.includes('gateway listening') && l.includes(gateway!.httpUrl!))).toBe(true);
   // FHE over HTTP is mounted on the same handlers as gRPC.
   const fhe = await (await fetch(`${gateway.httpUrl}/v1/fhe/models`)).json() as { data: Array<{ id: string }> };

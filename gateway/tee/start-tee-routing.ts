@@ -1,6 +1,6 @@
 import { createSimulatedProvider, isAttestationError, parsePolicy } from '../../attestation';
 import { resolveModelEntry } from '../../models';
-import { createTeeNode, createTeePool, type TeeNode } from '../../workers/tee';
+import { createTeeNode, createTeePool, startTeeLanguageHost, type TeeNode } from '../../workers/tee';
 import type { VeilConfig } from '../config';
 import type { Logger } from '../logger';
 import { createLocalTeeLink } from './create-local-tee-link';
@@ -57,9 +57,17 @@ export async function startTeeRouting({ config, logger, router: seams, onAtteste
       models: resolveModels(config.models), threads: config.localThreads,
       onWorkerError: (err) => logger.error('tee worker failed', { reason: err.message }),
     });
+    let languageHost;
+    try {
+      languageHost = await startTeeLanguageHost({ entries: config.languageModels, mode: config.languageHost });
+    } catch (err) {
+      await pool.close();
+      throw new TeeConfigError(`tee.languageModels: ${(err as Error).message}`);
+    }
+    if (languageHost) logger.info('language models loaded', { models: languageHost.models.map((m) => `${m.id}(${m.kind}, ${m.contextLength} tokens)`).join(','), host: config.languageHost });
     const provider = createSimulatedProvider();
     simulatedKeys.unshift(provider.verifierKey);
-    local = createTeeNode({ pool, evidenceSource: provider, logger, evidenceRefreshMs: Math.min(config.refreshSeconds, 300) * 1000 });
+    local = createTeeNode({ pool, languageHost, evidenceSource: provider, logger, evidenceRefreshMs: Math.min(config.refreshSeconds, 300) * 1000 });
     await local.start();
     links.push(createLocalTeeLink('local', local));
   }

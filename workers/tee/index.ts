@@ -8,3 +8,5 @@ export type { StartTeeNodeServerOptions, TeeNodeServer } from './start-tee-node-
 export { toTeeGrpcStatus, toTeeNodeFailure } from './to-tee-grpc-status';
 export type { TeeNodeFailure } from './to-tee-grpc-status';
 export type { TeeLanguageHost, TeeLanguageModelInfo } from './tee-language-host';
+export { startTeeLanguageHost } from './start-tee-language-host';
+export type { StartTeeLanguageHostOptions, TeeLanguageHostMode } from './start-tee-language-host';
