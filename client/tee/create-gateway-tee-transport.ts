@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { callUnary, loadVeilProto, type CallLimitErrors, type GetTeeEvidenceResponse, type TeeInferResponse } from '../../proto';
-import { isTeeErrorCode, TeeError } from '../../tee';
+import { callUnary, loadVeilProto, type CallLimitErrors, type GetTeeEvidenceResponse, type TeeInferResponse, type TeeStreamEvent } from '../../proto';
+import { isTeeErrorCode, TeeError, type TeeOperation } from '../../tee';
 import { apiKeyInterceptors } from '../api-key-interceptor';
 import { fromServiceError, VeilClientError } from '../veil-client-error';
 
@@ -23,8 +23,24 @@ export type TeeRoute = { nodeId: string; evidence: GetTeeEvidenceResponse };
  */
 export type RoutedTeeTransport = {
   getEvidence(request: { modelId: string; nonce: Uint8Array; excludeNodeIds: string[] }, options?: TeeCallOptions): Promise<TeeRoute>;
-  infer(request: { nodeId: string; modelId: string; sealedRequest: Uint8Array }, options?: TeeCallOptions): Promise<TeeInferResponse>;
+  infer(request: RoutedTeeInferRequest, options?: TeeCallOptions): Promise<TeeInferResponse>;
+  /**
+   * A streamed answer (chat with `stream: true`): the node's sealed events in the order the relay delivers them,
+   * unverified. Ends when the relay's stream ends; the client checks that it ended where it should.
+   */
+  inferStream?(request: RoutedTeeInferRequest, options?: TeeCallOptions): AsyncIterable<TeeStreamEvent>;
   close?(): void;
+};
+
+/** A sealed request addressed to one node. `operation` and `idempotencyKey` are cleartext routing hints the HTTP wire needs. */
+export type RoutedTeeInferRequest = {
+  nodeId: string;
+  modelId: string;
+  sealedRequest: Uint8Array;
+  /** What the sealed (version-2) body asks; HTTP picks the route by it, gRPC does not need it. */
+  operation?: TeeOperation;
+  /** Sent as `Idempotency-Key` over HTTP: the gateway answers a repeat of these exact bytes from its store. */
+  idempotencyKey?: string;
 };
 
 export type CreateGatewayTeeTransportOptions = {
@@ -61,9 +77,60 @@ export function createGatewayTeeTransport(options: CreateGatewayTeeTransportOpti
     const deadlineMs = opts.deadlineMs ?? options.deadlineMs;
     return callUnary<Res>(stub, method, request, { deadline: deadlineMs ? Date.now() + deadlineMs : undefined, signal: opts.signal }, errors);
   };
+  const routed = ({ nodeId, modelId, sealedRequest }: RoutedTeeInferRequest) => ({ nodeId, modelId, sealedRequest });
   return {
     getEvidence: (request, opts) => unary('GetEvidence', request, opts),
-    infer: (request, opts) => unary('Infer', request, opts),
+    infer: (request, opts) => unary('Infer', routed(request), opts),
+    inferStream: (request, opts = {}) => {
+      const deadlineMs = opts.deadlineMs ?? options.deadlineMs;
+      return serverStream(stub, 'InferStream', routed(request), { deadline: deadlineMs ? Date.now() + deadlineMs : undefined, signal: opts.signal }, errors);
+    },
     close: () => stub.close(),
   };
+}
+
+/**
+ * A server-streaming call as an async iterable: the deadline goes to grpc-js, an abort (or the consumer breaking
+ * out of its loop) cancels the call on the wire. A failure without a Veil code after events began — the
+ * connection broke — is `tee_stream_truncated`, never a clean end.
+ */
+async function* serverStream(
+  client: grpc.Client,
+  method: string,
+  request: unknown,
+  limits: { deadline?: number; signal?: AbortSignal },
+  errors: CallLimitErrors & { fromStatus(err: grpc.ServiceError): Error },
+): AsyncGenerator<TeeStreamEvent> {
+  if (limits.signal?.aborted) throw errors.cancelled();
+  const stub = client as unknown as Record<string, (req: unknown, options: grpc.CallOptions) => grpc.ClientReadableStream<TeeStreamEvent>>;
+  const fn = stub[method];
+  if (typeof fn !== 'function') throw new TypeError(`no server-streaming method ${method} on this client`);
+  const call = fn.call(client, request, limits.deadline ? { deadline: limits.deadline } : {});
+  let aborted = false;
+  const onAbort = () => {
+    aborted = true;
+    call.cancel();
+  };
+  limits.signal?.addEventListener('abort', onAbort, { once: true });
+  let received = 0;
+  let finished = false;
+  try {
+    for await (const event of call as AsyncIterable<TeeStreamEvent>) {
+      received++;
+      yield event;
+    }
+    finished = true;
+  } catch (err) {
+    if (aborted) throw errors.cancelled();
+    const serviceError = err as grpc.ServiceError;
+    if (typeof serviceError?.code !== 'number') throw err;
+    if (serviceError.code === grpc.status.DEADLINE_EXCEEDED && !serviceError.metadata?.get('veil-error-code').length) throw errors.deadlineExceeded();
+    if (received > 0 && !serviceError.metadata?.get('veil-error-code').length) {
+      throw new TeeError('tee_stream_truncated', 'the gateway connection broke before the stream\'s signed end event', { grpc: serviceError.code }, { cause: err });
+    }
+    throw errors.fromStatus(serviceError);
+  } finally {
+    limits.signal?.removeEventListener('abort', onAbort);
+    if (!finished) call.cancel();
+  }
 }
