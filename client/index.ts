@@ -4,3 +4,5 @@ export { connectFheModel } from './connect-fhe-model';
 export type { ConnectFheModelParameters, FheModelClient, FhePrediction } from './connect-fhe-model';
 export { VeilClientError } from './veil-client-error';
 export { apiKeyInterceptor } from './api-key-interceptor';
+export { startVeilProxy } from './proxy';
+export type { ProxyAttestation, StartVeilProxyOptions, VeilProxy } from './proxy';
