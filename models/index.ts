@@ -30,3 +30,5 @@ export { foldInputScale, mlpToOnnx, roundMlpToFloat32 } from './mlp-to-onnx';
 export type { MlpToOnnxOptions } from './mlp-to-onnx';
 export { resolveModelEntry } from './resolve-model-entry';
 export type { ResolvedModelEntry } from './resolve-model-entry';
+export { BUNDLED_LANGUAGE_MODELS, LANGUAGE_MODELS_DIR, resolveLanguageModelEntry } from './bundled-language-models';
+export type { BundledLanguageModelId } from './bundled-language-models';

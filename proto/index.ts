@@ -7,7 +7,7 @@ export { createTlsChannelCredentials, createTlsFileProvider, createTlsServerCred
 export type { CreateTlsFileProviderOptions, TlsFileProvider, TlsFiles } from './create-tls-file-provider';
 export { scheduleAt, MAX_TIMER_DELAY_MS } from './schedule-at';
 export type { ScheduledCall, ScheduleTimers } from './schedule-at';
-export { runWithLimits, callUnary } from './run-with-limits';
+export { runWithLimits, callUnary, streamWithLimits, callServerStream } from './run-with-limits';
 export type { CallLimits, CallLimitErrors } from './run-with-limits';
 export { guardRequestDecoding, UndecodableRequest } from './guard-request-decoding';
 export { wellFormedStatusText } from './well-formed-status-text';

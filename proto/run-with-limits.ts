@@ -66,3 +66,71 @@ export function callUnary<Res>(
     signal.addEventListener('abort', () => call.cancel(), { once: true });
   }), limits, errors);
 }
+
+/**
+ * The streaming twin of {@link runWithLimits}: `produce` gets its own signal, aborted when the caller aborts or the
+ * deadline passes, and the stream then fails with the caller's `cancelled` / `deadlineExceeded` error — also when the
+ * producer reacts to the abort by simply ending, so a limited stream is never mistaken for a complete one. Breaking
+ * out of the iteration aborts the producer's signal as well; listeners and the timer are removed either way.
+ */
+export async function* streamWithLimits<T>(produce: (signal: AbortSignal) => AsyncIterable<T>, limits: CallLimits, errors: CallLimitErrors): AsyncGenerator<T> {
+  const { signal } = limits;
+  if (signal?.aborted) throw errors.cancelled();
+  if (limits.deadline && limits.deadline <= Date.now()) throw errors.deadlineExceeded();
+  const inner = new AbortController();
+  let why: 'cancelled' | 'deadline' | undefined;
+  const onAbort = () => {
+    why ??= 'cancelled';
+    inner.abort();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = limits.deadline ? scheduleAt(limits.deadline, () => {
+    why ??= 'deadline';
+    inner.abort();
+  }) : undefined;
+  const limited = () => (why === 'deadline' ? errors.deadlineExceeded() : errors.cancelled());
+  try {
+    for await (const item of produce(inner.signal)) {
+      if (why) throw limited();
+      yield item;
+    }
+    if (why) throw limited();
+  } catch (err) {
+    if (why) throw limited();
+    throw err;
+  } finally {
+    timer?.cancel();
+    signal?.removeEventListener('abort', onAbort);
+    inner.abort();
+  }
+}
+
+/**
+ * A gRPC server-streaming call under {@link streamWithLimits}: the deadline also goes to grpc-js, an abort (or the
+ * consumer breaking out) cancels the call on the wire, and a failed call's status becomes the caller's error type.
+ */
+export function callServerStream<Res>(
+  client: grpc.Client,
+  method: string,
+  request: unknown,
+  limits: CallLimits,
+  errors: CallLimitErrors & { fromStatus(err: grpc.ServiceError): Error },
+): AsyncGenerator<Res> {
+  return streamWithLimits((signal) => (async function* () {
+    const stub = client as unknown as Record<string, (req: unknown, options: grpc.CallOptions) => grpc.ClientReadableStream<Res>>;
+    const fn = stub[method];
+    if (typeof fn !== 'function') throw new TypeError(`no server-streaming method ${method} on this client`);
+    const call = fn.call(client, request, limits.deadline ? { deadline: limits.deadline } : {});
+    const cancel = () => call.cancel();
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      for await (const message of call) yield message as Res;
+    } catch (err) {
+      const status = err as grpc.ServiceError;
+      throw typeof status?.code === 'number' ? errors.fromStatus(status) : err;
+    } finally {
+      signal.removeEventListener('abort', cancel);
+      call.cancel();
+    }
+  })(), limits, errors);
+}

@@ -5,7 +5,13 @@ export type GetTeeEvidenceResponse = {
   envelopeJson: string; identity: TeeIdentity | null; platform: string; modelIds: string[];
   /** The node's gRPC message limit; 0 (or absent, from an older node) = not reported. */
   maxMessageBytes?: number;
+  /** What each served model is (issue #10); absent from older nodes. */
+  models?: TeeModelInfo[];
 };
+/** kind: "tabular" (tensor bodies), "chat" or "embedding" (operation bodies); contextLength 0 for tabular models. */
+export type TeeModelInfo = { id: string; kind: string; contextLength: number };
+/** One sealed event of a streamed answer; the last carries the receipt over the whole transcript (tee/PROTOCOL.md §10). */
+export type TeeStreamEvent = { sealedEvent: Uint8Array; signature?: string; signingAddress?: string; nodeMicros?: number; computeMicros?: number };
 export type TeeInferRequest = { modelId: string; sealedRequest: Uint8Array };
 export type TeeInferResponse = { sealedResponse: Uint8Array; signature: string; signingAddress: string; nodeMicros: number; computeMicros: number };
 

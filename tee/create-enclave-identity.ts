@@ -3,9 +3,11 @@ import { inspect } from 'node:util';
 import type { Hex } from 'viem';
 import { createHpkeSuite, TEE_HPKE_SUITE } from './create-hpke-suite';
 import { aeadOpen, aeadSeal, channelNonce, deriveChannelKeys, sha256, toArrayBuffer, type ChannelKeys } from './channel-keys';
-import { decodeTeeRequestBody, type TeeRequestBody } from './tee-body-codec';
+import { decodeAnyTeeRequestBody, encodeTeeStreamEvent, type AnyTeeRequestBody } from './tee-operation-codec';
+import { createStreamTranscript, streamEventAad, streamEventHeader, streamEventNonce } from './tee-stream-frames';
+import type { TeeStreamEventKind } from './tee-protocol';
 import { FRAME_RESPONSE, hpkeInfo, parseRequestFrame, responseAad, seqHeader, sessionIdOf, sessionRequestAad } from './tee-frames';
-import { teeSignatureText, type TeeSignatureTextParameters } from './tee-signature';
+import { teeSignatureText, teeStreamSignatureText, type TeeSignatureTextParameters } from './tee-signature';
 import { TeeError } from './tee-error';
 
 export type CreateEnclaveIdentityOptions = {
@@ -18,7 +20,8 @@ export type CreateEnclaveIdentityOptions = {
 
 /** A decrypted, decoded request and what is needed to answer it (its keys are held privately, not here). */
 export type OpenedTeeRequest = {
-  readonly body: TeeRequestBody;
+  /** Version 1 (tensors) or version 2 (an OpenAI operation, issue #10). */
+  readonly body: AnyTeeRequestBody;
   readonly kind: 'handshake' | 'session';
   /** Hex session id (public: derived from the HPKE `enc`), safe to log. */
   readonly sessionId: string;
@@ -28,6 +31,16 @@ export type OpenedTeeRequest = {
 };
 
 export type OpenTeeRequestParameters = { modelId: string; sealed: Uint8Array };
+
+/** The enclave end of one streamed answer (tee/PROTOCOL.md §10). */
+export type TeeStreamSealer = {
+  /** Seals the next event (index 0, 1, …); `end` or `error` is the last one. @throws {TeeError} `tee_stream_invalid` after the last */
+  seal(kind: TeeStreamEventKind, body: Uint8Array): Uint8Array;
+  readonly count: number;
+  readonly ended: boolean;
+  /** The receipt over the whole transcript; only after the last event. */
+  sign(): Promise<Hex>;
+};
 
 /** Public parts of an enclave identity; this is all `toJSON` and `inspect` ever show. */
 export type EnclaveIdentityPublic = { hpkePublicKey: string; signingAddress: string; hpkeSuite: string };
@@ -41,6 +54,11 @@ export type EnclaveIdentity = {
   open(params: OpenTeeRequestParameters): Promise<OpenedTeeRequest>;
   /** Seals a response body back to the requester of `opened`. */
   sealResponse(opened: OpenedTeeRequest, body: Uint8Array): Uint8Array;
+  /**
+   * Seals the answer to `opened` as a stream of events instead of one response (issue #10). Like sealResponse it takes
+   * the request's reply keys, so one request gets one answer, single or streamed, never both.
+   */
+  createStreamSealer(opened: OpenedTeeRequest): TeeStreamSealer;
   /** EIP-191 signature over {@link teeSignatureText}. */
   sign(params: TeeSignatureTextParameters): Promise<Hex>;
   toJSON(): EnclaveIdentityPublic;
@@ -126,7 +144,7 @@ export async function createEnclaveIdentity(options: CreateEnclaveIdentityOption
         plaintext = aeadOpen(keys.c2sKey, channelNonce(keys.c2sNonce, seq), sessionRequestAad(modelId, frame.header), frame.ciphertext, 'request');
         touch(sessionId, session);
       }
-      const body = decodeTeeRequestBody(plaintext);
+      const body = decodeAnyTeeRequestBody(plaintext);
       if (body.modelId !== modelId) throw new TeeError('tee_decrypt_failed', 'the sealed request names another model');
       const opened: OpenedTeeRequest = Object.freeze({ body, kind: frame.kind, sessionId, seq, requestHash });
       replyKeys.set(opened, keys);
@@ -140,6 +158,35 @@ export async function createEnclaveIdentity(options: CreateEnclaveIdentityOption
       const header = seqHeader(FRAME_RESPONSE, opened.seq);
       const ciphertext = aeadSeal(keys.s2cKey, channelNonce(keys.s2cNonce, opened.seq), responseAad(opened.requestHash, header), body);
       return new Uint8Array(Buffer.concat([header, ciphertext]));
+    },
+    createStreamSealer(opened) {
+      const keys = replyKeys.get(opened);
+      if (!keys) throw new TeeError('internal', 'createStreamSealer needs a request opened by this identity, not yet answered');
+      replyKeys.delete(opened);
+      const transcript = createStreamTranscript();
+      let ended = false;
+      return {
+        seal(kind, body) {
+          if (ended) throw new TeeError('tee_stream_invalid', 'the stream already ended');
+          const index = transcript.count;
+          const header = streamEventHeader(opened.seq, index);
+          const plaintext = encodeTeeStreamEvent({ requestId: opened.body.requestId, index, kind, body });
+          const frame = new Uint8Array(Buffer.concat([header, aeadSeal(keys.s2cKey, streamEventNonce(keys.s2cNonce, opened.seq, index), streamEventAad(opened.requestHash, header), plaintext)]));
+          transcript.add(frame);
+          if (kind !== 'data') ended = true;
+          return frame;
+        },
+        get count() {
+          return transcript.count;
+        },
+        get ended() {
+          return ended;
+        },
+        async sign() {
+          if (!ended) throw new TeeError('internal', 'a stream is signed only after its last event');
+          return signer.sign(teeStreamSignatureText({ modelId: opened.body.modelId, requestHash: opened.requestHash, transcriptHash: transcript.digest(), count: transcript.count }));
+        },
+      };
     },
     sign: async (params) => signer.sign(teeSignatureText(params)),
     toJSON: publicParts,

@@ -1,5 +1,5 @@
 import { TeeError } from './tee-error';
-import { teeSignatureText, type TeeSignatureTextParameters } from './tee-signature';
+import { teeSignatureText, teeStreamSignatureText, type TeeSignatureTextParameters, type TeeStreamSignatureTextParameters } from './tee-signature';
 import { addressOf, digestOf, parseReceiptSignature, recoverPublicKey, verifyWithPublicKey } from './secp256k1-receipts';
 
 export type TeeSignatureVerifier = {
@@ -12,6 +12,11 @@ export type TeeSignatureVerifier = {
    * @throws {TeeError} `tee_bad_signature`
    */
   verify(params: TeeSignatureTextParameters & { signature: string }): void;
+  /**
+   * The same check for a stream's receipt over {@link teeStreamSignatureText} (issue #10).
+   * @throws {TeeError} `tee_bad_signature`
+   */
+  verifyStream(params: TeeStreamSignatureTextParameters & { signature: string }): void;
 };
 
 const BAD_SIGNER = 'the response was not signed by the attested signing key over these exact request and response bytes (tampered, replayed or wrong signer)';
@@ -32,19 +37,22 @@ export function createTeeSignatureVerifier(signingAddress: string): TeeSignature
     get keyCached() {
       return key !== undefined;
     },
-    verify(params) {
-      const parsed = parseReceiptSignature(params.signature);
-      if (!parsed) throw new TeeError('tee_bad_signature', 'the response signature is malformed');
-      const digest = digestOf(teeSignatureText(params));
-      if (!key) {
-        const recovered = recoverPublicKey(parsed.compact, parsed.recid, digest);
-        if (!recovered) throw new TeeError('tee_bad_signature', 'the response signature is malformed');
-        const address = addressOf(recovered);
-        if (address !== expected) throw new TeeError('tee_bad_signature', BAD_SIGNER, { recovered: address, expected });
-        key = recovered; // recovery itself proved this signature
-        return;
-      }
-      if (!verifyWithPublicKey(parsed.compact, digest, key)) throw new TeeError('tee_bad_signature', BAD_SIGNER, { expected });
-    },
+    verify: (params) => verifyText(teeSignatureText(params), params.signature),
+    verifyStream: (params) => verifyText(teeStreamSignatureText(params), params.signature),
   };
+
+  function verifyText(text: string, signature: string): void {
+    const parsed = parseReceiptSignature(signature);
+    if (!parsed) throw new TeeError('tee_bad_signature', 'the response signature is malformed');
+    const digest = digestOf(text);
+    if (!key) {
+      const recovered = recoverPublicKey(parsed.compact, parsed.recid, digest);
+      if (!recovered) throw new TeeError('tee_bad_signature', 'the response signature is malformed');
+      const address = addressOf(recovered);
+      if (address !== expected) throw new TeeError('tee_bad_signature', BAD_SIGNER, { recovered: address, expected });
+      key = recovered; // recovery itself proved this signature
+      return;
+    }
+    if (!verifyWithPublicKey(parsed.compact, digest, key)) throw new TeeError('tee_bad_signature', BAD_SIGNER, { expected });
+  }
 }

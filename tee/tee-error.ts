@@ -32,17 +32,28 @@ export type TeeErrorCode =
   | 'cancelled'
   /** A message over the node's size limit (refused by grpc-js itself; typed by proto/typeSizeRefusals). */
   | 'message_too_large'
+  /** issue #10: the prompt (plus max_tokens) does not fit the model's context window. */
+  | 'context_length_exceeded'
+  /** issue #10: a request parameter the model does not support (`n > 1`, tools, …); `param` names it. */
+  | 'unsupported_parameter'
+  /** issue #10: a stream event arrived out of order, twice, altered, after the end, or without its receipt. */
+  | 'tee_stream_invalid'
+  /** issue #10: a stream ended without its signed end event (dropped connection, killed node, truncating relay). */
+  | 'tee_stream_truncated'
   | 'internal';
 
 export class TeeError extends Error {
   override name = 'TeeError' as const;
   readonly code: TeeErrorCode;
   readonly details: Record<string, unknown> | undefined;
+  /** The request field at fault (OpenAI `param`), safe to show: a parameter name, never a value. */
+  readonly param: string | undefined;
 
-  constructor(code: TeeErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: TeeErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown; param?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = details;
+    this.param = options?.param;
   }
 }
 
@@ -53,7 +64,8 @@ export function isTeeError(err: unknown, code?: TeeErrorCode): err is TeeError {
 
 export const TEE_ERROR_CODES: readonly TeeErrorCode[] = [
   'tee_decrypt_failed', 'tee_replay', 'tee_stale_request', 'tee_session_unknown', 'tee_bad_signature', 'tee_model_not_found',
-  'tee_attestation_failed', 'tee_simulated_refused', 'tee_binding_mismatch', 'invalid_input', 'overloaded', 'unavailable', 'cancelled', 'message_too_large', 'internal',
+  'tee_attestation_failed', 'tee_simulated_refused', 'tee_binding_mismatch', 'invalid_input', 'overloaded', 'unavailable', 'cancelled', 'message_too_large',
+  'context_length_exceeded', 'unsupported_parameter', 'tee_stream_invalid', 'tee_stream_truncated', 'internal',
 ];
 
 export function isTeeErrorCode(value: unknown): value is TeeErrorCode {

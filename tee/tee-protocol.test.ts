@@ -16,6 +16,7 @@ async function setup(reuseSession = true) {
   /** What the node does: open, answer with doubled inputs, seal. */
   const answer = async (sealed: Uint8Array, modelId = MODEL) => {
     const opened = await identity.open({ modelId, sealed });
+    if (opened.body.version !== 1) throw new Error('expected a tensor body');
     const x = opened.body.inputs.x!;
     const out = encodeTeeResponseBody({ requestId: opened.body.requestId, outputs: { y: { dims: x.dims, data: x.data.map((v) => v * 2) } }, computeMicros: 7 });
     return { opened, sealedResponse: identity.sealResponse(opened, out) };
@@ -41,7 +42,7 @@ describe('veil-tee-v1 channel', () => {
       expect(request.kind).toBe(i === 0 ? 'handshake' : 'session');
       const { opened, sealedResponse } = await answer(request.sealed);
       expect(opened.body.modelId).toBe(MODEL);
-      expect(Array.from(opened.body.inputs.x!.data)).toEqual([1, 2, 3, 4, 5, 6.5]);
+      expect(opened.body.version === 1 && Array.from(opened.body.inputs.x!.data)).toEqual([1, 2, 3, 4, 5, 6.5]);
       const response = decodeTeeResponseBody(request.open(sealedResponse));
       expect(Array.from(response.outputs.y!.data)).toEqual([2, 4, 6, 8, 10, 13]);
       expect(response.requestId).toEqual(opened.body.requestId);

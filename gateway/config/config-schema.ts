@@ -78,6 +78,11 @@ export const CONFIG_SCHEMA = {
       kind: 'list', default: ['breast-cancer-lr', 'digits-mlp', 'digits-relu-mlp'], env: 'VEIL_TEE_MODELS',
       doc: 'bundled model ids (or .onnx paths) the in-process TEE node serves; remote nodes announce their own',
     },
+    // issue #10: chat and embedding models (Hugging Face ONNX export folders) the in-process node serves.
+    languageModels: {
+      kind: 'list', default: ['toy-chat-kjv', 'toy-chat-mqa-kjv', 'toy-embed-kjv'], env: 'VEIL_TEE_LANGUAGE_MODELS',
+      doc: 'language models of the in-process TEE node: bundled ids, folders (their name is the id) or "<id>=<folder>"; [] = none',
+    },
     local: { kind: 'bool', default: true, env: 'VEIL_TEE_LOCAL', doc: 'run one in-process TEE node (SIMULATED platform: development only)' },
     localThreads: { kind: 'int', min: 1, max: 256, default: 1, env: 'VEIL_TEE_LOCAL_THREADS', doc: 'onnxruntime worker threads of the in-process TEE node' },
     nodes: { kind: 'list', default: [], env: 'VEIL_TEE_NODES', doc: 'host:port of remote TEE worker nodes (`veil worker`); comma-separated in env' },

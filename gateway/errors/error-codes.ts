@@ -36,6 +36,11 @@ export const ERROR_SPECS = {
   tee_replay: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 400, type: 'invalid_request_error', retryable: false, message: 'the sealed request was already accepted once' },
   tee_stale_request: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 400, type: 'invalid_request_error', retryable: false, message: 'the request timestamp is outside the node\'s freshness window (check the clock)' },
   tee_session_unknown: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 400, type: 'invalid_request_error', retryable: true, message: 'the node holds no such channel session; start a new one' },
+  // Language models in TEE nodes (issue #10): refusals found inside the enclave, relayed with the parameter's name.
+  context_length_exceeded: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 400, type: 'invalid_request_error', retryable: false, message: 'the prompt and max_tokens do not fit the model\'s context window' },
+  unsupported_parameter: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 400, type: 'invalid_request_error', retryable: false, message: 'a request parameter is not supported by this model' },
+  tee_stream_invalid: { grpc: GrpcStatus.DATA_LOSS, http: 502, type: 'server_error', retryable: false, message: 'a sealed stream event was dropped, reordered or altered in transit' },
+  tee_stream_truncated: { grpc: GrpcStatus.DATA_LOSS, http: 502, type: 'server_error', retryable: true, message: 'the sealed stream ended before its signed end event' },
   // API keys (issue #9, gateway/auth/): who may call, what a key may reach, and how fast.
   unauthenticated: { grpc: GrpcStatus.UNAUTHENTICATED, http: 401, type: 'authentication_error', retryable: false, message: 'a valid API key is required (metadata "authorization: Bearer <key>")' },
   permission_denied: { grpc: GrpcStatus.PERMISSION_DENIED, http: 403, type: 'permission_error', retryable: false, message: 'this API key may not use this model or mode' },

@@ -2,7 +2,7 @@ import { ERROR_SPECS, isErrorCode } from './error-codes';
 import { VeilError } from './veil-error';
 
 /** A leaf module's typed error (fhe, onnx, attestation, chain, worker envelopes): a code plus a safe message. */
-type CodedError = Error & { code: string; details?: Record<string, unknown> };
+type CodedError = Error & { code: string; details?: Record<string, unknown>; param?: string };
 
 /**
  * Leaf error codes that map to a public code. Leaf messages are written to be safe (they name the field
@@ -19,8 +19,8 @@ const LEAF_CODES: Record<string, Parameters<typeof publicError>[0]> = {
   tee_model_not_found: 'model_not_found',
 };
 
-function publicError(code: VeilError['code'], message: string | undefined, err: Error, details?: Record<string, unknown>): VeilError {
-  return new VeilError(code, message, { cause: err, details });
+function publicError(code: VeilError['code'], message: string | undefined, err: Error, details?: Record<string, unknown>, param?: string): VeilError {
+  return new VeilError(code, message, { cause: err, details, param });
 }
 
 /**
@@ -38,9 +38,10 @@ export function toVeilError(err: unknown): VeilError {
   const coded = err as Partial<CodedError>;
   if (typeof coded.code === 'string') {
     if (coded.code === 'internal') return internalError(err);
-    if (isErrorCode(coded.code)) return publicError(coded.code, err.message, err, coded.details);
+    const param = typeof coded.param === 'string' ? coded.param : undefined;
+    if (isErrorCode(coded.code)) return publicError(coded.code, err.message, err, coded.details, param);
     const mapped = LEAF_CODES[coded.code];
-    if (mapped) return publicError(mapped, err.message, err, coded.details);
+    if (mapped) return publicError(mapped, err.message, err, coded.details, param);
   }
   if (err.name === 'AbortError') return publicError('cancelled', undefined, err);
   // piscina's queue bound: the pool is full, the client should back off.

@@ -1,5 +1,7 @@
+import { once } from 'node:events';
 import type {
-  handleClientStreamingCall, handleUnaryCall, Metadata, sendUnaryData, ServerReadableStream, ServerUnaryCall, UntypedServiceImplementation,
+  handleClientStreamingCall, handleServerStreamingCall, handleUnaryCall, Metadata, sendUnaryData, ServerReadableStream, ServerUnaryCall, ServerWritableStream,
+  UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import type { CallGuard, RpcScope } from '../auth';
 import { toGrpcStatus, toVeilError, VeilError } from '../errors';
@@ -10,7 +12,7 @@ import { UndecodableRequest } from '../../proto';
 
 type Handler<Req, Res> = (request: Req, context: CallContext) => Promise<Res>;
 // grpc-js's own untyped handler shapes.
-type GrpcHandler = handleUnaryCall<any, any> | handleClientStreamingCall<any, any>;
+type GrpcHandler = handleUnaryCall<any, any> | handleClientStreamingCall<any, any> | handleServerStreamingCall<any, any>;
 
 export type RpcMethodOptions<Req> = {
   /**
@@ -72,13 +74,42 @@ export function handleClientStream<Req, Res>(
 }
 
 /**
+ * Same as `handleUnary` for server-streaming methods (issue #10): the handler yields messages, each written as it
+ * comes (waiting for the transport to drain). A failure before the first message is a typed status like a unary
+ * refusal; a failure after it ends the stream with that typed status too, so a client never sees a truncated stream
+ * end cleanly. The client's cancellation aborts `context.signal`, which stops the producer.
+ */
+export function handleServerStream<Req, Res>(
+  name: string, logger: Logger, handler: (request: Req, context: CallContext) => AsyncIterable<Res>, options: RpcMethodOptions<Req> = {},
+): RpcMethod {
+  const bind = (guard: CallGuard | undefined) => (call: ServerWritableStream<Req, Res>): void => {
+    const context = createCallContext(call);
+    let messages = 0;
+    run(name, logger, context, async () => {
+      admit(guard, call.metadata, context);
+      const request = decoded(call.request);
+      if (guard && options.scope) guard.authorize(context.principal!, options.scope(request));
+      for await (const message of handler(request, context)) {
+        messages++;
+        if (!call.write(message)) await once(call, 'drain', { signal: context.signal });
+      }
+      return messages;
+    }, (status) => {
+      if (status) call.emit('error', status);
+      else call.end();
+    });
+  };
+  return rpcMethod(bind as Bind);
+}
+
+/**
  * Binds every method of a service implementation to the server's guard. Refuses a method that is not an `RpcMethod`:
  * it would run without authentication, decoding checks or error classification.
  */
 export function bindRpcMethods(service: string, implementation: UntypedServiceImplementation, guard: CallGuard | undefined): UntypedServiceImplementation {
   return Object.fromEntries(Object.entries(implementation).map(([method, fn]) => {
     const bind = (fn as Partial<RpcMethod>)[BIND];
-    if (typeof bind !== 'function') throw new Error(`${service}.${method} is not wrapped by handleUnary/handleClientStream`);
+    if (typeof bind !== 'function') throw new Error(`${service}.${method} is not wrapped by handleUnary/handleClientStream/handleServerStream`);
     return [method, bind(guard)];
   }));
 }
@@ -118,7 +149,7 @@ function checkMessages<Req>(call: ServerReadableStream<Req, unknown>, check: (me
   };
 }
 
-function run<Res>(name: string, logger: Logger, context: CallContext, body: () => Promise<Res>, callback: sendUnaryData<Res>) {
+function run<Res>(name: string, logger: Logger, context: CallContext, body: () => Promise<Res>, callback: (status: ReturnType<typeof toGrpcStatus> | null, response?: Res | null) => void) {
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
   void Promise.resolve()

@@ -1,4 +1,4 @@
-import { runWithLimits } from '../../proto';
+import { runWithLimits, streamWithLimits } from '../../proto';
 import { TeeError } from '../../tee';
 import type { TeeNode } from '../../workers/tee';
 import { VeilError } from '../errors';
@@ -26,6 +26,7 @@ export function createLocalTeeLink(id: string, node: TeeNode): TeeLink {
     maxMessageBytes: 0,
     getEvidence: (request, limits) => call((signal) => node.getEvidence(request, { signal }), limits),
     infer: (request, limits) => call((signal) => node.infer(request, { signal }), limits),
+    inferStream: (request, limits) => streamWithLimits((signal) => node.inferStream(request, { signal }), limits, ERRORS),
     close: () => undefined,
   };
 }

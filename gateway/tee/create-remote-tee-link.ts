@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { callUnary, loadVeilProto } from '../../proto';
+import { callServerStream, callUnary, loadVeilProto, type TeeStreamEvent } from '../../proto';
 import { isTeeErrorCode, TeeError } from '../../tee';
 import { VeilError } from '../errors';
 import type { TeeLink, TeeLinkCallOptions } from './tee-link';
@@ -43,6 +43,7 @@ export function createRemoteTeeLink(options: CreateRemoteTeeLinkOptions): TeeLin
     maxMessageBytes: options.maxMessageBytes,
     getEvidence: (request, limits) => call('GetEvidence', request, limits),
     infer: (request, limits) => call('Infer', request, limits),
+    inferStream: (request, limits) => callServerStream<TeeStreamEvent>(stub, 'InferStream', request, limits, errors),
     close: () => stub.close(),
   };
 }
@@ -67,7 +68,8 @@ export function createRemoteTeeLink(options: CreateRemoteTeeLinkOptions): TeeLin
 export function classifyNodeCallError(err: Pick<grpc.ServiceError, 'code' | 'details' | 'metadata'>, channelReady: boolean): Error {
   const code = err.metadata?.get('veil-error-code')[0];
   // A node's own size refusal (typed by proto/typeSizeRefusals) is classified like grpc-js's below: the client's fault.
-  if (isTeeErrorCode(code) && code !== 'message_too_large') return new TeeError(code, err.details || code);
+  const param = err.metadata?.get('veil-error-param')[0];
+  if (isTeeErrorCode(code) && code !== 'message_too_large') return new TeeError(code, err.details || code, undefined, { param: typeof param === 'string' ? param : undefined });
   const grpcName = grpc.status[err.code] ?? String(err.code);
   switch (err.code) {
     case grpc.status.UNAVAILABLE:

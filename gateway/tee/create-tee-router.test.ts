@@ -23,6 +23,7 @@ function switchable(id: string, initial: TeeNode) {
     maxMessageBytes: 0,
     getEvidence: (r, o) => (calls.getEvidence++, down ? Promise.reject(new TeeError('unavailable', 'down')) : createLocalTeeLink(id, node).getEvidence(r, o)),
     infer: (r, o) => (calls.infer++, down ? Promise.reject(new TeeError('unavailable', 'down')) : createLocalTeeLink(id, node).infer(r, o)),
+    inferStream: (r, o) => createLocalTeeLink(id, node).inferStream(r, o),
     close: () => undefined,
   };
   return { link, calls, setDown: (d: boolean) => (down = d), swap: (n: TeeNode) => (node = n) };

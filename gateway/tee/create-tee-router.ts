@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AttestationClaims, AttestationEnvelope } from '../../attestation';
-import type { GetTeeEvidenceResponse, TeeInferResponse } from '../../proto';
+import type { GetTeeEvidenceResponse, TeeInferResponse, TeeModelInfo, TeeStreamEvent } from '../../proto';
 import { runWithLimits } from '../../proto';
 import { isTeeError } from '../../tee';
 import { VeilError } from '../errors';
@@ -83,6 +83,13 @@ export type TeeRouter = {
   getEvidence(params: GetRoutedEvidenceParameters, context: TeeCallContext): Promise<{ nodeId: string; evidence: GetTeeEvidenceResponse }>;
   /** Forwards sealed bytes unchanged to the named node. @throws {VeilError} `tee_node_unavailable` when that node can no longer be used. */
   infer(params: RoutedInferParameters, context: TeeCallContext): Promise<TeeInferResponse>;
+  /**
+   * Relays the named node's sealed event stream (issue #10). A node that goes away before the first event is
+   * `tee_node_unavailable` (the client fails over); after it, the stream fails with that error too — it never just ends.
+   */
+  inferStream(params: RoutedInferParameters, context: TeeCallContext): AsyncGenerator<TeeStreamEvent>;
+  /** The models healthy nodes serve (kind and context length as the nodes report them), with how many nodes serve each. */
+  models(): RoutedTeeModel[];
   nodes(): TeeNodeStatus[];
   /** Re-attests every node now (what the refresh schedule runs). */
   refresh(): Promise<void>;
@@ -91,8 +98,12 @@ export type TeeRouter = {
   close(): Promise<void>;
 };
 
+export type RoutedTeeModel = TeeModelInfo & { nodes: number };
+
 type NodeRecord = TeeNodeStatus & {
   link: TeeLink;
+  /** What each model is, as the node reported with its verified evidence. */
+  models: TeeModelInfo[];
   hpkePublicKey: string;
   attesting: Promise<void> | undefined;
   /** Client-requested evidence calls in flight to this node (coalesced calls count once). */
@@ -126,7 +137,7 @@ export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
     if (records.has(link.id)) throw new Error(`TEE node id "${link.id}" is used twice`);
     records.set(link.id, {
       link, nodeId: link.id, address: link.address, state: 'pending', reason: 'not yet attested', platform: '', measurement: '',
-      signingAddress: '', modelIds: [], simulated: false, verifiedAtMs: 0, attestedEvidenceJson: '', maxMessageBytes: 0, hpkePublicKey: '',
+      signingAddress: '', modelIds: [], models: [], simulated: false, verifiedAtMs: 0, attestedEvidenceJson: '', maxMessageBytes: 0, hpkePublicKey: '',
       attesting: undefined, clientCalls: 0,
     });
   }
@@ -173,7 +184,7 @@ export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
         checkMessageLimit(node, Number(evidence.maxMessageBytes ?? 0));
         Object.assign(node, {
           state: 'healthy', reason: '', platform: verdict.platform, measurement: verdict.measurement, simulated: verdict.simulated,
-          signingAddress: verdict.signingAddress, hpkePublicKey: verdict.hpkePublicKey, modelIds: verdict.modelIds, verifiedAtMs: now(),
+          signingAddress: verdict.signingAddress, hpkePublicKey: verdict.hpkePublicKey, modelIds: verdict.modelIds, models: modelInfoOf(verdict.modelIds, evidence.models), verifiedAtMs: now(),
           attestedEvidenceJson: JSON.stringify(verdict.envelope),
         } satisfies Partial<NodeRecord>);
         options.onAttested?.({ nodeId: node.nodeId, envelope: verdict.envelope, claims: verdict.claims });
@@ -241,6 +252,23 @@ export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
   const routable = (node: NodeRecord, modelId: string) => {
     if (expired(node)) quarantine(node, 'evidence_expired');
     return node.state === 'healthy' && node.modelIds.includes(modelId);
+  };
+
+  /** The node a relayed request names, if it may take it: the one rule Infer and InferStream share. */
+  const relayTarget = ({ nodeId, modelId, sealedRequest }: RoutedInferParameters): NodeRecord => {
+    if (!modelId) throw new VeilError('invalid_argument', 'model_id is required', { param: 'model_id' });
+    if (!(sealedRequest instanceof Uint8Array) || sealedRequest.byteLength === 0) throw new VeilError('invalid_argument', 'sealed_request is empty', { param: 'sealed_request' });
+    const node = records.get(nodeId);
+    // An unknown or unhealthy node is "gone" for the client: it re-fetches evidence for another node and re-seals.
+    if (!node || !routable(node, modelId)) {
+      if (node && node.state === 'healthy') throw new VeilError('model_not_found', `node "${nodeId}" does not serve "${modelId.slice(0, 64)}"`, { param: 'model_id' });
+      throw new VeilError('tee_node_unavailable', undefined, { details: { node: nodeId.slice(0, 64), state: node?.state ?? 'unknown' } });
+    }
+    const limit = sealedLimit(node);
+    if (sealedRequest.byteLength > limit) {
+      throw new VeilError('message_too_large', `sealed_request is ${sealedRequest.byteLength} bytes; this TEE node accepts at most ${limit}`, { param: 'sealed_request' });
+    }
+    return node;
   };
 
   const deadlineOf = (context: TeeCallContext) => (context.deadline > 0 ? context.deadline : Date.now() + options.nodeTimeoutMs);
@@ -363,31 +391,44 @@ export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
       });
     },
 
-    async infer({ nodeId, modelId, sealedRequest }, context) {
-      if (!modelId) throw new VeilError('invalid_argument', 'model_id is required', { param: 'model_id' });
-      if (!(sealedRequest instanceof Uint8Array) || sealedRequest.byteLength === 0) throw new VeilError('invalid_argument', 'sealed_request is empty', { param: 'sealed_request' });
-      const node = records.get(nodeId);
-      // An unknown or unhealthy node is "gone" for the client: it re-fetches evidence for another node and re-seals.
-      if (!node || !routable(node, modelId)) {
-        if (node && node.state === 'healthy') throw new VeilError('model_not_found', `node "${nodeId}" does not serve "${modelId.slice(0, 64)}"`, { param: 'model_id' });
-        throw new VeilError('tee_node_unavailable', undefined, { details: { node: nodeId.slice(0, 64), state: node?.state ?? 'unknown' } });
-      }
-      const limit = sealedLimit(node);
-      if (sealedRequest.byteLength > limit) {
-        throw new VeilError('message_too_large', `sealed_request is ${sealedRequest.byteLength} bytes; this TEE node accepts at most ${limit}`, { param: 'sealed_request' });
-      }
+    async infer(params, context) {
+      const node = relayTarget(params);
       try {
-        return await node.link.infer({ modelId, sealedRequest }, { deadline: deadlineOf(context), signal: context.signal });
+        return await node.link.infer({ modelId: params.modelId, sealedRequest: params.sealedRequest }, { deadline: deadlineOf(context), signal: context.signal });
       } catch (err) {
         if (isNodeGone(err)) throw markGone(node, err);
         throw err;
       }
     },
 
+    async *inferStream(params, context) {
+      const node = relayTarget(params);
+      try {
+        yield* node.link.inferStream({ modelId: params.modelId, sealedRequest: params.sealedRequest }, { deadline: deadlineOf(context), signal: context.signal });
+      } catch (err) {
+        if (isNodeGone(err)) throw markGone(node, err);
+        throw err;
+      }
+    },
+
+    models() {
+      const byId = new Map<string, RoutedTeeModel>();
+      for (const node of records.values()) {
+        if (expired(node)) quarantine(node, 'evidence_expired');
+        if (node.state !== 'healthy') continue;
+        for (const m of node.models) {
+          const seen = byId.get(m.id);
+          if (seen) seen.nodes++;
+          else byId.set(m.id, { ...m, nodes: 1 });
+        }
+      }
+      return [...byId.values()];
+    },
+
     nodes: () =>
       [...records.values()].map((n) => {
         if (expired(n)) quarantine(n, 'evidence_expired');
-        const { link: _link, hpkePublicKey: _key, attesting: _attesting, clientCalls: _calls, ...status } = n;
+        const { link: _link, hpkePublicKey: _key, attesting: _attesting, clientCalls: _calls, models: _models, ...status } = n;
         return { ...status, modelIds: [...status.modelIds] };
       }),
 
@@ -409,4 +450,13 @@ export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
       for (const n of records.values()) n.link.close();
     },
   };
+}
+
+/** Each served id with what the node says it is; an older node that reports no kinds serves tensor models. */
+function modelInfoOf(modelIds: readonly string[], reported: readonly TeeModelInfo[] | undefined): TeeModelInfo[] {
+  const byId = new Map((reported ?? []).map((m) => [m.id, m]));
+  return modelIds.map((id) => {
+    const m = byId.get(id);
+    return { id, kind: m?.kind || 'tabular', contextLength: Number(m?.contextLength ?? 0) };
+  });
 }

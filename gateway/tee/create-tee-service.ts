@@ -1,8 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import { withSpan } from '../with-span';
-import type { GetRoutedTeeEvidenceRequest, GetRoutedTeeEvidenceResponse, ListTeeNodesResponse, RoutedTeeInferRequest, TeeInferResponse } from '../../proto';
+import type { GetRoutedTeeEvidenceRequest, GetRoutedTeeEvidenceResponse, ListTeeNodesResponse, RoutedTeeInferRequest, TeeInferResponse, TeeStreamEvent } from '../../proto';
 import { callerKey } from '../grpc/call-context';
-import { handleUnary } from '../grpc/handle-call';
+import { handleServerStream, handleUnary } from '../grpc/handle-call';
 import type { Logger } from '../logger';
 import type { TeeRouter } from './create-tee-router';
 
@@ -40,8 +40,27 @@ export function createTeeService(router: TeeRouter, logger: Logger): grpc.Untype
       { scope: (request) => ({ mode: 'tee', model: request.modelId }) },
     ),
 
+    InferStream: handleServerStream<RoutedTeeInferRequest, TeeStreamEvent>('Tee.InferStream', logger, (request, context) =>
+      relayStream(router, logger, request, context), { scope: (request) => ({ mode: 'tee', model: request.modelId }) }),
+
     ListNodes: handleUnary<unknown, ListTeeNodesResponse>('Tee.ListNodes', logger, async () => ({
       nodes: router.nodes().map(({ simulated: _simulated, ...status }) => status),
     }), { scope: () => ({ mode: 'tee' }) }),
   };
+}
+
+/** Relays a node's sealed event stream, logging only what the relay sees: model, node, event count, sizes, timing. */
+async function* relayStream(router: TeeRouter, logger: Logger, request: RoutedTeeInferRequest, context: { requestId: string; signal: AbortSignal; deadline: number }): AsyncGenerator<TeeStreamEvent> {
+  const started = performance.now();
+  let events = 0;
+  let bytes = 0;
+  for await (const event of router.inferStream({ nodeId: request.nodeId, modelId: request.modelId, sealedRequest: request.sealedRequest }, { signal: context.signal, deadline: context.deadline })) {
+    events++;
+    bytes += event.sealedEvent.byteLength;
+    yield event;
+  }
+  logger.debug('tee stream relayed', {
+    requestId: context.requestId, model: request.modelId, node: request.nodeId, requestBytes: request.sealedRequest?.byteLength ?? 0, events, responseBytes: bytes,
+    ms: Math.round((performance.now() - started) * 1000) / 1000,
+  });
 }

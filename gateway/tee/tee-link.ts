@@ -1,4 +1,4 @@
-import type { GetTeeEvidenceRequest, GetTeeEvidenceResponse, TeeInferRequest, TeeInferResponse } from '../../proto';
+import type { GetTeeEvidenceRequest, GetTeeEvidenceResponse, TeeInferRequest, TeeInferResponse, TeeStreamEvent } from '../../proto';
 
 /** Per-call limits a link passes on to the node: the deadline (epoch ms, always set) and the caller's cancellation. */
 export type TeeLinkCallOptions = { deadline: number; signal?: AbortSignal };
@@ -18,5 +18,7 @@ export type TeeLink = {
   readonly maxMessageBytes: number;
   getEvidence(request: GetTeeEvidenceRequest, options: TeeLinkCallOptions): Promise<GetTeeEvidenceResponse>;
   infer(request: TeeInferRequest, options: TeeLinkCallOptions): Promise<TeeInferResponse>;
+  /** The node's sealed event stream, relayed event by event (issue #10); same failures as `infer`. Breaking out cancels the node call. */
+  inferStream(request: TeeInferRequest, options: TeeLinkCallOptions): AsyncIterable<TeeStreamEvent>;
   close(): void;
 };

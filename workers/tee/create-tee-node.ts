@@ -1,12 +1,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { once } from 'node:events';
+import type { sendUnaryData, ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { createSimulatedProvider, type AttestationEnvelope, type EvidenceProvider } from '../../attestation';
-import { scheduleAt, UndecodableRequest, type GetTeeEvidenceRequest, type GetTeeEvidenceResponse, type TeeInferRequest, type TeeInferResponse } from '../../proto';
 import {
-  createEnclaveIdentity, encodeTeeResponseBody, ReplayGuard, SILENT_TEE_LOGGER, TEE_HPKE_SUITE, TEE_PROTOCOL, TeeError,
-  type EnclaveIdentity, type ReplayGuardOptions, type TeeLogger,
+  scheduleAt, UndecodableRequest, type GetTeeEvidenceRequest, type GetTeeEvidenceResponse, type TeeInferRequest, type TeeInferResponse, type TeeModelInfo, type TeeStreamEvent,
+} from '../../proto';
+import {
+  createEnclaveIdentity, encodeTeeOperationResponse, encodeTeeResponseBody, ReplayGuard, SILENT_TEE_LOGGER, TEE_HPKE_SUITE, TEE_PROTOCOL, TeeError,
+  type EnclaveIdentity, type OpenedTeeRequest, type ReplayGuardOptions, type TeeLogger,
 } from '../../tee';
 import type { TeePool } from './create-tee-pool';
+import type { TeeLanguageHost } from './tee-language-host';
 import { toTeeGrpcStatus, toTeeNodeFailure } from './to-tee-grpc-status';
 
 /** Where evidence comes from: a hardware provider inside a TEE, or the SIMULATED provider in development. */
@@ -31,6 +35,8 @@ export type CreateTeeNodeOptions = {
   maxSealedBytes?: number;
   /** The gRPC message limit of the server this node is mounted in, reported with its evidence (0 = not reported). */
   maxMessageBytes?: number;
+  /** Language models (chat, embeddings) served with operation bodies (issue #10). Closed with the node when owned. */
+  languageHost?: TeeLanguageHost;
 };
 
 /** Where one Infer spent its time inside the node (milliseconds). */
@@ -50,6 +56,14 @@ export type TeeNode = {
   infer(request: TeeInferRequest, options?: TeeNodeCallOptions): Promise<TeeInferResponse>;
   /** `infer` plus the node-side timing breakdown (for benches and logs). */
   inferDetailed(request: TeeInferRequest, options?: TeeNodeCallOptions): Promise<{ response: TeeInferResponse; timings: TeeInferTimings }>;
+  /**
+   * A streamed chat completion (issue #10): sealed events in order, the last with the transcript receipt. Refusals found
+   * before the first token (bad parameter, context too long) are thrown; a failure after that is a sealed `error`
+   * event, signed like an end. Breaking out of the iteration stops generation.
+   */
+  inferStream(request: TeeInferRequest, options?: TeeNodeCallOptions): AsyncGenerator<TeeStreamEvent>;
+  /** What each served model is: tensor models and language models. */
+  readonly models: readonly TeeModelInfo[];
   /** Public identity (throws before start()). */
   readonly identity: EnclaveIdentity;
   /** The evidence source's platform, read live: configfs-tsm learns it from the kernel on its first report. */
@@ -76,7 +90,14 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
   const refreshMs = options.evidenceRefreshMs ?? 5 * 60_000;
   const timers = options.timers ?? { setInterval: (fn: () => void, ms: number) => setInterval(fn, ms).unref(), clearInterval: (h: unknown) => clearInterval(h as NodeJS.Timeout) };
   const maxSealed = options.maxSealedBytes ?? 64 * 1024 * 1024;
-  const served = new Set(pool.modelIds);
+  const host = options.languageHost;
+  const modelInfo: TeeModelInfo[] = [
+    ...pool.modelIds.map((id) => ({ id, kind: 'tabular', contextLength: 0 })),
+    ...(host?.models ?? []).map((m) => ({ id: m.id, kind: m.kind, contextLength: m.contextLength })),
+  ];
+  const served = new Set(modelInfo.map((m) => m.id));
+  const languageModels = new Set((host?.models ?? []).map((m) => m.id));
+  if (served.size !== modelInfo.length) throw new Error('a TEE node serves each model id once (a tensor model and a language model share an id)');
   const reportedLimit = options.maxMessageBytes ?? 0;
 
   let identity: EnclaveIdentity | undefined = options.identity;
@@ -106,6 +127,45 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
     }
   };
 
+  /** Opens a request and admits it past the replay guard: the one entry of Infer and InferStream. */
+  const admit = async (request: TeeInferRequest, signal: AbortSignal | undefined) => {
+    const id = requireIdentity();
+    throwIfCancelled(signal);
+    const t0 = performance.now();
+    const sealed = request.sealedRequest;
+    if (!served.has(request.modelId)) throw new TeeError('tee_model_not_found', 'this node does not serve the model');
+    if (!(sealed instanceof Uint8Array) || sealed.byteLength === 0) throw new TeeError('invalid_input', 'sealed_request is empty');
+    if (sealed.byteLength > maxSealed) throw new TeeError('invalid_input', `sealed_request exceeds ${maxSealed} bytes`);
+    const opened = await id.open({ modelId: request.modelId, sealed });
+    throwIfCancelled(signal);
+    // Replay is judged on the authenticated request id and timestamp, so the relay cannot forge either. Each channel
+    // session is its own owner, so one session cannot fill the guard for everyone.
+    const ticket = guard.admit(Buffer.from(opened.body.requestId).toString('hex'), opened.body.timestampMs, opened.sessionId);
+    return { id, opened, ticket, t0 };
+  };
+
+  /** Runs work for an admitted request; failures become one TeeError (param kept), and work refused before it ran frees its id. */
+  const guarded = <T>(ticket: { release(): void }, work: Promise<T>): Promise<T> => work.catch((err: unknown) => {
+    const f = toTeeNodeFailure(err);
+    // Refused before it ran (queue full, cancelled while waiting): it must not hold a place in the replay guard.
+    if (f.code === 'overloaded' || f.code === 'cancelled' || f.code === 'unavailable') ticket.release();
+    throw new TeeError(f.code, f.message, f.reason ? { reason: f.reason } : undefined, { cause: err, param: f.param });
+  });
+
+  /** The OpenAI request inside an operation body, for a language model this node serves. */
+  const operationRequest = (opened: OpenedTeeRequest, modelId: string): Record<string, unknown> => {
+    if (opened.body.version !== 2) throw new TeeError('invalid_input', 'expected an operation body');
+    if (!host || !languageModels.has(modelId)) throw new TeeError('invalid_input', 'this model takes tensor bodies, not operations');
+    let json: unknown;
+    try {
+      json = JSON.parse(Buffer.from(opened.body.body).toString('utf8'));
+    } catch {
+      throw new TeeError('invalid_input', 'the request body is not valid JSON');
+    }
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new TeeError('invalid_input', 'the request body must be a JSON object');
+    return json as Record<string, unknown>;
+  };
+
   const node: TeeNode = {
     get identity() {
       if (!identity) throw new TeeError('unavailable', 'the TEE node has no identity before start()');
@@ -132,7 +192,10 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
       if (state === 'stopped') return;
       state = 'stopped';
       if (timer !== undefined) timers.clearInterval(timer);
-      if (options.ownsPool ?? true) await pool.close();
+      if (options.ownsPool ?? true) {
+        await pool.close();
+        await host?.close();
+      }
       logger.info('tee node stopped');
     },
 
@@ -148,6 +211,7 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
         platform: evidence.envelope.platform,
         modelIds: [...served],
         maxMessageBytes: reportedLimit,
+        models: modelInfo,
       };
     },
 
@@ -156,38 +220,78 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
     },
 
     async inferDetailed(request, options) {
-      const id = requireIdentity();
       const signal = options?.signal;
-      throwIfCancelled(signal);
-      const t0 = performance.now();
-      const sealed = request.sealedRequest;
-      if (!served.has(request.modelId)) throw new TeeError('tee_model_not_found', 'this node does not serve the model');
-      if (!(sealed instanceof Uint8Array) || sealed.byteLength === 0) throw new TeeError('invalid_input', 'sealed_request is empty');
-      if (sealed.byteLength > maxSealed) throw new TeeError('invalid_input', `sealed_request exceeds ${maxSealed} bytes`);
-      const opened = await id.open({ modelId: request.modelId, sealed });
-      throwIfCancelled(signal);
-      // Replay is judged on the authenticated request id and timestamp, so the relay cannot forge either. Each channel
-      // session is its own owner, so one session cannot fill the guard for everyone.
-      const ticket = guard.admit(Buffer.from(opened.body.requestId).toString('hex'), opened.body.timestampMs, opened.sessionId);
+      const { id, opened, ticket, t0 } = await admit(request, signal);
       const t1 = performance.now();
-      const { outputs, computeMicros } = await pool.run({ modelId: request.modelId, inputs: opened.body.inputs, signal }).catch((err: unknown) => {
-        // The pool speaks worker envelopes; callers of the node see one error type.
-        const f = toTeeNodeFailure(err);
-        // Refused before it ran (queue full, cancelled while waiting): it must not hold a place in the replay guard.
-        if (f.code === 'overloaded' || f.code === 'cancelled' || f.code === 'unavailable') ticket.release();
-        throw new TeeError(f.code, f.message, f.reason ? { reason: f.reason } : undefined, { cause: err });
-      });
+      let body: Uint8Array;
+      let computeMicros: number;
+      if (opened.body.version === 1) {
+        if (languageModels.has(request.modelId)) throw new TeeError('invalid_input', 'this is a language model: send a chat.completions or embeddings operation body');
+        const result = await guarded(ticket, pool.run({ modelId: request.modelId, inputs: opened.body.inputs, signal }));
+        throwIfCancelled(signal);
+        computeMicros = result.computeMicros;
+        body = encodeTeeResponseBody({ requestId: opened.body.requestId, outputs: result.outputs, computeMicros });
+      } else {
+        const json = operationRequest(opened, request.modelId);
+        if (json.stream === true) throw new TeeError('invalid_input', 'a streamed chat completion goes through InferStream', undefined, { param: 'stream' });
+        const started = performance.now();
+        const answer = await guarded(ticket, host!.run(opened.body.operation, request.modelId, json, signal));
+        computeMicros = Math.round((performance.now() - started) * 1000);
+        throwIfCancelled(signal);
+        body = encodeTeeOperationResponse({ requestId: opened.body.requestId, body: utf8.encode(JSON.stringify(answer)), computeMicros });
+      }
       // The task ran (its id stays recorded); nobody waits for the answer, so it is neither sealed nor signed.
-      throwIfCancelled(signal);
       const t2 = performance.now();
-      const sealedResponse = id.sealResponse(opened, encodeTeeResponseBody({ requestId: opened.body.requestId, outputs, computeMicros }));
+      const sealedResponse = id.sealResponse(opened, body);
       const t3 = performance.now();
-      const signature = await id.sign({ modelId: request.modelId, requestBytes: sealed, responseBytes: sealedResponse });
+      const signature = await id.sign({ modelId: request.modelId, requestBytes: request.sealedRequest, responseBytes: sealedResponse });
       const t4 = performance.now();
       return {
         response: { sealedResponse, signature, signingAddress: id.signingAddress, nodeMicros: Math.round((t4 - t0) * 1000), computeMicros },
         timings: { kind: opened.kind, openMs: t1 - t0, poolMs: t2 - t1, sealMs: t3 - t2, signMs: t4 - t3, totalMs: t4 - t0 },
       };
+    },
+
+    async *inferStream(request, options) {
+      const signal = options?.signal;
+      const { id, opened, ticket, t0 } = await admit(request, signal);
+      if (opened.body.version !== 2 || opened.body.operation !== 'chat.completions') {
+        throw new TeeError('invalid_input', 'InferStream takes a chat.completions operation body', undefined, { param: 'stream' });
+      }
+      const json = operationRequest(opened, request.modelId);
+      if (json.stream !== true) throw new TeeError('invalid_input', 'InferStream takes a chat completion with stream: true', undefined, { param: 'stream' });
+      const started = performance.now();
+      const chunks = host!.stream(request.modelId, json, signal)[Symbol.asyncIterator]();
+      // Refusals before the first token (parameters, context length) are plain errors, so HTTP can answer 400.
+      let next = await guarded(ticket, chunks.next());
+      const sealer = id.createStreamSealer(opened);
+      const last = async (frame: Uint8Array): Promise<TeeStreamEvent> => ({
+        sealedEvent: frame, signature: await sealer.sign(), signingAddress: id.signingAddress,
+        nodeMicros: Math.round((performance.now() - t0) * 1000), computeMicros: Math.round((performance.now() - started) * 1000),
+      });
+      try {
+        while (!next.done) {
+          yield { sealedEvent: sealer.seal('data', utf8.encode(JSON.stringify(next.value))) };
+          next = await chunks.next();
+        }
+      } catch (err) {
+        if (signal?.aborted) return; // nobody is listening any more
+        const failure = toTeeNodeFailure(err);
+        if (failure.code === 'internal') logger.error('tee stream failed', { model: request.modelId, reason: failure.reason });
+        const message = failure.code === 'internal' ? 'internal error' : failure.message;
+        yield await last(sealer.seal('error', utf8.encode(JSON.stringify({ code: failure.code, message, param: failure.param ?? null }))));
+        return;
+      } finally {
+        // The consumer stopped early (client gone) or generation ended: either way the host releases its slot.
+        await chunks.return?.();
+      }
+      throwIfCancelled(signal);
+      const computeMicros = Math.round((performance.now() - started) * 1000);
+      yield await last(sealer.seal('end', utf8.encode(JSON.stringify({ compute_micros: computeMicros }))));
+    },
+
+    get models() {
+      return modelInfo;
     },
 
     handlers: {},
@@ -205,6 +309,7 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
       });
     }),
   };
+  handlers.InferStream = serverStream('InferStream', logger, (req: TeeInferRequest, signal) => node.inferStream(req, { signal }));
   (node as { handlers: UntypedServiceImplementation }).handlers = handlers;
   return node;
 }
@@ -220,22 +325,12 @@ function unary<Req, Res extends object>(
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
     const requestId = randomUUID();
     const started = performance.now();
-    // The gateway cancels its node call when its client cancels or its deadline passes; both reach the node here.
-    const controller = new AbortController();
-    const abort = () => controller.abort();
-    call.on('cancelled', abort);
-    const raw = call.getDeadline();
-    const deadline = raw instanceof Date ? raw.getTime() : Number(raw);
-    const timer = Number.isFinite(deadline) ? scheduleAt(deadline, abort) : undefined;
-    const done = () => {
-      call.removeListener('cancelled', abort);
-      timer?.cancel();
-    };
+    const { signal, done } = callLimits(call);
     // A request that is not valid protobuf reaches here as a marker (proto/guard-request-decoding.ts), never a bare INTERNAL.
     const request = call.request as unknown;
     const body = request instanceof UndecodableRequest
       ? Promise.reject(new TeeError('invalid_input', `the request is not a valid ${rpc} message`))
-      : handler(call.request, controller.signal);
+      : handler(call.request, signal);
     body.finally(done).then(
       (response) => {
         const extra = (response as { [kLog]?: Record<string, string | number | undefined> })[kLog] ?? fields?.(response) ?? {};
@@ -249,6 +344,64 @@ function unary<Req, Res extends object>(
         const status = toTeeGrpcStatus(failure);
         status.metadata.set('x-request-id', requestId);
         callback(status, null);
+      },
+    );
+  };
+}
+
+const utf8 = new TextEncoder();
+
+type LimitedCall = { on(event: 'cancelled', fn: () => void): unknown; removeListener(event: 'cancelled', fn: () => void): unknown; getDeadline(): unknown };
+
+/** The gateway cancels its node call when its client cancels or its deadline passes; both reach the node as one signal. */
+function callLimits(call: LimitedCall): { signal: AbortSignal; done(): void } {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  call.on('cancelled', abort);
+  const raw = call.getDeadline();
+  const deadline = raw instanceof Date ? raw.getTime() : Number(raw);
+  const timer = Number.isFinite(deadline) ? scheduleAt(deadline, abort) : undefined;
+  return {
+    signal: controller.signal,
+    done: () => {
+      call.removeListener('cancelled', abort);
+      timer?.cancel();
+    },
+  };
+}
+
+/**
+ * A server-streaming method: every event written as it comes (waiting for the transport to drain), a refusal before
+ * the first event as a typed status, and the caller's cancellation stopping the producer.
+ */
+function serverStream<Req>(rpc: string, logger: TeeLogger, produce: (request: Req, signal: AbortSignal) => AsyncIterable<TeeStreamEvent>) {
+  return (call: ServerWritableStream<Req, TeeStreamEvent>): void => {
+    const requestId = randomUUID();
+    const started = performance.now();
+    const { signal, done } = callLimits(call);
+    let events = 0;
+    let bytes = 0;
+    const body = async () => {
+      const request = call.request as unknown;
+      if (request instanceof UndecodableRequest) throw new TeeError('invalid_input', `the request is not a valid ${rpc} message`);
+      for await (const event of produce(call.request, signal)) {
+        events++;
+        bytes += event.sealedEvent.byteLength;
+        if (!call.write(event)) await once(call, 'drain', { signal });
+      }
+    };
+    body().finally(done).then(
+      () => {
+        logger.info('tee rpc ok', { rpc, requestId, ms: ms(started), events, responseBytes: bytes });
+        call.end();
+      },
+      (err: unknown) => {
+        const failure = signal.aborted && events > 0 ? { code: 'cancelled' as const, message: 'the request was cancelled' } : toTeeNodeFailure(err);
+        const log = failure.code === 'internal' ? logger.error : logger.info;
+        log('tee rpc refused', { rpc, requestId, code: failure.code, ms: ms(started), events, reason: failure.code === 'internal' ? (failure as { reason?: string }).reason : undefined });
+        const status = toTeeGrpcStatus(failure);
+        status.metadata.set('x-request-id', requestId);
+        call.emit('error', status);
       },
     );
   };

@@ -7,3 +7,4 @@ export { startTeeNodeServer } from './start-tee-node-server';
 export type { StartTeeNodeServerOptions, TeeNodeServer } from './start-tee-node-server';
 export { toTeeGrpcStatus, toTeeNodeFailure } from './to-tee-grpc-status';
 export type { TeeNodeFailure } from './to-tee-grpc-status';
+export type { TeeLanguageHost, TeeLanguageModelInfo } from './tee-language-host';
