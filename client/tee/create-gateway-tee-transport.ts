@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { callUnary, loadVeilProto, type CallLimitErrors, type GetTeeEvidenceResponse, type TeeInferResponse, type TeeStreamEvent } from '../../proto';
+import { callServerStream, callUnary, loadVeilProto, type CallLimitErrors, type GetTeeEvidenceResponse, type TeeInferResponse, type TeeStreamEvent } from '../../proto';
 import { isTeeErrorCode, TeeError, type TeeOperation } from '../../tee';
 import { apiKeyInterceptors } from '../api-key-interceptor';
 import { fromServiceError, VeilClientError } from '../veil-client-error';
@@ -70,7 +70,7 @@ export function createGatewayTeeTransport(options: CreateGatewayTeeTransportOpti
     ...TEE_CALL_ERRORS,
     fromStatus: (err: grpc.ServiceError) => {
       const e = fromServiceError(err);
-      return isTeeErrorCode(e.code) ? new TeeError(e.code, e.message, { grpc: err.code }) : e;
+      return isTeeErrorCode(e.code) ? new TeeError(e.code, e.message, { grpc: err.code }, e.param === undefined ? undefined : { param: e.param }) : e;
     },
   };
   const unary = <Res>(method: 'GetEvidence' | 'Infer', request: unknown, opts: TeeCallOptions = {}): Promise<Res> => {
@@ -83,54 +83,22 @@ export function createGatewayTeeTransport(options: CreateGatewayTeeTransportOpti
     infer: (request, opts) => unary('Infer', routed(request), opts),
     inferStream: (request, opts = {}) => {
       const deadlineMs = opts.deadlineMs ?? options.deadlineMs;
-      return serverStream(stub, 'InferStream', routed(request), { deadline: deadlineMs ? Date.now() + deadlineMs : undefined, signal: opts.signal }, errors);
+      let received = 0;
+      // A failure with no Veil code after events began is the connection breaking: the stream was cut, not refused.
+      const streamErrors = {
+        ...errors,
+        fromStatus: (err: grpc.ServiceError) => (received > 0 && err.code !== grpc.status.DEADLINE_EXCEEDED && !err.metadata?.get('veil-error-code').length
+          ? new TeeError('tee_stream_truncated', 'the gateway connection broke before the stream\'s signed end event', { grpc: err.code }, { cause: err })
+          : errors.fromStatus(err)),
+      };
+      const events = callServerStream<TeeStreamEvent>(stub, 'InferStream', routed(request), { deadline: deadlineMs ? Date.now() + deadlineMs : undefined, signal: opts.signal }, streamErrors);
+      return (async function* () {
+        for await (const event of events) {
+          received++;
+          yield event;
+        }
+      })();
     },
     close: () => stub.close(),
   };
-}
-
-/**
- * A server-streaming call as an async iterable: the deadline goes to grpc-js, an abort (or the consumer breaking
- * out of its loop) cancels the call on the wire. A failure without a Veil code after events began — the
- * connection broke — is `tee_stream_truncated`, never a clean end.
- */
-async function* serverStream(
-  client: grpc.Client,
-  method: string,
-  request: unknown,
-  limits: { deadline?: number; signal?: AbortSignal },
-  errors: CallLimitErrors & { fromStatus(err: grpc.ServiceError): Error },
-): AsyncGenerator<TeeStreamEvent> {
-  if (limits.signal?.aborted) throw errors.cancelled();
-  const stub = client as unknown as Record<string, (req: unknown, options: grpc.CallOptions) => grpc.ClientReadableStream<TeeStreamEvent>>;
-  const fn = stub[method];
-  if (typeof fn !== 'function') throw new TypeError(`no server-streaming method ${method} on this client`);
-  const call = fn.call(client, request, limits.deadline ? { deadline: limits.deadline } : {});
-  let aborted = false;
-  const onAbort = () => {
-    aborted = true;
-    call.cancel();
-  };
-  limits.signal?.addEventListener('abort', onAbort, { once: true });
-  let received = 0;
-  let finished = false;
-  try {
-    for await (const event of call as AsyncIterable<TeeStreamEvent>) {
-      received++;
-      yield event;
-    }
-    finished = true;
-  } catch (err) {
-    if (aborted) throw errors.cancelled();
-    const serviceError = err as grpc.ServiceError;
-    if (typeof serviceError?.code !== 'number') throw err;
-    if (serviceError.code === grpc.status.DEADLINE_EXCEEDED && !serviceError.metadata?.get('veil-error-code').length) throw errors.deadlineExceeded();
-    if (received > 0 && !serviceError.metadata?.get('veil-error-code').length) {
-      throw new TeeError('tee_stream_truncated', 'the gateway connection broke before the stream\'s signed end event', { grpc: serviceError.code }, { cause: err });
-    }
-    throw errors.fromStatus(serviceError);
-  } finally {
-    limits.signal?.removeEventListener('abort', onAbort);
-    if (!finished) call.cancel();
-  }
 }
