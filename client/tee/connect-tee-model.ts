@@ -520,6 +520,7 @@ function directRouter(transport: TeeTransport): RoutedTeeTransport {
   return {
     getEvidence: async ({ nonce }, options) => ({ nodeId: '', evidence: await transport.getEvidence({ nonce }, options) }),
     infer: ({ modelId, sealedRequest }, options) => transport.infer({ modelId, sealedRequest }, options),
+    inferStream: transport.inferStream && (({ modelId, sealedRequest }, options) => transport.inferStream!({ modelId, sealedRequest }, options)),
     close: () => transport.close?.(),
   };
 }
