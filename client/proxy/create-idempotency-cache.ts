@@ -82,8 +82,14 @@ export function createIdempotencyCache(options: CreateIdempotencyCacheOptions = 
     },
     store(entry, answer) {
       if (entry.answer || answer.bytes > maxBytes / 4 || ![...entries.values()].includes(entry)) return;
-      evictUntil(() => bytes + answer.bytes <= maxBytes);
-      if (bytes + answer.bytes > maxBytes) return;
+      // Make room by forgetting the oldest answers, not their keys: a key's sealed request still makes its retry safe.
+      for (const other of entries.values()) {
+        if (bytes + answer.bytes <= maxBytes) break;
+        if (other.answer) {
+          bytes -= other.answer.bytes;
+          other.answer = undefined;
+        }
+      }
       entry.answer = answer;
       bytes += answer.bytes;
     },
