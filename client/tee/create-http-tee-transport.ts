@@ -191,13 +191,15 @@ async function readLimited(response: Response, max: number): Promise<Uint8Array>
 }
 
 /** An OpenAI error object from the gateway → the SDK's error (TeeError for TEE codes), keeping status, type and param. */
-export function errorFromOpenAiBody(body: unknown, httpStatus: number): Error {
+export function errorFromOpenAiBody(body: unknown, httpStatus: number | undefined): Error {
   const error = (body as { error?: { message?: unknown; code?: unknown; param?: unknown; type?: unknown } } | null)?.error;
-  const code = typeof error?.code === 'string' && /^[a-z][a-z0-9_]{0,63}$/.test(error.code) ? error.code : httpStatus >= 500 ? 'unavailable' : 'internal';
-  const message = typeof error?.message === 'string' ? error.message : `the gateway answered HTTP ${httpStatus}`;
+  const said = typeof error?.code === 'string' && /^[a-z][a-z0-9_]{0,63}$/.test(error.code) ? error.code : undefined;
+  // No Veil code (a reverse proxy's HTML page, a crash): the gateway said nothing about the node, so never a TEE code.
+  const code = said ?? (httpStatus === undefined || httpStatus >= 500 ? 'unavailable' : 'internal');
+  const message = typeof error?.message === 'string' ? error.message : httpStatus === undefined ? 'the gateway ended the stream with an error' : `the gateway answered HTTP ${httpStatus}`;
   const param = typeof error?.param === 'string' ? error.param : undefined;
   const type = typeof error?.type === 'string' ? error.type : undefined;
-  if (isTeeErrorCode(code)) return new TeeError(code, message, { httpStatus, type }, param === undefined ? undefined : { param });
+  if (said !== undefined && isTeeErrorCode(code)) return new TeeError(code, message, { httpStatus, type }, param === undefined ? undefined : { param });
   return new VeilClientError(code, message, undefined, param, { httpStatus, type });
 }
 
@@ -218,8 +220,8 @@ function streamError(data: string): Error {
   } catch {
     return new TeeError('tee_stream_invalid', 'the gateway sent a malformed error event');
   }
-  const status = (body as { status?: unknown })?.status;
-  return errorFromOpenAiBody(body, typeof status === 'number' ? status : 502);
+  // An SSE error event carries no HTTP status of its own; the caller's table decides by its code.
+  return errorFromOpenAiBody(body, undefined);
 }
 
 function parseSealedEvent(data: string): TeeStreamEvent {
