@@ -111,6 +111,9 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
   console.log(startBanner(proxy.url, settings.gateway, proxy.attestations(), settings.onchain));
+  if (!['127.0.0.1', '::1', 'localhost'].includes(settings.host)) {
+    console.log(`  WARNING      listening on ${settings.host}: answers leave this machine in plaintext, and anyone who reaches the port uses the gateway key`);
+  }
 
   await new Promise<void>((resolve) => {
     const stop = () => {

@@ -149,7 +149,8 @@ export async function startVeilProxy(options: StartVeilProxyOptions): Promise<Ve
 
     if (keyHeader === undefined) {
       if (!stream) return (await client.call(operation, body, callOptions)).body;
-      return sendStream(request, reply, client.stream(body, callOptions));
+      await sendStream(request, reply, client.stream(body, callOptions));
+      return reply;
     }
 
     const raw = (request as FastifyRequest & { rawBody?: Buffer }).rawBody ?? Buffer.from(JSON.stringify(body));
