@@ -1,6 +1,6 @@
 import { startFakeGateway, type FakeGateway } from '../client/proxy/test-support/start-fake-gateway';
 import { captureCli } from '../test/support/capture-cli';
-import { run } from './proxy';
+import { run, startBanner } from './proxy';
 
 describe('veil proxy', () => {
   let gateway: FakeGateway;
@@ -55,5 +55,16 @@ describe('veil proxy', () => {
     expect(banner).toContain(`signer       ${gateway.identities[0]!.signingAddress}`);
     expect(banner).toMatch(/measurement {2}[0-9a-f]{96}/);
     expect(banner).toContain('node         node-a');
+  });
+
+  test('the banner says SIMULATED and SELF-SIGNED in capitals, and names a real platform plainly', () => {
+    const base = { model: 'm', node_id: 'n', measurement: 'ab', signing_address: '0xs', onchain: false, verified_at: 't' };
+    const banner = startBanner('http://h:1', 'http://g', [
+      { ...base, platform: 'simulated', simulated: true, simulated_key: 'self-signed' },
+      { ...base, model: 'real', platform: 'sev-snp', simulated: false, simulated_key: null },
+    ], true);
+    expect(banner).toContain('platform     SIMULATED (SELF-SIGNED key, proves nothing about hardware)');
+    expect(banner).toContain('platform     sev-snp\n');
+    expect(banner).toContain('verified at  t (and on-chain)');
   });
 });

@@ -71,6 +71,17 @@ describe('veil proxy (openai SDK → proxy → fake gateway wire → real enclav
     expect(text.split('\n\n').filter(Boolean).every((e) => e.startsWith('data: '))).toBe(true);
   });
 
+  test('an app that leaves mid-stream cancels the upstream stream', async () => {
+    const abandoned = gateway.abandonedStreams;
+    gateway.next = 'slow';
+    const controller = new AbortController();
+    const stream = await openai.chat.completions.create({ model: 'toy-chat', messages: MESSAGES, stream: true }, { signal: controller.signal });
+    // The SDK ends the iteration quietly on its own abort.
+    for await (const _ of stream) controller.abort();
+    for (let i = 0; i < 100 && gateway.abandonedStreams === abandoned; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(gateway.abandonedStreams).toBe(abandoned + 1);
+  });
+
   test('embeddings: float and base64 (the SDK asks for base64 by default and decodes it)', async () => {
     const floats = await openai.embeddings.create({ model: 'toy-embed', input: ['abc', 'hello'], encoding_format: 'float' });
     expect(floats.data.map((d) => d.embedding)).toEqual([[3, 1, 0.5, -0.25], [5, 1, 0.5, -0.25]]);
@@ -92,6 +103,18 @@ describe('veil proxy (openai SDK → proxy → fake gateway wire → real enclav
     });
     expect(Date.parse(chat.verified_at as string)).toBeGreaterThan(Date.now() - 60_000);
     expect(proxy.attestations().map((a) => a.model)).toEqual(expect.arrayContaining(['toy-chat', 'toy-embed']));
+    // ?model= attests that model now if it was not yet, and reports it alone.
+    const fresh = await startVeilProxy({ gateway: gateway.url, policy: POLICY, allowSimulated: true, roots: { simulated: [gateway.provider.verifierKey] }, port: 0 });
+    try {
+      expect(fresh.attestations()).toEqual([]);
+      const one = await (await fetch(`${fresh.url}/v1/attestation?model=toy-embed`)).json() as { data: Record<string, unknown>[] };
+      expect(one.data).toEqual([expect.objectContaining({ model: 'toy-embed', node_id: 'node-a', simulated: true })]);
+      const missing = await fetch(`${fresh.url}/v1/attestation?model=nope`);
+      expect(missing.status).toBe(404);
+      expect(await missing.json()).toMatchObject({ error: { code: 'model_not_found' } });
+    } finally {
+      await fresh.close();
+    }
   });
 
   test('errors as the SDK parses them: unknown model 404, bad parameter 400 with param, context length 400, unknown route', async () => {

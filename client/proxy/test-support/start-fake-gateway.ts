@@ -15,7 +15,9 @@ export type FakeGatewayMisbehaviour =
   /** Runs the request (and stores its answer under the Idempotency-Key), then drops the connection instead of answering. */
   | 'lose-answer'
   /** Answers 503 tee_node_unavailable without running (the node went away). */
-  | 'node-gone';
+  | 'node-gone'
+  /** Streams one event every 100 ms (to see the proxy cancel when its client leaves). */
+  | 'slow';
 
 export type FakeGateway = {
   readonly url: string;
@@ -31,6 +33,8 @@ export type FakeGateway = {
   next: FakeGatewayMisbehaviour | undefined;
   /** Evidence answers given (attestations). */
   attestations: number;
+  /** Streams whose client (the proxy) went away before the last event was written. */
+  abandonedStreams: number;
   close(): Promise<void>;
 };
 
@@ -57,6 +61,7 @@ export async function startFakeGateway(options: { nodes?: number; simulated?: bo
     replays: 0,
     next: undefined,
     attestations: 0,
+    abandonedStreams: 0,
     close: () => app.close(),
   };
 
@@ -216,8 +221,12 @@ export async function startFakeGateway(options: { nodes?: number; simulated?: bo
     // Chunked like a real relay: one write per event, CRLF line ends on every other one (SSE allows both).
     for (const [i, text] of events.entries()) {
       if ((misbehaviour === 'cut' || misbehaviour === 'gateway-error') && i === 2) break;
+      if (raw.destroyed) {
+        fake.abandonedStreams++;
+        return reply;
+      }
       raw.write(i % 2 === 1 ? text.replace(/\n/g, '\r\n') : text);
-      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => (misbehaviour === 'slow' ? setTimeout(resolve, 100) : setImmediate(resolve)));
     }
     if (misbehaviour === 'cut') {
       raw.destroy();
