@@ -92,7 +92,7 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
 
-  const transport = createHttpTeeTransport({ baseUrl: settings.gateway, apiKey: settings.apiKey });
+  const transport = createHttpTeeTransport({ baseUrl: settings.gateway, apiKey: settings.apiKey, deadlineMs: 30_000 });
   let models = v.model ?? [];
   if (models.length === 0) {
     try {

@@ -22,6 +22,8 @@ export type ProxyModels = {
   /** The attested client for `modelId`, attesting its node on first use (concurrent first uses share one attestation). */
   get(modelId: string): Promise<TeeModelClient>;
   attestations(): ProxyAttestation[];
+  /** Forgets a model's client (its node's keys no longer open our requests): the next request attests afresh. */
+  forget(modelId: string): void;
   close(): void;
 };
 
@@ -81,6 +83,13 @@ export function createProxyModels(options: CreateProxyModelsOptions): ProxyModel
           simulated_key: v?.simulatedKey ?? null, onchain: v?.onchain ?? false, verified_at: v?.at ?? '',
         };
       });
+    },
+    forget(modelId) {
+      const c = ready.get(modelId);
+      clients.delete(modelId);
+      ready.delete(modelId);
+      verified.delete(modelId);
+      c?.close();
     },
     close() {
       for (const c of ready.values()) c.close();

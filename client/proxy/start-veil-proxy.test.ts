@@ -255,6 +255,26 @@ describe('veil proxy (openai SDK → proxy → fake gateway wire → real enclav
     }
   });
 
+  test('a node restarted with new keys under the same id: re-attested and re-sealed within the same request', async () => {
+    const restarted = await startFakeGateway();
+    const p = await startVeilProxy({ gateway: restarted.url, policy: POLICY, allowSimulated: true, roots: { simulated: [restarted.provider.verifierKey] }, port: 0 });
+    try {
+      const client = new OpenAI({ baseURL: `${p.url}/v1`, apiKey: 'x', maxRetries: 0 });
+      for (const [i, options] of [undefined, key('restart-1')].entries()) {
+        await client.chat.completions.create({ model: 'toy-chat', messages: MESSAGES }, options);
+        await restarted.restart(0);
+        const runs = restarted.runs.chat;
+        const completion = await client.chat.completions.create({ model: 'toy-chat', messages: MESSAGES }, i === 1 ? key('restart-2') : undefined);
+        expect(completion.choices[0]!.message.content).toBe('echo: hello there enclave');
+        expect(restarted.runs.chat).toBe(runs + 1);
+        expect(p.attestations()[0]!.signing_address).toBe(restarted.identities[0]!.signingAddress);
+      }
+    } finally {
+      await p.close();
+      await restarted.close();
+    }
+  });
+
   test('SIMULATED nodes are refused unless allowed: at start for listed models, and per request otherwise', async () => {
     await expect(start({ allowSimulated: false, models: ['toy-chat'] })).rejects.toMatchObject({ code: 'tee_simulated_refused' });
     const strict = await start({ allowSimulated: false });

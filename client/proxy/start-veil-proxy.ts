@@ -63,7 +63,8 @@ const OPERATIONS: Record<string, TeeOperation> = { '/v1/chat/completions': 'chat
  *          const openai = new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: 'unused' });
  */
 export async function startVeilProxy(options: StartVeilProxyOptions): Promise<VeilProxy> {
-  const router = options.transport ?? createHttpTeeTransport({ baseUrl: options.gateway ?? 'http://127.0.0.1:8080', apiKey: options.apiKey });
+  // The default deadline bounds what runs without a caller's (attesting a node); relays pass upstreamDeadlineMs.
+  const router = options.transport ?? createHttpTeeTransport({ baseUrl: options.gateway ?? 'http://127.0.0.1:8080', apiKey: options.apiKey, deadlineMs: 30_000 });
   const deadlineMs = options.upstreamDeadlineMs ?? 10 * 60_000;
   const models = createProxyModels({
     router, policy: options.policy, allowSimulated: options.allowSimulated, roots: options.roots, checkEnclave: options.checkEnclave,
@@ -197,8 +198,25 @@ export async function startVeilProxy(options: StartVeilProxyOptions): Promise<Ve
     return reply;
   };
 
-  app.post('/v1/chat/completions', handle);
-  app.post('/v1/embeddings', handle);
+  /**
+   * A node that cannot open what we sealed to its attested key (it restarted with new keys under the same id, or the
+   * relay is not routing to it): this model's binding is stale, so the next request attests afresh.
+   */
+  const guarded = async (request: FastifyRequest, reply: FastifyReply) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await handle(request, reply);
+      } catch (err) {
+        const model = (request.body as { model?: unknown } | null)?.model;
+        if ((err as { code?: unknown })?.code !== 'tee_decrypt_failed' || typeof model !== 'string' || reply.sent) throw err;
+        models.forget(model);
+        // The node never opened the request, so sealing it again to freshly attested keys cannot run it twice.
+        if (attempt > 0) throw err;
+      }
+    }
+  };
+  app.post('/v1/chat/completions', guarded);
+  app.post('/v1/embeddings', guarded);
 
   await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8787 });
   const address = app.server.address() as AddressInfo;

@@ -156,7 +156,8 @@ type Exchange<T> = {
 function isUnanswerable(err: unknown): boolean {
   if (isNodeGone(err)) return true;
   const code = (err as { code?: unknown } | null)?.code;
-  return code === 'tee_replay' || code === 'tee_stale_request' || code === 'tee_session_unknown';
+  // tee_decrypt_failed: the node cannot open these bytes (new keys after a restart), so it never ran them.
+  return code === 'tee_replay' || code === 'tee_stale_request' || code === 'tee_session_unknown' || code === 'tee_decrypt_failed';
 }
 
 const utf8 = new TextEncoder();

@@ -35,6 +35,8 @@ export type FakeGateway = {
   attestations: number;
   /** Streams whose client (the proxy) went away before the last event was written. */
   abandonedStreams: number;
+  /** Node `index` restarts: new keys under the same node id (what a restarted in-process node looks like). */
+  restart(index: number): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -62,6 +64,9 @@ export async function startFakeGateway(options: { nodes?: number; simulated?: bo
     next: undefined,
     attestations: 0,
     abandonedStreams: 0,
+    restart: async (index) => {
+      identities[index] = await createEnclaveIdentity();
+    },
     close: () => app.close(),
   };
 
