@@ -106,11 +106,15 @@ export async function startVeilProxy(options: StartVeilProxyOptions): Promise<Ve
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
-  app.get('/v1/models', async () => {
-    const listed = await router.listModels({ deadlineMs: 30_000 });
-    // Only what the proxy can serve: language models reachable in TEE mode.
-    const data = listed.filter((m) => (m.kind === 'chat' || m.kind === 'embedding') && (!Array.isArray(m.modes) || m.modes.includes('tee')));
-    return { object: 'list', data };
+  // Only what the proxy can serve: language models reachable in TEE mode.
+  const servable = async () => (await router.listModels({ deadlineMs: 30_000 }))
+    .filter((m) => (m.kind === 'chat' || m.kind === 'embedding') && (!Array.isArray(m.modes) || m.modes.includes('tee')));
+  app.get('/v1/models', async () => ({ object: 'list', data: await servable() }));
+  app.get('/v1/models/:model', async (request) => {
+    const id = (request.params as { model: string }).model;
+    const found = (await servable()).find((m) => m.id === id);
+    if (!found) throw new ProxyError('model_not_found', `The model \`${id.slice(0, 64)}\` does not exist`, 404, 'model');
+    return found;
   });
 
   app.get('/v1/attestation', async (request) => {
