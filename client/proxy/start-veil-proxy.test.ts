@@ -233,6 +233,14 @@ describe('veil proxy (openai SDK → proxy → fake gateway wire → real enclav
       expect(error).toMatchObject({ status: 502, code: 'tee_bad_signature' });
     });
 
+    test('an answer for another request is refused and not "retried" (it ran once; a re-seal would run it twice)', async () => {
+      const runs = gateway.runs.chat;
+      gateway.next = 'other-request';
+      const error = await openai.chat.completions.create({ model: 'toy-chat', messages: MESSAGES }, key('other-1')).catch((e: unknown) => e);
+      expect(error).toMatchObject({ status: 502, code: 'tee_decrypt_failed' });
+      expect(gateway.runs.chat).toBe(runs + 1);
+    });
+
     test('after a refused stream the proxy keeps serving', async () => {
       const { chunks, error } = await streamed(undefined);
       expect(error).toBeUndefined();

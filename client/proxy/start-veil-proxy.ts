@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AttestationClaims, AttestationEnvelope, VerifyEvidenceOptions } from '../../attestation';
 import { MODEL_ID_PATTERN, type TeeOperation } from '../../tee';
-import { createHttpTeeTransport, type HttpTeeTransport, type TeeEvidenceVerifier, type TeeModelClient, type TeePolicy } from '../tee';
+import { createHttpTeeTransport, isRelayedRefusal, type HttpTeeTransport, type TeeEvidenceVerifier, type TeeModelClient, type TeePolicy } from '../tee';
 import { createIdempotencyCache, type IdempotencyEntry, type StoredAnswer } from './create-idempotency-cache';
 import { createProxyModels, type ProxyAttestation } from './create-proxy-models';
 import { ProxyError, toProxyError } from './to-proxy-error';
@@ -212,7 +212,7 @@ export async function startVeilProxy(options: StartVeilProxyOptions): Promise<Ve
         return await handle(request, reply);
       } catch (err) {
         const model = (request.body as { model?: unknown } | null)?.model;
-        if ((err as { code?: unknown })?.code !== 'tee_decrypt_failed' || typeof model !== 'string' || reply.sent) throw err;
+        if ((err as { code?: unknown })?.code !== 'tee_decrypt_failed' || !isRelayedRefusal(err) || typeof model !== 'string' || reply.sent) throw err;
         models.forget(model);
         // The node never opened the request, so sealing it again to freshly attested keys cannot run it twice.
         if (attempt > 0) throw err;

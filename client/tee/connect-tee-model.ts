@@ -156,8 +156,17 @@ type Exchange<T> = {
 function isUnanswerable(err: unknown): boolean {
   if (isNodeGone(err)) return true;
   const code = (err as { code?: unknown } | null)?.code;
-  // tee_decrypt_failed: the node cannot open these bytes (new keys after a restart), so it never ran them.
-  return code === 'tee_replay' || code === 'tee_stale_request' || code === 'tee_session_unknown' || code === 'tee_decrypt_failed';
+  // The node refused to open these bytes (new keys after a restart), so it never ran them. Only the node's own refusal
+  // counts: this client failing to open an answer means something did run.
+  if (code === 'tee_decrypt_failed') return isRelayedRefusal(err);
+  return code === 'tee_replay' || code === 'tee_stale_request' || code === 'tee_session_unknown';
+}
+
+/** An error the node or gateway answered (it carries their status), as opposed to one this client raised itself. */
+export function isRelayedRefusal(err: unknown): boolean {
+  if (err instanceof VeilClientError) return true;
+  const details = isTeeError(err) ? err.details : undefined;
+  return details?.httpStatus !== undefined || details?.grpc !== undefined;
 }
 
 const utf8 = new TextEncoder();

@@ -36,7 +36,7 @@ export function createTeeTransport(options: CreateTeeTransportOptions): TeeTrans
     ...TEE_CALL_ERRORS,
     fromStatus: (err: grpc.ServiceError): Error => {
       const e = fromServiceError(err);
-      if (isTeeErrorCode(e.code)) return new TeeError(e.code, e.message, undefined, e.param === undefined ? undefined : { param: e.param });
+      if (isTeeErrorCode(e.code)) return new TeeError(e.code, e.message, { grpc: err.code }, e.param === undefined ? undefined : { param: e.param });
       if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) return new TeeError('unavailable', 'the TEE node is unreachable', { grpc: err.code }, { cause: e });
       return e;
     },

@@ -1,5 +1,5 @@
 // Public face of client/tee/: attest a TEE node, then run inference only its enclave can read.
-export { connectTeeModel } from './connect-tee-model';
+export { connectTeeModel, isRelayedRefusal } from './connect-tee-model';
 export type { ConnectTeeModelParameters, TeeEvidenceVerifier, TeeInference, TeeInferTimings, TeeModelClient, TeePolicy } from './connect-tee-model';
 export { createTeeTransport } from './create-tee-transport';
 export type { CreateTeeTransportOptions, TeeTransport } from './create-tee-transport';

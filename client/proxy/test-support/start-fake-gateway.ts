@@ -17,7 +17,9 @@ export type FakeGatewayMisbehaviour =
   /** Answers 503 tee_node_unavailable without running (the node went away). */
   | 'node-gone'
   /** Streams one event every 100 ms (to see the proxy cancel when its client leaves). */
-  | 'slow';
+  | 'slow'
+  /** Answers with a properly sealed and signed body that names another request id. */
+  | 'other-request';
 
 export type FakeGateway = {
   readonly url: string;
@@ -165,7 +167,8 @@ export async function startFakeGateway(options: { nodes?: number; simulated?: bo
     reply: FastifyReply, identity: EnclaveIdentity, opened: OpenedTeeRequest, modelId: string, sealed: Buffer, answer: object,
     remember: (answer: Omit<Stored, 'hash'>) => void, misbehaviour: FakeGatewayMisbehaviour | undefined,
   ) {
-    const response = encodeTeeOperationResponse({ requestId: opened.body.requestId, body: utf8(answer), computeMicros: 42 });
+    const requestId = misbehaviour === 'other-request' ? new Uint8Array(16).fill(7) : opened.body.requestId;
+    const response = encodeTeeOperationResponse({ requestId, body: utf8(answer), computeMicros: 42 });
     const sealedResponse = identity.sealResponse(opened, response);
     const signature = await identity.sign({ modelId, requestBytes: new Uint8Array(sealed), responseBytes: sealedResponse });
     const headers = {
