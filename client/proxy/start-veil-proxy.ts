@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AttestationClaims, AttestationEnvelope, VerifyEvidenceOptions } from '../../attestation';
 import { MODEL_ID_PATTERN, type TeeOperation } from '../../tee';
 import { createHttpTeeTransport, isRelayedRefusal, type HttpTeeTransport, type TeeEvidenceVerifier, type TeeModelClient, type TeePolicy } from '../tee';
@@ -78,7 +78,9 @@ export async function startVeilProxy(options: StartVeilProxyOptions): Promise<Ve
     throw err;
   }
 
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes ?? 8 * 1024 * 1024, genReqId: () => randomUUID() });
+  // Loaded here, not at import: everything that imports client/ (veil verify, the SDK) would otherwise pay for fastify.
+  const { fastify } = require('fastify') as typeof import('fastify');
+  const app = fastify({ logger: false, bodyLimit: options.bodyLimitBytes ?? 8 * 1024 * 1024, genReqId: () => randomUUID() });
   // Keep the raw bytes: an Idempotency-Key is bound to exactly the body the app sent.
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     (request as FastifyRequest & { rawBody?: Buffer }).rawBody = body as Buffer;
