@@ -15,6 +15,8 @@ const HTTP_FOR_GRPC: Record<number, number[]> = {
   [status.CANCELLED]: [499],
   [status.DEADLINE_EXCEEDED]: [504],
   [status.INTERNAL]: [500],
+  // A sealed stream that arrived damaged: the upstream answer was bad (502), as a relaying HTTP server says it.
+  [status.DATA_LOSS]: [500, 502],
   [status.UNAUTHENTICATED]: [401],
   [status.PERMISSION_DENIED]: [403],
 };
