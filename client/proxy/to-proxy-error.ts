@@ -1,4 +1,4 @@
-import { isTeeError } from '../../tee';
+import { isTeeError, type TeeError } from '../../tee';
 import { VeilClientError } from '../veil-client-error';
 
 export type ProxyErrorBody = { error: { message: string; type: string; param: string | null; code: string } };
@@ -60,7 +60,7 @@ export function toProxyError(err: unknown): { status: number; body: ProxyErrorBo
   if (err instanceof ProxyError) return { status: err.status, body: body(err.code, err.message, typeFor(err.status), err.param), known: true };
   const relayed = err instanceof VeilClientError || isTeeError(err);
   if (relayed) {
-    const e = err as (VeilClientError | import('../../tee').TeeError);
+    const e = err as VeilClientError | TeeError;
     const spec = CLIENT_SIDE[e.code];
     const httpStatus = e instanceof VeilClientError ? e.httpStatus : (e.details?.httpStatus as number | undefined);
     const relayedType = e instanceof VeilClientError ? e.type : (e.details?.type as string | undefined);
