@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => CommandModule> = {
   chain: () => require('./chain'),
   worker: () => require('./worker'),
   keys: () => require('./keys'),
+  proxy: () => require('./proxy'),
 };
 
 const USAGE = `usage: veil <command> [options]
@@ -26,6 +27,7 @@ commands:
   chain     on-chain registry: deploy, approve/revoke measurements, show state
   worker    run a remote TEE worker node
   keys      create, list and revoke API keys (auth.mode = api-keys)
+  proxy     local OpenAI-compatible endpoint: attests TEE nodes, seals to them, verifies every answer
 
 Run \`veil <command> --help\` for a command's options.`;
 

@@ -58,6 +58,29 @@ export class OnchainRegistryRefused extends Error {
 const DEV_CHAIN_IDS: ReadonlySet<number> = new Set([DEV_CHAIN_ID, 1337]);
 
 /**
+ * Connects to a registry and refuses a local development chain (whose operator writes what it likes) unless allowed:
+ * the one rule for `veil verify --onchain` and `veil proxy --onchain`.
+ * @throws {OnchainRegistryRefused} a development chain without `allowDevRegistry`
+ */
+export async function connectRegistry(rpcUrl: string, registryAddress: Address, allowDevRegistry: boolean): Promise<Awaited<ReturnType<typeof connectChain>>> {
+  const connection = await connectChain({ rpcUrl, registryAddress });
+  if (DEV_CHAIN_IDS.has(connection.chainId) && !allowDevRegistry) {
+    throw new OnchainRegistryRefused(
+      `the registry is on chain ${connection.chainId}, a local development chain whose operator writes what it likes; pass --allow-simulated to accept it (development only)`,
+    );
+  }
+  return connection;
+}
+
+/** --rpc and --registry, checked: both or neither, and a 0x address. */
+export function pinnedRegistryFlags(rpcUrl: string | undefined, registryAddress: string | undefined): { rpcUrl: string; registryAddress: Address } | undefined {
+  if (!rpcUrl && !registryAddress) return undefined;
+  if (!rpcUrl || !registryAddress) throw new OnchainUsageError('--rpc and --registry go together');
+  if (!isAddress(registryAddress)) throw new OnchainUsageError(`--registry must be a 0x address (got "${registryAddress}")`);
+  return { rpcUrl, registryAddress: getAddress(registryAddress) };
+}
+
+/**
  * `veil verify --onchain`: verifies each enclave's evidence off-chain (same code as the SDK and gateway), then
  * checks the registry: the signing address is attested with an approved, unrevoked, unexpired measurement, and the
  * published evidence hash, HPKE key hash and measurement are this evidence's. Every enclave must pass both.
@@ -71,10 +94,9 @@ export async function runOnchainVerify(params: RunOnchainVerifyParameters): Prom
   const client = params.target ? createVeilClient({ target: params.target }) : undefined;
   try {
     let registry: OnchainVerifyReport['registry'];
-    if (params.rpcUrl || params.registryAddress) {
-      if (!params.rpcUrl || !params.registryAddress) throw new OnchainUsageError('--rpc and --registry go together');
-      if (!isAddress(params.registryAddress)) throw new OnchainUsageError(`--registry must be a 0x address (got "${params.registryAddress}")`);
-      registry = { chainId: 0, rpcUrl: params.rpcUrl, registryAddress: getAddress(params.registryAddress), source: 'flags' };
+    const pinned = pinnedRegistryFlags(params.rpcUrl, params.registryAddress);
+    if (pinned) {
+      registry = { chainId: 0, ...pinned, source: 'flags' };
     } else {
       if (!client) throw new OnchainUsageError('give --target (a gateway) or --rpc with --registry');
       if (!params.trustGatewayRegistry) {
@@ -91,13 +113,8 @@ export async function runOnchainVerify(params: RunOnchainVerifyParameters): Prom
       }
       registry = { chainId: info.chainId, rpcUrl: info.rpcUrl, registryAddress: info.registryAddress, source: 'gateway' };
     }
-    const connection = await connectChain({ rpcUrl: registry.rpcUrl, registryAddress: registry.registryAddress as Address });
+    const connection = await connectRegistry(registry.rpcUrl, registry.registryAddress as Address, params.allowDevRegistry ?? false);
     registry.chainId = connection.chainId;
-    if (DEV_CHAIN_IDS.has(connection.chainId) && !params.allowDevRegistry) {
-      throw new OnchainRegistryRefused(
-        `the registry is on chain ${connection.chainId}, a local development chain whose operator writes what it likes; pass --allow-simulated to accept it (development only)`,
-      );
-    }
 
     const candidates: { nodeId: string | null; envelope: AttestationEnvelope }[] = [];
     if (params.envelope) {

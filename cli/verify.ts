@@ -83,7 +83,7 @@ export function cliDefaultPolicy(bound: boolean): AttestationPolicy {
   };
 }
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 /** Binary, or hex / base64 text (the vectors ship `.hex` and `.b64` files). */
 function readArtifact(file: string): Uint8Array {
@@ -168,7 +168,7 @@ function simulatedNote(claims: AttestationClaims): string {
 }
 
 /** `--simulated-key` values (hex SPKI DER, or a PEM / DER / hex / base64 file) and `--accept-self-signed`. */
-function simulatedTrust(v: { 'simulated-key'?: string[]; 'accept-self-signed'?: boolean }): SimulatedTrust | undefined {
+export function simulatedTrust(v: { 'simulated-key'?: string[]; 'accept-self-signed'?: boolean }): SimulatedTrust | undefined {
   const keys = v['simulated-key'] ?? [];
   if (keys.length > 0 && v['accept-self-signed']) throw new UsageError('give --simulated-key or --accept-self-signed, not both');
   if (v['accept-self-signed']) return 'self-signed';

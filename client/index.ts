@@ -6,3 +6,5 @@ export type { FheGatewayClient, HttpFheClientOptions } from './create-http-fhe-c
 export type { ConnectFheModelParameters, FheModelClient, FhePrediction } from './connect-fhe-model';
 export { VeilClientError } from './veil-client-error';
 export { apiKeyInterceptor } from './api-key-interceptor';
+export { startVeilProxy } from './proxy';
+export type { ProxyAttestation, StartVeilProxyOptions, VeilProxy } from './proxy';

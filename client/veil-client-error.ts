@@ -9,9 +9,16 @@ export class VeilClientError extends Error {
     message: string,
     readonly grpcStatus?: number,
     readonly param?: string,
+    /** Over HTTP: the gateway's status and OpenAI error type, so a proxy relays them unchanged. */
+    extra?: { httpStatus?: number; type?: string; cause?: unknown },
   ) {
-    super(message);
+    super(message, extra?.cause === undefined ? undefined : { cause: extra.cause });
+    this.httpStatus = extra?.httpStatus;
+    this.type = extra?.type;
   }
+
+  readonly httpStatus: number | undefined;
+  readonly type: string | undefined;
 }
 
 /** Reads the gateway's `veil-error-code` trailer; falls back to the gRPC status name for non-Veil servers. */

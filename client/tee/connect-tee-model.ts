@@ -4,10 +4,14 @@ import {
   isAttestationError, parseEnvelope, verifyEvidence as attestationVerifyEvidence,
   type AttestationEnvelope, type AttestationPolicy, type VerifyEvidenceOptions, type VerifyEvidenceResult,
 } from '../../attestation';
+import { createHash } from 'node:crypto';
+import type { TeeInferResponse, TeeStreamEvent } from '../../proto';
 import {
-  createHpkeSuite, createTeeChannel, createTeeSignatureVerifier, decodeTeeResponseBody, encodeTeeRequestBody, evidenceBindsIdentity, isTeeError, newRequestId, TeeError, teeSignatureText,
-  type SealedTeeRequest, type TeeChannel, type TeeSignatureVerifier, type TeeTensorMap,
+  createHpkeSuite, createTeeChannel, createTeeSignatureVerifier, decodeTeeOperationResponse, decodeTeeResponseBody, encodeTeeOperationRequest, encodeTeeRequestBody,
+  evidenceBindsIdentity, isTeeError, isTeeErrorCode, newRequestId, TeeError, teeSignatureText, teeStreamSignatureText,
+  type SealedTeeRequest, type TeeChannel, type TeeOperation, type TeeSignatureVerifier, type TeeTensorMap,
 } from '../../tee';
+import { VeilClientError } from '../veil-client-error';
 import { createGatewayTeeTransport, type RoutedTeeTransport, type TeeCallOptions } from './create-gateway-tee-transport';
 import { createTeeTransport, type TeeTransport } from './create-tee-transport';
 
@@ -77,6 +81,37 @@ export type TeeInference = {
   timings: TeeInferTimings;
 };
 
+/** The EIP-191 receipt of one operation: anyone holding the sealed bytes can re-check it against the attested address. */
+export type TeeOperationReceipt = { text: string; signature: string; signingAddress: string; requestBytes: Uint8Array; responseBytes: Uint8Array };
+
+/** A non-streamed operation's answer: the OpenAI response object the enclave produced, and its proof. */
+export type TeeOperationResult = {
+  body: object;
+  nodeId: string;
+  receipt: TeeOperationReceipt;
+  platform: string;
+  measurement: string;
+  /** Reported by the node (not verifiable). */
+  computeMs: number;
+};
+
+/** A stream's verified end: its receipt covers every event frame (`veil-v1-stream:…`). */
+export type TeeStreamReceipt = { text: string; signature: string; signingAddress: string; requestBytes: Uint8Array; transcriptHash: Uint8Array; count: number };
+
+/**
+ * What a caller keeps per Idempotency-Key (opaque): the first attempt records the exact sealed request it sent, and
+ * a retry with the same slot re-sends those bytes with the same gateway key, so the gateway's idempotency store
+ * answers it instead of running it again. Only when that request can no longer be answered (its node is gone, or the
+ * gateway's store and the node both forgot it) is a new one sealed.
+ */
+export type TeeIdempotencySlot = { sent?: unknown };
+
+export type TeeOperationOptions = TeeCallOptions & {
+  idempotency?: TeeIdempotencySlot;
+  /** Streams only: called once with the verified receipt after the signed end event. */
+  onReceipt?: (receipt: TeeStreamReceipt) => void;
+};
+
 export type TeeModelClient = {
   readonly modelId: string;
   /** The node currently attested and sealed to ('' for a direct connection); changes on failover. */
@@ -89,8 +124,72 @@ export type TeeModelClient = {
   readonly failovers: number;
   /** @throws {TeeError} `tee_bad_signature`, `tee_decrypt_failed`, `tee_replay`, `tee_stale_request`, `invalid_input`, … */
   infer(inputs: TeeTensorMap, options?: TeeCallOptions): Promise<TeeInference>;
+  /**
+   * One OpenAI operation (version-2 body): `request` is the OpenAI request object, the answer the enclave's OpenAI
+   * response object, after its receipt verified against the attested address.
+   * @throws {TeeError} `tee_bad_signature`, `tee_decrypt_failed`, `context_length_exceeded`, `unsupported_parameter`, `invalid_input`, …
+   */
+  call(operation: TeeOperation, request: object, options?: TeeOperationOptions): Promise<TeeOperationResult>;
+  /**
+   * A streamed chat completion (`stream: true` is set): the `chat.completion.chunk` objects in order, each authenticated
+   * as it arrives; the last event's receipt is verified before the iteration ends. Breaking out cancels the call.
+   * @throws {TeeError} `tee_stream_invalid` (reordered, dropped, altered, repeated or after-the-end events),
+   *   `tee_stream_truncated` (no signed end event), `tee_bad_signature`, or the node's own error code
+   */
+  stream(request: object, options?: TeeOperationOptions): AsyncIterable<object>;
   close(): void;
 };
+
+/** The request a slot remembers, and the node it was sealed to. */
+type SentRequest = { node: NodeBinding; request: SealedTeeRequest; requestId: Uint8Array; idempotencyKey: string; operation: TeeOperation };
+
+/**
+ * Opens, sends and finishes one sealed request: `send` gets the sealed request and resolves once the node's answer
+ * is verified (for a stream: once its first event is). Shared by infer, call and stream.
+ */
+type Exchange<T> = {
+  body(requestId: Uint8Array): Uint8Array;
+  send(node: NodeBinding, request: SealedTeeRequest, requestId: Uint8Array, idempotencyKey: string | undefined): Promise<T>;
+};
+
+/** A retry of these exact bytes cannot be answered any more: seal a new request instead. */
+function isUnanswerable(err: unknown): boolean {
+  if (isNodeGone(err)) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  // The node refused to open these bytes (new keys after a restart), so it never ran them. Only the node's own refusal
+  // counts: this client failing to open an answer means something did run.
+  if (code === 'tee_decrypt_failed') return isRelayedRefusal(err);
+  return code === 'tee_replay' || code === 'tee_stale_request' || code === 'tee_session_unknown';
+}
+
+/** An error the node or gateway answered (it carries their status), as opposed to one this client raised itself. */
+export function isRelayedRefusal(err: unknown): boolean {
+  if (err instanceof VeilClientError) return true;
+  const details = isTeeError(err) ? err.details : undefined;
+  return details?.httpStatus !== undefined || details?.grpc !== undefined;
+}
+
+const utf8 = new TextEncoder();
+
+function jsonOf(bytes: Uint8Array, what: string): object {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (cause) {
+    throw new TeeError('internal', `the enclave's ${what} is not JSON`, undefined, { cause });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TeeError('internal', `the enclave's ${what} is not a JSON object`);
+  return value;
+}
+
+/** The error a stream's signed `error` event reports: `{code, message, param}` from the enclave. */
+function streamFailure(body: object): Error {
+  const { code, message, param } = body as { code?: unknown; message?: unknown; param?: unknown };
+  const text = typeof message === 'string' ? message : 'the generation failed';
+  const p = typeof param === 'string' ? param : undefined;
+  if (isTeeErrorCode(code)) return new TeeError(code, text, undefined, p === undefined ? undefined : { param: p });
+  return new VeilClientError(typeof code === 'string' && /^[a-z][a-z0-9_]{0,63}$/.test(code) ? code : 'internal', text, undefined, p);
+}
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 
@@ -185,61 +284,203 @@ export async function connectTeeModel(params: ConnectTeeModelParameters): Promis
     }
   };
 
-  const exchange = async (node: NodeBinding, inputs: TeeTensorMap, retry: boolean, options?: TeeCallOptions): Promise<TeeInference> => {
-    const t0 = performance.now();
+  /** Seals a fresh request for `node` and sends it; a session the node forgot is re-handshaken once, as a new request. */
+  const sealAndSend = async <T>(node: NodeBinding, exchange: Exchange<T>, retry: boolean, slot?: TeeIdempotencySlot, operation?: TeeOperation): Promise<T> => {
     const requestId = newRequestId();
-    const request: SealedTeeRequest = await node.channel.seal(encodeTeeRequestBody({ requestId, timestampMs: now().getTime(), modelId, inputs }));
-    const t1 = performance.now();
-    let response;
+    const request: SealedTeeRequest = await node.channel.seal(exchange.body(requestId));
+    // The gateway's idempotency key names these exact bytes: a retry of them finds the stored answer, a re-seal is new.
+    const idempotencyKey = slot ? `veil-${createHash('sha256').update(request.sealed).digest('hex').slice(0, 32)}` : undefined;
+    if (slot && operation) slot.sent = { node, request, requestId, idempotencyKey: idempotencyKey!, operation } satisfies SentRequest;
     try {
-      response = await router.infer({ nodeId: node.nodeId, modelId, sealedRequest: request.sealed }, options);
+      return await exchange.send(node, request, requestId, idempotencyKey);
     } catch (err) {
       request.fail();
       if (retry && request.kind === 'session' && isTeeError(err, 'tee_session_unknown')) {
         node.channel.reset();
-        return exchange(node, inputs, false, options);
+        return sealAndSend(node, exchange, false, slot, operation);
       }
-      throw err;
-    }
-    const t2 = performance.now();
-    try {
-      // Verify the receipt over the exact bytes first: a tampered or substituted response fails here.
-      node.verifier.verify({ modelId, requestBytes: request.sealed, responseBytes: response.sealedResponse, signature: response.signature });
-      const t3 = performance.now();
-      const body = decodeTeeResponseBody(request.open(response.sealedResponse));
-      if (hex(body.requestId) !== hex(requestId)) throw new TeeError('tee_decrypt_failed', 'the response answers another request');
-      const t4 = performance.now();
-      return {
-        outputs: body.outputs,
-        nodeId: node.nodeId,
-        signatureValid: true,
-        receipt: {
-          text: teeSignatureText({ modelId, requestBytes: request.sealed, responseBytes: response.sealedResponse }), signature: response.signature, signingAddress: node.signingAddress,
-          requestBytes: request.sealed, responseBytes: response.sealedResponse,
-        },
-        platform: node.platform,
-        measurement: node.measurement,
-        timings: {
-          kind: request.kind, sealMs: t1 - t0, roundTripMs: t2 - t1, verifyMs: t3 - t2, openMs: t4 - t3, totalMs: t4 - t0,
-          nodeMs: response.nodeMicros / 1000, computeMs: response.computeMicros / 1000,
-        },
-      };
-    } catch (err) {
-      request.fail();
       throw err;
     }
   };
 
   let current: NodeBinding;
+  let binding: Promise<NodeBinding> | undefined;
+  const excluded = new Set<string>();
+  let failovers = 0;
+  /** Runs `run` on the current node; through a router, moves to another attested node when that one goes away. */
+  const withFailover = async <T>(run: (node: NodeBinding) => Promise<T>, options?: TeeCallOptions): Promise<T> => {
+    for (let attempt = 0; ; attempt++) {
+      // Concurrent calls share one re-attestation after a failover.
+      const pending = (binding ??= attach([...excluded], options).catch((err: unknown) => {
+        binding = undefined;
+        // Every node was excluded at some point; start over rather than give up on nodes that came back.
+        if (excluded.size > 0 && (err as { code?: unknown }).code === 'no_attested_worker') excluded.clear();
+        throw err;
+      }));
+      const node = await pending;
+      current = node;
+      try {
+        return await run(node);
+      } catch (err) {
+        if (!routed || !isNodeGone(err) || attempt >= maxFailovers) throw err;
+        excluded.add(node.nodeId);
+        if (binding === pending) binding = undefined;
+        failovers++;
+      }
+    }
+  };
+
+  /** An operation with a slot: re-send what the slot holds if it can still be answered, else seal anew (with failover). */
+  const idempotent = async <T>(operation: TeeOperation, exchange: Exchange<T>, options?: TeeOperationOptions): Promise<T> => {
+    const slot = options?.idempotency;
+    const sent = slot?.sent as SentRequest | undefined;
+    if (slot && sent && sent.operation === operation) {
+      try {
+        return await exchange.send(sent.node, sent.request, sent.requestId, sent.idempotencyKey);
+      } catch (err) {
+        if (!isUnanswerable(err)) throw err;
+        slot.sent = undefined;
+      }
+    }
+    return withFailover((node) => sealAndSend(node, exchange, true, slot, operation), options);
+  };
+
+  const tensorExchange = (inputs: TeeTensorMap, options?: TeeCallOptions): Exchange<TeeInference> => {
+    let t0 = 0;
+    return {
+      body: (requestId) => {
+        t0 = performance.now();
+        return encodeTeeRequestBody({ requestId, timestampMs: now().getTime(), modelId, inputs });
+      },
+      send: async (node, request, requestId) => {
+        const t1 = performance.now();
+        const response = await router.infer({ nodeId: node.nodeId, modelId, sealedRequest: request.sealed }, options);
+        const t2 = performance.now();
+        verifyResponse(node, request, response);
+        const t3 = performance.now();
+        const body = decodeTeeResponseBody(request.open(response.sealedResponse));
+        if (hex(body.requestId) !== hex(requestId)) throw new TeeError('tee_decrypt_failed', 'the response answers another request');
+        const t4 = performance.now();
+        return {
+          outputs: body.outputs,
+          nodeId: node.nodeId,
+          signatureValid: true,
+          receipt: receiptOf(node, request, response),
+          platform: node.platform,
+          measurement: node.measurement,
+          timings: {
+            kind: request.kind, sealMs: t1 - t0, roundTripMs: t2 - t1, verifyMs: t3 - t2, openMs: t4 - t3, totalMs: t4 - t0,
+            nodeMs: response.nodeMicros / 1000, computeMs: response.computeMicros / 1000,
+          },
+        };
+      },
+    };
+  };
+
+  // Verify the receipt over the exact bytes first: a tampered or substituted response fails here.
+  const verifyResponse = (node: NodeBinding, request: SealedTeeRequest, response: TeeInferResponse) =>
+    node.verifier.verify({ modelId, requestBytes: request.sealed, responseBytes: response.sealedResponse, signature: response.signature });
+  const receiptOf = (node: NodeBinding, request: SealedTeeRequest, response: TeeInferResponse): TeeOperationReceipt => ({
+    text: teeSignatureText({ modelId, requestBytes: request.sealed, responseBytes: response.sealedResponse }), signature: response.signature, signingAddress: node.signingAddress,
+    requestBytes: request.sealed, responseBytes: response.sealedResponse,
+  });
+
+  const operationBody = (operation: TeeOperation, json: Uint8Array) => (requestId: Uint8Array) =>
+    encodeTeeOperationRequest({ requestId, timestampMs: now().getTime(), modelId, operation, body: json });
+
+  const operationExchange = (operation: TeeOperation, json: Uint8Array, options?: TeeCallOptions): Exchange<TeeOperationResult> => ({
+    body: operationBody(operation, json),
+    send: async (node, request, requestId, idempotencyKey) => {
+      const response = await router.infer({ nodeId: node.nodeId, modelId, sealedRequest: request.sealed, operation, idempotencyKey }, options);
+      verifyResponse(node, request, response);
+      const answer = decodeTeeOperationResponse(request.open(response.sealedResponse));
+      if (hex(answer.requestId) !== hex(requestId)) throw new TeeError('tee_decrypt_failed', 'the response answers another request');
+      return {
+        body: jsonOf(answer.body, 'response'),
+        nodeId: node.nodeId,
+        receipt: receiptOf(node, request, response),
+        platform: node.platform,
+        measurement: node.measurement,
+        computeMs: answer.computeMicros / 1000,
+      };
+    },
+  });
+
+  /** A started stream: its first event already opened (so failures before it can still fail over). */
+  type StartedStream = { next(): Promise<object | undefined>; cancel(): Promise<void> };
+
+  const streamExchange = (json: Uint8Array, options?: TeeOperationOptions): Exchange<StartedStream> => ({
+    body: operationBody('chat.completions', json),
+    send: async (node, request, requestId, idempotencyKey) => {
+      const inferStream = router.inferStream;
+      if (!inferStream) throw new TeeError('invalid_input', 'this transport cannot stream; use call() or a gateway transport');
+      const events = inferStream.call(router, { nodeId: node.nodeId, modelId, sealedRequest: request.sealed, operation: 'chat.completions', idempotencyKey }, options)[Symbol.asyncIterator]();
+      // A fresh opener per attempt: a re-sent request's stored stream is checked from its first event again.
+      const opener = request.openStream(requestId);
+      const open = async (): Promise<object | undefined> => {
+        let step: IteratorResult<TeeStreamEvent>;
+        try {
+          step = await events.next();
+        } catch (err) {
+          if (opener.ended) return undefined;
+          throw err;
+        }
+        if (step.done) {
+          if (opener.ended) return undefined;
+          throw new TeeError('tee_stream_truncated', `the stream ended after ${opener.transcript().count} events without its signed end event (connection dropped, node stopped, or a truncating relay)`);
+        }
+        // Throws tee_stream_invalid for an event out of order, repeated, altered, for another request, or after the end.
+        const event = opener.open(step.value.sealedEvent);
+        if (event.kind === 'data') return jsonOf(event.body, 'stream chunk');
+        // The terminal event carries the receipt over every frame, this one included.
+        const signature = step.value.signature ?? '';
+        if (!signature) throw new TeeError('tee_stream_invalid', 'the stream\'s last event carries no receipt');
+        const { hash, count } = opener.transcript();
+        node.verifier.verifyStream({ modelId, requestBytes: request.sealed, transcriptHash: hash, count, signature });
+        options?.onReceipt?.({
+          text: teeStreamSignatureText({ modelId, requestBytes: request.sealed, transcriptHash: hash, count }), signature, signingAddress: node.signingAddress,
+          requestBytes: request.sealed, transcriptHash: hash, count,
+        });
+        if (event.kind === 'error') throw streamFailure(jsonOf(event.body, 'error event'));
+        // Nothing may follow the end: the relay's stream must finish here.
+        const after = await events.next().catch(() => ({ done: true }) as IteratorResult<TeeStreamEvent>);
+        if (!after.done) throw new TeeError('tee_stream_invalid', 'the stream was tampered with: an event arrived after the last one');
+        return undefined;
+      };
+      const cancel = async () => {
+        await events.return?.();
+      };
+      // Pull the first event inside the exchange: a refusal before any event (node gone, session unknown) is retried.
+      let first: object | undefined;
+      try {
+        first = await open();
+      } catch (err) {
+        await cancel().catch(() => undefined);
+        throw err;
+      }
+      let pending: object | undefined = first;
+      let started = first !== undefined;
+      return {
+        next: async () => {
+          if (started) {
+            started = false;
+            return pending;
+          }
+          pending = undefined;
+          return open();
+        },
+        cancel,
+      };
+    },
+  });
+
   try {
     current = await attach([]);
   } catch (err) {
     if (owned) router.close?.();
     throw err;
   }
-  let binding: Promise<NodeBinding> | undefined = Promise.resolve(current);
-  const excluded = new Set<string>();
-  let failovers = 0;
+  binding = Promise.resolve(current);
 
   return {
     modelId,
@@ -261,25 +502,21 @@ export async function connectTeeModel(params: ConnectTeeModelParameters): Promis
     get failovers() {
       return failovers;
     },
-    async infer(inputs, options) {
-      for (let attempt = 0; ; attempt++) {
-        // Concurrent calls share one re-attestation after a failover.
-        const pending = (binding ??= attach([...excluded], options).catch((err: unknown) => {
-          binding = undefined;
-          // Every node was excluded at some point; start over rather than give up on nodes that came back.
-          if (excluded.size > 0 && (err as { code?: unknown }).code === 'no_attested_worker') excluded.clear();
-          throw err;
-        }));
-        const node = await pending;
-        current = node;
-        try {
-          return await exchange(node, inputs, true, options);
-        } catch (err) {
-          if (!routed || !isNodeGone(err) || attempt >= maxFailovers) throw err;
-          excluded.add(node.nodeId);
-          if (binding === pending) binding = undefined;
-          failovers++;
+    infer: (inputs, options) => withFailover((node) => sealAndSend(node, tensorExchange(inputs, options), true), options),
+    call: (operation, request, options) => idempotent(operation, operationExchange(operation, utf8.encode(JSON.stringify(request)), options), options),
+    async *stream(request, options) {
+      const json = utf8.encode(JSON.stringify({ ...request, stream: true }));
+      const started = await idempotent('chat.completions', streamExchange(json, options), options);
+      let finished = false;
+      try {
+        for (;;) {
+          const chunk = await started.next();
+          if (chunk === undefined) break;
+          yield chunk;
         }
+        finished = true;
+      } finally {
+        if (!finished) await started.cancel().catch(() => undefined);
       }
     },
     close: () => {
@@ -293,6 +530,7 @@ function directRouter(transport: TeeTransport): RoutedTeeTransport {
   return {
     getEvidence: async ({ nonce }, options) => ({ nodeId: '', evidence: await transport.getEvidence({ nonce }, options) }),
     infer: ({ modelId, sealedRequest }, options) => transport.infer({ modelId, sealedRequest }, options),
+    inferStream: transport.inferStream && (({ modelId, sealedRequest }, options) => transport.inferStream!({ modelId, sealedRequest }, options)),
     close: () => transport.close?.(),
   };
 }

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { callUnary, loadVeilProto, type CallLimitErrors, type GetTeeEvidenceResponse, type TeeInferResponse } from '../../proto';
-import { isTeeErrorCode, TeeError } from '../../tee';
+import { callServerStream, callUnary, loadVeilProto, type CallLimitErrors, type GetTeeEvidenceResponse, type TeeInferResponse, type TeeStreamEvent } from '../../proto';
+import { isTeeErrorCode, TeeError, type TeeOperation } from '../../tee';
 import { apiKeyInterceptors } from '../api-key-interceptor';
 import { fromServiceError, VeilClientError } from '../veil-client-error';
 
@@ -23,8 +23,24 @@ export type TeeRoute = { nodeId: string; evidence: GetTeeEvidenceResponse };
  */
 export type RoutedTeeTransport = {
   getEvidence(request: { modelId: string; nonce: Uint8Array; excludeNodeIds: string[] }, options?: TeeCallOptions): Promise<TeeRoute>;
-  infer(request: { nodeId: string; modelId: string; sealedRequest: Uint8Array }, options?: TeeCallOptions): Promise<TeeInferResponse>;
+  infer(request: RoutedTeeInferRequest, options?: TeeCallOptions): Promise<TeeInferResponse>;
+  /**
+   * A streamed answer (chat with `stream: true`): the node's sealed events in the order the relay delivers them,
+   * unverified. Ends when the relay's stream ends; the client checks that it ended where it should.
+   */
+  inferStream?(request: RoutedTeeInferRequest, options?: TeeCallOptions): AsyncIterable<TeeStreamEvent>;
   close?(): void;
+};
+
+/** A sealed request addressed to one node. `operation` and `idempotencyKey` are cleartext routing hints the HTTP wire needs. */
+export type RoutedTeeInferRequest = {
+  nodeId: string;
+  modelId: string;
+  sealedRequest: Uint8Array;
+  /** What the sealed (version-2) body asks; HTTP picks the route by it, gRPC does not need it. */
+  operation?: TeeOperation;
+  /** Sent as `Idempotency-Key` over HTTP: the gateway answers a repeat of these exact bytes from its store. */
+  idempotencyKey?: string;
 };
 
 export type CreateGatewayTeeTransportOptions = {
@@ -54,16 +70,35 @@ export function createGatewayTeeTransport(options: CreateGatewayTeeTransportOpti
     ...TEE_CALL_ERRORS,
     fromStatus: (err: grpc.ServiceError) => {
       const e = fromServiceError(err);
-      return isTeeErrorCode(e.code) ? new TeeError(e.code, e.message, { grpc: err.code }) : e;
+      return isTeeErrorCode(e.code) ? new TeeError(e.code, e.message, { grpc: err.code }, e.param === undefined ? undefined : { param: e.param }) : e;
     },
   };
   const unary = <Res>(method: 'GetEvidence' | 'Infer', request: unknown, opts: TeeCallOptions = {}): Promise<Res> => {
     const deadlineMs = opts.deadlineMs ?? options.deadlineMs;
     return callUnary<Res>(stub, method, request, { deadline: deadlineMs ? Date.now() + deadlineMs : undefined, signal: opts.signal }, errors);
   };
+  const routed = ({ nodeId, modelId, sealedRequest }: RoutedTeeInferRequest) => ({ nodeId, modelId, sealedRequest });
   return {
     getEvidence: (request, opts) => unary('GetEvidence', request, opts),
-    infer: (request, opts) => unary('Infer', request, opts),
+    infer: (request, opts) => unary('Infer', routed(request), opts),
+    inferStream: (request, opts = {}) => {
+      const deadlineMs = opts.deadlineMs ?? options.deadlineMs;
+      let received = 0;
+      // A failure with no Veil code after events began is the connection breaking: the stream was cut, not refused.
+      const streamErrors = {
+        ...errors,
+        fromStatus: (err: grpc.ServiceError) => (received > 0 && err.code !== grpc.status.DEADLINE_EXCEEDED && !err.metadata?.get('veil-error-code').length
+          ? new TeeError('tee_stream_truncated', 'the gateway connection broke before the stream\'s signed end event', { grpc: err.code }, { cause: err })
+          : errors.fromStatus(err)),
+      };
+      const events = callServerStream<TeeStreamEvent>(stub, 'InferStream', routed(request), { deadline: deadlineMs ? Date.now() + deadlineMs : undefined, signal: opts.signal }, streamErrors);
+      return (async function* () {
+        for await (const event of events) {
+          received++;
+          yield event;
+        }
+      })();
+    },
     close: () => stub.close(),
   };
 }

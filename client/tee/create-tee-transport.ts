@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { callUnary, loadVeilProto, type GetTeeEvidenceRequest, type GetTeeEvidenceResponse, type TeeInferRequest, type TeeInferResponse } from '../../proto';
+import { callServerStream, callUnary, loadVeilProto, type GetTeeEvidenceRequest, type GetTeeEvidenceResponse, type TeeInferRequest, type TeeInferResponse, type TeeStreamEvent } from '../../proto';
 import { isTeeErrorCode, TeeError } from '../../tee';
 import { fromServiceError } from '../veil-client-error';
 import { TEE_CALL_ERRORS, type TeeCallOptions } from './create-gateway-tee-transport';
@@ -8,6 +8,8 @@ import { TEE_CALL_ERRORS, type TeeCallOptions } from './create-gateway-tee-trans
 export type TeeTransport = {
   getEvidence(request: GetTeeEvidenceRequest, options?: TeeCallOptions): Promise<GetTeeEvidenceResponse>;
   infer(request: TeeInferRequest, options?: TeeCallOptions): Promise<TeeInferResponse>;
+  /** A streamed answer's sealed events (TeeNode.InferStream), unverified; the client checks them. */
+  inferStream?(request: TeeInferRequest, options?: TeeCallOptions): AsyncIterable<TeeStreamEvent>;
   close?(): void;
 };
 
@@ -34,7 +36,7 @@ export function createTeeTransport(options: CreateTeeTransportOptions): TeeTrans
     ...TEE_CALL_ERRORS,
     fromStatus: (err: grpc.ServiceError): Error => {
       const e = fromServiceError(err);
-      if (isTeeErrorCode(e.code)) return new TeeError(e.code, e.message);
+      if (isTeeErrorCode(e.code)) return new TeeError(e.code, e.message, { grpc: err.code }, e.param === undefined ? undefined : { param: e.param });
       if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) return new TeeError('unavailable', 'the TEE node is unreachable', { grpc: err.code }, { cause: e });
       return e;
     },
@@ -46,6 +48,10 @@ export function createTeeTransport(options: CreateTeeTransportOptions): TeeTrans
   return {
     getEvidence: (request, opts) => unary('GetEvidence', request, opts),
     infer: (request, opts) => unary('Infer', request, opts),
+    inferStream: (request, opts = {}) => {
+      const deadlineMs = opts.deadlineMs ?? options.deadlineMs;
+      return callServerStream<TeeStreamEvent>(stub, 'InferStream', request, { deadline: deadlineMs ? Date.now() + deadlineMs : undefined, signal: opts.signal }, errors);
+    },
     close: () => stub.close(),
   };
 }

@@ -1,0 +1,118 @@
+/**
+ * The SDK's TeeModelClient.call / stream through the real gateway relay: connectTeeModel({ gateway }) → gateway gRPC
+ * Tee (router, remote link) → `veil worker` node → a fake language host. Everything but the model is real.
+ */
+import { createSimulatedProvider, DEFAULT_SIMULATED_MEASUREMENT } from '../attestation';
+import { connectTeeModel, isTeeError, type TeeModelClient, type TeePolicy } from '../client/tee';
+import { createGrpcServer, type GrpcServer } from '../gateway/grpc';
+import { createLogger } from '../gateway/logger';
+import { createRemoteTeeLink } from '../gateway/tee/create-remote-tee-link';
+import { createTeeRouter, type TeeRouter } from '../gateway/tee/create-tee-router';
+import { createTeeService } from '../gateway/tee/create-tee-service';
+import { startTeeNodeServer, type TeeLanguageHost, type TeeNodeServer, type TeePool } from '../workers/tee';
+
+const MODEL = 'toy-chat';
+const MEASUREMENT = Buffer.from(DEFAULT_SIMULATED_MEASUREMENT).toString('hex');
+const POLICY: TeePolicy = { measurements: [`simulated:${MEASUREMENT}`], debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 600 };
+const emptyPool: TeePool = { modelIds: [], threads: 0, intraOpThreads: 0, queueSize: 0, run: () => Promise.reject(new Error('no tensor models')), close: async () => undefined };
+
+class FakeLlmError extends Error {
+  override name = 'LlmError';
+  constructor(readonly code: string, message: string, readonly param?: string) {
+    super(message);
+  }
+}
+
+function fakeHost(): TeeLanguageHost & { aborted: number } {
+  const host = {
+    aborted: 0,
+    models: [{ id: MODEL, kind: 'chat' as const, contextLength: 64 }],
+    async run(_operation: string, _model: string, request: unknown) {
+      return { object: 'chat.completion', echo: (request as { messages: { content: string }[] }).messages[0]!.content };
+    },
+    async *stream(_model: string, request: unknown, signal?: AbortSignal) {
+      const content = (request as { messages: { content: string }[] }).messages[0]!.content;
+      if (content === 'too long') throw new FakeLlmError('context_length_exceeded', 'the prompt does not fit', 'messages');
+      if (content === 'slow') {
+        for (let i = 0; ; i++) {
+          if (signal?.aborted) {
+            host.aborted++;
+            throw new FakeLlmError('cancelled', 'cancelled');
+          }
+          yield { object: 'chat.completion.chunk', i };
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+      for (const [i, word] of content.split(' ').entries()) {
+        if (content.startsWith('fail-mid') && i === 2) throw new Error('the model crashed at /secret/path');
+        yield { object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: word } }] };
+      }
+    },
+    async close() {},
+  };
+  return host;
+}
+
+describe('TeeModelClient.call / stream through the gateway (gRPC)', () => {
+  let worker: TeeNodeServer;
+  let host: ReturnType<typeof fakeHost>;
+  let router: TeeRouter;
+  let gateway: GrpcServer;
+  let model: TeeModelClient;
+
+  beforeAll(async () => {
+    host = fakeHost();
+    const provider = createSimulatedProvider();
+    worker = await startTeeNodeServer({ host: '127.0.0.1', port: 0, pool: emptyPool, ownsPool: false, languageHost: host, evidenceSource: provider, evidenceRefreshMs: 0 });
+    const logger = createLogger({ level: 'error', format: 'json', write: () => undefined });
+    router = createTeeRouter({
+      links: [createRemoteTeeLink({ id: 'w1', address: worker.address, maxMessageBytes: 4 * 1024 * 1024 })], logger,
+      policy: { attestation: { ...POLICY, measurements: 'any' }, allowSimulated: true, roots: { simulated: [provider.verifierKey] } }, maxEvidenceAgeMs: 60_000, refreshMs: 0, healthCheckMs: 0, nodeTimeoutMs: 5_000,
+    });
+    await router.start();
+    gateway = await createGrpcServer({ host: '127.0.0.1', port: 0, maxReceiveMessageBytes: 4 << 20, maxSendMessageBytes: 4 << 20, services: { Tee: createTeeService(router, logger) } });
+    model = await connectTeeModel({ gateway: gateway.address, modelId: MODEL, policy: POLICY, allowSimulated: true, roots: { simulated: [provider.verifierKey] } });
+  });
+  afterAll(async () => {
+    model?.close();
+    await gateway?.close();
+    await router?.close();
+    await worker?.close();
+  });
+
+  const words = async (content: string) => {
+    const out: string[] = [];
+    for await (const chunk of model.stream({ model: MODEL, messages: [{ role: 'user', content }] })) {
+      out.push((chunk as { choices?: { delta: { content: string } }[] }).choices?.[0]?.delta.content ?? '');
+    }
+    return out;
+  };
+
+  test('call and stream: the enclave\'s answers, verified against the node the SDK attested', async () => {
+    expect(model.nodeId).toBe('w1');
+    expect(model.signingAddress.toLowerCase()).toBe(worker.node.identity.signingAddress.toLowerCase());
+    expect((await model.call('chat.completions', { model: MODEL, messages: [{ role: 'user', content: 'hi' }] })).body).toEqual({ object: 'chat.completion', echo: 'hi' });
+    expect(await words('In the beginning God')).toEqual(['In', 'the', 'beginning', 'God']);
+  });
+
+  test('a refusal before the first token keeps its code and param across both hops; a failure mid-stream is the enclave\'s signed error', async () => {
+    const early = await words('too long').catch((e: unknown) => e);
+    expect(isTeeError(early, 'context_length_exceeded')).toBe(true);
+    expect(early).toMatchObject({ param: 'messages' });
+    const mid = await words('fail-mid a b c').catch((e: unknown) => e);
+    expect(isTeeError(mid, 'internal')).toBe(true);
+    expect((mid as Error).message).not.toContain('/secret/path');
+  });
+
+  test('aborting mid-stream stops generation in the node', async () => {
+    const before = host.aborted;
+    const controller = new AbortController();
+    let seen = 0;
+    const error = await (async () => {
+      for await (const _ of model.stream({ model: MODEL, messages: [{ role: 'user', content: 'slow' }] }, { signal: controller.signal })) if (++seen === 3) controller.abort();
+    })().catch((e: unknown) => e);
+    expect(isTeeError(error, 'cancelled')).toBe(true);
+    for (let i = 0; i < 50 && host.aborted === before; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(host.aborted).toBe(before + 1);
+  });
+});
