@@ -17,8 +17,8 @@ import { DEFAULT_SIMULATED_MEASUREMENT } from '../attestation';
 
 const MEASUREMENT = Buffer.from(DEFAULT_SIMULATED_MEASUREMENT).toString('hex');
 const POLICY = { measurements: [`simulated:${MEASUREMENT}`], debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 600 } as const;
-const CHAT = 'toy-chat-kjv';
-const EMBED = 'toy-embed-kjv';
+const CHAT = 'toy-chat-kjv' as const;
+const EMBED = 'toy-embed-kjv' as const;
 const CANARY = 'Zerubbabel-canary-7f3a9c';
 
 /** A TCP relay between the proxy and the gateway that keeps every byte in both directions. */
