@@ -14,6 +14,7 @@ import { createGateway, createLogger, loadConfig, type Gateway } from '../gatewa
 import { loadLanguageHost, type LanguageHost } from '../llm';
 import { BUNDLED_LANGUAGE_MODELS } from '../models';
 import { DEFAULT_SIMULATED_MEASUREMENT } from '../attestation';
+import { recordSpans } from './support/record-spans';
 
 const MEASUREMENT = Buffer.from(DEFAULT_SIMULATED_MEASUREMENT).toString('hex');
 const POLICY = { measurements: [`simulated:${MEASUREMENT}`], debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 600 } as const;
@@ -66,6 +67,7 @@ describe('openai SDK → veil proxy → gateway → TEE node (toy models)', () =
   let direct: LanguageHost;
   let dataDir: string;
   const lines: string[] = [];
+  const { spans } = recordSpans();
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-openai-'));
@@ -188,7 +190,7 @@ describe('openai SDK → veil proxy → gateway → TEE node (toy models)', () =
     expect(list).toEqual(expect.arrayContaining([expect.objectContaining({ model: CHAT, node_id: 'local', platform: 'simulated', simulated: true, simulated_key: 'pinned' })]));
   });
 
-  test('canary: the prompt and the completion never reach the gateway\'s logs, data directory or relayed bytes', async () => {
+  test('canary: the prompt and the completion never reach the gateway\'s logs, spans, data directory or relayed bytes', async () => {
     const before = relay.bytes().length;
     const canaryMessages = [{ role: 'user' as const, content: `${CANARY} said unto them` }];
     const completion = await openai.chat.completions.create({ model: CHAT, messages: canaryMessages, temperature: 0, max_tokens: 24 });
@@ -204,6 +206,7 @@ describe('openai SDK → veil proxy → gateway → TEE node (toy models)', () =
       expect(relayed.includes(Buffer.from(probe))).toBe(false);
       expect(relayed.includes(Buffer.from(Buffer.from(probe).toString('base64')))).toBe(false);
       expect(lines.join('\n')).not.toContain(probe);
+      expect(JSON.stringify(spans)).not.toContain(probe);
       for (const file of filesUnder(dataDir)) expect(fs.readFileSync(file).includes(Buffer.from(probe))).toBe(false);
     }
     // The relay did carry this traffic, sealed: the routing header names the model.

@@ -3,52 +3,29 @@
  * (in this process, so its logs and spans can be captured) routing to them, and the client SDK. One worker is
  * killed mid-run; requests continue on the other through the SDK's failover.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { DEFAULT_SIMULATED_MEASUREMENT } from '../attestation';
-import { childProcessEnv } from '../chain';
 import { connectTeeModel, createGatewayTeeTransport, isTeeError, type RoutedTeeTransport, type TeePolicy } from '../client/tee';
 import { createGateway, createLogger, loadConfig, type Gateway } from '../gateway';
 import { BUNDLED_MODELS } from '../models';
 import { createEnclaveIdentity } from '../tee';
 import { seededRows } from './support/seeded-rows';
+import { recordSpans } from './support/record-spans';
+import { startVeilWorker, type VeilWorkerProcess } from './support/start-veil-worker';
 
-const ROOT = path.join(__dirname, '..');
 const LR = BUNDLED_MODELS['breast-cancer-lr'].file;
 const MEASUREMENT = Buffer.from(DEFAULT_SIMULATED_MEASUREMENT).toString('hex');
 const POLICY: TeePolicy = { measurements: [`simulated:${MEASUREMENT}`], debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 120 };
 const MARKER = 31337.4140625; // exactly representable in float32
 const MARKER_BYTES = Buffer.from(new Float32Array([MARKER, MARKER]).buffer);
 
-type Worker = { child: ChildProcess; address: string; /** The SIMULATED verifier key it printed, for tee.simulatedKeys. */ simulatedKey: string };
+type Worker = VeilWorkerProcess;
 
-function startWorker(): Promise<Worker> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'veil.cjs'), 'worker', '--port', '0', '--threads', '1', '--models', 'breast-cancer-lr,digits-relu-mlp', '--log-level', 'warn'], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: childProcessEnv(),
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`worker did not start: ${out}`)), 60_000);
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${out}`)));
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      const match = /listening on (\S+)/.exec(out);
-      const key = /simulated key\s+([0-9a-f]+)/.exec(out);
-      if (match && key) {
-        clearTimeout(timer);
-        child.removeAllListeners('exit');
-        expect(out).toContain('SIMULATED');
-        resolve({ child, address: match[1]!, simulatedKey: key[1]! });
-      }
-    });
-    child.stderr!.resume();
-  });
-}
+const startWorker = () => startVeilWorker(['--threads', '1', '--models', 'breast-cancer-lr,digits-relu-mlp']);
 
 /** A TCP relay that records every byte in both directions (what a network observer of the gateway sees). */
 async function recordingProxy(target: string): Promise<{ address: string; bytes: () => Buffer; close: () => void }> {
@@ -80,30 +57,6 @@ async function recordingProxy(target: string): Promise<{ address: string; bytes:
 }
 
 /** Records every span the gateway starts (names and attributes), via the global OpenTelemetry API. */
-function recordSpans(): { spans: { name: string; attributes: Record<string, unknown> }[] } {
-  const spans: { name: string; attributes: Record<string, unknown> }[] = [];
-  const tracer = {
-    startSpan(name: string) {
-      const record = { name, attributes: {} as Record<string, unknown> };
-      spans.push(record);
-      const span = {
-        setAttribute: (k: string, v: unknown) => ((record.attributes[k] = v), span),
-        setAttributes: (a: Record<string, unknown>) => (Object.assign(record.attributes, a), span),
-        setStatus: (s: unknown) => ((record.attributes['status'] = s), span),
-        addEvent: () => span, addLink: () => span, addLinks: () => span, recordException: () => span, updateName: () => span,
-        end: () => undefined, isRecording: () => true,
-        spanContext: () => ({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 1 }),
-      };
-      return span;
-    },
-    startActiveSpan(name: string, ...rest: unknown[]) {
-      const fn = rest[rest.length - 1] as (span: unknown) => unknown;
-      return fn(this.startSpan(name));
-    },
-  };
-  trace.setGlobalTracerProvider({ getTracer: () => tracer as unknown as Tracer } as TracerProvider);
-  return { spans };
-}
 
 async function refusal(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
   try {

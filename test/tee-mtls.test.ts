@@ -16,6 +16,7 @@ import { createGateway, createLogger, loadConfig, type Gateway } from '../gatewa
 import { generateApiKey, updateKeysFile } from '../gateway/auth';
 import { createTestCa, type TestCa, type TestCertificate } from './support/create-test-pki';
 import { seededRows } from './support/seeded-rows';
+import { startVeilWorker, type VeilWorkerProcess } from './support/start-veil-worker';
 import { captureCli } from './support/capture-cli';
 import { run as demo } from '../cli/demo';
 
@@ -30,32 +31,11 @@ let rogue: TestCa;
 let nodeCert: TestCertificate;
 let gatewayClient: TestCertificate;
 let gatewayServer: TestCertificate;
-let worker: { child: ChildProcess; address: string; out: string; simulatedKey: string };
+let worker: VeilWorkerProcess;
 let gateway: Gateway;
 let apiKey: string;
 
-function startWorker(tlsArgs: string[]): Promise<{ child: ChildProcess; address: string; out: string; simulatedKey: string }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'veil.cjs'), 'worker', '--port', '0', '--threads', '1', '--models', 'breast-cancer-lr', '--log-level', 'warn', ...tlsArgs], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`worker did not start: ${out}`)), 60_000);
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${out}`)));
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      const match = /listening on (\S+)/.exec(out);
-      // The worker prints its SIMULATED verifier key, which the gateway must pin (tee.simulatedKeys) to admit it.
-      const key = /simulated key\s+([0-9a-f]+)/.exec(out);
-      if (match && key && /signing address/.test(out)) {
-        clearTimeout(timer);
-        child.removeAllListeners('exit');
-        resolve({ child, address: match[1]!, out, simulatedKey: key[1]! });
-      }
-    });
-  });
-}
+const startWorker = (tlsArgs: string[]) => startVeilWorker(['--threads', '1', '--models', 'breast-cancer-lr', ...tlsArgs]);
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-mtls-'));
