@@ -76,3 +76,30 @@ describe('veil demo --mode tee --input', () => {
     }
   }, 60_000);
 });
+
+test('veil demo --mode chat streams a reply from the gateway\'s toy chat model, verifies the stream receipt and prints what was attested', async () => {
+  const gateway = await createGateway(loadConfig({
+    env: {},
+    overrides: {
+      grpc: { port: 0 }, http: { enabled: false }, fhe: { models: ['breast-cancer-lr'], variants: ['blocks'], workers: 1 },
+      tee: { models: ['breast-cancer-lr'], languageModels: ['toy-chat-kjv'] }, chain: { enabled: false },
+    },
+  }), { logger: createLogger({ level: 'silent', format: 'text' }) });
+  try {
+    const shown = await captureCli(run, ['--mode', 'chat', '--target', gateway.address, '--max-tokens', '16']);
+    expect(shown.code).toBe(0);
+    expect(shown.out).toMatch(/^prompt +In the beginning\nreply +\S/m);
+    expect(shown.out).toMatch(/platform +SIMULATED, self-signed/);
+    expect(shown.out).toMatch(/receipt +valid — EIP-191 over the sealed request and all \d+ sealed events/);
+    const json = await captureCli(run, ['--mode', 'chat', '--target', gateway.address, '--max-tokens', '16', '--json', '--prompt', 'And God said']);
+    const report = JSON.parse(json.out) as { completion: string; usage: { completion_tokens: number }; receipt: { events: number }; nodeId: string };
+    expect(report.nodeId).toBe('local');
+    expect(report.completion.length).toBeGreaterThan(0);
+    expect(report.usage.completion_tokens).toBeLessThanOrEqual(16);
+    expect(report.receipt.events).toBeGreaterThan(report.usage.completion_tokens);
+    expect((await captureCli(run, ['--mode', 'chat', '--target', gateway.address, '--model', 'breast-cancer-lr'])).code).toBe(1);
+    expect((await captureCli(run, ['--mode', 'chat', '--max-tokens', '0'])).code).toBe(2);
+  } finally {
+    await gateway.close();
+  }
+});

@@ -5,24 +5,30 @@ import { CONFIG_SCHEMA } from '../gateway/config';
 import { createProgress } from './progress';
 import { runFheDemo, type FheDemoReport } from './run-fhe-demo';
 import { readFeatureCsv, runTeeDemo, type TeeDemoReport } from './run-tee-demo';
+import { runChatDemo, type ChatDemoReport } from './run-chat-demo';
 
-export const summary = 'encrypted (FHE) or attested-TEE inference demo against a running gateway';
+export const summary = 'encrypted (FHE), attested-TEE or private chat (TEE language model) demo against a running gateway';
 
 const DEFAULT_TARGET = `${CONFIG_SCHEMA.grpc.host.default}:${CONFIG_SCHEMA.grpc.port.default}`;
 
-const HELP = `usage: veil demo [--mode fhe|tee] [--target HOST:PORT] [--model ID] [--input FILE.csv] [--latency-samples N] [--json]
-                 [--api-key KEY] [--tls-ca FILE]
+const HELP = `usage: veil demo [--mode fhe|tee|chat] [--target HOST:PORT] [--model ID] [--input FILE.csv] [--latency-samples N] [--json]
+                 [--prompt TEXT] [--max-tokens N] [--api-key KEY] [--tls-ca FILE]
 
 --mode fhe (default): encrypts the model's test split with CKKS on this machine, sends only ciphertexts and
 evaluation keys to the gateway, decrypts the answers here, and compares them with plaintext onnxruntime-node.
 --mode tee: fetches a TEE node's evidence through the gateway, verifies it here, seals the rows to that
 node's attested key, checks every signed receipt, opens the answers here, and compares with plaintext.
+--mode chat: attests the node serving a chat model (default toy-chat-kjv, a toy trained on the KJV Bible), seals a
+chat request to it, streams the reply as it is generated (every event authenticated here) and verifies the
+stream's signed receipt, then prints what was attested.
   --target            gateway address (default ${DEFAULT_TARGET}, where \`veil serve\` listens by default)
   --model             breast-cancer-lr (default; alias lr), digits-mlp (alias digits), or (tee only) digits-relu-mlp
   --input             (tee) CSV of feature rows instead of the test split: one row per line, comma-separated
                       numbers (30 for breast-cancer-lr, 64 for the digits models), an optional header line of
                       column names; no quotes, no empty cells (a bad file exits 2 naming its line and column)
   --latency-samples   single-sample calls to time (default 100)
+  --prompt            (chat) the user message (default "In the beginning")
+  --max-tokens        (chat) most tokens to generate (default 48)
   --json              print one JSON object instead of the table
   --api-key           API key for a gateway with auth.mode=api-keys (default: VEIL_API_KEY; prefer the variable:
                       command lines are visible to other users of the machine)
@@ -31,7 +37,7 @@ node's attested key, checks every signed receipt, opens the answers here, and co
 export async function run(args: string[]): Promise<number> {
   let values: {
     target?: string; model?: string; json?: boolean; help?: boolean; 'latency-samples'?: string; mode?: string; input?: string;
-    'api-key'?: string; 'tls-ca'?: string;
+    'api-key'?: string; 'tls-ca'?: string; prompt?: string; 'max-tokens'?: string;
   };
   try {
     ({ values } = parseArgs({
@@ -39,7 +45,7 @@ export async function run(args: string[]): Promise<number> {
       options: {
         target: { type: 'string' }, model: { type: 'string' }, json: { type: 'boolean' },
         'latency-samples': { type: 'string' }, help: { type: 'boolean', short: 'h' }, mode: { type: 'string' }, input: { type: 'string' },
-        'api-key': { type: 'string' }, 'tls-ca': { type: 'string' },
+        'api-key': { type: 'string' }, 'tls-ca': { type: 'string' }, prompt: { type: 'string' }, 'max-tokens': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -57,11 +63,16 @@ export async function run(args: string[]): Promise<number> {
   }
   const target = values.target ?? DEFAULT_TARGET;
   const mode = values.mode ?? 'fhe';
-  if (mode !== 'fhe' && mode !== 'tee') {
-    console.error('veil demo: --mode must be fhe or tee');
+  if (mode !== 'fhe' && mode !== 'tee' && mode !== 'chat') {
+    console.error('veil demo: --mode must be fhe, tee or chat');
     return 2;
   }
-  const model = resolveDemoModel(values.model);
+  const maxTokens = Number(values['max-tokens'] ?? 48);
+  if (!Number.isInteger(maxTokens) || maxTokens < 1) {
+    console.error('veil demo: --max-tokens must be a positive integer');
+    return 2;
+  }
+  const model = mode === 'chat' ? (values.model ?? 'toy-chat-kjv') : resolveDemoModel(values.model);
   const apiKey = values['api-key'] ?? (process.env.VEIL_API_KEY || undefined);
   let credentials: grpc.ChannelCredentials | undefined;
   if (values['tls-ca'] !== undefined) {
@@ -74,6 +85,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const connection = { apiKey, credentials };
   if (mode === 'tee') return runTee(target, model, values.input, latencySamples, values.json ?? false, connection);
+  if (mode === 'chat') return runChat(target, model, values.prompt ?? 'In the beginning', maxTokens, values.json ?? false, connection);
   if (values.input !== undefined) {
     console.error('veil demo: --input is supported with --mode tee only');
     return 2;
@@ -151,6 +163,41 @@ async function runTee(target: string, modelId: string, input: string | undefined
     for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
   }
   return report.signatureValid ? 0 : 1;
+}
+
+async function runChat(target: string, modelId: string, prompt: string, maxTokens: number, json: boolean, connection: Connection): Promise<number> {
+  let report: ChatDemoReport;
+  try {
+    if (!json) process.stdout.write(`prompt  ${prompt}\nreply   `);
+    report = await runChatDemo({
+      target, modelId, prompt, maxTokens, ...connection,
+      onDelta: json ? undefined : (text) => process.stdout.write(text.replace(/\n/g, '\n        ')),
+    });
+    if (!json) process.stdout.write('\n\n');
+  } catch (err) {
+    if (!json) process.stdout.write('\n');
+    const e = err as { code?: string | number; message: string };
+    const hint = e.code === 'unavailable' ? ` (is \`veil serve\` running at ${target}?)` : '';
+    console.error(`veil demo: ${e.code ? `[${e.code}] ` : ''}${e.message}${hint}`);
+    return 1;
+  }
+  if (json) {
+    console.log(JSON.stringify(report));
+  } else {
+    const rows: [string, string][] = [
+      ['model', `${report.model} (TEE language model, node ${report.nodeId} via ${report.target})`],
+      ['evidence', `${report.evidenceVerdict} — verified on this machine for a fresh nonce, binding the node's HPKE key and signing address`],
+      ['platform', report.simulated ? 'SIMULATED, self-signed — proves nothing about hardware (development only)' : report.platform],
+      ['measurement', report.measurement],
+      ['signing address', report.signingAddress],
+      ['receipt', report.receipt ? `valid — EIP-191 over the sealed request and all ${report.receipt.events} sealed events (${report.receipt.text.slice(0, 40)}…)` : 'MISSING'],
+      ['finish', `${report.finishReason ?? 'none'}; ${report.usage ? `${report.usage.prompt_tokens} prompt + ${report.usage.completion_tokens} completion tokens` : 'no usage'}`],
+      ['timing', `first token ${report.timeToFirstTokenMs} ms, whole reply ${report.totalMs} ms (seal → gateway → node → verify → open)`],
+    ];
+    const width = Math.max(...rows.map(([k]) => k.length));
+    for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+  }
+  return report.receipt ? 0 : 1;
 }
 
 /** Short names people type (`digits`, `lr`) for the bundled model ids; anything else passes through unchanged. */

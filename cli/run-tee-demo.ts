@@ -46,7 +46,7 @@ export type RunTeeDemoParameters = {
 };
 
 // The demo accepts what the gateway's default configuration serves: SIMULATED nodes, any measurement. It says so.
-const DEMO_POLICY: TeePolicy = { measurements: 'any', debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 600 };
+export const DEMO_POLICY: TeePolicy = { measurements: 'any', debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 600 };
 
 /**
  * The demo behind `veil demo --mode tee`: attests a node through the gateway, seals the rows to it, checks every

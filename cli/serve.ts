@@ -71,6 +71,10 @@ export async function run(args: string[]): Promise<number> {
     console.log('  tee  disabled (tee.enabled=false)');
   }
   console.log(`try: npx veil demo --target ${gateway.address}${gateway.tee ? `   or   npx veil demo --mode tee --target ${gateway.address}` : ''}`);
+  if (gateway.tee && gateway.httpUrl && gateway.tee.router.models().some((m) => m.kind === 'chat')) {
+    // Unmodified OpenAI apps: the local proxy attests, seals and verifies; the gateway never sees a prompt.
+    console.log(`     npx veil demo --mode chat --target ${gateway.address}   or   npx veil proxy --allow-simulated --gateway ${gateway.httpUrl}  (then any OpenAI client at http://127.0.0.1:8787/v1)`);
+  }
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
