@@ -12,3 +12,4 @@ export type { CallLimits, CallLimitErrors } from './run-with-limits';
 export { guardRequestDecoding, UndecodableRequest } from './guard-request-decoding';
 export { wellFormedStatusText } from './well-formed-status-text';
 export { typeSizeRefusals } from './type-size-refusals';
+export { MIN_KEY_CHUNK_BYTES } from './key-chunk-bytes';
