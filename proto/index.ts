@@ -13,3 +13,4 @@ export { guardRequestDecoding, UndecodableRequest } from './guard-request-decodi
 export { wellFormedStatusText } from './well-formed-status-text';
 export { typeSizeRefusals } from './type-size-refusals';
 export { MIN_KEY_CHUNK_BYTES } from './key-chunk-bytes';
+export { widenReceiveWindow, RECEIVE_WINDOW_BYTES } from './widen-receive-window';
