@@ -106,7 +106,7 @@ function render(o: FuzzOutcome, mode: string, m = machineInfo()): string {
     '',
     '## Counterexamples',
     '',
-    ...examples,
+    ...(examples.length > 0 ? examples : ['None: every property held on every case.']),
   ].join('\n');
 }
 

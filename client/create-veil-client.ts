@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import {
-  callUnary, loadVeilProto, runWithLimits, type CallLimitErrors, type CiphertextGroup, type CreateSessionRequest, type CreateSessionResponse,
+  callUnary, loadVeilProto, MIN_KEY_CHUNK_BYTES, runWithLimits, type CallLimitErrors, type CiphertextGroup, type CreateSessionRequest, type CreateSessionResponse,
   type GetFheSpecResponse, type GetRegistryResponse, type ListModelsResponse, type ListTeeNodesResponse, type PredictResponse,
 } from '../proto';
 import { apiKeyInterceptors } from './api-key-interceptor';
@@ -26,7 +26,7 @@ export type CreateFheSessionParameters = {
   specSha256?: string;
   galoisKeys?: Uint8Array;
   relinKeys?: Uint8Array;
-  /** Bytes per streamed chunk; must stay under the server's message-size limit. */
+  /** Bytes per streamed chunk: at least MIN_KEY_CHUNK_BYTES (the server refuses smaller ones), under its message-size limit. */
   chunkBytes?: number;
 };
 
@@ -90,9 +90,9 @@ export function createVeilClient(options: VeilClientOptions): VeilClient {
         ) as grpc.ClientWritableStream<CreateSessionRequest>;
         signal.addEventListener('abort', () => call.cancel(), { once: true });
         const chunk = params.chunkBytes ?? DEFAULT_CHUNK;
-        if (!Number.isInteger(chunk) || chunk <= 0) {
+        if (!Number.isInteger(chunk) || chunk < MIN_KEY_CHUNK_BYTES) {
           call.cancel();
-          reject(new VeilClientError('invalid_argument', 'chunkBytes must be a positive integer'));
+          reject(new VeilClientError('invalid_argument', `chunkBytes must be an integer of at least ${MIN_KEY_CHUNK_BYTES}`));
           return;
         }
         void (async () => {

@@ -14,3 +14,5 @@ export { wellFormedStatusText } from './well-formed-status-text';
 export { typeSizeRefusals } from './type-size-refusals';
 // issue #10: FHE over HTTP, the binary predict body (gateway/http/FHE-HTTP.md), shared by the gateway and the SDK.
 export { decodeCiphertextGroups, encodeCiphertextGroups, FheFramingError, FHE_GROUPS_MAGIC } from './fhe-http-framing';
+export { MIN_KEY_CHUNK_BYTES } from './key-chunk-bytes';
+export { widenReceiveWindow, RECEIVE_WINDOW_BYTES } from './widen-receive-window';

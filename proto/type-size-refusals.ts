@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { constants as http2, type ServerHttp2Stream } from 'node:http2';
 import { Metadata, ServerInterceptingCall, status as GrpcStatus, type ServerInterceptor, type StatusObject } from '@grpc/grpc-js';
 
 /**
@@ -9,6 +10,12 @@ import { Metadata, ServerInterceptingCall, status as GrpcStatus, type ServerInte
  * grpc-js 1.14 sends it through the innermost call object's own `sendStatus` (not through the interceptor chain), so
  * the interceptor wraps that method on the instance it is handed. If a future grpc-js stops routing the refusal there,
  * nothing breaks: the answer is merely untyped again (`test/fuzz` would show it).
+ *
+ * After that answer the stream is reset with NO_ERROR, as HTTP/2 (RFC 9113 §8.1) has a server do when it answered before
+ * the request ended. grpc-js does not: its client, seeing the server end the call, only half-closes and goes on
+ * sending the rest of the message, and its server reads and discards it. A refused 64 MiB message thus kept crossing
+ * the connection for seconds after its answer, and the calls sharing that connection queued behind it (fuzz:
+ * a 13 MB TeeNode.Infer answered after 10 s behind three refused 64 MiB ones).
  */
 export const typeSizeRefusals: ServerInterceptor = (_method, call) => {
   const inner = call as unknown as { sendStatus(status: Partial<StatusObject>): void };
@@ -19,9 +26,20 @@ export const typeSizeRefusals: ServerInterceptor = (_method, call) => {
       metadata.set('veil-error-code', 'message_too_large');
       metadata.set('x-request-id', randomUUID());
       send({ ...status, metadata });
+      stopRequestBody(call);
       return;
     }
     send(status);
   };
   return new ServerInterceptingCall(call);
 };
+
+/** Asks the client to stop sending the request (RST_STREAM NO_ERROR) once the answer is on its way. */
+function stopRequestBody(call: unknown): void {
+  const stream = (call as { stream?: ServerHttp2Stream }).stream;
+  if (!stream || typeof stream.close !== 'function') return;
+  // On the next turn: the trailers-only answer was queued first, so the client has the status before the reset.
+  setImmediate(() => {
+    if (!stream.closed && !stream.destroyed) stream.close(http2.NGHTTP2_NO_ERROR);
+  });
+}

@@ -15,7 +15,7 @@ import { createGateway, createLogger, loadConfig, type Gateway } from '../gatewa
 import { BUNDLED_MODELS, loadDataset, runOnnxModel } from '../models';
 import { readOnnxModel } from '../onnx';
 import { runFheDemo } from '../cli/run-fhe-demo';
-import { loadVeilProto, type CreateSessionRequest } from '../proto';
+import { loadVeilProto, MIN_KEY_CHUNK_BYTES, type CreateSessionRequest } from '../proto';
 
 const logLines: string[] = [];
 let gateway: Gateway;
@@ -227,7 +227,7 @@ describe('gateway over gRPC (FHE)', () => {
   test('error: a key upload that stalls is refused with upload_timeout (DEADLINE_EXCEEDED), and the server keeps serving', async () => {
     const { call, result } = rawUpload();
     call.write(blocksHeader());
-    call.write({ chunk: { kind: 'KIND_GALOIS', data: new Uint8Array(1000) } });
+    call.write({ chunk: { kind: 'KIND_GALOIS', data: new Uint8Array(MIN_KEY_CHUNK_BYTES) } });
     const err = await result;
     expect(err?.code).toBe('upload_timeout');
     expect(err?.grpcStatus).toBe(grpc.status.DEADLINE_EXCEEDED);
@@ -238,7 +238,7 @@ describe('gateway over gRPC (FHE)', () => {
   test('error: a cancelled key upload ends as cancelled on the server, not internal', async () => {
     const { call, result } = rawUpload();
     call.write(blocksHeader());
-    call.write({ chunk: { kind: 'KIND_GALOIS', data: new Uint8Array(1000) } });
+    call.write({ chunk: { kind: 'KIND_GALOIS', data: new Uint8Array(MIN_KEY_CHUNK_BYTES) } });
     await new Promise((r) => setTimeout(r, 100));
     call.cancel();
     expect((await result)?.grpcStatus).toBe(grpc.status.CANCELLED); // what the client sees locally either way

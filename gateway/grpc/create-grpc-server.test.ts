@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { createVeilClient, VeilClientError } from '../../client';
+import { MIN_KEY_CHUNK_BYTES } from '../../proto';
 import { createApiKeyGuard, generateApiKey, updateKeysFile, type ApiKeyGuard, type ApiKeyRecord } from '../auth';
 import { createTestCa } from '../../test/support/create-test-pki';
 import { createLogger } from '../logger';
@@ -214,7 +215,7 @@ describe('API keys enforced by the RPC wrapper', () => {
 
   test('scopes of a client stream are checked on its first message, before the handler reads it', async () => {
     const sdk = client('fhe-only');
-    await expect(sdk.createFheSession({ modelId: 'breast-cancer-lr', galoisKeys: new Uint8Array(10), chunkBytes: 4 }))
+    await expect(sdk.createFheSession({ modelId: 'breast-cancer-lr', galoisKeys: new Uint8Array(2.5 * MIN_KEY_CHUNK_BYTES), chunkBytes: MIN_KEY_CHUNK_BYTES }))
       .resolves.toMatchObject({ sessionId: 'read 4' });
     expect(await refusal(sdk.createFheSession({ modelId: 'digits-mlp', galoisKeys: new Uint8Array(10) }))).toMatchObject({ code: 'permission_denied' });
     sdk.close();

@@ -3,7 +3,7 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { closeGrpcServer, createTlsFileProvider, createTlsServerCredentials, loadVeilProto, type TlsFileProvider, type VeilServiceName } from '../../proto';
 import type { CallGuard } from '../auth';
-import { guardRequestDecoding, typeSizeRefusals } from '../../proto';
+import { guardRequestDecoding, typeSizeRefusals, widenReceiveWindow } from '../../proto';
 import { bindRpcMethods } from './handle-call';
 
 /** Implementations of the veil.v1 services this server offers, by service name. */
@@ -46,7 +46,8 @@ export async function createGrpcServer(options: CreateGrpcServerOptions): Promis
   const server = new grpc.Server({
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes,
     'grpc.max_send_message_length': options.maxSendMessageBytes,
-    interceptors: [typeSizeRefusals],
+    // typeSizeRefusals first: it must be handed grpc-js's own call object (see its comment).
+    interceptors: [typeSizeRefusals, widenReceiveWindow()],
   });
   const served = Object.keys(options.services) as VeilServiceName[];
   for (const name of served) {

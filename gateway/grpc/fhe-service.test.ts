@@ -12,6 +12,7 @@ import { createLogger } from '../logger';
 import { loadFheModels } from '../models/load-fhe-models';
 import { SessionStore, type SessionStoreOptions } from '../fhe/session-store';
 import type { CallContext } from './call-context';
+import { MIN_KEY_CHUNK_BYTES } from '../../proto';
 import { createFheHandlers, MAX_EMPTY_CHUNKS, type FheServiceOptions } from './fhe-service';
 
 const models = loadFheModels(['breast-cancer-lr'], ['blocks', 'feature-major']);
@@ -118,7 +119,7 @@ describe('CreateSession key upload', () => {
   test('error: an upload that goes quiet is refused with upload_timeout and gives back its slot', async () => {
     const { handlers } = setup({ uploadIdleTimeoutMs: 100, maxConcurrentUploads: 1 });
     const started = Date.now();
-    expect(await codeOf(handlers.createSession(upload([header('blocks', galoisBytes), chunk(10)], true), context()))).toBe('upload_timeout');
+    expect(await codeOf(handlers.createSession(upload([header('blocks', galoisBytes), chunk(MIN_KEY_CHUNK_BYTES)], true), context()))).toBe('upload_timeout');
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(await codeOf(handlers.createSession(fullUpload(), context()))).toBe('ok');
   });
@@ -126,7 +127,7 @@ describe('CreateSession key upload', () => {
   test('error: an upload that trickles (never idle) still ends at the overall deadline', async () => {
     const { handlers } = setup({ uploadIdleTimeoutMs: 500, uploadTimeoutSeconds: 1 });
     const stream = upload([header('blocks', galoisBytes)], true);
-    const timer = setInterval(() => stream.write(chunk(1)), 50);
+    const timer = setInterval(() => stream.write(chunk(MIN_KEY_CHUNK_BYTES)), 50); // 20 × 16 KiB in 1 s: far from complete
     const started = Date.now();
     try {
       expect(await codeOf(handlers.createSession(stream, context()))).toBe('upload_timeout');
@@ -146,10 +147,21 @@ describe('CreateSession key upload', () => {
     expect(err).toMatchObject({ code: 'invalid_argument', param: 'chunk.data' });
   });
 
+  test(`error: a key chunk under ${MIN_KEY_CHUNK_BYTES} bytes that does not complete its key is refused at once`, async () => {
+    const { handlers } = setup();
+    // 1.3 MB of Galois keys in 19-byte chunks was 70,000 messages, still being read when the fuzzer's 10 s deadline passed.
+    const tiny = upload([header('blocks', galoisBytes), chunk(MIN_KEY_CHUNK_BYTES), chunk(19)], true); // more would follow
+    const err = await handlers.createSession(tiny, context()).catch((e: { code: string; param: string; message: string }) => e);
+    expect(err).toMatchObject({ code: 'invalid_argument', param: 'chunk.data', message: expect.stringContaining(`at least ${MIN_KEY_CHUNK_BYTES} bytes`) });
+    // A short chunk that completes its key is the normal last chunk.
+    const last = upload([header('blocks', galoisBytes), chunk(galoisBytes - 19), chunk(19)]);
+    expect(await codeOf(handlers.createSession(last, context()))).toBe('ok');
+  });
+
   test('error: a cancelled upload stops reading at once and ends as cancelled, giving back its slot', async () => {
     const { handlers } = setup({ maxConcurrentUploads: 1 });
     const ctx = context();
-    const pending = handlers.createSession(upload([header('blocks', galoisBytes), chunk(10)], true), ctx);
+    const pending = handlers.createSession(upload([header('blocks', galoisBytes), chunk(MIN_KEY_CHUNK_BYTES)], true), ctx);
     setTimeout(() => ctx.controller.abort(), 20);
     expect(await codeOf(pending)).toBe('cancelled');
     expect(await codeOf(handlers.createSession(fullUpload(), context()))).toBe('ok');

@@ -3,6 +3,7 @@ import { withSpan } from '../with-span';
 import type {
   CloseSessionRequest, CreateSessionRequest, CreateSessionResponse, PredictRequest, PredictResponse,
 } from '../../proto';
+import { MIN_KEY_CHUNK_BYTES } from '../../proto';
 import { evaluationKeySizes } from '../../fhe';
 import type { FhePool, SharedSessionKeys } from '../../workers';
 import { VeilError } from '../errors';
@@ -185,6 +186,9 @@ async function receiveKeys(call: UploadStream, context: CallContext, options: Fh
       }
       if (filled[kind] + data.byteLength > declared[kind]) {
         throw new VeilError('invalid_argument', `message ${index}: more ${kind} key bytes than the header declared`, { param: 'chunk.data' });
+      }
+      if (data.byteLength < MIN_KEY_CHUNK_BYTES && filled[kind] + data.byteLength < declared[kind]) {
+        throw new VeilError('invalid_argument', `message ${index}: a key chunk must hold at least ${MIN_KEY_CHUNK_BYTES} bytes unless it completes its key (got ${data.byteLength})`, { param: 'chunk.data' });
       }
       parts[kind].push(data);
       filled[kind] += data.byteLength;

@@ -51,6 +51,11 @@ export const FUZZ_REGRESSIONS: readonly FuzzRegression[] = [
     why: 'relinearisation bytes for a model that needs none are stored as session keys, unchecked',
     case: { rpc: 'Fhe.CreateSession', upload: { header: { model: 'breast-cancer-lr', variant: 'blocks', spec: 'real', galois: 'exact', relin: 'exact' }, galois: 'real', relin: { garbage: 100_000 }, chunkBytes: 1 << 20, extras: [], frameEdits: [], cancelAfter: undefined } },
   },
+  {
+    service: 'Fhe',
+    why: 'real keys in 19-byte chunks: 70,000 messages, still being read when the 10 s deadline passed (answered_in_time)',
+    case: { rpc: 'Fhe.CreateSession', upload: { header: { model: 'breast-cancer-lr', variant: '', spec: 'real', galois: 'exact', relin: 'exact' }, galois: 'real', relin: 'none', chunkBytes: 19, extras: [], frameEdits: [], cancelAfter: undefined } },
+  },
   // 40 uploads of real Galois keys cut at 97 331·k bytes (k = 1…40).
   ...Array.from({ length: 40 }, (_, k): FuzzRegression => ({
     service: 'Fhe',

@@ -14,12 +14,7 @@ import { startFuzzTargets, type FuzzTargets } from './start-fuzz-targets';
  * Properties today's code fails (issue #9; the counterexamples are in the fuzz report). The lead empties this list
  * once the fixes are merged: then every property is asserted. Nothing else in this file relaxes a property.
  */
-const KNOWN_DEFECTS: readonly FuzzProperty[] = [
-  // Open (issue #9): a few corrupted ciphertexts in Fhe.Predict are still answered `internal` (31 of 10,000 in
-  // bench/results/fuzz.md), timing-dependent around a worker retiring after a SEAL WASM abort. Every other property
-  // is strict.
-  'no_internal',
-];
+const KNOWN_DEFECTS: readonly FuzzProperty[] = [];
 
 const SEED = 909;
 const MiB = 1024 * 1024;

@@ -1,4 +1,4 @@
-import type { CreateSessionResponse, TeeInferResponse } from '../../proto';
+import { MIN_KEY_CHUNK_BYTES, type CreateSessionResponse, type TeeInferResponse } from '../../proto';
 import { applyMutations } from './bytes-mutation';
 import type { FuzzMaterial } from './create-fuzz-material';
 import type {
@@ -285,6 +285,8 @@ function uploadVerdict(state: FuzzState, u: UploadRecipe, galois: Uint8Array | u
   if (h.spec === 'wrong') return 'keys for another spec';
   if (declared(h.galois, galois?.byteLength ?? 0) !== (galois?.byteLength ?? 0)) return 'a header that lies about the Galois key size';
   if (declared(h.relin, relin?.byteLength ?? 0) !== (relin?.byteLength ?? 0)) return 'a header that lies about the relinearisation key size';
+  const chunkBytes = Math.max(1, u.chunkBytes);
+  if (chunkBytes < MIN_KEY_CHUNK_BYTES && [galois, relin].some((k) => k && k.byteLength > chunkBytes)) return `key chunks of ${chunkBytes} bytes`;
   if (h.variant === 'feature-major') return undefined;
   if (u.galois === 'none') return 'no Galois keys';
   if (u.galois === 'foreign') return 'Galois keys under foreign parameters';

@@ -4,6 +4,9 @@
  * and a full queue is refused at once rather than growing without bound.
  */
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import vm from 'node:vm';
 import { compileOnnx, createCkksRuntime, createFheClientKeys, loadSeal, packInputs, type FhePlan } from '../../fhe';
 import { toVeilError } from '../../gateway/errors';
 import { BUNDLED_MODELS, loadDataset } from '../../models';
@@ -106,6 +109,22 @@ test('error: a full queue is refused at once as overloaded', async () => {
   await Promise.all([busy, queued]);
 });
 
+test('a request handed to a worker that is retiring after a SEAL abort runs on a fresh worker, never on the broken runtime', async () => {
+  // A valid ciphertext cut short aborts SEAL's WASM runtime inside loadCiphertext (fuzz: Fhe.Predict, bench/results/fuzz.md).
+  const truncated = group.map((ct) => ct.subarray(0, Math.floor(ct.byteLength * 0.7)));
+  for (let round = 0; round < 3; round++) {
+    const starts = pool.workerStarts;
+    // Submitted together: the innocent request is queued behind the aborting one and handed to the same worker the
+    // moment the abort has been answered, before that worker has exited.
+    const aborting = pool.predict({ planKey: 'lr', session: 1, keys, groups: [truncated] }).catch((e: unknown) => e);
+    const innocent = run(1).then((r) => ({ result: r, startsAtAnswer: pool.workerStarts }), (e: unknown) => ({ error: toVeilError(e).code }));
+    expect(toVeilError(await aborting).code).toBe('invalid_ciphertext');
+    const outcome = await innocent;
+    // Answered, and by a worker started after the abort (the retiring one never evaluates again).
+    expect(outcome).toEqual({ result: expect.objectContaining({ groups: [expect.any(Array)] }), startsAtAnswer: starts + 1 });
+  }
+});
+
 describe('two workers', () => {
   let pair: FhePool;
   beforeAll(async () => {
@@ -124,3 +143,41 @@ describe('two workers', () => {
     await run(2, {}, pair);
   });
 });
+
+describe('a worker that dies under a task', () => {
+  let seam: FhePool;
+  let dir: string;
+  let flag: string;
+  // Worker threads copy the real process's environment; under jest the `process` global is a per-test stand-in.
+  const realEnv = (vm.runInThisContext('process') as NodeJS.Process).env;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-retire-'));
+    flag = path.join(dir, 'retired');
+    realEnv.VEIL_TEST_RETIRE_FLAG = flag;
+    const workerFile = path.join(__dirname, '..', '..', 'test', 'support', 'retiring-worker.ts');
+    seam = await createFhePool({ plans: {}, threads: 1, maxQueue: 4, keyCacheBytes: 1 << 20, workerFile });
+  });
+  afterAll(async () => {
+    await seam?.close();
+    delete realEnv.VEIL_TEST_RETIRE_FLAG;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const on = (planKey: string) => seam.predict({ planKey, session: 1, keys: {}, groups: [[new Uint8Array(1)]] });
+
+  test('a task its worker retired under (another request\'s SEAL abort) runs again on the replacement, and succeeds', async () => {
+    const starts = seam.workerStarts;
+    const result = await on('retire');
+    expect(result.groups).toEqual([]);
+    expect(fs.existsSync(flag)).toBe(true); // the first attempt really met a retiring worker
+    expect(seam.workerStarts).toBe(starts + 1);
+  });
+
+  test('error: a worker crash under a task is unavailable (retryable), not internal, and is not retried', async () => {
+    const starts = seam.workerStarts;
+    const err = await on('crash').catch((e: unknown) => e);
+    expect(toVeilError(err).code).toBe('unavailable');
+    expect((await on('ok')).groups).toEqual([]); // the replacement serves
+    expect(seam.workerStarts).toBe(starts + 1); // one replacement: the crashing task was not run a second time
+  });
+});
+

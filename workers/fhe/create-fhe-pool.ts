@@ -6,7 +6,7 @@ import { waitForWorkers } from '../wait-for-workers';
 import { packGroups, unpackGroups } from './packed-buffers';
 import { createRevocationLog } from './revocation-log';
 import {
-  CONTROL_BYTES, CONTROL_CANCEL,
+  CONTROL_BYTES, CONTROL_CANCEL, RETIRED_EXIT_CODE,
   type FhePredictResult, type FhePredictTask, type FheTask, type FheWorkerData, type FheWorkerStats, type SharedSessionKeys,
 } from './fhe-task-types';
 
@@ -140,7 +140,7 @@ export async function createFhePool(options: CreateFhePoolOptions): Promise<FheP
       }
     },
     async loadKeys(params) {
-      unwrapEnvelope(await pool.run({ kind: 'loadKeys', ...params }));
+      unwrapEnvelope(await runOnLiveWorker(pool, () => ({ task: { kind: 'loadKeys', ...params } })));
     },
     newSessionKey() {
       // Session numbers are int32 in the revocation log; 2^31 sessions outlast any process.
@@ -151,26 +151,54 @@ export async function createFhePool(options: CreateFhePoolOptions): Promise<FheP
       revocations.revoke(session);
     },
     async workerStats() {
-      return unwrapEnvelope(await pool.run({ kind: 'stats' })) as FheWorkerStats;
+      return unwrapEnvelope(await runOnLiveWorker(pool, () => ({ task: { kind: 'stats' } }))) as FheWorkerStats;
     },
     close: () => pool.close(),
   };
 }
 
 async function runTask(pool: Pool, params: FhePredictParameters, control: SharedArrayBuffer): Promise<{ groups: Uint8Array[][]; evalMicros: number }> {
-  const inputs = packGroups(params.groups);
-  const task: FhePredictTask = {
-    kind: 'predict',
-    planKey: params.planKey,
-    session: params.session,
-    keys: params.keys,
-    inputs,
-    control,
-    deadline: params.deadline ?? 0,
-  };
-  // No `signal` here: piscina aborts a task a worker has already taken by terminating that worker (a cold start of
-  // WASM, contexts and weights), and "taken" starts before the worker runs a line of ours. The shared flag is enough.
-  const envelope = await pool.run(task, { transferList: [inputs.buffer] });
+  // Packed afresh for every attempt: the buffer is moved to the worker, so a retried task cannot reuse it.
+  const envelope = await runOnLiveWorker(pool, () => {
+    const inputs = packGroups(params.groups);
+    const task: FhePredictTask = {
+      kind: 'predict',
+      planKey: params.planKey,
+      session: params.session,
+      keys: params.keys,
+      inputs,
+      control,
+      deadline: params.deadline ?? 0,
+    };
+    return { task, transferList: [inputs.buffer] };
+  });
   const result = unwrapEnvelope(envelope as TaskEnvelope<FhePredictResult>);
   return { groups: unpackGroups(result.outputs), evalMicros: result.evalMicros };
+}
+
+/** How often one task is handed to a worker that then retires before running it (each retirement is another request's abort). */
+const MAX_RETIRED_ATTEMPTS = 3;
+/** Piscina's rejection of the tasks a worker held when its thread exited. */
+const WORKER_EXIT = /^worker exited with code: (-?\d+)$/;
+
+/**
+ * Runs a task, surviving the death of the worker that took it. A worker that retired (RETIRED_EXIT_CODE: another
+ * request aborted its SEAL runtime) never started this task, so it runs again on the replacement piscina starts. A
+ * worker that died any other way may have died of this very task, so it is not retried: the caller gets `unavailable`
+ * (retryable), never piscina's bare error, which the gateway could only classify as `internal`.
+ */
+async function runOnLiveWorker(pool: Pool, build: () => { task: FheTask; transferList?: ArrayBuffer[] }): Promise<TaskEnvelope<FhePredictResult | FheWorkerStats | null>> {
+  for (let attempt = 1; ; attempt++) {
+    const { task, transferList } = build();
+    try {
+      // No `signal` here: piscina aborts a task a worker has already taken by terminating that worker (a cold start of
+      // WASM, contexts and weights), and "taken" starts before the worker runs a line of ours. The shared flag is enough.
+      return await pool.run(task, transferList ? { transferList } : {});
+    } catch (err) {
+      const exit = err instanceof Error ? WORKER_EXIT.exec(err.message) : null;
+      if (!exit) throw err;
+      if (Number(exit[1]) === RETIRED_EXIT_CODE && attempt < MAX_RETIRED_ATTEMPTS) continue;
+      throw new WorkerTaskError('unavailable', 'the FHE worker running this request stopped; retry', { reason: (err as Error).message });
+    }
+  }
 }

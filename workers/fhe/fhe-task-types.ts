@@ -18,6 +18,13 @@ export type SharedSessionKeys = { galoisKeys?: SharedArrayBuffer; relinKeys?: Sh
 export const CONTROL_CANCEL = 0;
 export const CONTROL_BYTES = 4;
 
+/**
+ * The exit code of a worker that retired itself after SEAL's WASM runtime aborted (EX_TEMPFAIL). It answered the task
+ * that caused the abort; a task it was handed afterwards was never started, so the pool runs it again on a fresh worker.
+ * Any other exit under a task is a crash the task may have caused, and is not retried.
+ */
+export const RETIRED_EXIT_CODE = 75;
+
 export type FhePredictTask = {
   kind: 'predict';
   planKey: string;

@@ -15,7 +15,7 @@ import { packGroups, unpackGroups } from './packed-buffers';
 import { readRevocationLog } from './revocation-log';
 import { WorkerKeyCache } from './worker-key-cache';
 import {
-  CONTROL_CANCEL,
+  CONTROL_CANCEL, RETIRED_EXIT_CODE,
   type FheLoadKeysTask, type FhePredictResult, type FhePredictTask, type FheTask, type FheWorkerData, type FheWorkerStats,
 } from './fhe-task-types';
 
@@ -70,10 +70,11 @@ async function init(): Promise<(task: FheTask) => TaskEnvelope<FhePredictResult 
 
   let retiring = false;
   // Give piscina a moment to post this task's answer, then end the thread (process.exit in a worker ends the thread).
+  // The pool may already have handed this worker its next task: that one is never run here (see the task handler).
   const retire = () => {
     if (retiring) return;
     retiring = true;
-    setTimeout(() => process.exit(0), 50);
+    setTimeout(() => process.exit(RETIRED_EXIT_CODE), 50);
   };
 
   const failure = (err: unknown, session: number): TaskEnvelope<never> => {
@@ -91,6 +92,9 @@ async function init(): Promise<(task: FheTask) => TaskEnvelope<FhePredictResult 
   };
 
   return (task: FheTask) => {
+    // This runtime aborted: its WASM state is undefined, so nothing more is computed with it. Exiting now, with the
+    // task unstarted, tells the pool to run the task again on the fresh worker it starts in this one's place.
+    if (retiring) process.exit(RETIRED_EXIT_CODE);
     // Closed, expired and evicted sessions: free their keys before doing anything else (see revocation-log.ts).
     revocations.drain((session) => keyCache.delete(session), () => keyCache.clear());
     if (task.kind === 'stats') return okEnvelope({ cachedSessions: keyCache.size, cachedBytes: keyCache.bytes });

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
-import { closeGrpcServer, guardRequestDecoding, typeSizeRefusals, createTlsFileProvider, createTlsServerCredentials, loadVeilProto, type TlsFileProvider } from '../../proto';
+import { closeGrpcServer, guardRequestDecoding, typeSizeRefusals, widenReceiveWindow, createTlsFileProvider, createTlsServerCredentials, loadVeilProto, type TlsFileProvider } from '../../proto';
 import { createTeePool, type CreateTeePoolOptions } from './create-tee-pool';
 import { createTeeNode, type CreateTeeNodeOptions, type TeeNode } from './create-tee-node';
 
@@ -55,7 +55,8 @@ export async function startTeeNodeServer(options: StartTeeNodeServerOptions): Pr
   const proto = loadVeilProto();
   const server = new grpc.Server({
     'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': maxMessageBytes,
-    interceptors: [typeSizeRefusals],
+    // typeSizeRefusals first: it must be handed grpc-js's own call object (see its comment).
+    interceptors: [typeSizeRefusals, widenReceiveWindow()],
   });
   server.addService(guardRequestDecoding(proto.services.TeeNode.service), node.handlers);
   const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE]: 'NOT_SERVING' });
