@@ -120,8 +120,7 @@ function printReport(r: FheDemoReport): void {
     ['batched throughput', `${r.batchSamplesPerSecond} samples/s (${r.samples} samples in ${r.batchMs} ms)`],
     ['bytes uploaded', `${(r.bytesUploaded / 1e6).toFixed(2)} MB (keys ${(r.keyBytes / 1e6).toFixed(2)} MB, ${r.ciphertextBytesPerSample} B/sample batched)`],
   ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+  printRows(rows);
 }
 
 type Connection = { apiKey?: string; credentials?: grpc.ChannelCredentials };
@@ -159,8 +158,7 @@ async function runTee(target: string, modelId: string, input: string | undefined
       ['TEE accuracy', `${pct(report.teeAccuracy)} (plaintext onnxruntime-node: ${pct(report.plaintextAccuracy)}; max |diff| ${report.maxAbsError?.toExponential(2) ?? 'n/a'})`],
       ['single-row latency', `p50 ${report.p50Ms} ms, p95 ${report.p95Ms} ms (${report.latencySamples} calls, seal→gateway→node→verify→open)`],
     ];
-    const width = Math.max(...rows.map(([k]) => k.length));
-    for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+    printRows(rows);
   }
   return report.signatureValid ? 0 : 1;
 }
@@ -194,10 +192,15 @@ async function runChat(target: string, modelId: string, prompt: string, maxToken
       ['finish', `${report.finishReason ?? 'none'}; ${report.usage ? `${report.usage.prompt_tokens} prompt + ${report.usage.completion_tokens} completion tokens` : 'no usage'}`],
       ['timing', `first token ${report.timeToFirstTokenMs} ms, whole reply ${report.totalMs} ms (seal → gateway → node → verify → open)`],
     ];
-    const width = Math.max(...rows.map(([k]) => k.length));
-    for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+    printRows(rows);
   }
   return report.receipt ? 0 : 1;
+}
+
+/** A two-column report: labels padded to one width. */
+function printRows(rows: [string, string][]): void {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
 }
 
 /** Short names people type (`digits`, `lr`) for the bundled model ids; anything else passes through unchanged. */

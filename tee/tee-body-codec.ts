@@ -16,7 +16,9 @@ export type TeeRequestBody = { requestId: Uint8Array; timestampMs: number; model
 export type TeeResponseBody = { requestId: Uint8Array; outputs: TeeTensorMap; computeMicros: number };
 
 const OPTIONS = { useRecords: false, tagUint8Array: false, structuredClone: false, pack: false, mapsAsObjects: false, useTag259ForMaps: false } as const;
-const encoder = new Encoder(OPTIONS);
+/** The one CBOR setup of every sealed body (version 1 here, version 2 in tee-operation-codec.ts). @internal */
+export const bodyEncoder = new Encoder(OPTIONS);
+const encoder = bodyEncoder;
 const decoder = new Decoder(OPTIONS);
 
 function encodeTensors(tensors: TeeTensorMap): unknown[] {
@@ -43,21 +45,25 @@ function decodeTensors(value: unknown, what: 'input' | 'output'): TeeTensorMap {
   return out;
 }
 
-function requestId(value: unknown): Uint8Array {
+/** @internal */
+export function requestId(value: unknown): Uint8Array {
   if (!(value instanceof Uint8Array) || value.byteLength !== REQUEST_ID_BYTES) bad(`request id must be ${REQUEST_ID_BYTES} bytes`);
   return new Uint8Array(value);
 }
 
-function decodeArray(bytes: Uint8Array, length: number, what: string): unknown[] {
+/** Strict decoding of a body: CBOR, an array of exactly `length` items, first item `version`. @internal @throws {TeeError} `invalid_input` */
+export function decodeBodyArray(bytes: Uint8Array, length: number, what: string, version = BODY_VERSION): unknown[] {
   let value: unknown;
   try {
     value = decoder.decode(bytes);
   } catch {
     bad(`${what} body is not valid CBOR`);
   }
-  if (!Array.isArray(value) || value.length !== length || value[0] !== BODY_VERSION) bad(`${what} body must be a version ${BODY_VERSION} array of ${length}`);
+  if (!Array.isArray(value) || value.length !== length || value[0] !== version) bad(`${what} body must be a version ${version} array of ${length}`);
   return value;
 }
+
+const decodeArray = (bytes: Uint8Array, length: number, what: string) => decodeBodyArray(bytes, length, what);
 
 export function encodeTeeRequestBody(body: TeeRequestBody): Uint8Array {
   validateTensorMap(body.inputs, 'input');

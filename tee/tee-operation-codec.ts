@@ -6,13 +6,12 @@
  *   response = [2, request_id: bstr(16), body: bstr, compute_micros: uint]
  *   event    = [2, request_id: bstr(16), index: uint, kind: tstr, body: bstr]
  */
-import { Decoder, Encoder } from 'cbor-x';
 import {
-  BODY_VERSION, MODEL_ID_PATTERN, OPERATION_BODY_VERSION, REQUEST_ID_BYTES, STREAM_EVENT_KINDS, TEE_OPERATIONS,
+  BODY_VERSION, MODEL_ID_PATTERN, OPERATION_BODY_VERSION, STREAM_EVENT_KINDS, TEE_OPERATIONS,
   type TeeOperation, type TeeStreamEventKind,
 } from './tee-protocol';
 import { TeeError } from './tee-error';
-import { decodeTeeRequestBody, type TeeRequestBody } from './tee-body-codec';
+import { bodyEncoder as encoder, decodeBodyArray, decodeTeeRequestBody, requestId as requestIdOf, type TeeRequestBody } from './tee-body-codec';
 
 export type TeeOperationRequestBody = { requestId: Uint8Array; timestampMs: number; modelId: string; operation: TeeOperation; body: Uint8Array };
 export type TeeOperationResponseBody = { requestId: Uint8Array; body: Uint8Array; computeMicros: number };
@@ -21,29 +20,11 @@ export type TeeStreamEventBody = { requestId: Uint8Array; index: number; kind: T
 /** What a node finds inside a request: a version-1 tensor body or a version-2 operation body. */
 export type AnyTeeRequestBody = ({ version: 1 } & TeeRequestBody) | ({ version: 2 } & TeeOperationRequestBody);
 
-const OPTIONS = { useRecords: false, tagUint8Array: false, structuredClone: false, pack: false, mapsAsObjects: false, useTag259ForMaps: false } as const;
-const encoder = new Encoder(OPTIONS);
-const decoder = new Decoder(OPTIONS);
-
 function bad(message: string): never {
   throw new TeeError('invalid_input', message);
 }
 
-function decodeArray(bytes: Uint8Array, length: number, what: string): unknown[] {
-  let value: unknown;
-  try {
-    value = decoder.decode(bytes);
-  } catch {
-    bad(`${what} body is not valid CBOR`);
-  }
-  if (!Array.isArray(value) || value.length !== length || value[0] !== OPERATION_BODY_VERSION) bad(`${what} body must be a version ${OPERATION_BODY_VERSION} array of ${length}`);
-  return value;
-}
-
-function requestIdOf(value: unknown): Uint8Array {
-  if (!(value instanceof Uint8Array) || value.byteLength !== REQUEST_ID_BYTES) bad(`request id must be ${REQUEST_ID_BYTES} bytes`);
-  return new Uint8Array(value);
-}
+const decodeArray = (bytes: Uint8Array, length: number, what: string) => decodeBodyArray(bytes, length, what, OPERATION_BODY_VERSION);
 
 function bytesOf(value: unknown, what: string): Uint8Array {
   if (!(value instanceof Uint8Array)) bad(`${what} must be a byte string`);

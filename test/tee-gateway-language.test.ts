@@ -9,49 +9,15 @@ import { createLogger } from '../gateway/logger';
 import { createRemoteTeeLink } from '../gateway/tee/create-remote-tee-link';
 import { createTeeRouter, type TeeRouter } from '../gateway/tee/create-tee-router';
 import { createTeeService } from '../gateway/tee/create-tee-service';
-import { startTeeNodeServer, type TeeLanguageHost, type TeeNodeServer, type TeePool } from '../workers/tee';
+import { startTeeNodeServer, type TeeNodeServer } from '../workers/tee';
+import { createFakeLanguageHost, EMPTY_TEE_POOL } from '../workers/tee/test-support/fake-language-host';
 
 const MODEL = 'toy-chat';
 const MEASUREMENT = Buffer.from(DEFAULT_SIMULATED_MEASUREMENT).toString('hex');
 const POLICY: TeePolicy = { measurements: [`simulated:${MEASUREMENT}`], debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 600 };
-const emptyPool: TeePool = { modelIds: [], threads: 0, intraOpThreads: 0, queueSize: 0, run: () => Promise.reject(new Error('no tensor models')), close: async () => undefined };
+const fakeHost = () => createFakeLanguageHost(MODEL);
+const emptyPool = EMPTY_TEE_POOL;
 
-class FakeLlmError extends Error {
-  override name = 'LlmError';
-  constructor(readonly code: string, message: string, readonly param?: string) {
-    super(message);
-  }
-}
-
-function fakeHost(): TeeLanguageHost & { aborted: number } {
-  const host = {
-    aborted: 0,
-    models: [{ id: MODEL, kind: 'chat' as const, contextLength: 64 }],
-    async run(_operation: string, _model: string, request: unknown) {
-      return { object: 'chat.completion', echo: (request as { messages: { content: string }[] }).messages[0]!.content };
-    },
-    async *stream(_model: string, request: unknown, signal?: AbortSignal) {
-      const content = (request as { messages: { content: string }[] }).messages[0]!.content;
-      if (content === 'too long') throw new FakeLlmError('context_length_exceeded', 'the prompt does not fit', 'messages');
-      if (content === 'slow') {
-        for (let i = 0; ; i++) {
-          if (signal?.aborted) {
-            host.aborted++;
-            throw new FakeLlmError('cancelled', 'cancelled');
-          }
-          yield { object: 'chat.completion.chunk', i };
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      }
-      for (const [i, word] of content.split(' ').entries()) {
-        if (content.startsWith('fail-mid') && i === 2) throw new Error('the model crashed at /secret/path');
-        yield { object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: word } }] };
-      }
-    },
-    async close() {},
-  };
-  return host;
-}
 
 describe('TeeModelClient.call / stream through the gateway (gRPC)', () => {
   let worker: TeeNodeServer;
@@ -91,7 +57,7 @@ describe('TeeModelClient.call / stream through the gateway (gRPC)', () => {
   test('call and stream: the enclave\'s answers, verified against the node the SDK attested', async () => {
     expect(model.nodeId).toBe('w1');
     expect(model.signingAddress.toLowerCase()).toBe(worker.node.identity.signingAddress.toLowerCase());
-    expect((await model.call('chat.completions', { model: MODEL, messages: [{ role: 'user', content: 'hi' }] })).body).toEqual({ object: 'chat.completion', echo: 'hi' });
+    expect((await model.call('chat.completions', { model: MODEL, messages: [{ role: 'user', content: 'hi' }] })).body).toMatchObject({ object: 'chat.completion', echo: 'hi' });
     expect(await words('In the beginning God')).toEqual(['In', 'the', 'beginning', 'God']);
   });
 

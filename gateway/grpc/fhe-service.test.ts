@@ -147,12 +147,16 @@ describe('CreateSession key upload', () => {
     expect(err).toMatchObject({ code: 'invalid_argument', param: 'chunk.data' });
   });
 
-  test(`error: a key chunk under ${MIN_KEY_CHUNK_BYTES} bytes that does not complete its key is refused at once`, async () => {
+  test(`error: a key chunk under ${MIN_KEY_CHUNK_BYTES} bytes that does not complete its key is refused at the next message`, async () => {
     const { handlers } = setup();
     // 1.3 MB of Galois keys in 19-byte chunks was 70,000 messages, still being read when the fuzzer's 10 s deadline passed.
-    const tiny = upload([header('blocks', galoisBytes), chunk(MIN_KEY_CHUNK_BYTES), chunk(19)], true); // more would follow
+    const tiny = upload([header('blocks', galoisBytes), chunk(MIN_KEY_CHUNK_BYTES), chunk(19), chunk(19)], true); // more would follow
     const err = await handlers.createSession(tiny, context()).catch((e: { code: string; param: string; message: string }) => e);
-    expect(err).toMatchObject({ code: 'invalid_argument', param: 'chunk.data', message: expect.stringContaining(`at least ${MIN_KEY_CHUNK_BYTES} bytes`) });
+    expect(err).toMatchObject({ code: 'invalid_argument', param: 'chunk.data', message: expect.stringContaining(`message 2: a key chunk must hold at least ${MIN_KEY_CHUNK_BYTES} bytes`) });
+    // As the last message, a short chunk is a truncated upload, reported with its byte counts.
+    const truncated = upload([header('blocks', galoisBytes), chunk(MIN_KEY_CHUNK_BYTES), chunk(19)]);
+    const cut = await handlers.createSession(truncated, context()).catch((e: { code: string; message: string }) => e);
+    expect(cut).toMatchObject({ code: 'invalid_argument', message: expect.stringContaining(`galois ${MIN_KEY_CHUNK_BYTES + 19}/${galoisBytes}`) });
     // A short chunk that completes its key is the normal last chunk.
     const last = upload([header('blocks', galoisBytes), chunk(galoisBytes - 19), chunk(19)]);
     expect(await codeOf(handlers.createSession(last, context()))).toBe('ok');

@@ -172,6 +172,7 @@ async function receiveKeys(call: UploadStream, context: CallContext, options: Fh
     const parts = { galois: [] as Uint8Array[], relin: [] as Uint8Array[] };
     const filled = { galois: 0, relin: 0 };
     let empty = 0;
+    let short: { index: number; bytes: number } | undefined;
     for (let index = 1; ; index++) {
       const message = await stream.next();
       if (!message) break;
@@ -187,9 +188,10 @@ async function receiveKeys(call: UploadStream, context: CallContext, options: Fh
       if (filled[kind] + data.byteLength > declared[kind]) {
         throw new VeilError('invalid_argument', `message ${index}: more ${kind} key bytes than the header declared`, { param: 'chunk.data' });
       }
-      if (data.byteLength < MIN_KEY_CHUNK_BYTES && filled[kind] + data.byteLength < declared[kind]) {
-        throw new VeilError('invalid_argument', `message ${index}: a key chunk must hold at least ${MIN_KEY_CHUNK_BYTES} bytes unless it completes its key (got ${data.byteLength})`, { param: 'chunk.data' });
-      }
+      // A short chunk is fine as the last message (a truncated upload is then reported with its byte counts below);
+      // any message after one is refused, so a tiny-chunk upload costs one message, not tens of thousands.
+      if (short) throw new VeilError('invalid_argument', `message ${short.index}: a key chunk must hold at least ${MIN_KEY_CHUNK_BYTES} bytes unless it completes its key (got ${short.bytes})`, { param: 'chunk.data' });
+      if (data.byteLength < MIN_KEY_CHUNK_BYTES && filled[kind] + data.byteLength < declared[kind]) short = { index, bytes: data.byteLength };
       parts[kind].push(data);
       filled[kind] += data.byteLength;
     }

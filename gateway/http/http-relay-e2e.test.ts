@@ -7,53 +7,19 @@ import { createSimulatedProvider, DEFAULT_SIMULATED_MEASUREMENT } from '../../at
 import {
   createHpkeSuite, createTeeChannel, createTeeSignatureVerifier, decodeTeeOperationResponse, encodeTeeOperationRequest, newRequestId, type TeeChannel,
 } from '../../tee';
-import { startTeeNodeServer, type TeeLanguageHost, type TeeNodeServer, type TeePool } from '../../workers/tee';
+import { startTeeNodeServer, type TeeNodeServer } from '../../workers/tee';
 import { createLogger } from '../logger';
 import { createRemoteTeeLink, createTeeRouter, type TeeRouter } from '../tee';
 import { createHttpServer, type HttpServer } from './create-http-server';
+import { createFakeLanguageHost, EMPTY_TEE_POOL } from '../../workers/tee/test-support/fake-language-host';
 
 const MODEL = 'fake-chat';
 const MEASUREMENT = Buffer.from(DEFAULT_SIMULATED_MEASUREMENT).toString('hex');
 const ATTESTATION = { measurements: [`simulated:${MEASUREMENT}`], debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 600 } as const;
 const text = new TextEncoder();
 
-class FakeLlmError extends Error {
-  override name = 'LlmError';
-  constructor(readonly code: string, message: string, readonly param?: string) {
-    super(message);
-  }
-}
-
-function fakeHost(): TeeLanguageHost & { aborted: number; runs: number } {
-  const host = {
-    aborted: 0,
-    runs: 0,
-    models: [{ id: MODEL, kind: 'chat' as const, contextLength: 64 }],
-    async run(operation: string) {
-      host.runs++;
-      return { object: operation === 'embeddings' ? 'list' : 'chat.completion', runs: host.runs };
-    },
-    async *stream(_model: string, request: unknown, signal?: AbortSignal) {
-      const content = String((request as { messages: Array<{ content: string }> }).messages[0]!.content);
-      if (content === 'fail-early') throw new FakeLlmError('unsupported_parameter', 'n must be 1', 'n');
-      if (content === 'slow') {
-        for (let i = 0; ; i++) {
-          if (signal?.aborted) {
-            host.aborted++;
-            throw new FakeLlmError('cancelled', 'cancelled');
-          }
-          yield { object: 'chat.completion.chunk', i };
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      }
-      for (const w of content.split(' ')) yield { object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: w } }] };
-    },
-    async close() {},
-  };
-  return host;
-}
-
-const emptyPool: TeePool = { modelIds: [], threads: 0, intraOpThreads: 0, queueSize: 0, run: () => Promise.reject(new Error('no tensor models')), close: async () => undefined };
+const fakeHost = () => createFakeLanguageHost(MODEL);
+const emptyPool = EMPTY_TEE_POOL;
 
 let worker: TeeNodeServer;
 let host: ReturnType<typeof fakeHost>;

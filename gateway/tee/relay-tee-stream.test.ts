@@ -9,63 +9,21 @@ import { callServerStream, callUnary, loadVeilProto, type TeeInferResponse, type
 import {
   createHpkeSuite, createTeeChannel, createTeeSignatureVerifier, decodeTeeOperationResponse, encodeTeeOperationRequest, newRequestId, type TeeChannel,
 } from '../../tee';
-import { startTeeNodeServer, type TeeLanguageHost, type TeeNodeServer, type TeePool } from '../../workers/tee';
+import { startTeeNodeServer, type TeeNodeServer } from '../../workers/tee';
 import { createGrpcServer, type GrpcServer } from '../grpc';
 import { createLogger } from '../logger';
 import { createRemoteTeeLink } from './create-remote-tee-link';
 import { createTeeRouter, type TeeRouter } from './create-tee-router';
 import { createTeeService } from './create-tee-service';
+import { createFakeLanguageHost, EMPTY_TEE_POOL } from '../../workers/tee/test-support/fake-language-host';
 
 const MODEL = 'fake-chat';
 const MEASUREMENT = Buffer.from(DEFAULT_SIMULATED_MEASUREMENT).toString('hex');
 const ATTESTATION = { measurements: [`simulated:${MEASUREMENT}`], debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 600 } as const;
 const text = new TextEncoder();
 
-class FakeLlmError extends Error {
-  override name = 'LlmError';
-  constructor(readonly code: string, message: string, readonly param?: string) {
-    super(message);
-  }
-}
-
-/** Streams the first message's words; "fail-early" refuses before the first chunk, "fail-mid" fails after two, "slow" waits for cancellation. */
-function fakeHost(): TeeLanguageHost & { aborted: number; closedStreams: number } {
-  const host = {
-    aborted: 0,
-    closedStreams: 0,
-    models: [{ id: MODEL, kind: 'chat' as const, contextLength: 64 }],
-    async run(operation: string, _model: string, request: unknown) {
-      return { object: operation === 'embeddings' ? 'list' : 'chat.completion', echo: (request as { messages?: unknown[] }).messages?.length ?? 0 };
-    },
-    async *stream(_model: string, request: unknown, signal?: AbortSignal) {
-      const content = String((request as { messages: Array<{ content: string }> }).messages[0]!.content);
-      try {
-        if (content === 'fail-early') throw new FakeLlmError('unsupported_parameter', 'n must be 1', 'n');
-        if (content === 'slow') {
-          for (let i = 0; ; i++) {
-            if (signal?.aborted) {
-              host.aborted++;
-              throw new FakeLlmError('cancelled', 'cancelled');
-            }
-            yield { object: 'chat.completion.chunk', i };
-            await new Promise((r) => setTimeout(r, 20));
-          }
-        }
-        const words = content.split(' ');
-        for (const [i, w] of words.entries()) {
-          if (content.startsWith('fail-mid') && i === 2) throw new Error('ORT exploded at /secret/path');
-          yield { object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: w } }] };
-        }
-      } finally {
-        host.closedStreams++;
-      }
-    },
-    async close() {},
-  };
-  return host;
-}
-
-const emptyPool: TeePool = { modelIds: [], threads: 0, intraOpThreads: 0, queueSize: 0, run: () => Promise.reject(new Error('no tensor models')), close: async () => undefined };
+const fakeHost = () => createFakeLanguageHost(MODEL);
+const emptyPool = EMPTY_TEE_POOL;
 
 describe('sealed operation bodies and streams through the gateway relay', () => {
   let worker: TeeNodeServer;
@@ -117,7 +75,7 @@ describe('sealed operation bodies and streams through the gateway relay', () => 
     createTeeSignatureVerifier(worker.node.identity.signingAddress).verify({ modelId: MODEL, requestBytes: request.sealed, responseBytes: response.sealedResponse, signature: response.signature });
     const body = decodeTeeOperationResponse(request.open(response.sealedResponse));
     expect(Buffer.from(body.requestId)).toEqual(Buffer.from(requestId));
-    expect(JSON.parse(Buffer.from(body.body).toString())).toEqual({ object: 'chat.completion', echo: 1 });
+    expect(JSON.parse(Buffer.from(body.body).toString())).toMatchObject({ object: 'chat.completion', echo: 'hi' });
   });
 
   test('a stream arrives event by event, in order, and its receipt covers the whole transcript', async () => {
