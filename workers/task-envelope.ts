@@ -40,3 +40,12 @@ export function unwrapEnvelope<T>(envelope: TaskEnvelope<T>): T {
   if (envelope.ok) return envelope.value;
   throw new WorkerTaskError(envelope.error.code, envelope.error.message, envelope.error.details);
 }
+
+/** Piscina's rejection of the tasks a worker held when its thread exited. */
+const WORKER_EXIT = /^worker exited with code: (-?\d+)$/;
+
+/** The exit code when `err` is piscina telling that the worker running a task died; undefined for anything else. */
+export function workerExitCode(err: unknown): number | undefined {
+  const exit = err instanceof Error ? WORKER_EXIT.exec(err.message) : null;
+  return exit ? Number(exit[1]) : undefined;
+}

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import type { FhePlan } from '../../fhe';
-import { unwrapEnvelope, WorkerTaskError, type TaskEnvelope } from '../task-envelope';
+import { unwrapEnvelope, workerExitCode, WorkerTaskError, type TaskEnvelope } from '../task-envelope';
 import { waitForWorkers } from '../wait-for-workers';
 import { packGroups, unpackGroups } from './packed-buffers';
 import { createRevocationLog } from './revocation-log';
@@ -178,8 +178,6 @@ async function runTask(pool: Pool, params: FhePredictParameters, control: Shared
 
 /** How often one task is handed to a worker that then retires before running it (each retirement is another request's abort). */
 const MAX_RETIRED_ATTEMPTS = 3;
-/** Piscina's rejection of the tasks a worker held when its thread exited. */
-const WORKER_EXIT = /^worker exited with code: (-?\d+)$/;
 
 /**
  * Runs a task, surviving the death of the worker that took it. A worker that retired (RETIRED_EXIT_CODE: another
@@ -195,9 +193,9 @@ async function runOnLiveWorker(pool: Pool, build: () => { task: FheTask; transfe
       // WASM, contexts and weights), and "taken" starts before the worker runs a line of ours. The shared flag is enough.
       return await pool.run(task, transferList ? { transferList } : {});
     } catch (err) {
-      const exit = err instanceof Error ? WORKER_EXIT.exec(err.message) : null;
-      if (!exit) throw err;
-      if (Number(exit[1]) === RETIRED_EXIT_CODE && attempt < MAX_RETIRED_ATTEMPTS) continue;
+      const exit = workerExitCode(err);
+      if (exit === undefined) throw err;
+      if (exit === RETIRED_EXIT_CODE && attempt < MAX_RETIRED_ATTEMPTS) continue;
       throw new WorkerTaskError('unavailable', 'the FHE worker running this request stopped; retry', { reason: (err as Error).message });
     }
   }

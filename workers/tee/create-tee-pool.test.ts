@@ -1,3 +1,4 @@
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { BUNDLED_MODELS } from '../../models';
 import { createTeePool, type TeePool } from './create-tee-pool';
@@ -82,8 +83,26 @@ describe('createTeePool limits', () => {
     expect(await code(pool.run({ modelId: 'digits-relu-mlp', inputs: { x: { dims: [1, 64], data: rows(1, 64) } } }))).toBe('unavailable');
   });
 
+  test('a worker that dies under a task answers unavailable (retryable), never piscina\'s bare text; its replacement serves', async () => {
+    const workerFile = path.join(__dirname, '..', '..', 'test', 'support', 'crashing-tee-worker.ts');
+    const pool = await createTeePool({ models: { crash: LR, ok: LR }, threads: 1, workerFile });
+    try {
+      const input = () => ({ x: { dims: [1, 30], data: rows(1, 30) } }); // inputs are moved to the worker, so one per call
+      await expect(pool.run({ modelId: 'crash', inputs: input() })).rejects.toMatchObject({ name: 'WorkerTaskError', code: 'unavailable' });
+      await expect(pool.run({ modelId: 'ok', inputs: input() })).resolves.toMatchObject({ outputs: {} });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('a node with language models only has a pool with no tensor models and no workers', async () => {
+    const pool = await createTeePool({ models: {} });
+    expect(pool.modelIds).toEqual([]);
+    expect(await code(pool.run({ modelId: 'breast-cancer-lr', inputs: { x: { dims: [1, 30], data: rows(1, 30) } } }))).toBe('tee_model_not_found');
+    await pool.close();
+  });
+
   test('error: invalid options', async () => {
-    await expect(createTeePool({ models: {}, threads: 1 })).rejects.toThrow('at least one model');
     await expect(createTeePool({ models: { m: LR }, threads: 0 })).rejects.toThrow('threads');
     await expect(createTeePool({ models: { m: '/nonexistent.onnx' }, threads: 1, readyTimeoutMs: 20_000 })).rejects.toThrow('failed to start');
   });

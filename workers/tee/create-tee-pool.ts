@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import { validateTensorMap, type TeeTensorMap } from '../../tee';
-import { unwrapEnvelope, WorkerTaskError, type TaskEnvelope } from '../task-envelope';
+import { unwrapEnvelope, workerExitCode, WorkerTaskError, type TaskEnvelope } from '../task-envelope';
 import { waitForWorkers } from '../wait-for-workers';
 import { createRunGate } from './create-run-gate';
 import type { TeeRunResult, TeeRunTask, TeeWorkerData, TeeWorkerMessage, WireTensor } from './tee-task-types';
@@ -64,7 +64,8 @@ export async function createTeePool(options: CreateTeePoolOptions): Promise<TeeP
   if (!Number.isInteger(intraOpThreads) || intraOpThreads < 1) throw new RangeError('createTeePool: intraOpThreads must be a positive integer');
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError('createTeePool: threads must be a positive integer');
   if (!Number.isInteger(maxQueue) || maxQueue < 0) throw new RangeError('createTeePool: maxQueue must be a non-negative integer');
-  if (Object.keys(options.models).length === 0) throw new RangeError('createTeePool: at least one model is required');
+  // A node may serve language models only: then there are no tensor models and no workers to start.
+  if (Object.keys(options.models).length === 0) return emptyTeePool();
 
   const releaseChannel = `veil-tee-release-${randomUUID()}`;
   const workerData: TeeWorkerData = { models: { ...options.models }, intraOpThreads, releaseChannel };
@@ -114,6 +115,9 @@ export async function createTeePool(options: CreateTeePoolOptions): Promise<TeeP
         envelope = await pool.run({ modelId: params.modelId, inputs }, { transferList });
       } catch (err) {
         if ((err as Error).message === 'Task queue is at limit') throw new WorkerTaskError('overloaded', 'the TEE node is at capacity; retry with backoff');
+        // A worker that died under the task (piscina replaces it): retryable, never piscina's bare text, which the
+        // gateway could only call `internal`. Not retried here: this very task may be what killed it.
+        if (workerExitCode(err) !== undefined) throw new WorkerTaskError('unavailable', 'the TEE worker running this request stopped; retry', { reason: (err as Error).message });
         throw err;
       } finally {
         release();
@@ -146,4 +150,15 @@ function toWire(tensors: TeeTensorMap): { inputs: WireTensor[]; transferList: Ar
     return { name, dims: [...t.dims], data };
   });
   return { inputs, transferList };
+}
+
+/** The pool of a node without tensor models: nothing to run, nothing to start. */
+function emptyTeePool(): TeePool {
+  return {
+    threads: 0, intraOpThreads: 0, modelIds: Object.freeze([]), queueSize: 0,
+    run: async (params) => {
+      throw new WorkerTaskError('tee_model_not_found', `model "${String(params.modelId).slice(0, 64)}" is not served by this node`);
+    },
+    close: async () => undefined,
+  };
 }
