@@ -20,7 +20,7 @@ test.each(['fhe', 'tee'] as const)('%s pool: a replacement worker that cannot st
   expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
   const report = JSON.parse(stdout.trim()) as { alive: boolean; outcome: string; reported: string[] };
   expect(report.alive).toBe(true);
-  // The task on the dying worker failed, as it must (the FHE pool types it as unavailable: workers/fhe/create-fhe-pool.ts).
-  expect(report.outcome).toMatch(kind === 'fhe' ? /^rejected: the FHE worker running this request stopped/ : /^rejected: worker exited/);
+  // The task on the dying worker failed, as it must, typed as unavailable by both pools (workers/task-envelope.ts workerExitCode).
+  expect(report.outcome).toMatch(kind === 'fhe' ? /^rejected: the FHE worker running this request stopped/ : /^rejected: the TEE worker running this request stopped/);
   expect(report.reported.length).toBeGreaterThan(0); // the failed replacement reached onWorkerError
 }, 90_000);
