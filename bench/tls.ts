@@ -37,7 +37,7 @@ const GATEWAY_ENV = { VEIL_CHAIN_ENABLED: 'false', VEIL_FHE_MODELS: 'breast-canc
 type Side = { label: string; target: string; credentials: grpc.ChannelCredentials };
 
 function startWorkerProcess(args: string[]): Promise<{ address: string; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'veil.cjs'), 'worker', '--port', '0', '--threads', '1', '--models', 'breast-cancer-lr', '--log-level', 'warn', ...args], {
+  const child: ChildProcess = spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'veil.cjs'), 'worker', '--port', '0', '--threads', '1', '--models', 'breast-cancer-lr', '--language-models', 'none', '--log-level', 'warn', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

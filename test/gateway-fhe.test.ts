@@ -28,7 +28,7 @@ beforeAll(async () => {
   const config = loadConfig({
     env: {},
     overrides: {
-      grpc: { port: 0, maxReceiveMessageBytes: 4 * 1024 * 1024 },
+      grpc: { port: 0, maxReceiveMessageBytes: 4 * 1024 * 1024 }, http: { port: 0 },
       fhe: { models: ['breast-cancer-lr'], workers: 2, maxQueue: 8, uploadIdleTimeoutMs: 1_000 },
       dataDir,
     },

@@ -91,7 +91,7 @@ describe('TEE mode through the gateway (two remote worker processes)', () => {
     const config = loadConfig({
       env: {},
       overrides: {
-        grpc: { port: 0 }, chain: { enabled: false }, fhe: { models: ['breast-cancer-lr'], workers: 1 }, dataDir,
+        grpc: { port: 0 }, http: { port: 0 }, chain: { enabled: false }, fhe: { models: ['breast-cancer-lr'], workers: 1 }, dataDir,
         tee: {
           local: false, nodes: proxies.map((p) => p.address), measurements: [`simulated:${MEASUREMENT}`],
           simulatedKeys: workers.map((w) => w.simulatedKey), healthCheckSeconds: 1, nodeTimeoutMs: 5_000,

@@ -53,7 +53,7 @@ beforeAll(async () => {
   gateway = await createGateway(loadConfig({
     env: {},
     overrides: {
-      grpc: { port: 0, tlsCertFile: gatewayServer.certFile, tlsKeyFile: gatewayServer.keyFile },
+      grpc: { port: 0, tlsCertFile: gatewayServer.certFile, tlsKeyFile: gatewayServer.keyFile }, http: { port: 0 },
       fhe: { models: [], workers: 1 },
       tee: { local: false, nodes: [worker.address], simulatedKeys: [worker.simulatedKey], nodeCaFile: ops.certFile, clientCertFile: gatewayClient.certFile, clientKeyFile: gatewayClient.keyFile },
       chain: { enabled: false },

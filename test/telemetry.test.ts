@@ -19,7 +19,7 @@ test('RPC counts and latencies are exported by method and outcome code, never by
   const config = loadConfig({
     env: {},
     overrides: {
-      grpc: { port: 0 }, telemetry: { prometheusPort: port },
+      grpc: { port: 0 }, http: { port: 0 }, telemetry: { prometheusPort: port },
       fhe: { models: ['breast-cancer-lr'], variants: ['blocks'], workers: 1 }, tee: { enabled: false }, chain: { enabled: false },
     },
   });

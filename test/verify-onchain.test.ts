@@ -19,7 +19,7 @@ beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-verify-onchain-'));
   const config = loadConfig({
     env: {},
-    overrides: { dataDir, grpc: { port: 0 }, fhe: { models: ['breast-cancer-lr'], workers: 1 }, tee: { models: ['breast-cancer-lr'] } },
+    overrides: { dataDir, grpc: { port: 0 }, http: { port: 0 }, fhe: { models: ['breast-cancer-lr'], workers: 1 }, tee: { models: ['breast-cancer-lr'], languageModels: [] } },
   });
   gateway = await createGateway(config, { logger: createLogger({ level: 'silent', format: 'text' }) });
   await gateway.trust!.idle(); // the first attestation is published asynchronously after the node is verified

@@ -57,11 +57,12 @@ export const WORKER_MAX_MESSAGE_BYTES = 64 * MiB;
  */
 export async function startFuzzTargets(options: StartFuzzTargetsOptions = {}): Promise<FuzzTargets> {
   const gatewayMax = options.gatewayMaxMessageBytes ?? 72 * MiB;
-  const worker = await startProcessTarget('worker', ['worker', '--threads', '1', '--models', 'breast-cancer-lr', '--log-level', 'error'], {});
+  const worker = await startProcessTarget('worker', ['worker', '--threads', '1', '--models', 'breast-cancer-lr', '--language-models', 'none', '--log-level', 'error'], {});
   let gateway: FuzzTarget;
   try {
     const settings = {
       grpc: { port: 0, maxReceiveMessageBytes: gatewayMax, maxSendMessageBytes: gatewayMax },
+      http: { port: 0 },
       fhe: { models: ['breast-cancer-lr'], variants: ['blocks', 'feature-major'], workers: 1, maxQueue: 16, sessionStoreBytes: 64 * MiB, workerKeyCacheBytes: 64 * MiB },
       // The harness is one caller sending thousands of GetEvidence calls: the per-caller evidence limit (tested on its
       // own in gateway/tee) is raised so liveness checks measure the server, not the limiter doing its job.
@@ -73,7 +74,7 @@ export async function startFuzzTargets(options: StartFuzzTargetsOptions = {}): P
     };
     gateway = options.gateway === 'process'
       ? await startProcessTarget('gateway', ['serve'], {
-        VEIL_GRPC_PORT: '0', VEIL_GRPC_MAX_RECEIVE_MESSAGE_BYTES: String(gatewayMax), VEIL_GRPC_MAX_SEND_MESSAGE_BYTES: String(gatewayMax),
+        VEIL_GRPC_PORT: '0', VEIL_HTTP_PORT: '0', VEIL_GRPC_MAX_RECEIVE_MESSAGE_BYTES: String(gatewayMax), VEIL_GRPC_MAX_SEND_MESSAGE_BYTES: String(gatewayMax),
         VEIL_FHE_MODELS: 'breast-cancer-lr', VEIL_FHE_VARIANTS: 'blocks,feature-major', VEIL_FHE_WORKERS: '1', VEIL_FHE_MAX_QUEUE: '16',
         VEIL_FHE_SESSION_STORE_BYTES: String(64 * MiB), VEIL_FHE_WORKER_KEY_CACHE_BYTES: String(64 * MiB),
         VEIL_TEE_LOCAL: 'false', VEIL_TEE_NODES: worker.address, VEIL_TEE_SIMULATED_KEYS: worker.simulatedKey!,
