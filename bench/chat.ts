@@ -197,6 +197,8 @@ async function main() {
         'request p50 ms': round(percentile(samples.map((s) => s.ms), 0.5)),
         'tokens/s ÷ bare host': round(p50Tps / bareTps, 3),
         'added TTFT p50 ms': round(p50Ttft - bareTtft),
+        // What each token after the first costs on top of the bare host: sets the ratio for a model of any step time.
+        'added ms/token': round((percentile(samples.map((s) => s.ms), 0.5) - p50Ttft - (percentile(bare.map((s) => s.ms), 0.5) - bareTtft)) / Math.max(1, samples[0]!.tokens - 1), 3),
       };
     });
     const bareEmbed = (batch: number) => percentile(embed.get(`bare host.run|${batch}`)!, 0.5);
@@ -239,7 +241,8 @@ async function main() {
       '- **bare host.stream**: loadLanguageHost on the same folder, its chunk stream consumed directly: what the enclave runs. The targets are measured against it.',
       '- **through proxy · worker / in-process**: the official `openai` client → `veil proxy` (attests, seals, verifies every event) → gateway HTTP (relays sealed SSE) → in-process SIMULATED TEE node, its language host on a worker thread (tee.languageHost=worker, the default) or on the node\'s thread.',
       '',
-      'tokens/s = completion tokens ÷ the whole request (call to last chunk). TTFT = call to the first non-empty content delta. "p90" of tokens/s is the rate of the 90th-percentile slow request.',
+      'tokens/s = completion tokens ÷ the whole request (call to last chunk). TTFT = call to the first non-empty content delta. "p90" of tokens/s is the rate of the 90th-percentile slow request. '
+        + 'added ms/token = (p50 request − p50 TTFT) of the arm minus the same of the bare host, per token after the first: a model whose step takes S ms keeps S ÷ (S + added) of its bare rate.',
       '',
       '## Chat',
       '',
