@@ -45,7 +45,7 @@ export function renderChatChartSvg({ chat, embeddings }: ChatChartInput): string
   const top = 80;
   const chatH = chat.length * ROW_H;
   const embedTop = top + chatH + 70;
-  const height = embedTop + embeddings.length * ROW_H + 30;
+  const height = embedTop + Math.max(...[1, 16].map((b) => embeddings.filter((r) => Number(r.batch) === b).length)) * ROW_H + 30;
   const colour = new Map(chat.map((r, i) => [String(r.arm), COLOURS[i % COLOURS.length]!]));
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="DejaVu Sans, sans-serif" font-size="12">`,
