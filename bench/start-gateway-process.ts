@@ -4,7 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { childProcessEnv } from '../chain';
 
-export type GatewayProcess = { address: string; pid: number; stop(): Promise<void> };
+export type GatewayProcess = {
+  address: string;
+  /** The HTTP API's base URL (undefined when http.enabled=false). */
+  httpUrl?: string;
+  /** The in-process TEE node's SIMULATED verifier keys, hex SPKI DER as `veil serve` prints them (for `veil proxy --simulated-key`). */
+  simulatedKeys: string[];
+  pid: number;
+  stop(): Promise<void>;
+};
 
 /**
  * Runs `veil serve` as its own process on a free loopback port, as a deployment would, so benchmark clients
@@ -33,11 +41,14 @@ export function startGatewayProcess(env: Record<string, string>): Promise<Gatewa
     child.stdout.on('data', (chunk: string) => {
       out += chunk;
       const match = /listening on (\S+)/.exec(out);
-      if (!match) return;
+      // `try:` is the banner's last line: by then the HTTP URL and the pinned keys are printed too.
+      if (!match || !/^try: /m.test(out)) return;
       clearTimeout(timer);
       child.off('exit', onEarlyExit);
       resolve({
         address: match[1]!,
+        httpUrl: /HTTP API on (\S+)/.exec(out)?.[1],
+        simulatedKeys: [...out.matchAll(/pinned SIMULATED verifier key ([0-9a-f]+)/g)].map((m) => m[1]!),
         pid: child.pid!,
         stop: () =>
           new Promise<void>((done) => {

@@ -2,6 +2,7 @@
  * veil proxy against a fake of the gateway's HTTP wire whose "node" is a real enclave identity, driven by the official
  * openai SDK: every seal, open and signature check is the real one, and every misbehaviour of the relay is refused.
  */
+import http from 'node:http';
 import OpenAI from 'openai';
 import { DEFAULT_SIMULATED_MEASUREMENT } from '../../attestation';
 import type { TeePolicy } from '../tee';
@@ -69,6 +70,19 @@ describe('veil proxy (openai SDK → proxy → fake gateway wire → real enclav
     const text = await response.text();
     expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
     expect(text.split('\n\n').filter(Boolean).every((e) => e.startsWith('data: '))).toBe(true);
+  });
+
+  test('a stream\'s headers are not flushed on their own: they leave with the first chunk (one write fewer per stream)', async () => {
+    const flush = jest.spyOn(http.ServerResponse.prototype, 'flushHeaders');
+    try {
+      const stream = await openai.chat.completions.create({ model: 'toy-chat', messages: MESSAGES, stream: true });
+      let text = '';
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      expect(text).toBe('echo: hello there enclave');
+      expect(flush).not.toHaveBeenCalled();
+    } finally {
+      flush.mockRestore();
+    }
   });
 
   test('an app that leaves mid-stream cancels the upstream stream', async () => {

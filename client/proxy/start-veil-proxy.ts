@@ -263,7 +263,8 @@ async function sendStream(request: FastifyRequest, reply: FastifyReply, source: 
     'x-request-id': request.id,
     ...(reply.getHeader('x-veil-idempotent-replayed') ? { 'x-veil-idempotent-replayed': 'true' } : {}),
   });
-  raw.flushHeaders();
+  // No flushHeaders(): the first chunk is in hand, so the headers leave in the same write as it (one syscall and one
+  // wake-up of the app fewer per stream; the time to first token is the same).
   const write = async (text: string) => {
     if (raw.destroyed || raw.writableEnded) throw new ProxyError('cancelled', 'the client went away', 499);
     if (!raw.write(text)) {

@@ -36,8 +36,9 @@ export function createAnswerWriter(reply: FastifyReply, onAnswer?: (answer: Stor
       reply.hijack();
       const raw = reply.raw;
       const all = { ...SSE_HEADERS, ...headers };
+      // No flushHeaders(): the caller opens the stream holding its first event, and the headers leave in the same
+      // write as that event. A separate header write costs a syscall and a wake-up of the reader on every stream.
       raw.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), ...all });
-      raw.flushHeaders();
       const events: string[] = [];
       return {
         async write(event) {
