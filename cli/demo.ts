@@ -137,21 +137,14 @@ async function runTee(target: string, modelId: string, input: string | undefined
   try {
     report = await runTeeDemo({ target, modelId, rows, latencySamples, progress: json ? undefined : createProgress(), ...connection });
   } catch (err) {
-    const e = err as { code?: string | number; message: string };
-    const hint = e.code === 'unavailable' ? ` (is \`veil serve\` running at ${target}?)` : '';
-    console.error(`veil demo: ${e.code ? `[${e.code}] ` : ''}${e.message}${hint}`);
-    return 1;
+    return demoFailed(err, target);
   }
   if (json) {
     console.log(JSON.stringify(report));
   } else {
     const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
     const rows: [string, string][] = [
-      ['model', `${report.model} (TEE, node ${report.nodeId} via ${report.target})`],
-      ['evidence', `${report.evidenceVerdict} — verified on this machine for a fresh nonce, binding the node's HPKE key and signing address`],
-      ['platform', report.simulated ? 'SIMULATED, self-signed — proves nothing about hardware (development only)' : report.platform],
-      ['measurement', report.measurement],
-      ['signing address', report.signingAddress],
+      ...attestedRows(report, 'TEE'),
       ['signatures', report.signatureValid ? 'valid (every response: EIP-191 over sha256 of the sealed request and response)' : 'INVALID'],
       ['rows', String(report.samples)],
       ['outputs', report.outputs.slice(0, 5).map((o) => `[${o.map((v) => v.toFixed(4)).join(', ')}]`).join(' ') + (report.samples > 5 ? ' …' : '')],
@@ -174,20 +167,13 @@ async function runChat(target: string, modelId: string, prompt: string, maxToken
     if (!json) process.stdout.write('\n\n');
   } catch (err) {
     if (!json) process.stdout.write('\n');
-    const e = err as { code?: string | number; message: string };
-    const hint = e.code === 'unavailable' ? ` (is \`veil serve\` running at ${target}?)` : '';
-    console.error(`veil demo: ${e.code ? `[${e.code}] ` : ''}${e.message}${hint}`);
-    return 1;
+    return demoFailed(err, target);
   }
   if (json) {
     console.log(JSON.stringify(report));
   } else {
     const rows: [string, string][] = [
-      ['model', `${report.model} (TEE language model, node ${report.nodeId} via ${report.target})`],
-      ['evidence', `${report.evidenceVerdict} — verified on this machine for a fresh nonce, binding the node's HPKE key and signing address`],
-      ['platform', report.simulated ? 'SIMULATED, self-signed — proves nothing about hardware (development only)' : report.platform],
-      ['measurement', report.measurement],
-      ['signing address', report.signingAddress],
+      ...attestedRows(report, 'TEE language model'),
       ['receipt', report.receipt ? `valid — EIP-191 over the sealed request and all ${report.receipt.events} sealed events (${report.receipt.text.slice(0, 40)}…)` : 'MISSING'],
       ['finish', `${report.finishReason ?? 'none'}; ${report.usage ? `${report.usage.prompt_tokens} prompt + ${report.usage.completion_tokens} completion tokens` : 'no usage'}`],
       ['timing', `first token ${report.timeToFirstTokenMs} ms, whole reply ${report.totalMs} ms (seal → gateway → node → verify → open)`],
@@ -195,6 +181,25 @@ async function runChat(target: string, modelId: string, prompt: string, maxToken
     printRows(rows);
   }
   return report.receipt ? 0 : 1;
+}
+
+/** What the client attested, the same rows for every TEE demo. */
+function attestedRows(r: Pick<TeeDemoReport, 'model' | 'nodeId' | 'target' | 'evidenceVerdict' | 'simulated' | 'platform' | 'measurement' | 'signingAddress'>, kind: string): [string, string][] {
+  return [
+    ['model', `${r.model} (${kind}, node ${r.nodeId} via ${r.target})`],
+    ['evidence', `${r.evidenceVerdict} — verified on this machine for a fresh nonce, binding the node's HPKE key and signing address`],
+    ['platform', r.simulated ? 'SIMULATED, self-signed — proves nothing about hardware (development only)' : r.platform],
+    ['measurement', r.measurement],
+    ['signing address', r.signingAddress],
+  ];
+}
+
+/** A failed demo: the code and safe message, with a hint when nothing answered at the target. Exit code 1. */
+function demoFailed(err: unknown, target: string): number {
+  const e = err as { code?: string | number; message: string };
+  const hint = e.code === 'unavailable' ? ` (is \`veil serve\` running at ${target}?)` : '';
+  console.error(`veil demo: ${e.code ? `[${e.code}] ` : ''}${e.message}${hint}`);
+  return 1;
 }
 
 /** A two-column report: labels padded to one width. */
