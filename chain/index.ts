@@ -75,6 +75,7 @@ export { PAYMENT_CHANNEL_TYPES, PAYMENT_CHANNELS_DOMAIN_NAME, PAYMENT_CHANNELS_D
 export { signVoucher, type SignedVoucher, type SignVoucherParameters, type Voucher } from './sign-voucher';
 export { signClose, type SignCloseParameters } from './sign-close';
 export { deployPaymentChannels, type DeployPaymentChannelsReturnType } from './deploy-payment-channels';
+export { deployDevPayments, type DeployDevPaymentsParameters, type DeployDevPaymentsReturnType } from './deploy-dev-payments';
 export { deployDevToken, mintDevToken, type DeployDevTokenReturnType, type MintDevTokenParameters } from './deploy-dev-token';
 export { depositChannel, type DepositChannelParameters, type DepositChannelReturnType } from './deposit-channel';
 export { topUpChannel, type TopUpChannelParameters, type TopUpChannelReturnType } from './top-up-channel';

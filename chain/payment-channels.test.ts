@@ -9,6 +9,7 @@ import type { ChannelConfig } from './channel-config';
 import { channelId, toChannelConfigMessage } from './channel-id';
 import { claimVouchers } from './claim-vouchers';
 import { closeChannel } from './close-channel';
+import { deployDevPayments } from './deploy-dev-payments';
 import { deployDevToken, mintDevToken } from './deploy-dev-token';
 import { deployPaymentChannels } from './deploy-payment-channels';
 import { depositChannel } from './deposit-channel';
@@ -203,4 +204,14 @@ test('channel configs are checked on open', async () => {
       .catch((e: unknown) => Promise.reject(toChainError(e, 'deposit'))),
     'native_token_unsupported',
   );
+});
+
+test('deployDevPayments deploys both contracts and funds the dev accounts', async () => {
+  const { paymentChannelsAddress, tokenAddress, funded } = await deployDevPayments(t.owner.walletClient, t.owner.publicClient);
+  expect(funded).toEqual(DEV_ACCOUNTS.map((a) => a.address));
+  for (const who of funded) {
+    expect(await t.owner.publicClient.readContract({ address: tokenAddress, abi: erc20Abi, functionName: 'balanceOf', args: [who] })).toBe(1_000_000n * 10n ** 6n);
+  }
+  // (runtime code differs from the artifact's: the chain id and domain separator are immutables filled in at deploy)
+  expect(await t.owner.publicClient.readContract({ address: paymentChannelsAddress, abi: veilPaymentChannelsAbi, functionName: 'MIN_WITHDRAW_DELAY' })).toBe(900);
 });
