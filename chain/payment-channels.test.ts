@@ -2,8 +2,9 @@
  * VeilPaymentChannels end to end against a real anvil: open/top-up, batched claims, cumulative vouchers, every voucher
  * refusal with its custom error, the withdraw race, authorizer rotation and cooperative close.
  */
-import { erc20Abi, type Address, type Hex, type LocalAccount } from 'viem';
+import { erc20Abi, parseSignature, type Address, type Hex, type LocalAccount } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { veilDevTokenAbi } from './artifacts/veil-dev-token';
 import { veilPaymentChannelsAbi } from './artifacts/veil-payment-channels';
 import type { ChannelConfig } from './channel-config';
 import { channelId, toChannelConfigMessage } from './channel-id';
@@ -214,4 +215,28 @@ test('deployDevPayments deploys both contracts and funds the dev accounts', asyn
   }
   // (runtime code differs from the artifact's: the chain id and domain separator are immutables filled in at deploy)
   expect(await t.owner.publicClient.readContract({ address: paymentChannelsAddress, abi: veilPaymentChannelsAbi, functionName: 'MIN_WITHDRAW_DELAY' })).toBe(900);
+});
+
+test('depositWithPermit still succeeds when someone front-runs the permit', async () => {
+  const { config } = newChannel();
+  const deadline = (await t.chainTime()) + 3600n;
+  const nonce = await t.owner.publicClient.readContract({ address: token, abi: veilDevTokenAbi, functionName: 'nonces', args: [payer.account] });
+  const signature = await payer.walletClient.signTypedData({
+    domain: { name: 'Veil Dev USD', version: '1', chainId, verifyingContract: token },
+    types: { Permit: [{ name: 'owner', type: 'address' }, { name: 'spender', type: 'address' }, { name: 'value', type: 'uint256' }, { name: 'nonce', type: 'uint256' }, { name: 'deadline', type: 'uint256' }] },
+    primaryType: 'Permit',
+    message: { owner: payer.account, spender: contractAddress, value: 300n, nonce, deadline },
+  });
+  const { r, s, v } = parseSignature(signature);
+  // The front-runner spends the permit first.
+  const front = await receiver.walletClient.writeContract({ address: token, abi: veilDevTokenAbi, functionName: 'permit', args: [payer.account, contractAddress, 300n, deadline, Number(v), r, s] });
+  await t.owner.publicClient.waitForTransactionReceipt({ hash: front });
+  const hash = await payer.walletClient.writeContract({
+    address: contractAddress,
+    abi: veilPaymentChannelsAbi,
+    functionName: 'depositWithPermit',
+    args: [toChannelConfigMessage(config), 300n, deadline, Number(v), r, s],
+  });
+  expect((await t.owner.publicClient.waitForTransactionReceipt({ hash })).status).toBe('success');
+  expect((await getChannel(t.owner.publicClient, { contractAddress, config })).deposited).toBe(300n);
 });

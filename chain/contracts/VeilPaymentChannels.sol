@@ -139,7 +139,9 @@ contract VeilPaymentChannels {
         nonReentrant
         returns (bytes32 id)
     {
-        IERC20PermitLike(config.token).permit(msg.sender, address(this), amount, deadline, v, r, s);
+        // A permit seen in the mempool can be submitted first by anyone, which would make this call revert. Ignore a
+        // failed permit: if the allowance is really missing, the transferFrom in _deposit fails instead.
+        try IERC20PermitLike(config.token).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
         id = _deposit(config, amount);
     }
 
