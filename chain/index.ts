@@ -1,6 +1,7 @@
 /**
  * `chain/`: the on-chain attestation registry (VeilRegistry), its viem actions, the embedded dev chain and the
- * gateway's attestation publisher. This file is the package's public face; everything else is internal.
+ * gateway's attestation publisher, and the payment channels (VeilPaymentChannels, VeilDevToken) with their actions.
+ * This file is the package's public face; everything else is internal.
  */
 export { veilRegistryAbi, veilRegistryBytecode, veilRegistryDeployedBytecode } from './artifacts/veil-registry';
 export { ChainError, isChainError, type ChainErrorCode, type ChainErrorOptions } from './errors';
@@ -64,3 +65,23 @@ export {
   type PublishOutcome,
   type PublishRequest,
 } from './create-attestation-publisher';
+
+// payment channels (x402 batch-settlement shaped): artifacts, ids and signatures, write actions, reads
+export { veilPaymentChannelsAbi, veilPaymentChannelsBytecode, veilPaymentChannelsDeployedBytecode } from './artifacts/veil-payment-channels';
+export { veilDevTokenAbi, veilDevTokenBytecode, veilDevTokenDeployedBytecode } from './artifacts/veil-dev-token';
+export type { ChannelConfig, PaymentChannelsDeployment } from './channel-config';
+export { channelId, type ChannelIdParameters } from './channel-id';
+export { PAYMENT_CHANNEL_TYPES, PAYMENT_CHANNELS_DOMAIN_NAME, PAYMENT_CHANNELS_DOMAIN_VERSION, paymentChannelsDomain } from './payment-channel-typed-data';
+export { signVoucher, type SignedVoucher, type SignVoucherParameters, type Voucher } from './sign-voucher';
+export { signClose, type SignCloseParameters } from './sign-close';
+export { deployPaymentChannels, type DeployPaymentChannelsReturnType } from './deploy-payment-channels';
+export { deployDevPayments, type DeployDevPaymentsParameters, type DeployDevPaymentsReturnType } from './deploy-dev-payments';
+export { deployDevToken, mintDevToken, type DeployDevTokenReturnType, type MintDevTokenParameters } from './deploy-dev-token';
+export { depositChannel, type DepositChannelParameters, type DepositChannelReturnType } from './deposit-channel';
+export { topUpChannel, type TopUpChannelParameters, type TopUpChannelReturnType } from './top-up-channel';
+export { claimVouchers, type ClaimVouchersParameters, type ClaimVouchersReturnType, type VoucherClaim } from './claim-vouchers';
+export { initiateWithdraw, type InitiateWithdrawParameters, type InitiateWithdrawReturnType } from './initiate-withdraw';
+export { finalizeWithdraw, type FinalizeWithdrawParameters, type FinalizeWithdrawReturnType } from './finalize-withdraw';
+export { closeChannel, type CloseChannelParameters, type CloseChannelReturnType } from './close-channel';
+export { rotateAuthorizer, type RotateAuthorizerParameters, type RotateAuthorizerReturnType } from './rotate-authorizer';
+export { getChannel, type ChannelState, type GetChannelParameters, type GetChannelReturnType } from './get-channel';

@@ -10,10 +10,14 @@ import {
   TimeoutError,
   WebSocketRequestError,
 } from 'viem';
+import { veilDevTokenAbi } from './artifacts/veil-dev-token';
+import { veilPaymentChannelsAbi } from './artifacts/veil-payment-channels';
 import { veilRegistryAbi } from './artifacts/veil-registry';
 import { ChainError, type ChainErrorCode } from './errors';
 
-type RegistryErrorName = Extract<(typeof veilRegistryAbi)[number], { type: 'error' }>['name'];
+type ErrorName<A extends readonly unknown[]> = Extract<A[number], { type: 'error'; name: string }>['name'];
+/** Every custom error of every contract in chain/contracts (names shared between contracts mean the same thing). */
+type RegistryErrorName = ErrorName<typeof veilRegistryAbi> | ErrorName<typeof veilPaymentChannelsAbi> | ErrorName<typeof veilDevTokenAbi>;
 
 /** Exhaustive over the contract's custom errors: adding an `error` to the .sol fails type-checking here until mapped. */
 const REVERT_CODES = {
@@ -32,6 +36,28 @@ const REVERT_CODES = {
   AttestationNotFound: 'attestation_not_found',
   AttestationAlreadyRevoked: 'attestation_already_revoked',
   AttestationHeldByOtherOperator: 'attestation_held_by_other_operator',
+  ZeroAmount: 'zero_amount',
+  NativeTokenUnsupported: 'native_token_unsupported',
+  WithdrawDelayOutOfRange: 'withdraw_delay_out_of_range',
+  ChannelNotFound: 'channel_not_found',
+  ChannelIsClosed: 'channel_closed',
+  NotPayer: 'not_payer',
+  NotReceiver: 'not_receiver',
+  InvalidSignature: 'invalid_voucher_signature',
+  VoucherExceedsDeposit: 'voucher_exceeds_deposit',
+  WithdrawPending: 'withdraw_pending',
+  WithdrawNotInitiated: 'withdraw_not_initiated',
+  WithdrawNotReady: 'withdraw_not_ready',
+  RotationPending: 'rotation_pending',
+  DepositOverflow: 'deposit_overflow',
+  TokenTransferFailed: 'token_transfer_failed',
+  FeeOnTransferToken: 'fee_on_transfer_token',
+  Reentrancy: 'reentrancy',
+  NotMinter: 'not_minter',
+  InsufficientBalance: 'insufficient_balance',
+  InsufficientAllowance: 'insufficient_allowance',
+  PermitExpired: 'permit_expired',
+  InvalidPermitSignature: 'invalid_permit_signature',
 } as const satisfies Record<RegistryErrorName, ChainErrorCode>;
 
 const REVERT_MESSAGES: Record<RegistryErrorName, string> = {
@@ -50,6 +76,28 @@ const REVERT_MESSAGES: Record<RegistryErrorName, string> = {
   AttestationNotFound: 'no attestation is recorded for this signer',
   AttestationAlreadyRevoked: 'the attestation is already revoked',
   AttestationHeldByOtherOperator: 'a live attestation for this signer belongs to another operator',
+  ZeroAmount: 'the amount is zero',
+  NativeTokenUnsupported: 'native ETH is not accepted; use WETH',
+  WithdrawDelayOutOfRange: 'the withdraw delay must be between 15 minutes and 30 days',
+  ChannelNotFound: 'no channel is open under this config',
+  ChannelIsClosed: 'the channel is closed',
+  NotPayer: 'only the channel payer may do this',
+  NotReceiver: 'only the channel receiver may do this',
+  InvalidSignature: 'the signature is not from the channel authorizer (or receiver) under this contract and chain',
+  VoucherExceedsDeposit: 'the voucher exceeds what was deposited in the channel',
+  WithdrawPending: 'a withdrawal is already pending on this channel',
+  WithdrawNotInitiated: 'no withdrawal was initiated on this channel',
+  WithdrawNotReady: 'the withdraw delay has not elapsed yet',
+  RotationPending: 'an authorizer rotation is still in its delay',
+  DepositOverflow: 'the channel deposit would exceed uint128',
+  TokenTransferFailed: 'the token transfer failed',
+  FeeOnTransferToken: 'the token delivered less than the amount (fee-on-transfer tokens are not supported)',
+  Reentrancy: 'reentrant call refused',
+  NotMinter: 'only the dev token deployer may mint',
+  InsufficientBalance: 'the token balance is too low',
+  InsufficientAllowance: 'the token allowance is too low',
+  PermitExpired: 'the permit deadline has passed',
+  InvalidPermitSignature: 'the permit signature is invalid',
 };
 
 function isRegistryErrorName(name: string): name is RegistryErrorName {
