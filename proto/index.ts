@@ -16,3 +16,4 @@ export { typeSizeRefusals } from './type-size-refusals';
 export { decodeCiphertextGroups, encodeCiphertextGroups, FheFramingError, FHE_GROUPS_MAGIC } from './fhe-http-framing';
 export { MIN_KEY_CHUNK_BYTES } from './key-chunk-bytes';
 export { widenReceiveWindow, RECEIVE_WINDOW_BYTES } from './widen-receive-window';
+export { writeWithBackpressure } from './write-with-backpressure';

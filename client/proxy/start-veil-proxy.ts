@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AttestationClaims, AttestationEnvelope, VerifyEvidenceOptions } from '../../attestation';
 import { MODEL_ID_PATTERN, type TeeOperation } from '../../tee';
+import { writeWithBackpressure } from '../../proto';
 import { createHttpTeeTransport, isRelayedRefusal, type HttpTeeTransport, type TeeEvidenceVerifier, type TeeModelClient, type TeePolicy } from '../tee';
 import { createIdempotencyCache, type IdempotencyEntry, type StoredAnswer } from './create-idempotency-cache';
 import { createProxyModels, type ProxyAttestation } from './create-proxy-models';
@@ -266,18 +267,7 @@ async function sendStream(request: FastifyRequest, reply: FastifyReply, source: 
   // No flushHeaders(): the first chunk is in hand, so the headers leave in the same write as it (one syscall and one
   // wake-up of the app fewer per stream; the time to first token is the same).
   const write = async (text: string) => {
-    if (raw.destroyed || raw.writableEnded) throw new ProxyError('cancelled', 'the client went away', 499);
-    if (!raw.write(text)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          raw.off('drain', done);
-          raw.off('close', done);
-          resolve();
-        };
-        raw.on('drain', done);
-        raw.on('close', done);
-      });
-    }
+    if (!(await writeWithBackpressure(raw, text))) throw new ProxyError('cancelled', 'the client went away', 499);
   };
   try {
     for (let step = first; !step.done; step = await iterator.next()) {

@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { StoredAnswer } from './idempotency-store';
+import { writeWithBackpressure } from '../../proto';
 
 /** An SSE answer being written: events go to the client as they come and are recorded for Idempotency-Key replay. */
 export type SseStream = {
@@ -43,18 +44,7 @@ export function createAnswerWriter(reply: FastifyReply, onAnswer?: (answer: Stor
       return {
         async write(event) {
           events.push(event);
-          if (raw.destroyed || raw.writableEnded) return;
-          if (!raw.write(event)) {
-            await new Promise<void>((resolve) => {
-              const done = () => {
-                raw.off('drain', done);
-                raw.off('close', done);
-                resolve();
-              };
-              raw.on('drain', done);
-              raw.on('close', done);
-            });
-          }
+          await writeWithBackpressure(raw, event);
         },
         end(ok) {
           if (!raw.writableEnded) raw.end();

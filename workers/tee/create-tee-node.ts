@@ -265,9 +265,9 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
       // Refusals before the first token (parameters, context length) are plain errors, so HTTP can answer 400.
       let next = await guarded(ticket, chunks.next());
       const sealer = id.createStreamSealer(opened);
-      const last = async (frame: Uint8Array): Promise<TeeStreamEvent> => ({
-        sealedEvent: frame, signature: await sealer.sign(), signingAddress: id.signingAddress,
-        nodeMicros: Math.round((performance.now() - t0) * 1000), computeMicros: Math.round((performance.now() - started) * 1000),
+      const computeMicros = () => Math.round((performance.now() - started) * 1000);
+      const last = async (frame: Uint8Array, compute: number): Promise<TeeStreamEvent> => ({
+        sealedEvent: frame, signature: await sealer.sign(), signingAddress: id.signingAddress, nodeMicros: Math.round((performance.now() - t0) * 1000), computeMicros: compute,
       });
       try {
         while (!next.done) {
@@ -278,16 +278,16 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
         if (signal?.aborted) return; // nobody is listening any more
         const failure = toTeeNodeFailure(err);
         if (failure.code === 'internal') logger.error('tee stream failed', { model: request.modelId, reason: failure.reason });
-        const message = failure.code === 'internal' ? 'internal error' : failure.message;
-        yield await last(sealer.seal('error', utf8.encode(JSON.stringify({ code: failure.code, message, param: failure.param ?? null }))));
+        // toTeeNodeFailure gives internal failures its generic message; their detail stays in the log above.
+        yield await last(sealer.seal('error', utf8.encode(JSON.stringify({ code: failure.code, message: failure.message, param: failure.param ?? null }))), computeMicros());
         return;
       } finally {
         // The consumer stopped early (client gone) or generation ended: either way the host releases its slot.
         await chunks.return?.();
       }
       throwIfCancelled(signal);
-      const computeMicros = Math.round((performance.now() - started) * 1000);
-      yield await last(sealer.seal('end', utf8.encode(JSON.stringify({ compute_micros: computeMicros }))));
+      const compute = computeMicros();
+      yield await last(sealer.seal('end', utf8.encode(JSON.stringify({ compute_micros: compute }))), compute);
     },
 
     get models() {
