@@ -11,7 +11,7 @@
  */
 import os from 'node:os';
 import OpenAI from 'openai';
-import { loadLanguageHost, loadLanguageModel, type ChatModel, type LanguageHost } from '../llm';
+import { DEFAULT_STREAM_WINDOW_MS, loadLanguageHost, loadLanguageModel, type ChatModel, type LanguageHost } from '../llm';
 import { BUNDLED_LANGUAGE_MODELS } from '../models';
 import { renderChatChart } from './render-chat-chart';
 import { startGatewayProcess, type GatewayProcess } from './start-gateway-process';
@@ -225,7 +225,7 @@ async function main() {
 
     const setup = {
       model: CHAT, embeddingModel: EMBED, prompt: PROMPT, temperature: 0, maxTokens: MAX_TOKENS, rounds: ROUNDS, warmupRounds: WARMUP_ROUNDS,
-      embedCallsPerRound: EMBED_CALLS_PER_ROUND, streaming: 'stream: true, stream_options.include_usage', gatewayEnv: 'VEIL_TEE_LOCAL_THREADS=1, chain off, FHE breast-cancer-lr/blocks with 1 worker',
+      embedCallsPerRound: EMBED_CALLS_PER_ROUND, streaming: 'stream: true, stream_options.include_usage', streamWindowMs: DEFAULT_STREAM_WINDOW_MS, gatewayEnv: 'VEIL_TEE_LOCAL_THREADS=1, chain off, FHE breast-cancer-lr/blocks with 1 worker',
     };
     const md = [
       '# Chat and embeddings: openai SDK → veil proxy → gateway HTTP → TEE node, vs the bare loop',
@@ -236,6 +236,9 @@ async function main() {
       `${CHAT}, prompt "${PROMPT}", temperature 0, max_tokens ${MAX_TOKENS} (greedy stops at eos after the completion tokens shown), streamed with include_usage; `
         + `${ROUNDS} rounds after ${WARMUP_ROUNDS} warm-up rounds, every arm once per round in a random order. The gateway (\`veil serve\`) and \`veil proxy\` each run as their own process; `
         + 'the openai client and the bare arms run in the bench process. Every arm\'s completion is checked equal to the bare host\'s.',
+      '',
+      `Streams use the default stream window (tee.streamWindowMs = ${DEFAULT_STREAM_WINDOW_MS} ms) in the bare host and the node alike: the first token leaves at once, then the text of each window as one chunk. `
+        + 'The proxy reaches the gateway over node:http with keep-alive connections.',
       '',
       '- **bare loop**: generateChat over the ORT decoder (model.chat), no OpenAI shapes.',
       '- **bare host.stream**: loadLanguageHost on the same folder, its chunk stream consumed directly: what the enclave runs. The targets are measured against it.',

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { createEvidenceProvider, createSimulatedProvider } from '../attestation';
 import { createLogger, type LogLevel } from '../gateway';
+import { DEFAULT_STREAM_WINDOW_MS } from '../llm';
 import { BUNDLED_LANGUAGE_MODELS, BUNDLED_MODELS, resolveModelEntry } from '../models';
 import { TlsFilesError } from '../proto';
 import { startTeeLanguageHost, startTeeNodeServer, type TeeEvidenceSource, type TeeLanguageHostMode } from '../workers/tee';
@@ -11,6 +12,7 @@ export const summary = 'run a remote TEE worker node (veil.v1.TeeNode)';
 const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 const HELP = `usage: veil worker [--host H] [--port P] [--models ID,...] [--language-models ENTRY,...] [--language-host worker|in-process]
+                   [--stream-window-ms MS]
                    [--threads N] [--platform simulated|configfs-tsm]
                    [--simulated-key-file FILE] [--tls-cert FILE --tls-key FILE --client-ca FILE] [--max-message-bytes N]
                    [--log-level L]
@@ -26,6 +28,9 @@ reflection). Point a gateway at it with tee.nodes / VEIL_TEE_NODES=HOST:PORT.
                 id) or ID=FOLDER; "none" for none (default: ${Object.keys(BUNDLED_LANGUAGE_MODELS).join(',')})
   --language-host
                 worker (default: model steps on their own thread) or in-process (on the node's own thread)
+  --stream-window-ms
+                a streamed completion sends the text generated in each window of MS milliseconds as one event, the
+                first token at once (default 16; 0 = one event per token)
   --threads     onnxruntime worker threads (default: cores)
   --platform    simulated (default; development only, proves nothing about hardware) or configfs-tsm
                 (SEV-SNP / TDX guest via /sys/kernel/config/tsm/report)
@@ -45,7 +50,7 @@ reflection). Point a gateway at it with tee.nodes / VEIL_TEE_NODES=HOST:PORT.
 export async function run(args: string[]): Promise<number> {
   let values: {
     host?: string; port?: string; models?: string; threads?: string; platform?: string; 'log-level'?: string; help?: boolean;
-    'simulated-key-file'?: string; 'max-message-bytes'?: string; 'language-models'?: string; 'language-host'?: string;
+    'simulated-key-file'?: string; 'max-message-bytes'?: string; 'language-models'?: string; 'language-host'?: string; 'stream-window-ms'?: string;
     'tls-cert'?: string; 'tls-key'?: string; 'client-ca'?: string;
   };
   try {
@@ -55,7 +60,7 @@ export async function run(args: string[]): Promise<number> {
         host: { type: 'string' }, port: { type: 'string' }, models: { type: 'string' }, threads: { type: 'string' },
         platform: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
         'simulated-key-file': { type: 'string' }, 'max-message-bytes': { type: 'string' },
-        'language-models': { type: 'string' }, 'language-host': { type: 'string' },
+        'language-models': { type: 'string' }, 'language-host': { type: 'string' }, 'stream-window-ms': { type: 'string' },
         'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'client-ca': { type: 'string' },
       },
     }));
@@ -91,6 +96,8 @@ export async function run(args: string[]): Promise<number> {
   const languageEntries = (values['language-models'] ?? Object.keys(BUNDLED_LANGUAGE_MODELS).join(',')).split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
   const languageHost = values['language-host'] ?? 'worker';
   if (languageHost !== 'worker' && languageHost !== 'in-process') problems.push('--language-host must be worker or in-process');
+  const streamWindowMs = Number(values['stream-window-ms'] ?? DEFAULT_STREAM_WINDOW_MS);
+  if (!/^\d{1,4}$/.test(values['stream-window-ms'] ?? '0') || streamWindowMs > 1000) problems.push('--stream-window-ms must be an integer 0..1000');
   if (Object.keys(models).length === 0 && languageEntries.length === 0) problems.push('--models: at least one model is required');
   const tlsFlags = [values['tls-cert'], values['tls-key'], values['client-ca']];
   const tls = tlsFlags.every((f) => f !== undefined) ? { certFile: values['tls-cert']!, keyFile: values['tls-key']!, clientCaFile: values['client-ca']! } : undefined;
@@ -116,7 +123,7 @@ export async function run(args: string[]): Promise<number> {
   let server;
   let host;
   try {
-    host = await startTeeLanguageHost({ entries: languageEntries, mode: languageHost as TeeLanguageHostMode });
+    host = await startTeeLanguageHost({ entries: languageEntries, mode: languageHost as TeeLanguageHostMode, streamWindowMs });
   } catch (err) {
     console.error(`veil worker: --language-models: ${(err as Error).message}`);
     return 2;

@@ -41,7 +41,7 @@ const refusal = async (p: Promise<unknown>) => {
 
 let host: LanguageHost;
 beforeAll(async () => {
-  host = await loadLanguageHost({ folders: [{ dir: path.join(MODELS, CHAT) }, { dir: path.join(MODELS, MQA) }, { id: 'embed', dir: path.join(MODELS, EMBED) }], now: () => NOW });
+  host = await loadLanguageHost({ folders: [{ dir: path.join(MODELS, CHAT) }, { dir: path.join(MODELS, MQA) }, { id: 'embed', dir: path.join(MODELS, EMBED) }], now: () => NOW, streamWindowMs: 0 });
 });
 afterAll(() => host?.close());
 
@@ -112,6 +112,22 @@ describe('createLanguageHost: chat.completions', () => {
     for (const c of chunks.slice(1, -1)) expect(c.choices[0]).toEqual({ index: 0, delta: { content: expect.any(String) }, logprobs: null, finish_reason: null });
     expect(chunks.length).toBeGreaterThan(3);
     expect(text(chunks)).toBe(whole.choices[0]!.message.content);
+  });
+
+  it('streamWindowMs: tokens generated within one window leave as one chunk; the first at once, the text the same', async () => {
+    const body = chatBody('In the beginning God', { temperature: 0, max_tokens: 20 });
+    const whole = (await host.run('chat.completions', CHAT, body)) as Completion;
+    const coalescing = await loadLanguageHost({ folders: [{ dir: path.join(MODELS, CHAT) }], now: () => NOW, streamWindowMs: 1000 });
+    try {
+      const chunks = await collect(coalescing.stream(CHAT, { ...body, stream: true }));
+      const content = chunks.filter((c) => c.choices[0]?.delta.content);
+      // 20 toy tokens take far less than the 1 s window: the first token, then the other 19 at the finish.
+      expect(content.length).toBeLessThanOrEqual(3);
+      expect(text(chunks)).toBe(whole.choices[0]!.message.content);
+      expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe('length');
+    } finally {
+      await coalescing.close();
+    }
   });
 
   it('include_usage: usage null on every chunk, then a last chunk with no choices and the usage', async () => {

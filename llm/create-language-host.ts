@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { encodeFloat32Base64 } from './encode-float32-base64';
+import { coalesceChatDeltas } from './coalesce-chat-deltas';
 import { padStreamChunk } from './pad-stream-chunk';
 import type { ChatUsage } from './generate-chat';
 import { LlmError } from './llm-error';
@@ -31,7 +32,14 @@ export type CreateLanguageHostOptions = {
   models: readonly LanguageModel[];
   /** Wall clock in milliseconds, for `created`. */
   now?: () => number;
+  /**
+   * A stream sends the text generated in each window of this many ms as one chunk, the first token at once
+   * (coalesceChatDeltas). Default 16 (one frame at 60 Hz); 0 sends a chunk per token.
+   */
+  streamWindowMs?: number;
 };
+
+export const DEFAULT_STREAM_WINDOW_MS = 16;
 
 /**
  * Serves loaded language models in OpenAI's JSON on both sides: the request object exactly as an app sends it to
@@ -40,6 +48,8 @@ export type CreateLanguageHostOptions = {
  */
 export function createLanguageHost(options: CreateLanguageHostOptions): LanguageHost {
   const now = options.now ?? Date.now;
+  const streamWindowMs = options.streamWindowMs ?? DEFAULT_STREAM_WINDOW_MS;
+  if (!Number.isFinite(streamWindowMs) || streamWindowMs < 0 || streamWindowMs > 1000) throw new RangeError('streamWindowMs must be 0..1000');
   const byId = new Map<string, LanguageModel>();
   for (const m of options.models) {
     if (byId.has(m.id)) throw new LlmError('llm_model_invalid', `two models have the id ${m.id}`);
@@ -136,7 +146,7 @@ export function createLanguageHost(options: CreateLanguageHostOptions): Language
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }], ...usageField,
     });
     const linked = link(signal);
-    const events = model.chat(parsed.chat, linked.signal);
+    const events = coalesceChatDeltas(model.chat(parsed.chat, linked.signal), { windowMs: streamWindowMs });
     try {
       // The first event is pulled before anything is sent: a prompt that does not fit, or a failing prefill, then
       // rejects the first next() and the caller can still answer with a plain error instead of a broken stream.

@@ -13,6 +13,8 @@ export type LoadLanguageHostOptions = {
   intraOpThreads?: number;
   /** Wall clock in milliseconds, for `created`. */
   now?: () => number;
+  /** See CreateLanguageHostOptions.streamWindowMs (default 16 ms). */
+  streamWindowMs?: number;
 };
 
 /**
@@ -34,5 +36,5 @@ export async function loadLanguageHost(options: LoadLanguageHostOptions): Promis
     await Promise.allSettled(models.map((m) => m.release()));
     throw err;
   }
-  return createLanguageHost({ models, now: options.now });
+  return createLanguageHost({ models, now: options.now, streamWindowMs: options.streamWindowMs });
 }

@@ -37,6 +37,20 @@ describe('startLanguageHostWorker', () => {
     }
   });
 
+  it('streamWindowMs reaches the worker: a long window joins the stream\'s tokens', async () => {
+    const own = await startLanguageHostWorker({ folders: [folders[0]!], streamWindowMs: 1000 });
+    try {
+      let contentChunks = 0;
+      for await (const c of own.stream('toy-chat-kjv', chat('In the beginning God', { stream: true, max_tokens: 20 }))) {
+        if ((c as Chunk).choices[0]?.delta.content) contentChunks++;
+      }
+      expect(contentChunks).toBeGreaterThan(0);
+      expect(contentChunks).toBeLessThanOrEqual(3);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('refusals arrive as LlmError with code and param, a stream\'s before its first chunk', async () => {
     await expect(host.run('chat.completions', 'toy-chat-kjv', chat('hi', { n: 3 }))).rejects.toMatchObject({ name: 'LlmError', code: 'unsupported_parameter', param: 'n' });
     await expect(host.run('embeddings', 'nope', { model: 'nope', input: 'x' })).rejects.toMatchObject({ code: 'model_not_found', param: 'model' });

@@ -65,7 +65,8 @@ const OPERATIONS: Record<string, TeeOperation> = { '/v1/chat/completions': 'chat
  */
 export async function startVeilProxy(options: StartVeilProxyOptions): Promise<VeilProxy> {
   // The default deadline bounds what runs without a caller's (attesting a node); relays pass upstreamDeadlineMs.
-  const router = options.transport ?? createHttpTeeTransport({ baseUrl: options.gateway ?? 'http://127.0.0.1:8080', apiKey: options.apiKey, deadlineMs: 30_000 });
+  const own = options.transport ? undefined : createHttpTeeTransport({ baseUrl: options.gateway ?? 'http://127.0.0.1:8080', apiKey: options.apiKey, deadlineMs: 30_000 });
+  const router = options.transport ?? own!;
   const deadlineMs = options.upstreamDeadlineMs ?? 10 * 60_000;
   const models = createProxyModels({
     router, policy: options.policy, allowSimulated: options.allowSimulated, roots: options.roots, checkEnclave: options.checkEnclave,
@@ -76,6 +77,7 @@ export async function startVeilProxy(options: StartVeilProxyOptions): Promise<Ve
     for (const model of options.models ?? []) await models.get(model);
   } catch (err) {
     models.close();
+    own?.close();
     throw err;
   }
 
@@ -236,6 +238,7 @@ export async function startVeilProxy(options: StartVeilProxyOptions): Promise<Ve
     async close() {
       await app.close();
       models.close();
+      own?.close();
     },
   };
 }

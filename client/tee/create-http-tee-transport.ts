@@ -1,6 +1,7 @@
 import { scheduleAt, type GetTeeEvidenceResponse, type TeeInferResponse, type TeeStreamEvent } from '../../proto';
 import { isTeeErrorCode, TeeError, type TeeOperation } from '../../tee';
 import { VeilClientError } from '../veil-client-error';
+import { AnswerTooLarge, createGatewayRequester, type GatewayAnswer, type GatewayRequest } from './create-gateway-requester';
 import { TEE_CALL_ERRORS, type RoutedTeeInferRequest, type RoutedTeeTransport, type TeeCallOptions, type TeeRoute } from './create-gateway-tee-transport';
 import { readServerSentEvents } from './read-server-sent-events';
 
@@ -11,6 +12,8 @@ export type GatewayModel = { id: string; object: 'model'; created: number; owned
 export type HttpTeeTransport = RoutedTeeTransport & {
   inferStream(request: RoutedTeeInferRequest, options?: TeeCallOptions): AsyncIterable<TeeStreamEvent>;
   listModels(options?: TeeCallOptions): Promise<GatewayModel[]>;
+  /** Closes the idle keep-alive connections to the gateway. */
+  close(): void;
 };
 
 export type CreateHttpTeeTransportOptions = {
@@ -22,7 +25,6 @@ export type CreateHttpTeeTransportOptions = {
   deadlineMs?: number;
   /** Largest non-streamed answer accepted (default 64 MiB). */
   maxResponseBytes?: number;
-  fetch?: typeof fetch;
 };
 
 export const SEALED_CONTENT_TYPE = 'application/vnd.veil.sealed';
@@ -41,14 +43,13 @@ const HEX = /^(?:[0-9a-fA-F]{2})*$/;
 export function createHttpTeeTransport(options: CreateHttpTeeTransportOptions): HttpTeeTransport {
   const base = new URL(options.baseUrl);
   if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new VeilClientError('invalid_argument', `the gateway URL must be http:// or https:// (got ${base.protocol})`);
-  const doFetch = options.fetch ?? fetch;
+  const requester = createGatewayRequester(base);
   const maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;
   const auth: Record<string, string> = {};
   if (options.apiKey !== undefined) {
     if (!/^[\x21-\x7e]+$/.test(options.apiKey)) throw new VeilClientError('invalid_argument', 'apiKey must be printable ASCII without spaces (as `veil keys create` printed it)');
     auth.authorization = `Bearer ${options.apiKey}`;
   }
-  const url = (path: string) => new URL(path, base).toString();
 
   /** One HTTP exchange under the caller's deadline and cancellation; `release` ends them (after a stream's last byte). */
   const limited = (opts: TeeCallOptions = {}) => {
@@ -77,9 +78,9 @@ export function createHttpTeeTransport(options: CreateHttpTeeTransportOptions): 
     };
   };
 
-  const send = async (limits: ReturnType<typeof limited>, path: string, init: RequestInit): Promise<Response> => {
+  const send = async (limits: ReturnType<typeof limited>, path: string, init: Omit<GatewayRequest, 'signal'>): Promise<GatewayAnswer> => {
     try {
-      return await doFetch(url(path), { ...init, signal: limits.signal });
+      return await requester.request(path, { ...init, signal: limits.signal });
     } catch (cause) {
       throw limits.limitError() ?? new VeilClientError('unavailable', `the gateway at ${base.origin} is unreachable`, undefined, undefined, { httpStatus: 503, cause });
     }
@@ -88,10 +89,10 @@ export function createHttpTeeTransport(options: CreateHttpTeeTransportOptions): 
   const getJson = async <T>(path: string, opts?: TeeCallOptions): Promise<T> => {
     const limits = limited(opts);
     try {
-      const response = await send(limits, path, { headers: { ...auth, accept: 'application/json' } });
-      if (!response.ok) throw await httpError(response);
+      const response = await send(limits, path, { method: 'GET', headers: { ...auth, accept: 'application/json' } });
+      if (!ok(response)) throw await httpError(response);
       try {
-        return (await response.json()) as T;
+        return JSON.parse(Buffer.from(await response.bytes(maxResponseBytes)).toString('utf8')) as T;
       } catch (cause) {
         throw limits.limitError() ?? new VeilClientError('internal', `the gateway answered ${path} with malformed JSON`, undefined, undefined, { httpStatus: 502, cause });
       }
@@ -125,17 +126,20 @@ export function createHttpTeeTransport(options: CreateHttpTeeTransportOptions): 
       const limits = limited(opts);
       try {
         const response = await post(limits, request, false);
-        if (!response.ok) throw await httpError(response);
-        const bytes = await readLimited(response, maxResponseBytes).catch((cause: unknown) => {
-          throw limits.limitError() ?? (cause instanceof VeilClientError ? cause : new VeilClientError('unavailable', 'the gateway connection failed while sending the answer', undefined, undefined, { httpStatus: 502, cause }));
+        if (!ok(response)) throw await httpError(response);
+        const bytes = await response.bytes(maxResponseBytes).catch((cause: unknown) => {
+          if (cause instanceof AnswerTooLarge) {
+            const size = cause.declared === undefined ? '' : ` (${cause.declared} bytes)`;
+            throw new VeilClientError('message_too_large', `the gateway's answer${size} exceeds the ${maxResponseBytes}-byte limit`, undefined, undefined, { httpStatus: 502 });
+          }
+          throw limits.limitError() ?? new VeilClientError('unavailable', 'the gateway connection failed while sending the answer', undefined, undefined, { httpStatus: 502, cause });
         });
-        const signature = response.headers.get('x-veil-signature') ?? '';
         return {
           sealedResponse: bytes,
-          signature,
-          signingAddress: response.headers.get('x-veil-signing-address') ?? '',
-          nodeMicros: micros(response.headers.get('x-veil-node-micros')),
-          computeMicros: micros(response.headers.get('x-veil-compute-micros')),
+          signature: response.header('x-veil-signature') ?? '',
+          signingAddress: response.header('x-veil-signing-address') ?? '',
+          nodeMicros: micros(response.header('x-veil-node-micros')),
+          computeMicros: micros(response.header('x-veil-compute-micros')),
         } satisfies TeeInferResponse;
       } finally {
         limits.release();
@@ -146,11 +150,12 @@ export function createHttpTeeTransport(options: CreateHttpTeeTransportOptions): 
       const limits = limited(opts);
       try {
         const response = await post(limits, request, true);
-        if (!response.ok) throw await httpError(response);
-        if (!response.body || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+        if (!ok(response)) throw await httpError(response);
+        if (!(response.header('content-type') ?? '').startsWith('text/event-stream')) {
+          response.discard();
           throw new TeeError('tee_stream_invalid', 'the gateway answered a stream request without an event stream');
         }
-        const events = readServerSentEvents(response.body as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+        const events = readServerSentEvents(response.body)[Symbol.asyncIterator]();
         for (;;) {
           let next: IteratorResult<{ event: string; data: string }>;
           try {
@@ -174,21 +179,17 @@ export function createHttpTeeTransport(options: CreateHttpTeeTransportOptions): 
       if (!Array.isArray(body?.data)) throw new VeilClientError('internal', 'the gateway\'s model list is malformed', undefined, undefined, { httpStatus: 502 });
       return body.data as GatewayModel[];
     },
+
+    close: () => requester.close(),
   };
 }
 
-const micros = (value: string | null) => {
+const ok = (response: GatewayAnswer) => response.status >= 200 && response.status < 300;
+
+const micros = (value: string | undefined) => {
   const n = Number(value ?? 0);
   return Number.isSafeInteger(n) && n >= 0 ? n : 0;
 };
-
-async function readLimited(response: Response, max: number): Promise<Uint8Array> {
-  const declared = Number(response.headers.get('content-length') ?? NaN);
-  if (declared > max) throw new VeilClientError('message_too_large', `the gateway's answer (${declared} bytes) exceeds the ${max}-byte limit`, undefined, undefined, { httpStatus: 502 });
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  if (bytes.byteLength > max) throw new VeilClientError('message_too_large', `the gateway's answer exceeds the ${max}-byte limit`, undefined, undefined, { httpStatus: 502 });
-  return bytes;
-}
 
 /** An OpenAI error object from the gateway → the SDK's error (TeeError for TEE codes), keeping status, type and param. */
 export function errorFromOpenAiBody(body: unknown, httpStatus: number | undefined): Error {
@@ -203,10 +204,13 @@ export function errorFromOpenAiBody(body: unknown, httpStatus: number | undefine
   return new VeilClientError(code, message, undefined, param, { httpStatus, type });
 }
 
-async function httpError(response: Response): Promise<Error> {
+/** Error answers are small OpenAI error objects; anything larger is not one, and is not read. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+async function httpError(response: GatewayAnswer): Promise<Error> {
   let body: unknown;
   try {
-    body = await response.json();
+    body = JSON.parse(Buffer.from(await response.bytes(MAX_ERROR_BODY_BYTES)).toString('utf8'));
   } catch {
     body = undefined;
   }

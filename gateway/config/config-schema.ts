@@ -113,6 +113,10 @@ export const CONFIG_SCHEMA = {
       kind: 'enum', values: ['worker', 'in-process'], default: 'worker', env: 'VEIL_TEE_LANGUAGE_HOST',
       doc: 'where the in-process node runs language-model steps: "worker" (own thread; the gateway\'s event loop never waits on a model step) or "in-process"',
     },
+    streamWindowMs: {
+      kind: 'int', min: 0, max: 1000, default: 16, env: 'VEIL_TEE_STREAM_WINDOW_MS',
+      doc: 'a streamed completion of the in-process node sends the text generated in each window of this many ms as one event, the first token at once: fewer sealed events per hop, and token timing hidden from whoever watches the stream; 0 = one event per token',
+    },
     local: { kind: 'bool', default: true, env: 'VEIL_TEE_LOCAL', doc: 'run one in-process TEE node (SIMULATED platform: development only)' },
     localThreads: { kind: 'int', min: 1, max: 256, default: 1, env: 'VEIL_TEE_LOCAL_THREADS', doc: 'onnxruntime worker threads of the in-process TEE node' },
     nodes: { kind: 'list', default: [], env: 'VEIL_TEE_NODES', doc: 'host:port of remote TEE worker nodes (`veil worker`); comma-separated in env' },

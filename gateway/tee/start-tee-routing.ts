@@ -59,7 +59,7 @@ export async function startTeeRouting({ config, logger, router: seams, onAtteste
     });
     let languageHost;
     try {
-      languageHost = await startTeeLanguageHost({ entries: config.languageModels, mode: config.languageHost });
+      languageHost = await startTeeLanguageHost({ entries: config.languageModels, mode: config.languageHost, streamWindowMs: config.streamWindowMs });
     } catch (err) {
       await pool.close();
       throw new TeeConfigError(`tee.languageModels: ${(err as Error).message}`);

@@ -14,6 +14,8 @@ export type StartTeeLanguageHostOptions = {
    */
   mode?: TeeLanguageHostMode;
   intraOpThreads?: number;
+  /** Milliseconds of generated text a streamed completion sends as one event (llm's streamWindowMs; default 16). */
+  streamWindowMs?: number;
 };
 
 /**
@@ -24,5 +26,5 @@ export async function startTeeLanguageHost(options: StartTeeLanguageHostOptions)
   if (options.entries.length === 0) return undefined;
   const folders = options.entries.map(resolveLanguageModelEntry);
   const load = (options.mode ?? 'worker') === 'worker' ? startLanguageHostWorker : loadLanguageHost;
-  return load({ folders, intraOpThreads: options.intraOpThreads });
+  return load({ folders, intraOpThreads: options.intraOpThreads, streamWindowMs: options.streamWindowMs });
 }
