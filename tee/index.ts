@@ -27,3 +27,4 @@ export { SILENT_TEE_LOGGER } from './tee-logger';
 export type { TeeLogFields, TeeLogger } from './tee-logger';
 export { evidenceBindsIdentity } from './check-evidence-binding';
 export type { EvidenceBindingParameters, PresentedTeeIdentity } from './check-evidence-binding';
+export { recoverSignerAddress } from './secp256k1-receipts';

@@ -61,3 +61,19 @@ export function verifyWithPublicKey(compact: Uint8Array, digest: Uint8Array, pub
 export function addressOf(publicKey: Uint8Array): Hex {
   return `0x${keccak256(publicKey.subarray(1)).slice(-40)}`;
 }
+
+const HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
+
+/**
+ * The address that signed a 32-byte digest with a 65-byte r ‖ s ‖ v signature, or undefined when the signature is
+ * malformed or high-S. High-S is refused as the EVM contracts here refuse it (EIP-2), so what passes here is exactly
+ * what passes on chain. Used for payment vouchers (EIP-712 digests) with the same native library as the receipts.
+ */
+export function recoverSignerAddress(digest: Uint8Array, signature: string): Hex | undefined {
+  const parsed = parseReceiptSignature(signature);
+  if (!parsed || digest.byteLength !== 32) return undefined;
+  const s = BigInt(`0x${Buffer.from(parsed.compact.subarray(32, 64)).toString('hex')}`);
+  if (s > HALF_N) return undefined;
+  const key = recoverPublicKey(parsed.compact, parsed.recid, digest);
+  return key ? addressOf(key) : undefined;
+}

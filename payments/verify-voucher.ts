@@ -1,0 +1,45 @@
+import { getAddress, hashTypedData, type Address, type Hex } from 'viem';
+import { channelId as channelIdOf, PAYMENT_CHANNEL_TYPES, paymentChannelsDomain, type PaymentChannelsDeployment } from '../chain';
+import { recoverSignerAddress } from '../tee';
+import { PaymentError } from './payment-error';
+import type { ChannelPayment } from './x402-messages';
+
+export type VerifyVoucherParameters = PaymentChannelsDeployment & {
+  payment: ChannelPayment;
+  /** The gateway's receiving address and token: a voucher for anyone else's channel is worthless here. */
+  receiver: Address;
+  token: Address;
+  minWithdrawDelay: number;
+};
+
+/** What a verified voucher proves: its channel, amount and who signed it (the channel's authorizer is checked against the chain by the caller). */
+export type VerifiedVoucher = { channelId: Hex; maxClaimableAmount: bigint; signer: Address };
+
+/**
+ * Checks a channel payment without touching the chain: the config names this gateway as receiver, its token and a
+ * withdraw delay long enough to claim in; the channel id is the EIP-712 hash of that config on this chain and
+ * contract (so a voucher from another chain or deployment, or for another config, fails here); and the voucher's
+ * EIP-712 signature recovers (libsecp256k1, low-S only, as the contract requires). Pure CPU: ~0.1 ms.
+ * @throws {PaymentError} `voucher_wrong_network`, `voucher_signature_invalid`
+ */
+export function verifyVoucher({ chainId, contractAddress, payment, receiver, token, minWithdrawDelay }: VerifyVoucherParameters): VerifiedVoucher {
+  const { config, voucher } = payment;
+  if (getAddress(config.receiver) !== getAddress(receiver)) throw new PaymentError('voucher_wrong_network', 'the channel pays another receiver than this gateway');
+  if (getAddress(config.token) !== getAddress(token)) throw new PaymentError('voucher_wrong_network', 'the channel holds another token than this gateway takes');
+  if (config.withdrawDelay < minWithdrawDelay) {
+    throw new PaymentError('voucher_wrong_network', `the channel's withdraw delay (${config.withdrawDelay} s) is shorter than the ${minWithdrawDelay} s this gateway needs to claim in`);
+  }
+  const id = channelIdOf({ chainId, contractAddress, config });
+  if (id.toLowerCase() !== voucher.channelId.toLowerCase()) {
+    throw new PaymentError('voucher_wrong_network', 'the voucher\'s channel id is not its config\'s on this chain and contract');
+  }
+  const digest = hashTypedData({
+    domain: paymentChannelsDomain(chainId, contractAddress),
+    types: PAYMENT_CHANNEL_TYPES,
+    primaryType: 'Voucher',
+    message: { channelId: id, maxClaimableAmount: voucher.maxClaimableAmount },
+  });
+  const signer = recoverSignerAddress(Buffer.from(digest.slice(2), 'hex'), voucher.signature);
+  if (!signer) throw new PaymentError('voucher_signature_invalid', 'the voucher signature is malformed');
+  return { channelId: id, maxClaimableAmount: voucher.maxClaimableAmount, signer: getAddress(signer) };
+}
