@@ -17,8 +17,9 @@ interface IERC20PermitLike {
 ///         config, a channel opens implicitly on its first deposit, and the payer's session key (the authorizer) signs
 ///         `Voucher(bytes32 channelId,uint128 maxClaimableAmount)`, a cumulative ceiling. The receiver claims many
 ///         channels in one transaction; each entry names the cumulative `totalClaimed` it charged (at most the voucher's
-///         ceiling) and pays only the increase over what was already claimed, so an old claim is a no-op. The payer's unilateral exit is `initiateWithdraw` → `withdrawDelay` → `finalizeWithdraw`;
-///         the receiver can claim until the finalize is mined.
+///         ceiling) and pays only the increase over what was already claimed, so an old claim is a no-op. The payer's
+///         unilateral exit is `initiateWithdraw` → `withdrawDelay` → `finalizeWithdraw`; the receiver can claim until
+///         the finalize is mined.
 /// @dev Native ETH is not accepted (`token == address(0)` is refused): wrap it as WETH. Checks-effects-interactions
 ///      everywhere, plus a transient-storage lock because tokens are arbitrary contracts. Fee-on-transfer tokens are
 ///      refused by checking the contract's balance delta on deposit.
