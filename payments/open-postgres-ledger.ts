@@ -230,7 +230,15 @@ const SQL = {
  * @throws {LedgerError} `schema_too_new` when the database was migrated by a newer Veil
  */
 export async function openPostgresLedger({ connectionString, pool: poolOptions, onIdleError = () => {} }: OpenPostgresLedgerOptions = {}): Promise<PaymentLedger> {
-  const pool = new pg.Pool({ ...poolOptions, ...(connectionString === undefined ? {} : { connectionString }) });
+  const pool = new pg.Pool({
+    // Bounded waits by default: a pool that is exhausted or a server that does not answer fails the call instead of
+    // hanging it, and a replica that dies inside a transaction (holding a channel's row lock) is cut off by the server.
+    connectionTimeoutMillis: 10_000,
+    idle_in_transaction_session_timeout: 30_000,
+    keepAlive: true,
+    ...poolOptions,
+    ...(connectionString === undefined ? {} : { connectionString }),
+  });
   // Without a listener, an idle connection's error (server restart) would be an uncaught 'error' event.
   pool.on('error', onIdleError);
   try {

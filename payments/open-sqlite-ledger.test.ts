@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -45,6 +45,9 @@ describe('openSqliteLedger on disk', () => {
     await ledger.close();
     const again = await openSqliteLedger({ file });
     expect(await again.channel(testChannelId(1))).toMatchObject({ deposited: 1_000_000n });
+    await openChannel(again, 2);
+    // Owner-only, the WAL too: the file holds vouchers that could still pay for calls.
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) expect([f, (statSync(f).mode & 0o777).toString(8)]).toEqual([f, '600']);
     await again.close();
     const db = new Database(file, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');

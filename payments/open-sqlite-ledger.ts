@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ChannelConfig } from '../chain';
@@ -182,7 +182,12 @@ const channelParams = (c: LedgerChannel) => ({
 export async function openSqliteLedger({ file, busyTimeoutMs = 5_000 }: OpenSqliteLedgerOptions): Promise<PaymentLedger> {
   checkId('file', file, 4096);
   checkTime('busyTimeoutMs', busyTimeoutMs);
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    // Owner only: the file holds the payers' latest vouchers, and a voucher not yet spent would pay for a stranger's
+    // calls. SQLite gives the -wal and -shm files the main file's permissions.
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    closeSync(openSync(file, 'a', 0o600));
+  }
   const db = new Database(file);
   try {
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);

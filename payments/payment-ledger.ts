@@ -72,9 +72,16 @@ export type ReserveResult =
   | { kind: 'reserved'; reservationId: string; channel: LedgerChannel }
   | { kind: 'replay'; receipt: PaymentReceipt }
   | { kind: 'busy' }
-  /** The voucher does not cover charged + reserved + ceiling: the client resyncs from `channel` (a corrective 402). */
+  /**
+   * The voucher does not cover charged + reserved + ceiling: the client resyncs from `channel` (a corrective 402).
+   * `required` is that cumulative sum, the least `maxClaimableAmount` that would be admitted now.
+   */
   | { kind: 'insufficient_voucher'; channel: LedgerChannel; required: bigint }
-  /** charged + reserved + ceiling would exceed the mirrored deposit (minus what the chain already paid out). */
+  /**
+   * charged + reserved + ceiling would exceed the mirrored deposit (minus what the chain already paid out): unclaimed
+   * charges + reserved + ceiling > deposited − claimedOnchain, which is charged + reserved + ceiling > deposited as
+   * both are cumulative. `required` is charged + reserved + ceiling, the least cumulative `deposited` that admits it.
+   */
   | { kind: 'insufficient_deposit'; channel: LedgerChannel; required: bigint }
   /** A withdrawal is pending or the channel is closed: no new calls. */
   | { kind: 'channel_closing'; channel: LedgerChannel }
