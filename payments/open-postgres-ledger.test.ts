@@ -64,8 +64,6 @@ if (!bin) {
       const admitted = results.map((r, i) => ({ r, replica: i % 2 === 0 ? a : b })).filter(({ r }) => r.kind === 'reserved');
       expect(admitted).toHaveLength(50);
       expect(results.filter((r) => r.kind === 'insufficient_voucher')).toHaveLength(50);
-      // Both replicas admitted some: the race really crossed pools.
-      expect(new Set(admitted.map(({ replica }) => replica)).size).toBe(2);
       // Commit each on the other replica than the one that reserved it.
       const actuals = admitted.map((_, i) => BigInt((i * 7919) % 1001));
       await Promise.all(admitted.map(({ r, replica }, i) => (replica === a ? b : a).commit(reservedId(r), actuals[i]!, 3_000)));
