@@ -418,6 +418,107 @@ export function describeLedgerConformance(name: string, open: () => Promise<Paym
       expect(await ledger.channel(testChannelId(1))).toMatchObject({ charged: 50n, reserved: 0n });
     });
 
+    test('random sequences of reserve, commit, release, reap and on-chain updates agree with a reference model at every step', async () => {
+      // Small amounts, so the boundaries (exactly covered, one unit short) come up often.
+      const op = fc.oneof(
+        fc.record({ kind: fc.constant('reserve' as const), ch: fc.integer({ min: 1, max: 2 }), req: fc.integer({ min: 1, max: 12 }), voucher: fc.bigInt({ min: 0n, max: 40n }), ceiling: fc.bigInt({ min: 0n, max: 10n }), ttl: fc.integer({ min: 1, max: 6 }) }),
+        fc.record({ kind: fc.constant('commit' as const), pick: fc.nat(), over: fc.boolean(), frac: fc.integer({ min: 0, max: 100 }) }),
+        fc.record({ kind: fc.constant('release' as const), pick: fc.nat() }),
+        fc.record({ kind: fc.constant('reap' as const) }),
+        fc.record({ kind: fc.constant('onchain' as const), ch: fc.integer({ min: 1, max: 2 }), deposited: fc.bigInt({ min: 0n, max: 50n }), closing: fc.boolean() }),
+      );
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops) => {
+          // Fresh channels per run (ids 100·run + 1, 2) so runs share the ledger but not state.
+          const base = 100 * ++run;
+          // reapExpired is ledger-wide: clear what earlier runs left live, then run on a later clock.
+          const start = 1_000 * run;
+          await ledger.reapExpired(start);
+          const model = new Map<number, { charged: bigint; reserved: bigint; signedMax: bigint; deposited: bigint; closing: boolean }>();
+          const live = new Map<string, { ch: number; requestId: string; ceiling: bigint; expiresAt: number }>();
+          const receipts = new Map<string, bigint>();
+          let block = 1n;
+          for (const ch of [1, 2]) {
+            model.set(ch, { charged: 0n, reserved: 0n, signedMax: 0n, deposited: 30n, closing: false });
+            await openChannel(ledger, base + ch, { deposited: 30n, block });
+          }
+          for (const [t, o] of ops.entries()) {
+            const at = start + 1 + t;
+            if (o.kind === 'reserve') {
+              const requestId = `r${base}-${o.req}`;
+              const m = model.get(o.ch)!;
+              const required = m.charged + m.reserved + o.ceiling;
+              const result = await ledger.reserve(
+                testRequest(0, { requestId, channelId: testChannelId(base + o.ch), voucherMax: o.voucher, ceiling: o.ceiling, at, expiresAt: at + o.ttl }),
+              );
+              const expected = receipts.has(requestId)
+                ? 'replay'
+                : [...live.values()].some((r) => r.requestId === requestId)
+                  ? 'busy'
+                  : m.closing
+                    ? 'channel_closing'
+                    : required > o.voucher
+                      ? 'insufficient_voucher'
+                      : required > m.deposited
+                        ? 'insufficient_deposit'
+                        : 'reserved';
+              expect(result.kind).toBe(expected);
+              if (result.kind === 'insufficient_voucher' || result.kind === 'insufficient_deposit') expect(result.required).toBe(required);
+              if (result.kind === 'replay') expect(result.receipt.charged).toBe(receipts.get(requestId));
+              if (result.kind === 'reserved') {
+                live.set(result.reservationId, { ch: o.ch, requestId, ceiling: o.ceiling, expiresAt: at + o.ttl });
+                m.reserved += o.ceiling;
+                if (o.voucher > m.signedMax) m.signedMax = o.voucher;
+              }
+            } else if (o.kind === 'commit' || o.kind === 'release') {
+              const ids = [...live.keys()];
+              const id = ids.length === 0 ? 'none' : ids[o.pick % ids.length]!;
+              const r = live.get(id);
+              if (o.kind === 'release') {
+                await ledger.release(id);
+                if (r) model.get(r.ch)!.reserved -= r.ceiling;
+                live.delete(id);
+              } else {
+                const actual = r ? (o.over ? r.ceiling + 1n : (r.ceiling * BigInt(o.frac)) / 100n) : 1n;
+                const outcome = await ledger.commit(id, actual, at).then(
+                  (receipt) => receipt,
+                  (e: unknown) => (isLedgerError(e) ? e.code : e),
+                );
+                if (!r) expect(outcome).toBe('reservation_unknown');
+                else if (o.over) expect(outcome).toBe('actual_exceeds_ceiling');
+                else {
+                  const m = model.get(r.ch)!;
+                  m.charged += actual;
+                  m.reserved -= r.ceiling;
+                  live.delete(id);
+                  receipts.set(r.requestId, actual);
+                  expect(outcome).toMatchObject({ requestId: r.requestId, charged: actual, cumulative: m.charged, ceiling: r.ceiling });
+                }
+              }
+            } else if (o.kind === 'reap') {
+              const due = [...live.entries()].filter(([, r]) => r.expiresAt <= at);
+              expect(await ledger.reapExpired(at)).toBe(due.length);
+              for (const [id, r] of due) {
+                model.get(r.ch)!.reserved -= r.ceiling;
+                live.delete(id);
+              }
+            } else {
+              block += 1n;
+              await openChannel(ledger, base + o.ch, { deposited: o.deposited, withdrawReadyAt: o.closing ? 1_700_000_000 : 0, block });
+              Object.assign(model.get(o.ch)!, { deposited: o.deposited, closing: o.closing });
+            }
+            for (const [ch, m] of model) {
+              const stored = (await ledger.channel(testChannelId(base + ch)))!;
+              expect({ charged: stored.charged, reserved: stored.reserved, signedMax: stored.signedMax }).toEqual({ charged: m.charged, reserved: m.reserved, signedMax: m.signedMax });
+              expect(stored.charged + stored.reserved <= stored.signedMax || stored.signedMax === 0n).toBe(true);
+            }
+          }
+        }),
+        { numRuns: 50 },
+      );
+    });
+
     test('a closed ledger refuses every call with ledger_closed; close is idempotent', async () => {
       await openChannel(ledger);
       await ledger.close();
