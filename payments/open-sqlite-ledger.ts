@@ -17,7 +17,7 @@ import {
   type LedgerReservation,
 } from './ledger-rules';
 import { checkAmount, checkConfig, checkId, checkLimit, checkOnchainState, checkPendingClaim, checkReserveRequest, checkTime } from './ledger-validate';
-import type { LedgerChannel, PaymentLedger, PaymentReceipt, PendingClaim } from './payment-ledger';
+import type { LedgerChannel, OnchainChannelState, PaymentLedger, PaymentReceipt, PendingClaim, ReserveRequest } from './payment-ledger';
 
 export type OpenSqliteLedgerOptions = {
   /** The database file (created with its directory if missing), e.g. `<dataDir>/payments.sqlite`. */
@@ -279,7 +279,7 @@ function sqliteLedger(db: Database.Database): PaymentLedger {
     };
   };
 
-  const reserve = write((request: Parameters<PaymentLedger['reserve']>[0]) => {
+  const reserve = write((request: ReserveRequest) => {
     const receipt = q.receipt.get(request.requestId);
     if (receipt) return { kind: 'replay' as const, receipt: toReceipt(receipt) };
     if (q.reservationOfRequest.get(request.requestId)) return { kind: 'busy' as const };
@@ -341,7 +341,7 @@ function sqliteLedger(db: Database.Database): PaymentLedger {
     return rows.length;
   });
 
-  const updateOnchain = write((channelId: string, config: ChannelConfig, state: Parameters<PaymentLedger['updateOnchain']>[2]) => {
+  const updateOnchain = write((channelId: string, config: ChannelConfig, state: OnchainChannelState) => {
     const next = mirrorOnchain(channelOf(channelId), channelId, config, state);
     if (next) writeChannel(next);
   });
