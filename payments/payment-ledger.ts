@@ -72,16 +72,9 @@ export type ReserveResult =
   | { kind: 'reserved'; reservationId: string; channel: LedgerChannel }
   | { kind: 'replay'; receipt: PaymentReceipt }
   | { kind: 'busy' }
-  /**
-   * The voucher does not cover charged + reserved + ceiling: the client resyncs from `channel` (a corrective 402).
-   * `required` is that cumulative sum, the least `maxClaimableAmount` that would be admitted now.
-   */
+  /** The voucher does not cover charged + reserved + ceiling: the client resyncs from `channel` (a corrective 402). */
   | { kind: 'insufficient_voucher'; channel: LedgerChannel; required: bigint }
-  /**
-   * charged + reserved + ceiling would exceed the mirrored deposit (minus what the chain already paid out): unclaimed
-   * charges + reserved + ceiling > deposited − claimedOnchain, which is charged + reserved + ceiling > deposited as
-   * both are cumulative. `required` is charged + reserved + ceiling, the least cumulative `deposited` that admits it.
-   */
+  /** charged + reserved + ceiling would exceed the mirrored deposit (minus what the chain already paid out). */
   | { kind: 'insufficient_deposit'; channel: LedgerChannel; required: bigint }
   /** A withdrawal is pending or the channel is closed: no new calls. */
   | { kind: 'channel_closing'; channel: LedgerChannel }
