@@ -1,4 +1,4 @@
-import type { Address } from 'viem';
+import type { Address, Hash } from 'viem';
 import type { ChannelConfig } from './channel-config';
 import { toChannelConfigMessage } from './channel-id';
 import { ChainError } from './errors';
@@ -14,7 +14,14 @@ const MAX_UINT128 = (1n << 128n) - 1n;
  * ceiling) and `totalClaimed`, the cumulative amount it actually charged on the channel, which is at most the ceiling.
  */
 export type VoucherClaim = { config: ChannelConfig; voucher: SignedVoucher; totalClaimed: bigint };
-export type ClaimVouchersParameters = { contractAddress: Address; claims: readonly VoucherClaim[] };
+export type ClaimVouchersParameters = {
+  contractAddress: Address;
+  claims: readonly VoucherClaim[];
+  /** Called with the transaction hash as soon as it is sent (to record a pending claim), before the receipt wait. */
+  onSent?: (hash: Hash) => Promise<void> | void;
+  /** Bound on the receipt wait; on timeout the claim may still be mined (check its hash later). */
+  receiptTimeoutMs?: number;
+};
 export type ClaimVouchersReturnType = WriteReturnType;
 
 /**
@@ -31,7 +38,7 @@ export type ClaimVouchersReturnType = WriteReturnType;
 export async function claimVouchers(
   walletClient: RegistryWalletClient,
   publicClient: RegistryPublicClient,
-  { contractAddress, claims }: ClaimVouchersParameters,
+  { contractAddress, claims, onSent, receiptTimeoutMs }: ClaimVouchersParameters,
 ): Promise<ClaimVouchersReturnType> {
   if (claims.length === 0) throw new ChainError('invalid_argument', 'claims: nothing to claim');
   const args = claims.map(({ config, voucher, totalClaimed }, i) => {
@@ -52,5 +59,5 @@ export async function claimVouchers(
       totalClaimed,
     };
   });
-  return writePaymentChannels(walletClient, publicClient, 'claimVouchers', contractAddress, 'claim', [args], false);
+  return writePaymentChannels(walletClient, publicClient, 'claimVouchers', contractAddress, 'claim', [args], false, { onSent, timeoutMs: receiptTimeoutMs });
 }

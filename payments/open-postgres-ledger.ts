@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import type { ChannelConfig } from '../chain';
 import { LedgerError } from './ledger-error';
 import {
@@ -230,7 +230,9 @@ const SQL = {
  * @throws {LedgerError} `schema_too_new` when the database was migrated by a newer Veil
  */
 export async function openPostgresLedger({ connectionString, pool: poolOptions, onIdleError = () => {} }: OpenPostgresLedgerOptions = {}): Promise<PaymentLedger> {
-  const pool = new pg.Pool({
+  // Loaded here, not at import: the SDK imports payments/ for its wire messages and never needs a SQL driver.
+  const { Pool } = require('pg') as typeof import('pg');
+  const pool = new Pool({
     // Bounded waits by default: a pool that is exhausted or a server that does not answer fails the call instead of
     // hanging it, and a replica that dies inside a transaction (holding a channel's row lock) is cut off by the server.
     connectionTimeoutMillis: 10_000,

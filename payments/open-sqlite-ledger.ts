@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { ChannelConfig } from '../chain';
 import { LedgerError } from './ledger-error';
 import {
@@ -188,7 +188,9 @@ export async function openSqliteLedger({ file, busyTimeoutMs = 5_000 }: OpenSqli
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     closeSync(openSync(file, 'a', 0o600));
   }
-  const db = new Database(file);
+  // Loaded here, not at import: the SDK imports payments/ for its wire messages and must not load a native driver.
+  const Sqlite = require('better-sqlite3') as typeof import('better-sqlite3');
+  const db = new Sqlite(file);
   try {
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     const mode = db.pragma('journal_mode = WAL', { simple: true });
