@@ -55,6 +55,17 @@ describe('openSqliteLedger on disk', () => {
     db.close();
   });
 
+  test('synchronous: normal opens and keeps commits across a reopen; anything else is refused', async () => {
+    const file = freshFile();
+    const ledger = await openSqliteLedger({ file, synchronous: 'normal' });
+    await openChannel(ledger);
+    await ledger.close();
+    const again = await openSqliteLedger({ file });
+    expect(await again.channel(testChannelId(1))).toMatchObject({ deposited: 1_000_000n });
+    await again.close();
+    await expect(openSqliteLedger({ file, synchronous: 'off' as 'full' })).rejects.toMatchObject({ code: 'invalid_argument', message: expect.stringMatching(/synchronous/) });
+  });
+
   test('a file written by a newer schema is refused with schema_too_new, not misread', async () => {
     const file = freshFile();
     await (await openSqliteLedger({ file })).close();

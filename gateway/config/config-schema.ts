@@ -199,6 +199,10 @@ export const CONFIG_SCHEMA = {
   payments: {
     enabled: { kind: 'bool', default: false, env: 'VEIL_PAYMENTS_ENABLED', doc: 'charge paid calls (FHE predictions) over x402 payment channels' },
     ledger: { kind: 'enum', values: ['sqlite', 'postgres'], default: 'sqlite', env: 'VEIL_PAYMENTS_LEDGER', doc: '"sqlite" (one gateway; a file under dataDir) or "postgres" (replicas sharing one database)' },
+    sqliteSynchronous: {
+      kind: 'enum', values: ['full', 'normal'], default: 'full', env: 'VEIL_PAYMENTS_SQLITE_SYNCHRONOUS',
+      doc: '"full": every charge is fsynced before its answer leaves (survives power loss); "normal": survives a crash of the gateway, a power loss can forfeit the last charges (the operator\'s, never a payer\'s money), 1–3 ms faster per paid call',
+    },
     sqliteFile: { kind: 'string', default: 'default', env: 'VEIL_PAYMENTS_SQLITE_FILE', doc: 'the SQLite ledger file; "default" = <dataDir>/payments.sqlite' },
     postgresUrl: { kind: 'string', default: 'none', env: 'VEIL_PAYMENTS_POSTGRES_URL', doc: 'PostgreSQL connection string of the shared ledger (ledger = postgres)' },
     pricesFile: { kind: 'string', default: 'default', env: 'VEIL_PAYMENTS_PRICES_FILE', doc: 'JSON price table (the shape GET /v1/pricing serves); "default" = the built-in development prices' },

@@ -75,7 +75,7 @@ export async function startPayments(config: VeilConfig, deps: StartPaymentsDepen
   } else {
     const file = p.sqliteFile === 'default' ? path.join(config.dataDir, 'payments.sqlite') : p.sqliteFile;
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    ledger = await openSqliteLedger({ file });
+    ledger = await openSqliteLedger({ file, synchronous: p.sqliteSynchronous });
   }
 
   const gate: PaymentGate = createPaymentGate({
@@ -98,19 +98,28 @@ export async function startPayments(config: VeilConfig, deps: StartPaymentsDepen
       logger.error('payments reaper failed', { reason: (err as Error).message });
     }
   };
+  if (p.ledger === 'sqlite') {
+    // One gateway owns a SQLite ledger: every reservation in it is from a run that died mid-call (never answered, so
+    // never charged). Freed now, so the client's retry of that call is admitted at once instead of after the TTL.
+    const freed = await ledger.reapExpired(Number.MAX_SAFE_INTEGER);
+    if (freed > 0) logger.info('payments reservations of the previous run freed', { freed });
+  }
   await reap();
   const timer = setInterval(() => void reap(), 30_000);
   timer.unref();
 
   // Settlement: the receiver's key claims; on the embedded chain that is dev account 2 (a public dev key).
   let settlement: SettlementWorker | undefined;
-  if (p.settlementKeyFile !== 'none') {
+  const env = deps.env ?? process.env;
+  if (p.settlementKeyFile !== 'none' || env.VEIL_PAYMENTS_SETTLEMENT_PRIVATE_KEY) {
     let privateKey: `0x${string}`;
-    if (p.settlementKeyFile === 'dev') {
+    if (env.VEIL_PAYMENTS_SETTLEMENT_PRIVATE_KEY) {
+      privateKey = loadPrivateKey({ env, envName: 'VEIL_PAYMENTS_SETTLEMENT_PRIVATE_KEY' }).privateKey;
+    } else if (p.settlementKeyFile === 'dev') {
       if (!embedded) throw new Error('payments.settlementKeyFile = dev is for the embedded chain: give a key file, VEIL_PAYMENTS_SETTLEMENT_PRIVATE_KEY, or "none"');
       privateKey = DEV_ACCOUNTS[2].privateKey;
     } else {
-      privateKey = loadPrivateKey({ keyFile: p.settlementKeyFile, env: deps.env ?? process.env, envName: 'VEIL_PAYMENTS_SETTLEMENT_PRIVATE_KEY' }).privateKey;
+      privateKey = loadPrivateKey({ keyFile: p.settlementKeyFile }).privateKey;
     }
     const wallet = await connectChain({ rpcUrl, registryAddress: '0x0000000000000000000000000000000000000000', privateKey, pollingInterval: embedded ? 50 : 1_000, retryCount: 0 });
     if (getAddress(wallet.account!) !== receiver) throw new Error(`the settlement key is for ${wallet.account}, not the receiver ${receiver}`);
