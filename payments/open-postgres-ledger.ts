@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { ChannelConfig } from '../chain';
 import { LedgerError } from './ledger-error';
+import { channelParams, toChannel, toReceipt, toReservation, type ChannelRow, type ReceiptRow, type ReservationRow } from './ledger-rows';
 import {
   afterClaimMined,
   afterRelease,
@@ -10,7 +11,6 @@ import {
   decideCommit,
   mirrorOnchain,
   toClaimable,
-  type LedgerReservation,
 } from './ledger-rules';
 import { checkAmount, checkConfig, checkId, checkLimit, checkOnchainState, checkPendingClaim, checkReserveRequest, checkTime } from './ledger-validate';
 import type { LedgerChannel, PaymentLedger, PaymentReceipt, ReserveResult } from './payment-ledger';
@@ -91,90 +91,7 @@ const MIGRATION_LOCK = '6225768917338367079';
 const RETRYABLE = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 4;
 
-type ChannelRow = {
-  channel_id: string;
-  config: string;
-  charged: string;
-  reserved: string;
-  signed_max: string;
-  signature: string;
-  deposited: string;
-  claimed_onchain: string;
-  withdraw_ready_at: string;
-  closed: boolean;
-  authorizer: string;
-  onchain_block: string;
-};
-type ReservationRow = {
-  reservation_id: string;
-  request_id: string;
-  channel_id: string;
-  ceiling: string;
-  voucher_max: string;
-  resource: string;
-  reserved_at: string;
-  expires_at: string;
-};
-type ReceiptRow = {
-  request_id: string;
-  channel_id: string;
-  charged: string;
-  cumulative: string;
-  ceiling: string;
-  voucher_max: string;
-  resource: string;
-  at: string;
-};
-
-// pg returns NUMERIC and BIGINT as strings (no precision lost); they become bigint / number here.
-const toChannel = (r: ChannelRow): LedgerChannel => ({
-  channelId: r.channel_id,
-  config: JSON.parse(r.config) as ChannelConfig,
-  charged: BigInt(r.charged),
-  reserved: BigInt(r.reserved),
-  signedMax: BigInt(r.signed_max),
-  signature: r.signature,
-  deposited: BigInt(r.deposited),
-  claimedOnchain: BigInt(r.claimed_onchain),
-  withdrawReadyAt: Number(r.withdraw_ready_at),
-  closed: r.closed,
-  authorizer: r.authorizer,
-  onchainBlock: BigInt(r.onchain_block),
-});
-const toReservation = (r: ReservationRow): LedgerReservation => ({
-  reservationId: r.reservation_id,
-  requestId: r.request_id,
-  channelId: r.channel_id,
-  ceiling: BigInt(r.ceiling),
-  voucherMax: BigInt(r.voucher_max),
-  resource: r.resource,
-  reservedAt: Number(r.reserved_at),
-  expiresAt: Number(r.expires_at),
-});
-const toReceipt = (r: ReceiptRow): PaymentReceipt => ({
-  requestId: r.request_id,
-  channelId: r.channel_id,
-  charged: BigInt(r.charged),
-  cumulative: BigInt(r.cumulative),
-  ceiling: BigInt(r.ceiling),
-  voucherMax: BigInt(r.voucher_max),
-  resource: r.resource,
-  at: Number(r.at),
-});
-const channelValues = (c: LedgerChannel) => [
-  c.channelId,
-  JSON.stringify(c.config),
-  c.charged.toString(),
-  c.reserved.toString(),
-  c.signedMax.toString(),
-  c.signature,
-  c.deposited.toString(),
-  c.claimedOnchain.toString(),
-  c.withdrawReadyAt,
-  c.closed,
-  c.authorizer,
-  c.onchainBlock.toString(),
-];
+const channelValues = (c: LedgerChannel) => Object.values(channelParams(c, (closed) => closed));
 
 // Named statements: pg prepares each once per connection and reuses the plan.
 const SQL = {

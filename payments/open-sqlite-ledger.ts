@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { ChannelConfig } from '../chain';
 import { LedgerError } from './ledger-error';
+import { channelParams, toChannel, toReceipt, toReservation, type ChannelRow, type ReceiptRow, type ReservationRow } from './ledger-rows';
 import {
   afterClaimMined,
   afterRelease,
@@ -14,7 +15,6 @@ import {
   isClaimable,
   mirrorOnchain,
   toClaimable,
-  type LedgerReservation,
 } from './ledger-rules';
 import { checkAmount, checkConfig, checkId, checkLimit, checkOnchainState, checkPendingClaim, checkReserveRequest, checkTime } from './ledger-validate';
 import type { LedgerChannel, OnchainChannelState, PaymentLedger, PaymentReceipt, PendingClaim, ReserveRequest } from './payment-ledger';
@@ -90,90 +90,6 @@ const MIGRATIONS = [
    ) STRICT;
    CREATE INDEX claim_entries_by_channel ON claim_entries (channel_id);`,
 ];
-
-type ChannelRow = {
-  channel_id: string;
-  config: string;
-  charged: string;
-  reserved: string;
-  signed_max: string;
-  signature: string;
-  deposited: string;
-  claimed_onchain: string;
-  withdraw_ready_at: number;
-  closed: number;
-  authorizer: string;
-  onchain_block: string;
-};
-type ReservationRow = {
-  reservation_id: string;
-  request_id: string;
-  channel_id: string;
-  ceiling: string;
-  voucher_max: string;
-  resource: string;
-  reserved_at: number;
-  expires_at: number;
-};
-type ReceiptRow = {
-  request_id: string;
-  channel_id: string;
-  charged: string;
-  cumulative: string;
-  ceiling: string;
-  voucher_max: string;
-  resource: string;
-  at: number;
-};
-
-const toChannel = (r: ChannelRow): LedgerChannel => ({
-  channelId: r.channel_id,
-  config: JSON.parse(r.config) as ChannelConfig,
-  charged: BigInt(r.charged),
-  reserved: BigInt(r.reserved),
-  signedMax: BigInt(r.signed_max),
-  signature: r.signature,
-  deposited: BigInt(r.deposited),
-  claimedOnchain: BigInt(r.claimed_onchain),
-  withdrawReadyAt: r.withdraw_ready_at,
-  closed: r.closed !== 0,
-  authorizer: r.authorizer,
-  onchainBlock: BigInt(r.onchain_block),
-});
-const toReservation = (r: ReservationRow): LedgerReservation => ({
-  reservationId: r.reservation_id,
-  requestId: r.request_id,
-  channelId: r.channel_id,
-  ceiling: BigInt(r.ceiling),
-  voucherMax: BigInt(r.voucher_max),
-  resource: r.resource,
-  reservedAt: r.reserved_at,
-  expiresAt: r.expires_at,
-});
-const toReceipt = (r: ReceiptRow): PaymentReceipt => ({
-  requestId: r.request_id,
-  channelId: r.channel_id,
-  charged: BigInt(r.charged),
-  cumulative: BigInt(r.cumulative),
-  ceiling: BigInt(r.ceiling),
-  voucherMax: BigInt(r.voucher_max),
-  resource: r.resource,
-  at: r.at,
-});
-const channelParams = (c: LedgerChannel) => ({
-  channel_id: c.channelId,
-  config: JSON.stringify(c.config),
-  charged: c.charged.toString(),
-  reserved: c.reserved.toString(),
-  signed_max: c.signedMax.toString(),
-  signature: c.signature,
-  deposited: c.deposited.toString(),
-  claimed_onchain: c.claimedOnchain.toString(),
-  withdraw_ready_at: c.withdrawReadyAt,
-  closed: c.closed ? 1 : 0,
-  authorizer: c.authorizer,
-  onchain_block: c.onchainBlock.toString(),
-});
 
 /**
  * The ledger of a single gateway: one SQLite file in WAL mode with `synchronous=FULL`, so a committed receipt is on
@@ -271,7 +187,7 @@ function sqliteLedger(db: Database.Database): PaymentLedger {
     const row = q.channel.get(id);
     return row && toChannel(row);
   };
-  const writeChannel = (c: LedgerChannel) => q.writeChannel.run(channelParams(c));
+  const writeChannel = (c: LedgerChannel) => q.writeChannel.run(channelParams(c, (closed) => (closed ? 1 : 0)));
   let closed = false;
   /** Runs `fn` in one BEGIN IMMEDIATE transaction (rolled back if it throws). */
   const write = <A extends unknown[], T>(fn: (...args: A) => T) => {
