@@ -4,15 +4,11 @@
  * over the deposit, a voucher short of what is charged (corrective 402 with the channel's state), a closing channel,
  * a replayed request id (the stored receipt, not a second charge).
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { toHex, type Address, type Hex } from 'viem';
-import {
-  channelId, connectChain, DEV_ACCOUNTS, deployDevPayments, depositChannel, getChannel, initiateWithdraw, signVoucher, startDevChain,
-  type ChainConnection, type ChannelConfig, type DevChain,
-} from '../chain';
+import type { Hex } from 'viem';
+import { channelId, getChannel, initiateWithdraw, signVoucher, type ChannelConfig } from '../chain';
+import { openTestChannel, startPaymentsChain, type PaymentsChain } from '../test/support/paid-channel';
 import { createPaymentGate, type PaidAdmission, type PaymentGate } from './create-payment-gate';
 import { openSqliteLedger } from './open-sqlite-ledger';
 import type { PaymentLedger } from './payment-ledger';
@@ -20,49 +16,25 @@ import { isPaymentError, type PaymentError } from './payment-error';
 import { decodeX402, encodeX402, X402_VERSION, type PaymentRequired } from './x402-messages';
 
 const DELAY = 3600;
-let dir: string;
-let dev: DevChain;
-let payer: ChainConnection & { walletClient: NonNullable<ChainConnection['walletClient']> };
-let contractAddress: Address;
-let token: Address;
+let chain: PaymentsChain;
 let ledger: PaymentLedger;
 let gate: PaymentGate;
-const receiver = DEV_ACCOUNTS[2].address;
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-gate-'));
-  dev = await startDevChain({ dataDir: dir });
-  const owner = await connectChain({ rpcUrl: dev.rpcUrl, registryAddress: dev.registryAddress, privateKey: DEV_ACCOUNTS[0].privateKey, pollingInterval: 50, retryCount: 0 });
-  const deployed = await deployDevPayments(owner.walletClient!, owner.publicClient, { fund: [DEV_ACCOUNTS[1].address] });
-  contractAddress = deployed.paymentChannelsAddress;
-  token = deployed.tokenAddress;
-  payer = (await connectChain({ rpcUrl: dev.rpcUrl, registryAddress: dev.registryAddress, privateKey: DEV_ACCOUNTS[1].privateKey, pollingInterval: 50, retryCount: 0 })) as typeof payer;
-  ledger = await openSqliteLedger({ file: path.join(dir, 'ledger.sqlite') });
+  chain = await startPaymentsChain();
+  const { payer, contract, token, receiver } = chain;
+  ledger = await openSqliteLedger({ file: path.join(chain.dir, 'ledger.sqlite') });
   gate = createPaymentGate({
-    ledger, deployment: { chainId: dev.chainId, contractAddress }, receiver, token, minWithdrawDelaySeconds: 900, chainCacheMs: 0,
-    readChannel: async (id) => ({ ...(await getChannel(payer.publicClient, { contractAddress, channelId: id })), block: await payer.publicClient.getBlockNumber() }),
+    ledger, deployment: { chainId: chain.dev.chainId, contractAddress: contract }, receiver, token, minWithdrawDelaySeconds: 900, chainCacheMs: 0,
+    readChannel: async (id) => ({ ...(await getChannel(payer.publicClient, { contractAddress: contract, channelId: id })), block: await payer.publicClient.getBlockNumber() }),
   });
 }, 120_000);
 afterAll(async () => {
   await ledger?.close();
-  await dev?.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await chain?.stop();
 });
 
-async function openChannel(amount: bigint) {
-  const authorizer = privateKeyToAccount(generatePrivateKey());
-  const config: ChannelConfig = { payer: payer.account!, payerAuthorizer: authorizer.address, receiver, token, withdrawDelay: DELAY, salt: toHex(crypto.getRandomValues(new Uint8Array(32))) };
-  await depositChannel(payer.walletClient, payer.publicClient, { contractAddress, config, amount });
-  const id = channelId({ chainId: dev.chainId, contractAddress, config });
-  const header = async (max: bigint, opts: { chainId?: number; signer?: typeof authorizer } = {}) => {
-    const v = await signVoucher(opts.signer ?? authorizer, { chainId: opts.chainId ?? dev.chainId, contractAddress, channelId: id, maxClaimableAmount: max });
-    return encodeX402({
-      x402Version: X402_VERSION, accepted: { scheme: 'veil-channel', network: `eip155:${dev.chainId}` },
-      payload: { config, voucher: { channelId: v.channelId, maxClaimableAmount: max, signature: v.signature } },
-    });
-  };
-  return { config, id, header };
-}
+const openChannel = (amount: bigint) => openTestChannel({ payer: chain.payer, chainId: chain.dev.chainId, contract: chain.contract, token: chain.token, receiver: chain.receiver, amount, withdrawDelay: DELAY });
 
 const refusal = (p: Promise<unknown>) => p.then(() => { throw new Error('admitted'); }, (e: unknown) => e as PaymentError);
 let n = 0;
@@ -104,7 +76,7 @@ describe('createPaymentGate (anvil + SQLite ledger)', () => {
     const none = await call(undefined);
     expect(none.code).toBe('payment_required');
     const required = decodeX402<PaymentRequired>(encodeX402(none.paymentRequired!), 'PAYMENT-REQUIRED');
-    expect(required.accepts[0]).toMatchObject({ scheme: 'veil-channel', network: `eip155:${dev.chainId}`, amount: '100', payTo: receiver, extra: { contract: contractAddress } });
+    expect(required.accepts[0]).toMatchObject({ scheme: 'veil-channel', network: `eip155:${chain.dev.chainId}`, amount: '100', payTo: chain.receiver, extra: { contract: chain.contract } });
     expect((await call('not base64!')).code).toBe('payment_invalid');
     expect((await call(Buffer.from('{"x402Version":2}').toString('base64'))).code).toBe('payment_invalid');
     expect((await call(await ch.header(100n, { signer: privateKeyToAccount(generatePrivateKey()) }))).code).toBe('voucher_signature_invalid');
@@ -129,14 +101,14 @@ describe('createPaymentGate (anvil + SQLite ledger)', () => {
 
   test('a channel whose payer started a withdrawal takes no new calls; an unopened channel is channel_not_found', async () => {
     const ch = await openChannel(1_000n);
-    await initiateWithdraw(payer.walletClient, payer.publicClient, { contractAddress, config: ch.config });
+    await initiateWithdraw(chain.payer.walletClient, chain.payer.publicClient, { contractAddress: chain.contract, config: ch.config });
     const closing = await refusal(gate.admit({ requestId: rid(), resource: 'tee:m', ceiling: 10n, header: await ch.header(10n) }));
     expect(closing.code).toBe('channel_closing');
     const authorizer = privateKeyToAccount(generatePrivateKey());
-    const config: ChannelConfig = { payer: payer.account!, payerAuthorizer: authorizer.address, receiver, token, withdrawDelay: DELAY, salt: `0x${'ab'.repeat(32)}` as Hex };
-    const id = channelId({ chainId: dev.chainId, contractAddress, config });
-    const v = await signVoucher(authorizer, { chainId: dev.chainId, contractAddress, channelId: id, maxClaimableAmount: 10n });
-    const header = encodeX402({ x402Version: X402_VERSION, accepted: { scheme: 'veil-channel', network: `eip155:${dev.chainId}` }, payload: { config, voucher: { channelId: id, maxClaimableAmount: 10n, signature: v.signature } } });
+    const config: ChannelConfig = { payer: chain.payer.account!, payerAuthorizer: authorizer.address, receiver: chain.receiver, token: chain.token, withdrawDelay: DELAY, salt: `0x${'ab'.repeat(32)}` as Hex };
+    const id = channelId({ chainId: chain.dev.chainId, contractAddress: chain.contract, config });
+    const v = await signVoucher(authorizer, { chainId: chain.dev.chainId, contractAddress: chain.contract, channelId: id, maxClaimableAmount: 10n });
+    const header = encodeX402({ x402Version: X402_VERSION, accepted: { scheme: 'veil-channel', network: `eip155:${chain.dev.chainId}` }, payload: { config, voucher: { channelId: id, maxClaimableAmount: 10n, signature: v.signature } } });
     const unknown = await refusal(gate.admit({ requestId: rid(), resource: 'tee:m', ceiling: 10n, header }));
     expect(isPaymentError(unknown, 'channel_not_found')).toBe(true);
   }, 30_000);

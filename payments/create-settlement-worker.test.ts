@@ -3,71 +3,41 @@
  * charged; a claim whose gateway crashed after sending is settled from its recorded hash on restart, never claimed
  * twice; a payer's withdrawal gets everything claimed at once, before finalize.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { erc20Abi, toHex, type Address } from 'viem';
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import {
-  channelId, claimVouchers, connectChain, DEV_ACCOUNTS, deployDevPayments, depositChannel, getChannel, initiateWithdraw, signVoucher, startDevChain,
-  type ChainConnection, type ChannelConfig, type DevChain, type VoucherClaim,
-} from '../chain';
+import { erc20Abi } from 'viem';
+import { claimVouchers, getChannel, initiateWithdraw, type VoucherClaim } from '../chain';
+import { connectDevWallet, openTestChannel, startPaymentsChain, type PaymentsChain, type TestChannel, type TestWallet } from '../test/support/paid-channel';
 import { createPaymentGate, type PaidAdmission, type PaymentGate } from './create-payment-gate';
 import { createSettlementWorker, type SettlementWorkerOptions } from './create-settlement-worker';
 import { openSqliteLedger } from './open-sqlite-ledger';
-import type { PaymentLedger } from './payment-ledger';
-import { encodeX402, X402_VERSION } from './x402-messages';
 
-type Wallet = ChainConnection & { walletClient: NonNullable<ChainConnection['walletClient']> };
-let dir: string;
-let dev: DevChain;
-let payer: Wallet;
-let receiverWallet: Wallet;
-let contractAddress: Address;
-let token: Address;
-const receiver = DEV_ACCOUNTS[2].address;
+let chain: PaymentsChain;
+let receiverWallet: TestWallet;
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-settle-'));
-  dev = await startDevChain({ dataDir: dir });
-  const connect = async (i: 0 | 1 | 2) => (await connectChain({ rpcUrl: dev.rpcUrl, registryAddress: dev.registryAddress, privateKey: DEV_ACCOUNTS[i].privateKey, pollingInterval: 50, retryCount: 0 })) as Wallet;
-  const owner = await connect(0);
-  const deployed = await deployDevPayments(owner.walletClient, owner.publicClient, { fund: [DEV_ACCOUNTS[1].address] });
-  contractAddress = deployed.paymentChannelsAddress;
-  token = deployed.tokenAddress;
-  payer = await connect(1);
-  receiverWallet = await connect(2);
+  chain = await startPaymentsChain();
+  receiverWallet = await connectDevWallet(chain.dev, 2);
 }, 120_000);
 afterAll(async () => {
-  await dev?.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await chain?.stop();
 });
 
-const balance = () => payer.publicClient.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [receiver] });
+const balance = () => chain.payer.publicClient.readContract({ address: chain.token, abi: erc20Abi, functionName: 'balanceOf', args: [chain.receiver] });
+const onchain = (id: `0x${string}`) => getChannel(chain.payer.publicClient, { contractAddress: chain.contract, channelId: id });
 
 async function setup(file: string) {
-  const ledger = await openSqliteLedger({ file: path.join(dir, file) });
+  const ledger = await openSqliteLedger({ file: path.join(chain.dir, file) });
   const gate = createPaymentGate({
-    ledger, deployment: { chainId: dev.chainId, contractAddress }, receiver, token, minWithdrawDelaySeconds: 900, chainCacheMs: 0,
-    readChannel: async (id) => ({ ...(await getChannel(payer.publicClient, { contractAddress, channelId: id })), block: await payer.publicClient.getBlockNumber() }),
+    ledger, deployment: { chainId: chain.dev.chainId, contractAddress: chain.contract }, receiver: chain.receiver, token: chain.token, minWithdrawDelaySeconds: 900, chainCacheMs: 0,
+    readChannel: async (id) => ({ ...(await onchain(id)), block: await chain.payer.publicClient.getBlockNumber() }),
   });
   return { ledger, gate };
 }
 
-async function openChannel(amount: bigint) {
-  const authorizer = privateKeyToAccount(generatePrivateKey());
-  const config: ChannelConfig = { payer: payer.account!, payerAuthorizer: authorizer.address, receiver, token, withdrawDelay: 3600, salt: toHex(crypto.getRandomValues(new Uint8Array(32))) };
-  await depositChannel(payer.walletClient, payer.publicClient, { contractAddress, config, amount });
-  const id = channelId({ chainId: dev.chainId, contractAddress, config });
-  const header = async (max: bigint) => {
-    const v = await signVoucher(authorizer, { chainId: dev.chainId, contractAddress, channelId: id, maxClaimableAmount: max });
-    return encodeX402({ x402Version: X402_VERSION, accepted: { scheme: 'veil-channel', network: `eip155:${dev.chainId}` }, payload: { config, voucher: { channelId: id, maxClaimableAmount: max, signature: v.signature } } });
-  };
-  return { config, id, header };
-}
+const openChannel = (amount: bigint) => openTestChannel({ payer: chain.payer, chainId: chain.dev.chainId, contract: chain.contract, token: chain.token, receiver: chain.receiver, amount });
 
 /** Charges `actuals` as sequential calls of ceiling 1,000 each (voucher = charged so far + ceiling, as a payer signs it). */
-async function charge(gate: PaymentGate, ch: Awaited<ReturnType<typeof openChannel>>, actuals: bigint[]) {
+async function charge(gate: PaymentGate, ch: TestChannel, actuals: bigint[]) {
   let charged = 0n;
   for (const [i, actual] of actuals.entries()) {
     const a = (await gate.admit({ requestId: `${ch.id}-${i}`, resource: 'fhe:m', ceiling: 1_000n, header: await ch.header(charged + 1_000n) })) as PaidAdmission;
@@ -79,7 +49,7 @@ async function charge(gate: PaymentGate, ch: Awaited<ReturnType<typeof openChann
 
 const chainClaim = (onSentExtra?: () => void): SettlementWorkerOptions['claim'] => async (claims: VoucherClaim[], onSent) => {
   await claimVouchers(receiverWallet.walletClient, receiverWallet.publicClient, {
-    contractAddress, claims, receiptTimeoutMs: 30_000,
+    contractAddress: chain.contract, claims, receiptTimeoutMs: 30_000,
     onSent: async (hash) => {
       await onSent(hash);
       onSentExtra?.();
@@ -104,8 +74,7 @@ describe('createSettlementWorker (anvil + SQLite ledger)', () => {
     expect(round).toEqual({ claimed: 3, amount: total });
     expect((await balance()) - before).toBe(total);
     for (const ch of channels) {
-      const onchain = await getChannel(payer.publicClient, { contractAddress, channelId: ch.id });
-      expect(onchain.claimed).toBe((await ledger.channel(ch.id))!.charged);
+      expect((await onchain(ch.id)).claimed).toBe((await ledger.channel(ch.id))!.charged);
     }
     expect(await ledger.claimable(10)).toEqual([]);
     expect((await worker.run('all')).claimed).toBe(0); // nothing new: no transaction
@@ -126,7 +95,7 @@ describe('createSettlementWorker (anvil + SQLite ledger)', () => {
     expect((await restarted.run('all')).claimed).toBe(0);
     await restarted.stop();
     expect((await balance()) - before).toBe(charged);
-    expect((await getChannel(payer.publicClient, { contractAddress, channelId: ch.id })).claimed).toBe(charged);
+    expect((await onchain(ch.id)).claimed).toBe(charged);
     await ledger.close();
   }, 90_000);
 
@@ -138,10 +107,10 @@ describe('createSettlementWorker (anvil + SQLite ledger)', () => {
     const bigCharged = await charge(gate, big, [900n, 900n]);
     const worker = createSettlementWorker({ ledger, claim: chainClaim(), receiptOf, thresholdAmount: 1_000n, intervalMs: 3_600_000 });
     expect((await worker.run('threshold')).amount).toBe(bigCharged);
-    expect((await getChannel(payer.publicClient, { contractAddress, channelId: small.id })).claimed).toBe(0n);
-    await initiateWithdraw(payer.walletClient, payer.publicClient, { contractAddress, config: small.config });
+    expect((await onchain(small.id)).claimed).toBe(0n);
+    await initiateWithdraw(chain.payer.walletClient, chain.payer.publicClient, { contractAddress: chain.contract, config: small.config });
     await worker.withdrawalStarted(small.id);
-    expect((await getChannel(payer.publicClient, { contractAddress, channelId: small.id })).claimed).toBe(5n);
+    expect((await onchain(small.id)).claimed).toBe(5n);
     await worker.stop();
     await ledger.close();
   }, 90_000);

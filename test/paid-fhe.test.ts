@@ -10,13 +10,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { InterceptingCall, ListenerBuilder, type Interceptor, type Metadata } from '@grpc/grpc-js';
-import { toHex, type Address } from 'viem';
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { channelId, connectChain, DEV_ACCOUNTS, depositChannel, getChannel, signVoucher, type ChannelConfig } from '../chain';
+import type { Address } from 'viem';
+import { getChannel } from '../chain';
 import { connectFheModel, createHttpFheClient, createVeilClient, VeilClientError } from '../client';
 import { loadDataset } from '../models';
 import { createGateway, createLogger, loadConfig, type Gateway } from '../gateway';
-import { decodeX402, encodeX402, X402_VERSION, type PaymentRequired, type SettlementResponse } from '../payments';
+import { decodeX402, type PaymentRequired, type SettlementResponse } from '../payments';
+import { connectDevWallet, openTestChannel } from './support/paid-channel';
 
 let dir: string;
 let gateway: Gateway;
@@ -40,19 +40,9 @@ afterAll(async () => {
 
 async function openChannel(amount: bigint) {
   const registry = gateway.trust!.info();
-  const payer = await connectChain({ rpcUrl: registry.rpcUrl, registryAddress: registry.registryAddress, privateKey: DEV_ACCOUNTS[1].privateKey, pollingInterval: 50, retryCount: 0 });
-  const authorizer = privateKeyToAccount(generatePrivateKey());
-  const config: ChannelConfig = {
-    payer: payer.account!, payerAuthorizer: authorizer.address, receiver: pricing.receiver, token: pricing.token, withdrawDelay: 3600,
-    salt: toHex(crypto.getRandomValues(new Uint8Array(32))),
-  };
-  await depositChannel(payer.walletClient!, payer.publicClient, { contractAddress: pricing.contract, config, amount });
-  const id = channelId({ chainId: registry.chainId, contractAddress: pricing.contract, config });
-  const header = async (max: bigint) => {
-    const v = await signVoucher(authorizer, { chainId: registry.chainId, contractAddress: pricing.contract, channelId: id, maxClaimableAmount: max });
-    return encodeX402({ x402Version: X402_VERSION, accepted: { scheme: 'veil-channel', network: pricing.network }, payload: { config, voucher: { channelId: id, maxClaimableAmount: max, signature: v.signature } } });
-  };
-  return { id, header, payer };
+  const payer = await connectDevWallet(registry, 1);
+  const ch = await openTestChannel({ payer, chainId: registry.chainId, contract: pricing.contract, token: pricing.token, receiver: pricing.receiver, amount });
+  return { ...ch, payer };
 }
 
 test('GET /v1/pricing and Models.GetPricing answer the same table and where to pay', async () => {

@@ -6,49 +6,32 @@
  * those calls, and the settlement claim pays the receiver exactly the ledger's total.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { erc20Abi, toHex, type Address } from 'viem';
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import {
-  channelId, childProcessEnv, connectChain, DEV_ACCOUNTS, deployDevPayments, depositChannel, getChannel, signVoucher, startDevChain,
-  type ChainConnection, type ChannelConfig, type DevChain,
-} from '../chain';
+import { erc20Abi } from 'viem';
+import { childProcessEnv, claimVouchers, DEV_ACCOUNTS, getChannel } from '../chain';
 import { connectFheModel, createHttpFheClient } from '../client';
 import { loadDataset } from '../models';
-import { encodeX402, openSqliteLedger, X402_VERSION } from '../payments';
+import { openSqliteLedger } from '../payments';
+import { connectDevWallet, openTestChannel, startPaymentsChain, type PaymentsChain } from './support/paid-channel';
 
 const CALLS = 24;
 const KILL_AT = 10;
 const CEILING = 1_100n; // breast-cancer-lr: perCall 100 + 1 group × 1,000
-type Wallet = ChainConnection & { walletClient: NonNullable<ChainConnection['walletClient']> };
 
-let dir: string;
-let dev: DevChain;
-let contract: Address;
-let token: Address;
-let payer: Wallet;
-const receiver = DEV_ACCOUNTS[2].address;
+let chain: PaymentsChain;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-paid-kill-'));
-  dev = await startDevChain({ dataDir: path.join(dir, 'chain') });
-  const owner = (await connectChain({ rpcUrl: dev.rpcUrl, registryAddress: dev.registryAddress, privateKey: DEV_ACCOUNTS[0].privateKey, pollingInterval: 50, retryCount: 0 })) as Wallet;
-  const deployed = await deployDevPayments(owner.walletClient, owner.publicClient, { fund: [DEV_ACCOUNTS[1].address] });
-  contract = deployed.paymentChannelsAddress;
-  token = deployed.tokenAddress;
-  payer = (await connectChain({ rpcUrl: dev.rpcUrl, registryAddress: dev.registryAddress, privateKey: DEV_ACCOUNTS[1].privateKey, pollingInterval: 50, retryCount: 0 })) as Wallet;
+  chain = await startPaymentsChain();
 }, 120_000);
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  await dev?.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await chain?.stop();
 });
 
 /** `veil serve` on the test's chain (not the embedded one: the chain must outlive the gateway's SIGKILL). */
 function serve(): Promise<{ child: ChildProcess; httpUrl: string }> {
+  const { dev, contract, token, receiver, dir } = chain;
   const child = spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'veil.cjs'), 'serve'], {
     env: childProcessEnv({
       extra: {
@@ -79,14 +62,10 @@ function serve(): Promise<{ child: ChildProcess; httpUrl: string }> {
 }
 
 test('SIGKILL mid-load, restart, retry under the same keys: ledger charges = calls served, on-chain claim = ledger', async () => {
-  const authorizer = privateKeyToAccount(generatePrivateKey());
-  const config: ChannelConfig = { payer: payer.account!, payerAuthorizer: authorizer.address, receiver, token, withdrawDelay: 3600, salt: toHex(crypto.getRandomValues(new Uint8Array(32))) };
-  await depositChannel(payer.walletClient, payer.publicClient, { contractAddress: contract, config, amount: 10n ** 8n });
-  const id = channelId({ chainId: dev.chainId, contractAddress: contract, config });
-  const header = async (max: bigint) => {
-    const v = await signVoucher(authorizer, { chainId: dev.chainId, contractAddress: contract, channelId: id, maxClaimableAmount: max });
-    return encodeX402({ x402Version: X402_VERSION, accepted: { scheme: 'veil-channel', network: `eip155:${dev.chainId}` }, payload: { config, voucher: { channelId: id, maxClaimableAmount: max, signature: v.signature } } });
-  };
+  const { contract, token, receiver, payer } = chain;
+  const ch = await openTestChannel({ payer, chainId: chain.dev.chainId, contract, token, receiver, amount: 10n ** 8n });
+  const id = ch.id;
+  const header = ch.header;
   // Call i pays under key i with a voucher for i + 1 ceilings: a retry of call i sends exactly what it sent before.
   let current = { key: '', signature: '' };
   const paying: typeof fetch = async (input, init) => {
@@ -125,7 +104,7 @@ test('SIGKILL mid-load, restart, retry under the same keys: ledger charges = cal
   expect(served).toBe(CALLS);
   expect(cut).toBe(1); // the kill did cut a call (its retry is one of the calls served)
 
-  const ledger = await openSqliteLedger({ file: path.join(dir, 'gateway', 'payments.sqlite') });
+  const ledger = await openSqliteLedger({ file: path.join(chain.dir, 'gateway', 'payments.sqlite') });
   try {
     const totals = await ledger.totals();
     expect(totals.receipts).toBe(CALLS);
@@ -134,8 +113,7 @@ test('SIGKILL mid-load, restart, retry under the same keys: ledger charges = cal
     expect((await ledger.channel(id))!.charged).toBe(BigInt(CALLS) * CEILING);
 
     // Settle what the ledger charged: the chain pays exactly that.
-    const { claimVouchers } = await import('../chain');
-    const receiverWallet = (await connectChain({ rpcUrl: dev.rpcUrl, registryAddress: dev.registryAddress, privateKey: DEV_ACCOUNTS[2].privateKey, pollingInterval: 50, retryCount: 0 })) as Wallet;
+    const receiverWallet = await connectDevWallet(chain.dev, 2);
     const before = await payer.publicClient.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [receiver] });
     const due = await ledger.claimable(10);
     expect(due).toHaveLength(1);

@@ -3,22 +3,15 @@
  * split between them, 8 in flight; the voucher covers only 12 of the 20 calls. Exactly 12 are served and charged —
  * no credit is spent twice across the replicas — and each replica's receipts add up to the shared total.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { toHex, type Address } from 'viem';
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import {
-  channelId, connectChain, DEV_ACCOUNTS, deployDevPayments, depositChannel, signVoucher, startDevChain,
-  type ChainConnection, type ChannelConfig, type DevChain,
-} from '../chain';
+import { DEV_ACCOUNTS } from '../chain';
 import { connectFheModel, createHttpFheClient, VeilClientError, type FheModelClient } from '../client';
 import { createGateway, createLogger, loadConfig, type Gateway } from '../gateway';
 import { loadDataset } from '../models';
-import { encodeX402, openPostgresLedger, X402_VERSION } from '../payments';
+import { openPostgresLedger } from '../payments';
+import { openTestChannel, startPaymentsChain, type PaymentsChain } from './support/paid-channel';
 import { findPostgresBin, startPostgres, type StartedPostgres } from './support/start-postgres';
 
-type Wallet = ChainConnection & { walletClient: NonNullable<ChainConnection['walletClient']> };
 const CEILING = 1_100n;
 const bin = findPostgresBin();
 
@@ -26,24 +19,14 @@ if (!bin) {
   console.warn('two gateways on one PostgreSQL: SKIPPED, PostgreSQL server binaries not found (apt-get install postgresql, or set VEIL_TEST_PG_BIN)');
   test.skip('two gateways on one PostgreSQL ledger (binaries not found)', () => {});
 } else {
-  let dir: string;
   let pg: StartedPostgres;
-  let dev: DevChain;
+  let chain: PaymentsChain;
   const gateways: Gateway[] = [];
-  let contract: Address;
-  let token: Address;
-  let payer: Wallet;
-  const receiver = DEV_ACCOUNTS[2].address;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-replicas-'));
     pg = await startPostgres({ bin });
-    dev = await startDevChain({ dataDir: path.join(dir, 'chain') });
-    const owner = (await connectChain({ rpcUrl: dev.rpcUrl, registryAddress: dev.registryAddress, privateKey: DEV_ACCOUNTS[0].privateKey, pollingInterval: 50, retryCount: 0 })) as Wallet;
-    const deployed = await deployDevPayments(owner.walletClient, owner.publicClient, { fund: [DEV_ACCOUNTS[1].address] });
-    contract = deployed.paymentChannelsAddress;
-    token = deployed.tokenAddress;
-    payer = (await connectChain({ rpcUrl: dev.rpcUrl, registryAddress: dev.registryAddress, privateKey: DEV_ACCOUNTS[1].privateKey, pollingInterval: 50, retryCount: 0 })) as Wallet;
+    chain = await startPaymentsChain();
+    const { dev, contract, token, receiver, dir } = chain;
     // The trust registry on a configured chain takes its operator key from the environment (never the config).
     process.env.VEIL_CHAIN_PRIVATE_KEY = DEV_ACCOUNTS[0].privateKey;
     for (const name of ['a', 'b']) {
@@ -60,19 +43,14 @@ if (!bin) {
   afterAll(async () => {
     delete process.env.VEIL_CHAIN_PRIVATE_KEY;
     for (const g of gateways) await g.close();
-    await dev?.stop();
+    await chain?.stop();
     await pg?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   test('the load split across two replicas: a voucher covering 12 calls buys exactly 12, charged once each', async () => {
-    const authorizer = privateKeyToAccount(generatePrivateKey());
-    const config: ChannelConfig = { payer: payer.account!, payerAuthorizer: authorizer.address, receiver, token, withdrawDelay: 3600, salt: toHex(crypto.getRandomValues(new Uint8Array(32))) };
-    await depositChannel(payer.walletClient, payer.publicClient, { contractAddress: contract, config, amount: 10n ** 8n });
-    const id = channelId({ chainId: dev.chainId, contractAddress: contract, config });
-    const v = await signVoucher(authorizer, { chainId: dev.chainId, contractAddress: contract, channelId: id, maxClaimableAmount: 12n * CEILING });
     // One voucher for every call: each call must fit under it with everything charged and in flight on both replicas.
-    const signature = encodeX402({ x402Version: X402_VERSION, accepted: { scheme: 'veil-channel', network: `eip155:${dev.chainId}` }, payload: { config, voucher: { channelId: id, maxClaimableAmount: 12n * CEILING, signature: v.signature } } });
+    const ch = await openTestChannel({ payer: chain.payer, chainId: chain.dev.chainId, contract: chain.contract, token: chain.token, receiver: chain.receiver, amount: 10n ** 8n });
+    const signature = await ch.header(12n * CEILING);
     const paying: typeof fetch = async (input, init) => {
       const headers = new Headers(init?.headers);
       if (String(input).endsWith('/predict')) headers.set('payment-signature', signature);
