@@ -13,11 +13,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { erc20Abi, toHex, type Address } from 'viem';
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { erc20Abi, type Address } from 'viem';
 import {
-  channelId, claimVouchers, connectChain, DEV_ACCOUNTS, depositChannel, getChannel, signVoucher, startDevChain,
-  type ChainConnection, type ChannelConfig,
+  claimVouchers, connectChain, DEV_ACCOUNTS, getChannel,
+  type ChainConnection,
 } from '../chain';
 import { connectFheModel, createHttpFheClient, type FheModelClient } from '../client';
 import { createGateway, createLogger, loadConfig, type Gateway } from '../gateway';
@@ -25,6 +24,7 @@ import { loadDataset } from '../models';
 import {
   createPaymentGate, createSettlementWorker, encodeX402, openSqliteLedger, verifyVoucher, X402_VERSION, type PaidAdmission,
 } from '../payments';
+import { openTestChannel } from '../test/support/paid-channel';
 import { renderPaymentsChart } from './render-payments-chart';
 import { machineInfo, markdownTable, percentile, round, writeBenchReport } from './write-bench-report';
 
@@ -38,18 +38,8 @@ const X402_EXACT_GAS = { low: 61_000, high: 90_000 };
 
 type Wallet = ChainConnection & { walletClient: NonNullable<ChainConnection['walletClient']> };
 
-async function channelFor(payer: Wallet, chainId: number, contract: Address, token: Address, receiver: Address, deposit: bigint) {
-  const authorizer = privateKeyToAccount(generatePrivateKey());
-  const config: ChannelConfig = { payer: payer.account!, payerAuthorizer: authorizer.address, receiver, token, withdrawDelay: 3600, salt: toHex(crypto.getRandomValues(new Uint8Array(32))) };
-  await depositChannel(payer.walletClient, payer.publicClient, { contractAddress: contract, config, amount: deposit });
-  const id = channelId({ chainId, contractAddress: contract, config });
-  const sign = async (max: bigint) => {
-    const v = await signVoucher(authorizer, { chainId, contractAddress: contract, channelId: id, maxClaimableAmount: max });
-    return { config, voucher: { channelId: id, maxClaimableAmount: max, signature: v.signature } };
-  };
-  const header = async (max: bigint) => encodeX402({ x402Version: X402_VERSION, accepted: { scheme: 'veil-channel', network: `eip155:${chainId}` }, payload: await sign(max) });
-  return { id, config, sign, header };
-}
+const channelFor = (payer: Wallet, chainId: number, contract: Address, token: Address, receiver: Address, deposit: bigint) =>
+  openTestChannel({ payer, chainId, contract, token, receiver, amount: deposit }).then((c) => ({ ...c, sign: (max: bigint) => c.payment(max) }));
 
 const timeUs = async (n: number, fn: (i: number) => Promise<unknown> | unknown) => {
   const samples: number[] = [];

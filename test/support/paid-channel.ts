@@ -11,7 +11,7 @@ import {
   channelId, connectChain, DEV_ACCOUNTS, deployDevPayments, depositChannel, signVoucher, startDevChain,
   type ChainConnection, type ChannelConfig, type DevChain,
 } from '../../chain';
-import { encodeX402, X402_VERSION } from '../../payments';
+import { encodeX402, X402_VERSION, type ChannelPayment } from '../../payments';
 
 export type TestWallet = ChainConnection & { walletClient: NonNullable<ChainConnection['walletClient']> };
 
@@ -51,7 +51,9 @@ export type TestChannel = {
   id: Hex;
   config: ChannelConfig;
   authorizer: LocalAccount;
-  /** A PAYMENT-SIGNATURE for a voucher of `max`: by the channel's authorizer on its chain unless told otherwise. */
+  /** The channel payment (config + signed voucher of `max`): by the channel's authorizer on its chain unless told otherwise. */
+  payment(max: bigint, options?: { signer?: LocalAccount; chainId?: number }): Promise<ChannelPayment>;
+  /** The same as a PAYMENT-SIGNATURE header value. */
   header(max: bigint, options?: { signer?: LocalAccount; chainId?: number }): Promise<string>;
 };
 
@@ -67,14 +69,14 @@ export async function openTestChannel(params: {
   };
   await depositChannel(payer.walletClient, payer.publicClient, { contractAddress: contract, config, amount });
   const id = channelId({ chainId, contractAddress: contract, config });
+  const payment: TestChannel['payment'] = async (max, options = {}) => {
+    const v = await signVoucher(options.signer ?? authorizer, { chainId: options.chainId ?? chainId, contractAddress: contract, channelId: id, maxClaimableAmount: max });
+    return { config, voucher: { channelId: id, maxClaimableAmount: max, signature: v.signature } };
+  };
   return {
-    id, config, authorizer,
-    header: async (max, options = {}) => {
-      const v = await signVoucher(options.signer ?? authorizer, { chainId: options.chainId ?? chainId, contractAddress: contract, channelId: id, maxClaimableAmount: max });
-      return encodeX402({
-        x402Version: X402_VERSION, accepted: { scheme: 'veil-channel', network: `eip155:${chainId}` },
-        payload: { config, voucher: { channelId: id, maxClaimableAmount: max, signature: v.signature } },
-      });
-    },
+    id, config, authorizer, payment,
+    header: async (max, options) => encodeX402({
+      x402Version: X402_VERSION, accepted: { scheme: 'veil-channel', network: `eip155:${chainId}` }, payload: await payment(max, options),
+    }),
   };
 }
