@@ -107,6 +107,7 @@ test('20 concurrent calls answered in random order settle exactly: payer view = 
   expect(p.status()).toMatchObject({ confirmed: total, inFlight: 0n, inFlightCalls: 0 });
   expect((await s.ledger.channel(p.channelId))).toMatchObject({ charged: total, reserved: 0n });
   expect(s.served).toBe(20);
+  if (process.env.VEIL_PAYER_VERBOSE) console.log(`20 concurrent calls: ${s.corrections} corrective 402s`);
 });
 
 test('settle order independent of commit order (the gate in-process): every order gives the exact total', async () => {
@@ -254,14 +255,27 @@ test('auto top-up: a call the remaining deposit cannot cover tops the channel up
   expect((await getChannel(payerWallet.publicClient, { contractAddress, channelId: auto.channelId })).deposited).toBe(1_750n);
 });
 
-test('a resumed channel (same salt and session key) starts from what the chain paid out', async () => {
+test('a resumed channel (same salt and session key): charges since the last claim resync only within what was signed before', async () => {
+  const s = await server();
   const sessionKey = privateKeyToAccount(generatePrivateKey());
   const salt = `0x${'11'.repeat(32)}` as const;
   const first = payer({ sessionKey, salt });
-  await first.open();
-  const again = payer({ sessionKey, salt, deposit: 1n });
-  expect(again.channelId).toBe(first.channelId);
-  expect(await again.open()).toMatchObject({ opened: true, deposited: 100_000n, confirmed: 0n });
+  for (const cost of [90, 90]) expect((await post(payingFetch(first), s.url, { ceiling: 100, cost })).status).toBe(200);
+  const signed = first.status().signedMax;
+
+  const resumed = payer({ sessionKey, salt, deposit: 1n, previouslySigned: signed });
+  expect(resumed.channelId).toBe(first.channelId);
+  expect(await resumed.open()).toMatchObject({ opened: true, deposited: 100_000n, confirmed: 0n, signedMax: signed });
+  // its first voucher (0 + 100) is short of the 180 charged: corrective 402, resync adopts 180 (≤ signed), retry
+  expect((await post(payingFetch(resumed), s.url, { ceiling: 100, cost: 5 })).status).toBe(200);
+  expect(resumed.status()).toMatchObject({ confirmed: 185n, spent: 185n });
+
+  // without the earlier run's record, 185 charged is more than this payer ever signed (its one voucher: 100): refused
+  const forgetful = payer({ sessionKey, salt, deposit: 1n });
+  const err = await caught(post(payingFetch(forgetful), s.url, { ceiling: 100, cost: 5 }));
+  expect(err).toBeInstanceOf(PaymentMismatch);
+  expect((err as Error).message).toMatch(/more than any voucher this payer signed/);
+  expect((await s.ledger.channel(first.channelId))?.charged).toBe(185n);
 });
 
 function shuffle<T>(items: T[]): T[] {

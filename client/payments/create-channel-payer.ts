@@ -23,6 +23,11 @@ export type ChannelPayerOptions = {
   withdrawDelay: number;
   /** 32 bytes; a fresh random one (a new channel) when absent. The same salt and keys resume the same channel. */
   salt?: Hex;
+  /**
+   * Resuming a channel: the highest voucher its session key signed in an earlier run (the caller keeps it). A resync
+   * may then adopt charges up to it; without it, only what the chain already paid out counts as signed.
+   */
+  previouslySigned?: bigint;
   /** The first deposit, in token atomic units, sent when the channel is opened on first use. */
   deposit: bigint;
   /** When set, a call the remaining deposit cannot cover first tops the channel up by (a multiple of) this amount. */
@@ -166,7 +171,7 @@ export function createChannelPayer(options: ChannelPayerOptions): ChannelPayer {
         // Resuming a channel: what the chain paid out was claimed with a voucher of this channel's authorizer, so it
         // is history the payer signed for; anything the gateway charged beyond it comes back through a resync.
         startCharged = state.claimed;
-        signedMax = state.claimed;
+        signedMax = options.previouslySigned !== undefined && options.previouslySigned > state.claimed ? options.previouslySigned : state.claimed;
         deposited = state.deposited;
       } else {
         await depositChannel(walletClient, publicClient, { contractAddress, config, amount: deposit });

@@ -25,7 +25,7 @@ export type PaidServerOptions = {
   dropAfterCommit?: (body: PaidCallBody) => boolean;
 };
 
-export type PaidServer = { url: string; gate: PaymentGate; served: number; stop(): Promise<void> };
+export type PaidServer = { url: string; gate: PaymentGate; served: number; /** 402s that carried the channel's state. */ corrections: number; stop(): Promise<void> };
 
 /**
  * TEST ONLY: a tiny HTTP gateway around the REAL payment gate (payments/createPaymentGate) on a real chain: POST /call
@@ -48,6 +48,7 @@ export async function startPaidServer(options: PaidServerOptions): Promise<PaidS
     },
   });
   let served = 0;
+  let corrections = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -60,6 +61,7 @@ export async function startPaidServer(options: PaidServerOptions): Promise<PaidS
       admission = await gate.admit({ requestId, resource: 'test/call', ceiling: BigInt(body.ceiling), header: typeof header === 'string' ? header : undefined });
     } catch (err) {
       if (isPaymentError(err) && err.paymentRequired) {
+        if (err.paymentRequired.accepts.some((a) => a.extra.channelState)) corrections++;
         res.writeHead(402, { [PAYMENT_REQUIRED_HEADER]: encodeX402(err.paymentRequired), 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: { code: err.code, message: err.message } }));
         return;
@@ -99,6 +101,9 @@ export async function startPaidServer(options: PaidServerOptions): Promise<PaidS
     gate,
     get served() {
       return served;
+    },
+    get corrections() {
+      return corrections;
     },
     stop: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
