@@ -86,6 +86,20 @@ test('pays and settles a sequence of calls: the payer, the ledger and the receip
   expect(await getChannel(payerWallet.publicClient, { contractAddress, channelId: p.channelId })).toMatchObject({ open: true, deposited: 100_000n });
 });
 
+test('prepay: after the first 402 a resource is paid up front (one request per call); a higher ceiling costs one more round trip', async () => {
+  const s = await server();
+  const p = payer();
+  const fetch = payingFetch(p);
+  for (let i = 0; i < 5; i++) expect((await post(fetch, s.url, { ceiling: 50, cost: 20 })).status).toBe(200);
+  expect(s.requests).toBe(2 + 4);
+  expect((await post(fetch, `${s.url}?q=1`, { ceiling: 100, cost: 90 })).status).toBe(200); // prepaid 50 is short: 402, paid again
+  expect(s.requests).toBe(6 + 2);
+  expect(p.status()).toMatchObject({ confirmed: 190n, inFlight: 0n });
+  const plain = payingFetch(payer(), globalThis.fetch, { prepay: false });
+  for (let i = 0; i < 3; i++) expect((await post(plain, s.url, { ceiling: 50, cost: 20 })).status).toBe(200);
+  expect(s.requests).toBe(8 + 6);
+});
+
 test('20 concurrent calls answered in random order settle exactly: payer view = ledger = chain of receipts', async () => {
   const s = await server();
   const p = payer();

@@ -25,7 +25,7 @@ export type PaidServerOptions = {
   dropAfterCommit?: (body: PaidCallBody) => boolean;
 };
 
-export type PaidServer = { url: string; gate: PaymentGate; served: number; /** 402s that carried the channel's state. */ corrections: number; stop(): Promise<void> };
+export type PaidServer = { url: string; gate: PaymentGate; served: number; /** 402s that carried the channel's state. */ corrections: number; /** HTTP requests received. */ requests: number; stop(): Promise<void> };
 
 /**
  * TEST ONLY: a tiny HTTP gateway around the REAL payment gate (payments/createPaymentGate) on a real chain: POST /call
@@ -49,8 +49,10 @@ export async function startPaidServer(options: PaidServerOptions): Promise<PaidS
   });
   let served = 0;
   let corrections = 0;
+  let requests = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    requests++;
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as PaidCallBody;
@@ -104,6 +106,9 @@ export async function startPaidServer(options: PaidServerOptions): Promise<PaidS
     },
     get corrections() {
       return corrections;
+    },
+    get requests() {
+      return requests;
     },
     stop: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
