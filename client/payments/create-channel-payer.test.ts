@@ -264,6 +264,9 @@ test('auto top-up: a call the remaining deposit cannot cover tops the channel up
   // the 3rd call needed 300 > 250: one top-up of 500; the 5th needed 500 ≤ 750
   expect(await getChannel(payerWallet.publicClient, { contractAddress, channelId: auto.channelId })).toMatchObject({ deposited: 750n });
   expect(auto.status()).toMatchObject({ deposited: 750n, confirmed: 500n });
+  // a ceiling beyond one auto top-up step is refused, not topped up for
+  expect(isPayerError(await caught(post(fetch, s.url, { ceiling: 1_000, cost: 1 })), 'deposit_insufficient')).toBe(true);
+  expect((await getChannel(payerWallet.publicClient, { contractAddress, channelId: auto.channelId })).deposited).toBe(750n);
   // explicit top-up
   await auto.topUp(1_000n);
   expect((await getChannel(payerWallet.publicClient, { contractAddress, channelId: auto.channelId })).deposited).toBe(1_750n);
@@ -290,6 +293,24 @@ test('a resumed channel (same salt and session key): charges since the last clai
   expect(err).toBeInstanceOf(PaymentMismatch);
   expect((err as Error).message).toMatch(/more than any voucher this payer signed/);
   expect((await s.ledger.channel(first.channelId))?.charged).toBe(185n);
+});
+
+test('a call that fails without a charge shrinks what can explain a gap: fail() then catches the jump', async () => {
+  const s = await server();
+  const p = payer();
+  const requirements = s.gate.requirements('test/call', 100n).accepts[0]!;
+  const a = await p.pay(requirements);
+  const b = await p.pay(requirements);
+  const receipt = (charged: bigint, cumulative: bigint, requestId: string) => Buffer.from(JSON.stringify({
+    success: true, transaction: '', network: p.network, payer: p.config.payer,
+    extra: { requestId, chargedAmount: charged.toString(), channelState: { channelId: p.channelId, charged: cumulative.toString(), reserved: '0', signedMax: '0', deposited: '0' } },
+  })).toString('base64');
+  // b says the total went 50 → 60: a (ceiling 100, still in flight) could have been charged those 50 first
+  expect(p.settle(b.handle, receipt(10n, 60n, 'b'))).toMatchObject({ charged: 10n, cumulative: 60n });
+  const err = await caught(() => p.fail(a.handle)); // a was never charged: 50 units nobody accounts for
+  expect(err).toBeInstanceOf(PaymentMismatch);
+  expect((err as Error).message).toMatch(/jumped by 50/);
+  expect(isPayerError(await caught(p.pay(requirements)), 'payer_stopped')).toBe(true);
 });
 
 function shuffle<T>(items: T[]): T[] {

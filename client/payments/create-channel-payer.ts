@@ -30,7 +30,10 @@ export type ChannelPayerOptions = {
   previouslySigned?: bigint;
   /** The first deposit, in token atomic units, sent when the channel is opened on first use. */
   deposit: bigint;
-  /** When set, a call the remaining deposit cannot cover first tops the channel up by (a multiple of) this amount. */
+  /**
+   * When set, a call the remaining deposit cannot cover first tops the channel up by this amount (one step per
+   * shortfall; a call short by more than one step is refused, so no ceiling can pull the wallet into the channel).
+   */
   autoTopUp?: bigint;
   /** The highest ceiling one call may ask for. */
   maxPerCall?: bigint;
@@ -185,10 +188,10 @@ export function createChannelPayer(options: ChannelPayerOptions): ChannelPayer {
     return opening;
   };
 
+  /** Tops up to `target`, by exactly `step` when given (an auto top-up) or by the shortfall. */
   const topUpTo = (target: bigint, step: bigint | undefined) => serialChainOp(async () => {
     if (deposited >= target) return; // another call's top-up already covers it
-    const short = target - deposited;
-    const amount = step === undefined ? short : ((short + step - 1n) / step) * step;
+    const amount = step ?? target - deposited;
     try {
       await topUpChannel(walletClient, publicClient, { contractAddress, config, amount });
     } catch (err) {
@@ -259,6 +262,10 @@ export function createChannelPayer(options: ChannelPayerOptions): ChannelPayer {
         }
         if (needed > deposited) {
           if (autoTopUp === undefined) throw new PayerError('deposit_insufficient', `the channel's deposit ${deposited} cannot cover ${needed}: top it up`);
+          // One step at a time: a gateway asking for a huge ceiling must not pull the wallet into the channel.
+          if (needed - deposited > autoTopUp) {
+            throw new PayerError('deposit_insufficient', `the channel's deposit ${deposited} cannot cover ${needed}, and that is more than one auto top-up of ${autoTopUp}`);
+          }
           await topUpTo(needed, autoTopUp);
           continue; // other calls may have started meanwhile: recompute
         }
