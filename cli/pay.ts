@@ -13,7 +13,7 @@ import {
   ChainError, closeChannel, connectChain, deployDevPayments, DEV_ACCOUNTS, finalizeWithdraw, getChannel, initiateWithdraw, loadPrivateKey,
   PRIVATE_KEY_ENV, signClose, startDevChain, type ChainConnection, type ChannelConfig, type DevChain,
 } from '../chain';
-import { createChannelPayer, PayerError } from '../client';
+import { createChannelPayer, createSessionKey, PayerError } from '../client';
 import { ConfigError, loadConfig } from '../gateway/config';
 
 export const summary = 'payment channel: open, top up, show, withdraw, close (embedded dev chain by default)';
@@ -163,7 +163,7 @@ async function devDeployment(dev: DevChain, file: string): Promise<Deployment> {
  */
 function sessionKeyOf(privateKey: Hex, salt: Hex) {
   const key = Buffer.from(hkdfSync('sha256', Buffer.from(privateKey.slice(2), 'hex'), Buffer.from(salt.slice(2), 'hex'), 'veil pay channel session key', 32));
-  return privateKeyToAccount(`0x${key.toString('hex')}`);
+  return createSessionKey({ privateKey: `0x${key.toString('hex')}` });
 }
 
 const channelFile = (s: Session) => join(s.dataDir, 'pay', PAY_CHANNEL_FILE);

@@ -11,6 +11,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { connectChain, deployDevPayments, DEV_ACCOUNTS, getChannel, startDevChain, type ChainConnection, type DevChain } from '../../chain';
 import type { PaymentRequired, PaymentRequirements } from '../../payments';
 import { createChannelPayer, type ChannelPayerOptions } from './create-channel-payer';
+import { createSessionKey } from './create-session-key';
 import { isPayerError } from './payer-error';
 import { payingFetch } from './paying-fetch';
 import { PaymentMismatch } from './payment-mismatch';
@@ -53,7 +54,8 @@ async function server(extra: Partial<PaidServerOptions> = {}) {
 
 function payer(extra: Partial<ChannelPayerOptions> = {}) {
   return createChannelPayer({
-    publicClient: payerWallet.publicClient, walletClient: payerWallet.walletClient, sessionKey: privateKeyToAccount(generatePrivateKey()),
+    // the native signer by default; the resumed-channel test uses viem's own account, so both pass the real gate
+    publicClient: payerWallet.publicClient, walletClient: payerWallet.walletClient, sessionKey: createSessionKey(),
     contractAddress, receiver, token, withdrawDelay: 900, deposit: 100_000n, ...extra,
   });
 }

@@ -13,7 +13,10 @@ export type ChannelPayerOptions = {
   publicClient: RegistryPublicClient;
   /** The payer's wallet: it funds the channel and is the config's `payer` (the only one who can withdraw). */
   walletClient: RegistryWalletClient;
-  /** The channel's authorizer: signs the vouchers. A hot key with no funds; the wallet's key never signs a voucher. */
+  /**
+   * The channel's authorizer: signs the vouchers. A hot key with no funds; the wallet's key never signs a voucher.
+   * `createSessionKey()` signs with native libsecp256k1 (~0.25 ms a voucher instead of ~0.75 ms with viem's signer).
+   */
   sessionKey: LocalAccount;
   contractAddress: Address;
   /** The gateway's receiving address and the token it takes: requirements naming anything else are refused. */

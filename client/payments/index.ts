@@ -7,3 +7,4 @@ export { createReceiptChain, type ChainReceipt, type ReceiptChain } from './crea
 export { payingFetch, type PayingFetchOptions } from './paying-fetch';
 export { PaymentMismatch, isPaymentMismatch } from './payment-mismatch';
 export { PayerError, isPayerError, type PayerErrorCode } from './payer-error';
+export { createSessionKey } from './create-session-key';
