@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Address } from 'viem';
+import { createTestClient, http, type Address } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { connectChain, deployDevPayments, DEV_ACCOUNTS, getChannel, startDevChain, type ChainConnection, type DevChain } from '../../chain';
+import { connectChain, deployDevPayments, DEV_ACCOUNTS, getChannel, rotateAuthorizer, startDevChain, type ChainConnection, type DevChain } from '../../chain';
 import type { PaymentRequired, PaymentRequirements } from '../../payments';
 import { createChannelPayer, type ChannelPayerOptions } from './create-channel-payer';
 import { createSessionKey } from './create-session-key';
@@ -295,6 +295,15 @@ test('a resumed channel (same salt and session key): charges since the last clai
   expect(err).toBeInstanceOf(PaymentMismatch);
   expect((err as Error).message).toMatch(/more than any voucher this payer signed/);
   expect((await s.ledger.channel(first.channelId))?.charged).toBe(185n);
+
+  // after the payer rotates the channel's authorizer, the old session key cannot resume it
+  const next = createSessionKey();
+  expect((await payer({ sessionKey, salt }).open()).opened).toBe(true); // before the rotation: still its key
+  await rotateAuthorizer(payerWallet.walletClient, payerWallet.publicClient, { contractAddress, config: first.config, newAuthorizer: next.address });
+  const testClient = createTestClient({ mode: 'anvil', transport: http(dev.rpcUrl) });
+  await testClient.increaseTime({ seconds: 901 });
+  await testClient.mine({ blocks: 1 });
+  expect(isPayerError(await caught(payer({ sessionKey, salt }).open()), 'session_key_not_authorizer')).toBe(true);
 });
 
 test('a call that fails without a charge shrinks what can explain a gap: fail() then catches the jump', async () => {

@@ -169,10 +169,23 @@ export function createChannelPayer(options: ChannelPayerOptions): ChannelPayer {
     throw err;
   };
 
+  /** The contract's rule (as the gate applies it): the current key, or during a rotation the new key and, until it completes, the old. */
+  const mayAuthorize = async (state: Awaited<ReturnType<typeof getChannel>>) => {
+    const me = config.payerAuthorizer;
+    const pending = getAddress(state.pendingAuthorizer);
+    if (pending === '0x0000000000000000000000000000000000000000') return getAddress(state.authorizer) === me;
+    if (pending === me) return true;
+    const { timestamp } = await publicClient.getBlock({ blockTag: 'latest' });
+    return getAddress(state.authorizer) === me && timestamp < state.rotationReadyAt;
+  };
+
   const open = (): Promise<void> => {
     opening ??= serialChainOp(async () => {
       const state = await getChannel(publicClient, { contractAddress, config });
       if (state.closed || state.withdrawReadyAt !== 0n) throw new PayerError('channel_closing', `channel ${channelId} is closing or closed: use another salt`);
+      if (state.open && !(await mayAuthorize(state))) {
+        throw new PayerError('session_key_not_authorizer', `channel ${channelId} is authorized by another key now (rotated): its vouchers would be refused`);
+      }
       if (state.open) {
         // Resuming a channel: what the chain paid out was claimed with a voucher of this channel's authorizer, so it
         // is history the payer signed for; anything the gateway charged beyond it comes back through a resync.

@@ -10,6 +10,8 @@ export type PayerErrorCode =
   | 'deposit_insufficient'
   /** A withdrawal is pending or the channel is closed: it takes no more vouchers. */
   | 'channel_closing'
+  /** The resumed channel's authorizer was rotated away from this session key. */
+  | 'session_key_not_authorizer'
   /** A PaymentMismatch stopped this payer: it signs nothing more on this channel. */
   | 'payer_stopped'
   /** settle()/fail() got a handle that is not in flight (unknown, or already settled or failed). */
