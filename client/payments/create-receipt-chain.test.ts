@@ -52,6 +52,45 @@ test('receipts settling in any order: the view is exact once all arrive, whateve
   );
 });
 
+test('one altered receipt (its total or its charge moved) is caught by the time every call has settled, in any order (property)', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.bigInt({ min: 0n, max: 1_000n }), { minLength: 1, maxLength: 20 }),
+      fc.nat(),
+      fc.bigInt({ min: -50n, max: 50n }).filter((d) => d !== 0n),
+      fc.boolean(),
+      fc.func(fc.integer()),
+      (charges, which, delta, moveTotal, order) => {
+        const receipts = history(charges);
+        const i = which % receipts.length;
+        const honest = receipts[i]!;
+        const altered = moveTotal
+          ? { ...honest, cumulative: honest.cumulative + delta }
+          : { ...honest, charged: honest.charged + delta };
+        fc.pre(altered.charged >= 0n && altered.cumulative >= altered.charged);
+        receipts[i] = altered;
+        const ceilings = new Map(receipts.map((r) => [r.requestId, r.charged + 7n]));
+        const shuffled = receipts.map((r, k) => ({ r, key: order(k) })).sort((a, b) => a.key - b.key).map((x) => x.r);
+        const chain = createReceiptChain(0n);
+        const unsettled = new Set(receipts.map((r) => r.requestId));
+        let caught = false;
+        for (const r of shuffled) {
+          unsettled.delete(r.requestId);
+          try {
+            chain.add(r, [...unsettled].reduce((n, id) => n + ceilings.get(id)!, 0n));
+          } catch (err) {
+            expect(err).toBeInstanceOf(PaymentMismatch);
+            caught = true;
+            break;
+          }
+        }
+        expect(caught).toBe(true);
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
+
 test('a receipt that jumps past what the calls in flight could be charged is a mismatch', () => {
   const chain = createReceiptChain(0n);
   chain.add({ requestId: 'a', charged: 40n, cumulative: 40n }, 0n);

@@ -139,6 +139,8 @@ export function createReceiptChain(start: bigint): ReceiptChain {
         throw new PaymentMismatch('extra.requestId', `request ${requestId} was already settled with another charge`);
       }
       const placed = place(receipt, allowance);
+      // Also when nothing was placed above the anchor: this call no longer counts toward the allowance.
+      checkGaps(allowance);
       seen.set(requestId, receipt);
       if (seen.size > REMEMBERED_RECEIPTS) seen.delete(seen.keys().next().value!);
       return placed;
