@@ -102,6 +102,14 @@ test('prepay: after the first 402 a resource is paid up front (one request per c
   expect(s.requests).toBe(8 + 6);
 });
 
+test('a charged answer is final whatever its status: a 402 with a receipt is not paid again', async () => {
+  const s = await server({ statusAfterCommit: 402 });
+  const p = payer();
+  expect((await post(payingFetch(p), s.url, { ceiling: 100, cost: 9 })).status).toBe(402);
+  expect({ requests: s.requests, served: s.served }).toEqual({ requests: 2, served: 1 });
+  expect(p.status()).toMatchObject({ confirmed: 9n, inFlight: 0n });
+});
+
 test('20 concurrent calls answered in random order settle exactly: payer view = ledger = chain of receipts', async () => {
   const s = await server();
   const p = payer();

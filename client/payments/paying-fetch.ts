@@ -51,6 +51,7 @@ export function payingFetch(payer: ChannelPayer, fetchImpl: Fetch = globalThis.f
       return fetchImpl(request, { ...init, headers });
     };
     let lastVoucher = -1n;
+    let settled = false;
     /** One paid attempt: the receipt is settled (or the ceiling released) before the answer is returned. */
     const paid = async (requirements: PaymentRequirements) => {
       const { header, handle } = await payer.pay(requirements);
@@ -65,10 +66,11 @@ export function payingFetch(payer: ChannelPayer, fetchImpl: Fetch = globalThis.f
       const receipt = response.headers.get(PAYMENT_RESPONSE_HEADER);
       if (receipt === null) payer.fail(handle);
       else {
-        const settled = payer.settle(handle, receipt); // throws PaymentMismatch on a receipt the payer did not authorize
+        const receiptSettled = payer.settle(handle, receipt); // throws PaymentMismatch on a receipt the payer did not authorize
+        settled = true;
         if (lastAsked.size >= 1_000 && !lastAsked.has(resource)) lastAsked.delete(lastAsked.keys().next().value!);
         lastAsked.set(resource, requirements);
-        options.onSettled?.(settled, url);
+        options.onSettled?.(receiptSettled, url);
       }
       return response;
     };
@@ -84,7 +86,8 @@ export function payingFetch(payer: ChannelPayer, fetchImpl: Fetch = globalThis.f
       }
     }
     response ??= await send();
-    for (let corrections = 0; response.status === 402; corrections++) {
+    // A charged answer is final whatever its status: paying again would pay twice.
+    for (let corrections = 0; response.status === 402 && !settled;) {
       const required = readPaymentRequired(response);
       if (!required) return response; // a 402 without x402 requirements is not ours to pay
       const requirements = required.accepts.find((r) => payer.refusal(r) === undefined);
@@ -95,9 +98,10 @@ export function payingFetch(payer: ChannelPayer, fetchImpl: Fetch = globalThis.f
       if (lastVoucher >= 0n) {
         // A paid attempt was refused: resync from the channel's state if the gateway sent it, and sign again only if
         // the voucher would rise (otherwise the gateway would refuse the same voucher again).
+        if (++corrections > maxCorrections) return response;
         payer.resync(required);
         const status = payer.status();
-        if (corrections > maxCorrections || status.confirmed + status.inFlight + BigInt(requirements.amount) <= lastVoucher) return response;
+        if (status.confirmed + status.inFlight + BigInt(requirements.amount) <= lastVoucher) return response;
       }
       await response.body?.cancel().catch(() => undefined);
       response = await paid(requirements);

@@ -21,6 +21,8 @@ export type PaidServerOptions = {
   minWithdrawDelaySeconds?: number;
   /** A dishonest gateway: rewrites the receipt before it is sent. */
   tamper?: (response: SettlementResponse) => SettlementResponse;
+  /** The status a served call answers with (default 200): a gateway that charges and still says 402. */
+  statusAfterCommit?: number;
   /** A gateway that commits the charge and then drops the connection (the client never sees the receipt). */
   dropAfterCommit?: (body: PaidCallBody) => boolean;
 };
@@ -86,7 +88,8 @@ export async function startPaidServer(options: PaidServerOptions): Promise<PaidS
       return;
     }
     const sent = options.tamper ? options.tamper(structuredClone(response)) : response;
-    res.writeHead(200, { [PAYMENT_RESPONSE_HEADER]: encodeX402(sent), 'content-type': 'application/json' });
+    const asksAgain = options.statusAfterCommit === 402 ? { [PAYMENT_REQUIRED_HEADER]: encodeX402(gate.requirements('test/call', BigInt(body.ceiling))) } : {};
+    res.writeHead(options.statusAfterCommit ?? 200, { [PAYMENT_RESPONSE_HEADER]: encodeX402(sent), ...asksAgain, 'content-type': 'application/json' });
     res.end('{"ok":true}');
   };
 
