@@ -154,6 +154,20 @@ export function createChannelPayer(options: ChannelPayerOptions): ChannelPayer {
   let stopped: PaymentMismatch | undefined;
   let nextId = 0;
   const inFlight = new Map<number, CallHandle>();
+  /** The sum of the ceilings in `inFlight`, kept beside it (every voucher needs it). */
+  let inFlightTotal = 0n;
+  const track = (handle: CallHandle) => {
+    inFlight.set(handle.id, handle);
+    inFlightTotal += handle.ceiling;
+  };
+  /** Drops a call by id; the ceiling is the one recorded when it was paid, never the caller's copy. */
+  const untrack = (handle: CallHandle): CallHandle | undefined => {
+    const call = inFlight.get(handle.id);
+    if (!call) return undefined;
+    inFlight.delete(call.id);
+    inFlightTotal -= call.ceiling;
+    return call;
+  };
   let opening: Promise<void> | undefined;
   let chainOps: Promise<unknown> = Promise.resolve();
   /** Deposits and top-ups one at a time: they spend from one wallet and would race for its nonce. */
@@ -162,7 +176,7 @@ export function createChannelPayer(options: ChannelPayerOptions): ChannelPayer {
     chainOps = run.catch(() => undefined);
     return run;
   };
-  const inFlightSum = () => [...inFlight.values()].reduce((n, h) => n + h.ceiling, 0n);
+  const inFlightSum = () => inFlightTotal;
 
   const stop = (err: PaymentMismatch): never => {
     stopped ??= err;
@@ -287,21 +301,22 @@ export function createChannelPayer(options: ChannelPayerOptions): ChannelPayer {
         }
         // Synchronously from the checks above: this call's ceiling is in flight before any other voucher is computed.
         const handle: CallHandle = Object.freeze({ id: ++nextId, ceiling, voucherMax: needed });
-        inFlight.set(handle.id, handle);
+        track(handle);
         if (needed > signedMax) signedMax = needed;
         try {
           const voucher = await signVoucher(sessionKey, { chainId, contractAddress, channelId, maxClaimableAmount: needed });
           const header = encodeX402({ x402Version: X402_VERSION, accepted: { scheme: VEIL_CHANNEL_SCHEME, network }, payload: { config, voucher } });
           return { header, handle };
         } catch (err) {
-          inFlight.delete(handle.id);
+          untrack(handle);
           throw err;
         }
       }
     },
 
-    settle(handle, header) {
-      if (!inFlight.has(handle.id)) throw new PayerError('call_not_in_flight', 'settle: this call is not in flight (unknown, or already settled or failed)');
+    settle(callHandle, header) {
+      const handle = inFlight.get(callHandle.id);
+      if (!handle) throw new PayerError('call_not_in_flight', 'settle: this call is not in flight (unknown, or already settled or failed)');
       refuseStopped();
       const allowance = inFlightSum() - handle.ceiling + uncertain;
       const bad = (field: string, message: string): never => stop(new PaymentMismatch(field, message));
@@ -336,13 +351,14 @@ export function createChannelPayer(options: ChannelPayerOptions): ChannelPayer {
         if (err instanceof PaymentMismatch) stop(err);
         throw err;
       }
-      inFlight.delete(handle.id);
+      untrack(handle);
       return { requestId: extra.requestId, charged: placed === 'replay' ? 0n : charged, cumulative, replay: placed === 'replay' };
     },
 
     fail(handle, { uncertain: maybeCharged = false } = {}) {
-      if (!inFlight.delete(handle.id)) throw new PayerError('call_not_in_flight', 'fail: this call is not in flight (unknown, or already settled or failed)');
-      if (maybeCharged) uncertain += handle.ceiling;
+      const call = untrack(handle);
+      if (!call) throw new PayerError('call_not_in_flight', 'fail: this call is not in flight (unknown, or already settled or failed)');
+      if (maybeCharged) uncertain += call.ceiling;
       if (stopped || !chain) return;
       try {
         chain.check(inFlightSum() + uncertain);

@@ -19,6 +19,8 @@ export type PaidServerOptions = {
   token: Address;
   ledger: PaymentLedger;
   minWithdrawDelaySeconds?: number;
+  /** How long the gate trusts a chain read (default 0 here: every test sees deposits at once). */
+  chainCacheMs?: number;
   /** A dishonest gateway: rewrites the receipt before it is sent. */
   tamper?: (response: SettlementResponse) => SettlementResponse;
   /** The status a served call answers with (default 200): a gateway that charges and still says 402. */
@@ -43,7 +45,7 @@ export async function startPaidServer(options: PaidServerOptions): Promise<PaidS
     receiver: options.receiver,
     token: options.token,
     minWithdrawDelaySeconds: options.minWithdrawDelaySeconds ?? 900,
-    chainCacheMs: 0,
+    chainCacheMs: options.chainCacheMs ?? 0,
     readChannel: async (channelId) => {
       const block = await publicClient.getBlockNumber({ cacheTime: 0 }); // viem caches the block number; a fresh deposit must be seen
       return { ...(await getChannel(publicClient, { contractAddress, channelId, blockNumber: block })), block };
