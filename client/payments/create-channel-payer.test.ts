@@ -332,6 +332,18 @@ test('a call that fails without a charge shrinks what can explain a gap: fail() 
   expect(isPayerError(await caught(p.pay(requirements)), 'payer_stopped')).toBe(true);
 });
 
+test('a handle is only an id: a copy claiming a larger ceiling does not loosen the check', async () => {
+  const s = await server();
+  const p = payer();
+  const { handle } = await p.pay(s.gate.requirements('test/call', 100n).accepts[0]!);
+  const receipt = Buffer.from(JSON.stringify({
+    success: true, transaction: '', network: p.network, payer: p.config.payer,
+    extra: { requestId: 'x', chargedAmount: '500', channelState: { channelId: p.channelId, charged: '500', reserved: '0', signedMax: '0', deposited: '0' } },
+  })).toString('base64');
+  const err = await caught(() => p.settle({ ...handle, ceiling: 10_000n }, receipt));
+  expect((err as Error).message).toMatch(/charged 500, above this call's ceiling 100/);
+});
+
 function shuffle<T>(items: T[]): T[] {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
