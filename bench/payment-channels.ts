@@ -74,14 +74,19 @@ async function main() {
     });
     gas.push({ operation: 'top-up', gasUsed: (await topUpChannel(pw, pub, { contractAddress, config: a.config, amount: 500_000n })).gasUsed, note: 'second deposit' });
 
-    const claim1 = await claimVouchers(rw, pub, { contractAddress, claims: [{ config: a.config, voucher: await voucher(a, 1_000n) }] });
+    // Metered claims, as the gateway sends them: the voucher is a ceiling (charged so far + the next call's ceiling) and
+    // the receiver claims the total it actually charged, below that ceiling.
+    const claim1 = await claimVouchers(rw, pub, { contractAddress, claims: [{ config: a.config, voucher: await voucher(a, 1_000n), totalClaimed: 900n }] });
     gas.push({ operation: 'claim, 1 channel', gasUsed: claim1.gasUsed, note: 'first claim ever: also creates the receiver’s token balance slot (~17k)' });
-    const claim1Again = await claimVouchers(rw, pub, { contractAddress, claims: [{ config: a.config, voucher: await voucher(a, 2_000n) }] });
+    const latest = await voucher(a, 2_000n);
+    const claim1Again = await claimVouchers(rw, pub, { contractAddress, claims: [{ config: a.config, voucher: latest, totalClaimed: 1_900n }] });
     gas.push({ operation: 'claim, 1 channel (again)', gasUsed: claim1Again.gasUsed, note: 'later claim on the same channel, receiver balance already non-zero' });
+    const claimStale = await claimVouchers(rw, pub, { contractAddress, claims: [{ config: a.config, voucher: latest, totalClaimed: 1_900n }] });
+    gas.push({ operation: 'claim, 1 channel (stale total)', gasUsed: claimStale.gasUsed, note: 'same total again: verified, pays nothing, no transfer' });
 
     const many = Array.from({ length: BATCH }, newChannel);
     for (const ch of many) await depositChannel(pw, pub, { contractAddress, config: ch.config, amount: 1_000_000n });
-    const claims = await Promise.all(many.map(async (ch) => ({ config: ch.config, voucher: await voucher(ch, 1_000n) })));
+    const claims = await Promise.all(many.map(async (ch) => ({ config: ch.config, voucher: await voucher(ch, 1_000n), totalClaimed: 900n })));
     const claim10 = await claimVouchers(rw, pub, { contractAddress, claims });
     gas.push({ operation: `claim, ${BATCH} channels in one tx`, gasUsed: claim10.gasUsed, note: 'first claim on each, one token transfer' });
     const perChannelAverage = Number(claim10.gasUsed) / BATCH;

@@ -34,6 +34,7 @@ export type ChainErrorCode =
   | 'not_receiver'
   | 'invalid_voucher_signature'
   | 'voucher_exceeds_deposit'
+  | 'claim_exceeds_voucher'
   | 'withdraw_pending'
   | 'withdraw_not_initiated'
   | 'withdraw_not_ready'

@@ -85,3 +85,11 @@ export { finalizeWithdraw, type FinalizeWithdrawParameters, type FinalizeWithdra
 export { closeChannel, type CloseChannelParameters, type CloseChannelReturnType } from './close-channel';
 export { rotateAuthorizer, type RotateAuthorizerParameters, type RotateAuthorizerReturnType } from './rotate-authorizer';
 export { getChannel, type ChannelState, type GetChannelParameters, type GetChannelReturnType } from './get-channel';
+export {
+  readChannelEvents,
+  type ChannelEvent,
+  type ChannelEventName,
+  type ReadChannelEventsParameters,
+  type ReadChannelEventsReturnType,
+} from './read-channel-events';
+export { confirmedBlock } from './confirmed-block';

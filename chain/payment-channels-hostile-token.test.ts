@@ -1,6 +1,7 @@
 /**
  * VeilPaymentChannels against a hostile ERC-20 (compiled here from testing/HostileToken.sol): reentrancy from inside a
- * token transfer is refused by the lock, and fee-on-transfer tokens are refused by the balance-delta check.
+ * token transfer (a deposit, or a claim from its payout) is refused by the lock, and fee-on-transfer tokens are refused by
+ * the balance-delta check.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,9 +11,10 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { veilPaymentChannelsAbi } from './artifacts/veil-payment-channels';
 import { COMPILER_SETTINGS } from './build-contracts';
 import type { ChannelConfig } from './channel-config';
-import { toChannelConfigMessage } from './channel-id';
+import { channelId, toChannelConfigMessage } from './channel-id';
 import { deployPaymentChannels } from './deploy-payment-channels';
 import { getChannel } from './get-channel';
+import { signVoucher } from './sign-voucher';
 import { toChainError } from './to-chain-error';
 import { randomHex, startTestChain, type TestChain } from './testing/start-test-chain';
 
@@ -73,4 +75,23 @@ test('a fee-on-transfer token is refused on deposit', async () => {
     .then(() => undefined, (e: unknown) => toChainError(e, 'deposit'));
   expect(err?.code).toBe('fee_on_transfer_token');
   await tokenWrite('setFee', [0n]);
+});
+
+test('a claim reentered from inside the payout transfer is refused, and the outer claim pays its charged total once', async () => {
+  const authorizer = privateKeyToAccount(generatePrivateKey());
+  const cfg = { ...config(), payerAuthorizer: authorizer.address };
+  const open = await t.operator.walletClient.writeContract({ address: contractAddress, abi: veilPaymentChannelsAbi, functionName: 'deposit', args: [toChannelConfigMessage(cfg), 1_000n] });
+  await t.owner.publicClient.waitForTransactionReceipt({ hash: open });
+  const chainId = t.owner.walletClient.chain.id;
+  const voucher = await signVoucher(authorizer, { chainId, contractAddress, channelId: channelId({ chainId, contractAddress, config: cfg }), maxClaimableAmount: 600n });
+  const entry = (totalClaimed: bigint) => ({ config: toChannelConfigMessage(cfg), maxClaimableAmount: 600n, signature: voucher.signature, totalClaimed });
+  await tokenWrite('setHook', [contractAddress, encodeFunctionData({ abi: veilPaymentChannelsAbi, functionName: 'claim', args: [[entry(600n)]] })]);
+  const before = (await t.owner.publicClient.readContract({ address: token, abi: tokenAbi, functionName: 'balanceOf', args: [t.stranger.account] })) as bigint;
+  const hash = await t.stranger.walletClient.writeContract({ address: contractAddress, abi: veilPaymentChannelsAbi, functionName: 'claim', args: [[entry(250n)]] });
+  expect((await t.owner.publicClient.waitForTransactionReceipt({ hash })).status).toBe('success');
+  expect(await tokenRead('hookSucceeded')).toBe(false);
+  expect(((await tokenRead('hookResult')) as Hex).slice(0, 10)).toBe(toFunctionSelector('Reentrancy()'));
+  const after = (await t.owner.publicClient.readContract({ address: token, abi: tokenAbi, functionName: 'balanceOf', args: [t.stranger.account] })) as bigint;
+  expect(after - before).toBe(250n);
+  expect((await getChannel(t.owner.publicClient, { contractAddress, config: cfg })).claimed).toBe(250n);
 });

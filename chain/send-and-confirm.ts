@@ -7,12 +7,20 @@ import { ChainError } from './errors';
 import { toChainError } from './to-chain-error';
 import type { RegistryPublicClient, WriteReturnType } from './types';
 
+export type SendOptions = {
+  /** Called with the transaction hash once it is sent, before waiting for its receipt. */
+  onSent?: (hash: Hash) => Promise<void> | void;
+  /** Bound on the wait for the receipt (viem's `timeout`); a timeout is a ChainError, the transaction may still land. */
+  timeoutMs?: number;
+};
+
 export async function sendAndConfirm(
   publicClient: RegistryPublicClient,
   operation: string,
   send: () => Promise<Hash>,
   /** Every registry write emits an event. A call to an address without code "succeeds" silently, so require one. */
   expectEventFrom?: Address,
+  options: SendOptions = {},
 ): Promise<WriteReturnType & { receipt: TransactionReceipt }> {
   let hash: Hash;
   try {
@@ -21,9 +29,11 @@ export async function sendAndConfirm(
   } catch (err) {
     throw toChainError(err, operation);
   }
+  // Recorded before the wait: a caller that crashes while waiting still knows what it sent (settlement's pending claims).
+  await options.onSent?.(hash);
   let receipt: TransactionReceipt;
   try {
-    receipt = await publicClient.waitForTransactionReceipt({ hash });
+    receipt = await publicClient.waitForTransactionReceipt({ hash, ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}) });
   } catch (err) {
     throw toChainError(err, operation);
   }

@@ -7,7 +7,7 @@ import type { Address, ContractFunctionArgs, ContractFunctionName } from 'viem';
 import { veilPaymentChannelsAbi } from './artifacts/veil-payment-channels';
 import { ChainError } from './errors';
 import { readRegistry } from './read-registry';
-import { sendAndConfirm } from './send-and-confirm';
+import { sendAndConfirm, type SendOptions } from './send-and-confirm';
 import type { RegistryPublicClient, RegistryWalletClient, WriteReturnType } from './types';
 import { toAddress } from './validate';
 
@@ -23,6 +23,7 @@ export async function writePaymentChannels<N extends WriteName>(
   args: ContractFunctionArgs<Abi, 'nonpayable', N>,
   /** `false` for calls that may legitimately change nothing (a batch of stale vouchers); the code is checked instead. */
   requireEvent = true,
+  options: SendOptions = {},
 ): Promise<WriteReturnType> {
   const address = toAddress('contractAddress', contractAddress);
   if (!requireEvent) {
@@ -37,6 +38,7 @@ export async function writePaymentChannels<N extends WriteName>(
     // viem's generics cannot narrow `args` through a generic function name; the signature above keeps callers typed.
     () => walletClient.writeContract({ address, abi: veilPaymentChannelsAbi, functionName, args } as never),
     requireEvent ? address : undefined,
+    options,
   );
   return result;
 }

@@ -82,7 +82,8 @@ test('veil demo --mode chat streams a reply from the gateway\'s toy chat model, 
     env: {},
     overrides: {
       grpc: { port: 0 }, http: { enabled: false }, fhe: { models: ['breast-cancer-lr'], variants: ['blocks'], workers: 1 },
-      tee: { models: ['breast-cancer-lr'], languageModels: ['toy-chat-kjv'] }, chain: { enabled: false },
+      // streamWindowMs 0: one sealed event per token, so the receipt's event count is checked against the tokens.
+      tee: { models: ['breast-cancer-lr'], languageModels: ['toy-chat-kjv'], streamWindowMs: 0 }, chain: { enabled: false },
     },
   }), { logger: createLogger({ level: 'silent', format: 'text' }) });
   try {

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DEV_ACCOUNTS } from '../chain';
 import { captureCli } from '../test/support/capture-cli';
 import { PAY_CHANNEL_FILE, run } from './pay';
 
@@ -26,6 +27,9 @@ test('open, status, topup, withdraw, then a new channel closed cooperatively (em
   const opened = await pay('open', '--amount', '2000', '--withdraw-delay', '900', '--json');
   expect(opened.err).toBe('');
   expect(opened.json).toMatchObject({ opened: true, open: true, embedded: true, deposited: '2000', claimed: '0', withdrawDelay: 900, network: 'eip155:31337' });
+  // the gateway's dev contracts and receiver (startPayments' rule and record), so the channel pays this gateway
+  const contracts = JSON.parse(fs.readFileSync(path.join(dir, 'chain', 'payments.json'), 'utf8'));
+  expect(opened.json).toMatchObject({ contract: contracts.contract, token: contracts.token, receiver: DEV_ACCOUNTS[2].address });
   const record = JSON.parse(fs.readFileSync(path.join(dir, 'pay', PAY_CHANNEL_FILE), 'utf8'));
   expect(record.config.payerAuthorizer).toBe(opened.json.authorizer); // the derived session key is the channel's authorizer
   // public data only: the session key is derived from the payer's key and the salt, never written

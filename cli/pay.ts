@@ -10,16 +10,16 @@ import { parseArgs } from 'node:util';
 import { erc20Abi, getAddress, isAddress, isHex, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
-  ChainError, closeChannel, connectChain, deployDevPayments, DEV_ACCOUNTS, finalizeWithdraw, getChannel, initiateWithdraw, loadPrivateKey,
+  ChainError, closeChannel, connectChain, DEV_ACCOUNTS, finalizeWithdraw, getChannel, initiateWithdraw, loadPrivateKey,
   PRIVATE_KEY_ENV, signClose, startDevChain, type ChainConnection, type ChannelConfig, type DevChain,
 } from '../chain';
 import { createChannelPayer, createSessionKey, PayerError } from '../client';
-import { ConfigError, loadConfig } from '../gateway/config';
+import type { Logger } from '../gateway';
+import { ConfigError, loadConfig, type VeilConfig } from '../gateway/config';
+import { devPaymentContracts } from '../gateway/payments';
 
 export const summary = 'payment channel: open, top up, show, withdraw, close (embedded dev chain by default)';
 
-/** The dev payments deployment on the embedded chain, beside the registry's deployment.json. */
-export const PAY_DEPLOYMENT_FILE = 'payments-deployment.json';
 /** The channel `veil pay open` opened: public data only (addresses, salt); the session key is derived, never stored. */
 export const PAY_CHANNEL_FILE = 'channel.json';
 
@@ -38,10 +38,13 @@ options:
   --new                 open a new channel even if one is recorded
   --rpc URL             a chain other than the embedded dev chain (or chain.rpcUrl); then also
   --contract ADDR --token ADDR --receiver ADDR, and the payer's key in --key-file or ${PRIVATE_KEY_ENV}
+                        (on the embedded chain too, to pay another deployment than the gateway's)
   --json                machine-readable output
 
 The embedded dev chain lives under <dataDir>/chain (VEIL_DATA_DIR); while \`veil serve\` runs it, pass --rpc with the
-address it prints. There the payer is dev account 1 and the receiver dev account 0: PUBLIC keys, dev only.
+address it prints. There the payer is dev account 1 and the contracts and receiver are the gateway's (payments.*:
+the dev contracts in <dataDir>/chain/payments.json, deployed if missing; receiver dev account 2): PUBLIC keys, dev only.
+Elsewhere --contract, --token and --receiver default to payments.contractAddress, tokenAddress and receiver.
 The channel is recorded in <dataDir>/pay/${PAY_CHANNEL_FILE}; its session key is derived from the payer's key.`;
 
 const OPTIONS = {
@@ -114,28 +117,40 @@ export async function run(args: string[]): Promise<number> {
   }
 }
 
+/** Logs nothing: the CLI prints its own result. */
+const QUIET: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
 async function connect(values: Values): Promise<Session> {
   const config = loadConfig();
   const rpcUrl = values.rpc ?? (config.chain.rpcUrl === 'embedded' ? undefined : config.chain.rpcUrl);
   if (rpcUrl === undefined) {
     const dev = await startDevChain({ dataDir: join(config.dataDir, 'chain') });
     try {
-      // Dev account 1 pays; dev account 0 (the gateway's embedded operator) deploys and receives. PUBLIC keys.
+      // Dev account 1 pays: a PUBLIC key, only ever used against this loopback chain.
       const privateKey = DEV_ACCOUNTS[1].privateKey;
       const conn = await connectChain({ rpcUrl: dev.rpcUrl, registryAddress: dev.registryAddress, privateKey, pollingInterval: 50, retryCount: 0 });
-      const deployment = await devDeployment(dev, join(config.dataDir, 'chain', PAY_DEPLOYMENT_FILE));
+      // The gateway's own rule for the embedded chain's contracts (recorded, reused, deployed and funded if missing).
+      const fromGateway = values.contract === undefined || values.token === undefined
+        ? await devPaymentContracts(config.dataDir, dev.rpcUrl, conn, QUIET)
+        : undefined;
+      const deployment = {
+        chainId: dev.chainId,
+        contractAddress: addressFlag(values, 'contract', fromGateway?.contract),
+        token: addressFlag(values, 'token', fromGateway?.token),
+        receiver: addressFlag(values, 'receiver', receiverOf(config, true)),
+      };
       return { conn: conn as Session['conn'], privateKey, deployment, embedded: true, dataDir: config.dataDir, dev };
     } catch (err) {
       await dev.stop();
       throw err;
     }
   }
-  const address = (name: 'contract' | 'token' | 'receiver'): Address => {
-    const value = values[name];
-    if (value === undefined || !isAddress(value, { strict: false })) throw new UsageError(`--${name} ADDR is required with --rpc (an EVM address)`);
-    return getAddress(value);
+  const configured = (value: string) => (value === 'deploy' ? undefined : value);
+  const deployment = {
+    contractAddress: addressFlag(values, 'contract', configured(config.payments.contractAddress)),
+    token: addressFlag(values, 'token', configured(config.payments.tokenAddress)),
+    receiver: addressFlag(values, 'receiver', receiverOf(config, false)),
   };
-  const deployment = { contractAddress: address('contract'), token: address('token'), receiver: address('receiver') };
   const { privateKey } = loadPrivateKey({ env: process.env, keyFile: values['key-file'] });
   const zero = '0x0000000000000000000000000000000000000000';
   const conn = await connectChain({ rpcUrl, registryAddress: zero, privateKey, retryCount: 1, pollingInterval: 500 });
@@ -143,18 +158,20 @@ async function connect(values: Values): Promise<Session> {
   return { conn: conn as Session['conn'], privateKey, deployment: { ...deployment, chainId: conn.walletClient.chain.id }, embedded: false, dataDir: config.dataDir };
 }
 
-/** The embedded chain's payment contracts: the recorded ones while their code is still there, else deployed (and dev accounts funded) now. */
-async function devDeployment(dev: DevChain, file: string): Promise<Deployment> {
-  const recorded = readJson<Deployment>(file);
-  const owner = await connectChain({ rpcUrl: dev.rpcUrl, registryAddress: dev.registryAddress, privateKey: DEV_ACCOUNTS[0].privateKey, pollingInterval: 50, retryCount: 0 });
-  if (recorded?.chainId === dev.chainId) {
-    const [code, tokenCode] = await Promise.all([owner.publicClient.getCode({ address: recorded.contractAddress }), owner.publicClient.getCode({ address: recorded.token })]);
-    if (code && code !== '0x' && tokenCode && tokenCode !== '0x') return recorded;
-  }
-  const deployed = await deployDevPayments(owner.walletClient!, owner.publicClient);
-  const deployment: Deployment = { chainId: dev.chainId, contractAddress: deployed.paymentChannelsAddress, token: deployed.tokenAddress, receiver: DEV_ACCOUNTS[0].address };
-  writeJson(file, deployment);
-  return deployment;
+/** The gateway's receiver (payments.receiver): "dev" is dev account 2 on the embedded chain, as startPayments has it. */
+function receiverOf(config: VeilConfig, embedded: boolean): string | undefined {
+  const receiver = config.payments.receiver;
+  if (receiver !== 'dev') return receiver;
+  return embedded ? DEV_ACCOUNTS[2].address : undefined;
+}
+
+const SETTING: Record<'contract' | 'token' | 'receiver', string> = { contract: 'payments.contractAddress', token: 'payments.tokenAddress', receiver: 'payments.receiver' };
+
+function addressFlag(values: Values, name: 'contract' | 'token' | 'receiver', fallback: string | undefined): Address {
+  const value = values[name] ?? fallback;
+  if (value === undefined) throw new UsageError(`--${name} ADDR is required with --rpc (or set ${SETTING[name]})`);
+  if (!isAddress(value, { strict: false })) throw new UsageError(`--${name}: not an EVM address (expected 0x followed by 40 hex digits)`);
+  return getAddress(value);
 }
 
 /**

@@ -15,6 +15,8 @@ export type VeilClientOptions = {
   apiKey?: string;
   /** Must cover the largest message the client sends (a predict with many groups). */
   maxMessageBytes?: number;
+  /** More grpc-js client interceptors, run after the API key's (e.g. a payer adding `payment-signature`). */
+  interceptors?: grpc.Interceptor[];
 };
 
 export type CallOptions = { deadlineMs?: number; signal?: AbortSignal };
@@ -33,6 +35,8 @@ export type CreateFheSessionParameters = {
 export type VeilClient = {
   listModels(options?: CallOptions): Promise<ListModelsResponse>;
   getFheSpec(modelId: string, options?: CallOptions, variant?: string): Promise<GetFheSpecResponse>;
+  /** What calls cost and where to pay (Models.GetPricing; the same JSON as HTTP GET /v1/pricing). */
+  getPricing(options?: CallOptions): Promise<Record<string, unknown>>;
   createFheSession(params: CreateFheSessionParameters, options?: CallOptions): Promise<CreateSessionResponse>;
   predict(sessionId: string, groups: CiphertextGroup[], options?: CallOptions): Promise<PredictResponse>;
   closeSession(sessionId: string, options?: CallOptions): Promise<void>;
@@ -59,7 +63,9 @@ export function createVeilClient(options: VeilClientOptions): VeilClient {
     'grpc-node.flow_control_window': 8 * 1024 * 1024,
   };
   const credentials = options.credentials ?? grpc.credentials.createInsecure();
-  const auth = apiKeyInterceptors(options.apiKey);
+  const keyed = apiKeyInterceptors(options.apiKey).interceptors ?? [];
+  const extra = options.interceptors ?? [];
+  const auth = keyed.length + extra.length > 0 ? { interceptors: [...keyed, ...extra] } : {};
   const models = new proto.services.Models(options.target, credentials, { ...channelOptions, ...auth });
   // Share the channel between the stubs.
   const shared = { ...channelOptions, ...auth, channelOverride: models.getChannel() };
@@ -75,6 +81,14 @@ export function createVeilClient(options: VeilClientOptions): VeilClient {
   return {
     listModels: (opts) => unary(models, 'ListModels', {}, opts),
     getFheSpec: (modelId, opts, variant = '') => unary(models, 'GetFheSpec', { modelId, variant }, opts),
+    getPricing: async (opts) => {
+      const { pricingJson } = await unary<{ pricingJson: string }>(models, 'GetPricing', {}, opts);
+      try {
+        return JSON.parse(pricingJson) as Record<string, unknown>;
+      } catch (cause) {
+        throw new VeilClientError('internal', 'the gateway\'s pricing is not valid JSON', undefined, undefined, { cause });
+      }
+    },
     predict: (sessionId, groups, opts) => unary(fhe, 'Predict', { sessionId, groups }, opts),
     closeSession: async (sessionId, opts) => {
       await unary(fhe, 'CloseSession', { sessionId }, opts);

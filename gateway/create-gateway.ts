@@ -4,6 +4,8 @@ import { createApiKeyGuard, resolveKeysFile, type ApiKeyGuard } from './auth';
 import type { VeilConfig } from './config';
 import { SessionStore } from './fhe/session-store';
 import { startTrustRegistry, type TrustRegistry } from './chain/start-trust-registry';
+import { startPayments, type PricingInfo, type StartedPayments } from './payments';
+import { DEFAULT_PRICE_TABLE } from '../payments';
 import { createFheHandlers, createFheService, createGrpcServer, createModelsService, createTrustService, type GrpcServer } from './grpc';
 import { createHttpServer, registerFheRoutes, type HttpServer } from './http';
 import { createLogger, type Logger } from './logger';
@@ -87,6 +89,13 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
     const trust = await startTrustRegistry(config, { logger });
     if (trust) stops.push(() => trust.close());
 
+    // issue #11: billing, when payments.enabled, on the chain the trust registry connected to.
+    const registry = trust?.info();
+    const payments: StartedPayments | undefined = await startPayments(config, {
+      logger, chain: registry ? { rpcUrl: registry.rpcUrl, embedded: registry.embedded } : undefined,
+    });
+    if (payments) stops.push(() => payments.close());
+
     // TEE mode: every node is attested by the gateway itself before it listens; each successful attestation
     // (first and on every refresh) is published to the registry. The publisher never throws into serving.
     const tee = config.tee.enabled
@@ -105,6 +114,13 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       stops.push(() => keys.close());
     }
 
+    const pricing: PricingInfo = payments
+      ? {
+        enabled: true, prices: payments.prices,
+        payTo: { network: payments.info.network, contract: payments.info.contract, token: payments.info.token, receiver: payments.info.receiver, minWithdrawDelay: config.payments.minWithdrawDelaySeconds },
+      }
+      : { enabled: false, prices: DEFAULT_PRICE_TABLE };
+
     // One set of FHE handlers for gRPC and HTTP: one upload-slot pool, one rule for sizes, timeouts and ownership.
     const fheOptions = {
       models, sessions, pool, logger,
@@ -115,6 +131,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       maxUploadsPerCaller: config.fhe.maxUploadsPerCaller,
       uploadIdleTimeoutMs: config.fhe.uploadIdleTimeoutMs,
       uploadTimeoutSeconds: config.fhe.uploadTimeoutSeconds,
+      payments,
     };
     const fheHandlers = createFheHandlers(fheOptions);
 
@@ -129,7 +146,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
         ? logger.info('tls certificate reloaded', { fingerprint256: e.fingerprint256 })
         : logger.error('tls files changed but cannot be used; still serving the previous certificate', { reason: e.reason })),
       services: {
-        Models: createModelsService(models, tee ? config.tee.models : [], logger),
+        Models: createModelsService(models, tee ? config.tee.models : [], logger, pricing),
         Trust: createTrustService(trust ? () => trust.info() : () => undefined, logger),
         Fhe: createFheService(fheOptions, fheHandlers),
         ...(tee ? { Tee: tee.service } : {}),
@@ -155,6 +172,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
           : logger.error('http tls files changed but cannot be used; still serving the previous certificate', { reason: e.reason })),
         fheModels: models,
         tee: tee?.router,
+        pricing,
         registerFheRoutes: (app, tools) => registerFheRoutes(app, { handlers: fheHandlers, models, contextOf: tools.contextOf, authorize: tools.authorize }),
       });
       const served = http;

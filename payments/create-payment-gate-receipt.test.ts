@@ -1,12 +1,15 @@
 /**
  * The receipt the gate sends (PAYMENT-RESPONSE) states the channel's cumulative charge right after THIS call's commit,
  * so a payer can check that the total grew by exactly this call's charge even when calls on one channel commit
- * concurrently. (The in-memory test ledger from client/payments stands in until the SQLite ledger is merged.)
+ * concurrently.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { privateKeyToAccount } from 'viem/accounts';
 import { channelId, signVoucher, type ChannelConfig } from '../chain';
-import { createMemoryLedger } from '../client/payments/test-support/memory-ledger';
 import { createPaymentGate } from './create-payment-gate';
+import { openSqliteLedger } from './open-sqlite-ledger';
 import { encodeX402, X402_VERSION } from './x402-messages';
 
 const session = privateKeyToAccount('0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d');
@@ -18,23 +21,30 @@ const id = channelId({ ...deployment, config });
 const zero = '0x0000000000000000000000000000000000000000' as const;
 
 test('concurrent commits: each receipt carries the cumulative charge at its own commit, not a later total', async () => {
-  const gate = createPaymentGate({
-    ledger: createMemoryLedger(), deployment, receiver, token, minWithdrawDelaySeconds: 900,
-    readChannel: async () => ({
-      channelId: id, open: true, closed: false, deposited: 1_000n, claimed: 0n, remaining: 1_000n, authorizer: session.address,
-      withdrawReadyAt: 0n, pendingAuthorizer: zero, rotationReadyAt: 0n, block: 1n,
-    }),
-  });
-  const header = async (amount: bigint) => {
-    const voucher = await signVoucher(session, { ...deployment, channelId: id, maxClaimableAmount: amount });
-    return encodeX402({ x402Version: X402_VERSION, accepted: { scheme: 'veil-channel', network: 'eip155:31337' }, payload: { config, voucher } });
-  };
-  const a = await gate.admit({ requestId: 'a', resource: 'm', ceiling: 10n, header: await header(10n) });
-  const b = await gate.admit({ requestId: 'b', resource: 'm', ceiling: 10n, header: await header(20n) });
-  if (a.kind !== 'paid' || b.kind !== 'paid') throw new Error('expected two paid admissions');
-  // both commits start before either reads the channel back: a's later read would already include b's charge
-  const [ra, rb] = await Promise.all([a.commit(5n), b.commit(7n)]);
-  expect(ra.response.extra).toMatchObject({ chargedAmount: '5', channelState: { charged: '5' } });
-  expect(rb.response.extra).toMatchObject({ chargedAmount: '7', channelState: { charged: '12' } });
-  expect(ra.receipt.cumulative).toBe(5n);
+  const dir = mkdtempSync(join(tmpdir(), 'veil-gate-receipt-'));
+  const ledger = await openSqliteLedger({ file: join(dir, 'ledger.sqlite') });
+  try {
+    const gate = createPaymentGate({
+      ledger, deployment, receiver, token, minWithdrawDelaySeconds: 900,
+      readChannel: async () => ({
+        channelId: id, open: true, closed: false, deposited: 1_000n, claimed: 0n, remaining: 1_000n, authorizer: session.address,
+        withdrawReadyAt: 0n, pendingAuthorizer: zero, rotationReadyAt: 0n, block: 1n,
+      }),
+    });
+    const header = async (amount: bigint) => {
+      const voucher = await signVoucher(session, { ...deployment, channelId: id, maxClaimableAmount: amount });
+      return encodeX402({ x402Version: X402_VERSION, accepted: { scheme: 'veil-channel', network: 'eip155:31337' }, payload: { config, voucher } });
+    };
+    const a = await gate.admit({ requestId: 'a', resource: 'm', ceiling: 10n, header: await header(10n) });
+    const b = await gate.admit({ requestId: 'b', resource: 'm', ceiling: 10n, header: await header(20n) });
+    if (a.kind !== 'paid' || b.kind !== 'paid') throw new Error('expected two paid admissions');
+    // both commits start before either reads the channel back: a's later read would already include b's charge
+    const [ra, rb] = await Promise.all([a.commit(5n), b.commit(7n)]);
+    expect(ra.response.extra).toMatchObject({ chargedAmount: '5', channelState: { charged: '5' } });
+    expect(rb.response.extra).toMatchObject({ chargedAmount: '7', channelState: { charged: '12' } });
+    expect(ra.receipt.cumulative).toBe(5n);
+  } finally {
+    await ledger.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

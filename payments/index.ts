@@ -1,15 +1,38 @@
 /**
- * `payments/`: per-call billing shared by the gateway's surfaces and the SDK's payer (issue #11). This file is the
- * package's public face. MINIMAL on branch h/payer: only what client/payments uses (the x402 messages, the error
- * class) and what its tests drive (the gate, the ledger contract); the lead merges it with the ledger branch's.
+ * `payments/`: per-call billing with payment channels (issue #11). This file is the module's public face; everything
+ * else is internal. The x402 wire messages and voucher rules (shared with the SDK), the price table, the payment gate
+ * every paid surface admits through, the ledger contract (`PaymentLedger`) with its two implementations (SQLite for
+ * one gateway, PostgreSQL for several replicas; their native drivers load only when opened), settlement and the
+ * chain mirror.
  */
+export type {
+  ClaimableChannel,
+  LedgerChannel,
+  LedgerTotals,
+  OnchainChannelState,
+  PaymentLedger,
+  PaymentReceipt,
+  PendingClaim,
+  ReserveRequest,
+  ReserveResult,
+} from './payment-ledger';
+export { LedgerError, isLedgerError, type LedgerErrorCode } from './ledger-error';
+export { openSqliteLedger, type OpenSqliteLedgerOptions } from './open-sqlite-ledger';
+export { openPostgresLedger, type OpenPostgresLedgerOptions } from './open-postgres-ledger';
+export { PaymentError, isPaymentError } from './payment-error';
+export type { PaymentErrorCode } from './payment-error';
+export { DEFAULT_PRICE_TABLE, PRICE_UNITS, costOf, parsePriceTable, priceOf, priceTableJson } from './price-table';
+export type { ModelPrice, PriceTable, PriceUnit, Usage } from './price-table';
 export {
   X402_VERSION, VEIL_CHANNEL_SCHEME, PAYMENT_REQUIRED_HEADER, PAYMENT_SIGNATURE_HEADER, PAYMENT_RESPONSE_HEADER, MAX_PAYMENT_HEADER_BYTES,
-  encodeX402, decodeX402, decodePaymentPayload,
-  type ChannelStateView, type PaymentRequirements, type PaymentRequired, type ChannelPayment, type PaymentPayload, type SettlementResponse,
+  decodePaymentPayload, decodeX402, encodeX402,
 } from './x402-messages';
-export { PaymentError, isPaymentError, type PaymentErrorCode } from './payment-error';
-export { createPaymentGate, type PaymentGate, type PaymentGateOptions, type PaidAdmission, type ReplayedAdmission } from './create-payment-gate';
-export type {
-  PaymentLedger, ReserveRequest, ReserveResult, LedgerChannel, OnchainChannelState, PaymentReceipt, ClaimableChannel, PendingClaim, LedgerTotals,
-} from './payment-ledger';
+export type { ChannelPayment, ChannelStateView, PaymentPayload, PaymentRequired, PaymentRequirements, SettlementResponse } from './x402-messages';
+export { verifyVoucher } from './verify-voucher';
+export type { VerifiedVoucher, VerifyVoucherParameters } from './verify-voucher';
+export { createPaymentGate } from './create-payment-gate';
+export type { PaidAdmission, PaymentGate, PaymentGateOptions, ReplayedAdmission } from './create-payment-gate';
+export { createSettlementWorker } from './create-settlement-worker';
+export type { SettlementWorker, SettlementWorkerOptions } from './create-settlement-worker';
+export { createChannelMirror } from './create-channel-mirror';
+export type { ChannelMirror, ChannelMirrorOptions } from './create-channel-mirror';

@@ -28,13 +28,16 @@ export type PaymentErrorCode =
 
 export class PaymentError extends Error {
   override readonly name = 'PaymentError';
+  /** For the gateway's classifier: `details.paymentRequired` becomes the PAYMENT-REQUIRED header / trailer. */
+  readonly details: { paymentRequired?: import('./x402-types').PaymentRequired } | undefined;
   constructor(
     readonly code: PaymentErrorCode,
     message: string,
     /** What the client needs to pay or resync (the x402 PaymentRequired the surfaces send); absent for 400/503. */
-    readonly paymentRequired?: import('./x402-messages').PaymentRequired,
+    readonly paymentRequired?: import('./x402-types').PaymentRequired,
   ) {
     super(message);
+    this.details = paymentRequired ? { paymentRequired } : undefined;
   }
 }
 

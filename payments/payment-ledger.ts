@@ -74,7 +74,7 @@ export type ReserveResult =
   | { kind: 'busy' }
   /** The voucher does not cover charged + reserved + ceiling: the client resyncs from `channel` (a corrective 402). */
   | { kind: 'insufficient_voucher'; channel: LedgerChannel; required: bigint }
-  /** charged + reserved + ceiling would exceed the mirrored deposit (minus what the chain already paid out). */
+  /** charged + reserved + ceiling would exceed the mirrored cumulative deposit (the contract pays a claimed total ≤ deposited). */
   | { kind: 'insufficient_deposit'; channel: LedgerChannel; required: bigint }
   /** A withdrawal is pending or the channel is closed: no new calls. */
   | { kind: 'channel_closing'; channel: LedgerChannel }

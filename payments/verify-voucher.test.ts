@@ -1,3 +1,4 @@
+import type { Address, Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { channelId, signVoucher, type ChannelConfig } from '../chain';
 import { isPaymentError } from './payment-error';
@@ -5,7 +6,7 @@ import { verifyVoucher } from './verify-voucher';
 
 const session = privateKeyToAccount('0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d');
 const other = privateKeyToAccount('0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a');
-const deployment = { chainId: 31337, contractAddress: '0x5FbDB2315678afecb367f032d93F642f64180aa3' as const };
+const deployment: { chainId: number; contractAddress: Address } = { chainId: 31337, contractAddress: '0x5FbDB2315678afecb367f032d93F642f64180aa3' };
 const receiver = '0x70997970C51812dc3A010C7d01b50e79d17dc79C' as const;
 const token = '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512' as const;
 const config: ChannelConfig = { payer: session.address, payerAuthorizer: session.address, receiver, token, withdrawDelay: 3600, salt: `0x${'11'.repeat(32)}` };
@@ -49,9 +50,9 @@ describe('verifyVoucher', () => {
     const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
     const s = BigInt(`0x${sig.slice(66, 130)}`);
     const v = parseInt(sig.slice(130), 16);
-    const highS = `${sig.slice(0, 66)}${(N - s).toString(16).padStart(64, '0')}${(v === 27 ? 28 : 27).toString(16)}` as const;
+    const highS = `${sig.slice(0, 66)}${(N - s).toString(16).padStart(64, '0')}${(v === 27 ? 28 : 27).toString(16)}` as Hex;
     expect(await verify({ ...p, voucher: { ...p.voucher, signature: highS } }).catch((e: unknown) => e)).toMatchObject({ code: 'voucher_signature_invalid' });
-    const badV = `${sig.slice(0, 130)}1f` as const;
+    const badV = `${sig.slice(0, 130)}1f` as Hex;
     expect(await verify({ ...p, voucher: { ...p.voucher, signature: badV } }).catch((e: unknown) => e)).toMatchObject({ code: 'voucher_signature_invalid' });
   });
 });

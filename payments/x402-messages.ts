@@ -1,6 +1,8 @@
 import { getAddress, type Address, type Hex } from 'viem';
-import type { ChannelConfig } from '../chain';
 import { PaymentError } from './payment-error';
+import type { PaymentPayload, PaymentRequired, SettlementResponse } from './x402-types';
+
+export type { ChannelPayment, ChannelStateView, PaymentPayload, PaymentRequired, PaymentRequirements, SettlementResponse } from './x402-types';
 
 /**
  * The x402 v2 messages Veil exchanges (coinbase/x402 specs/x402-specification-v2.md §5, transports-v2/http.md): the
@@ -17,48 +19,6 @@ export const PAYMENT_SIGNATURE_HEADER = 'payment-signature';
 export const PAYMENT_RESPONSE_HEADER = 'payment-response';
 /** Headers past this are refused before decoding (a channel config and a voucher are ~700 bytes of base64). */
 export const MAX_PAYMENT_HEADER_BYTES = 8 * 1024;
-
-/** The channel as the gateway's ledger sees it: what a client that lost track resyncs from. */
-export type ChannelStateView = { channelId: Hex; charged: string; reserved: string; signedMax: string; deposited: string };
-
-export type PaymentRequirements = {
-  scheme: typeof VEIL_CHANNEL_SCHEME;
-  /** CAIP-2, e.g. `eip155:31337`. */
-  network: string;
-  /** This call's ceiling, in atomic units (decimal string). */
-  amount: string;
-  asset: Address;
-  payTo: Address;
-  maxTimeoutSeconds: number;
-  extra: {
-    contract: Address;
-    domain: { name: string; version: string };
-    /** The shortest withdraw delay (seconds) the gateway accepts for a channel config. */
-    minWithdrawDelay: number;
-    /** Present in a corrective 402: the channel's state, so the client can sign the voucher it needs. */
-    channelState?: ChannelStateView;
-  };
-};
-
-export type PaymentRequired = {
-  x402Version: typeof X402_VERSION;
-  error?: string;
-  resource: { url: string; description?: string };
-  accepts: PaymentRequirements[];
-};
-
-export type ChannelPayment = { config: ChannelConfig; voucher: { channelId: Hex; maxClaimableAmount: bigint; signature: Hex } };
-
-export type PaymentPayload = { x402Version: typeof X402_VERSION; accepted: { scheme: string; network: string }; payload: ChannelPayment };
-
-export type SettlementResponse = {
-  success: boolean;
-  /** Vouchers settle later in batched claims: empty, as in `batch-settlement`. */
-  transaction: '';
-  network: string;
-  payer: Address;
-  extra: { requestId: string; chargedAmount: string; channelState: ChannelStateView };
-};
 
 export function encodeX402(value: PaymentRequired | SettlementResponse | PaymentPayload): string {
   return Buffer.from(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))).toString('base64');

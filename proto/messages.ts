@@ -5,6 +5,7 @@
 export type ModelInfo = { id: string; description: string; modes: string[]; inputSize: number; outputSize: number; postprocess: string; fheVariants: string[] };
 export type ListModelsResponse = { models: ModelInfo[] };
 export type GetFheSpecRequest = { modelId: string; variant?: string };
+export type GetPricingResponse = { pricingJson: string };
 export type GetFheSpecResponse = {
   modelId: string; specJson: string; polyModulusDegree: number; coeffModulusBits: number[]; scaleBits: number;
   batchCapacity: number; galoisSteps: number[]; needsRelinKeys: boolean; specSha256: string; variant: string;

@@ -16,9 +16,10 @@ interface IERC20PermitLike {
 /// @notice Shaped after x402's `batch-settlement` (x402BatchSettlement): the channel id is the EIP-712 hash of its
 ///         config, a channel opens implicitly on its first deposit, and the payer's session key (the authorizer) signs
 ///         `Voucher(bytes32 channelId,uint128 maxClaimableAmount)`, a cumulative ceiling. The receiver claims many
-///         channels in one transaction and each claim pays only the increase over what was already claimed, so an old
-///         voucher is a no-op. The payer's unilateral exit is `initiateWithdraw` → `withdrawDelay` → `finalizeWithdraw`;
-///         the receiver can claim until the finalize is mined.
+///         channels in one transaction; each entry names the cumulative `totalClaimed` it charged (at most the voucher's
+///         ceiling) and pays only the increase over what was already claimed, so an old claim is a no-op. The payer's
+///         unilateral exit is `initiateWithdraw` → `withdrawDelay` → `finalizeWithdraw`; the receiver can claim until
+///         the finalize is mined.
 /// @dev Native ETH is not accepted (`token == address(0)` is refused): wrap it as WETH. Checks-effects-interactions
 ///      everywhere, plus a transient-storage lock because tokens are arbitrary contracts. Fee-on-transfer tokens are
 ///      refused by checking the contract's balance delta on deposit.
@@ -33,10 +34,14 @@ contract VeilPaymentChannels {
         bytes32 salt;
     }
 
+    /// x402's `VoucherClaim{voucher, signature, totalClaimed}`, flattened: the signed voucher is a ceiling (what the client
+    /// was charged before its last call plus that call's price ceiling); `totalClaimed` is what the receiver actually
+    /// charged in total, which metered billing makes lower than the ceiling.
     struct Claim {
         ChannelConfig config;
         uint128 maxClaimableAmount;
         bytes signature;
+        uint128 totalClaimed; // cumulative, not a delta: replaying a claim is a no-op
     }
 
     struct Channel {
@@ -87,7 +92,8 @@ contract VeilPaymentChannels {
     error NotPayer();
     error NotReceiver();
     error InvalidSignature(bytes32 channelId);
-    error VoucherExceedsDeposit(bytes32 channelId, uint128 maxClaimableAmount, uint128 deposited);
+    error VoucherExceedsDeposit(bytes32 channelId, uint128 totalClaimed, uint128 deposited);
+    error ClaimExceedsVoucher(bytes32 channelId, uint128 totalClaimed, uint128 maxClaimableAmount);
     error WithdrawPending(bytes32 channelId);
     error WithdrawNotInitiated(bytes32 channelId);
     error WithdrawNotReady(bytes32 channelId, uint40 readyAt);
@@ -188,16 +194,16 @@ contract VeilPaymentChannels {
 
     // ──────────────────────────── receiver ────────────────────────────
 
-    /// Claims a batch of vouchers; every entry must name msg.sender as receiver. Pays only the increase over what each
-    /// channel has already paid out, so stale vouchers are skipped rather than failing the batch. One transfer per run of
-    /// consecutive entries with the same token.
+    /// Claims a batch of vouchers; every entry must name msg.sender as receiver. Each entry pays `totalClaimed` minus what
+    /// its channel has already paid out, so a stale (lower or equal) total is skipped rather than failing the batch. One
+    /// transfer per run of consecutive entries with the same token.
     function claim(Claim[] calldata claims) external nonReentrant {
         address token;
         uint256 owed;
         for (uint256 i = 0; i < claims.length; ++i) {
             Claim calldata c = claims[i];
             if (c.config.receiver != msg.sender) revert NotReceiver();
-            uint128 amount = _applyVoucher(c.config, c.maxClaimableAmount, c.signature);
+            uint128 amount = _applyClaim(c.config, c.maxClaimableAmount, c.signature, c.totalClaimed);
             if (c.config.token != token) {
                 if (owed != 0) _pay(token, msg.sender, owed);
                 token = c.config.token;
@@ -208,7 +214,8 @@ contract VeilPaymentChannels {
         if (owed != 0) _pay(token, msg.sender, owed);
     }
 
-    /// Cooperative close by the receiver: refunds everything not claimed to the payer. Claim first (same or earlier tx).
+    /// Cooperative close by the receiver: refunds `deposited - claimed` to the payer, i.e. also whatever part of the
+    /// best voucher's ceiling the receiver did not charge. Claim first: unclaimed charges die with the channel.
     function close(ChannelConfig calldata config) external nonReentrant {
         bytes32 id = channelId(config);
         Channel storage ch = _openChannel(id);
@@ -255,19 +262,27 @@ contract VeilPaymentChannels {
         emit Deposited(id, msg.sender, amount, uint128(total));
     }
 
-    function _applyVoucher(ChannelConfig calldata config, uint128 maxClaimable, bytes calldata signature) private returns (uint128) {
+    /// Every entry is checked in full, stale or not (x402 skips a stale row before verifying it): a receiver holding a
+    /// bad voucher learns so at once instead of on its next higher claim.
+    function _applyClaim(ChannelConfig calldata config, uint128 maxClaimable, bytes calldata signature, uint128 totalClaimed)
+        private
+        returns (uint128)
+    {
         bytes32 id = channelId(config);
         Channel storage ch = _openChannel(id);
         bytes32 digest = _hashTypedData(keccak256(abi.encode(VOUCHER_TYPEHASH, id, maxClaimable)));
         address signer = _recover(digest, signature);
         if (!_isAuthorizer(ch, signer)) revert InvalidSignature(id);
+        if (totalClaimed > maxClaimable) revert ClaimExceedsVoucher(id, totalClaimed, maxClaimable);
+        // The deposit bounds what is paid, not the ceiling: a voucher whose ceiling passed the deposit still pays a
+        // charged total within it (as in x402).
         uint128 deposited = ch.deposited;
-        if (maxClaimable > deposited) revert VoucherExceedsDeposit(id, maxClaimable, deposited);
+        if (totalClaimed > deposited) revert VoucherExceedsDeposit(id, totalClaimed, deposited);
         uint128 claimed = ch.claimed;
-        if (maxClaimable <= claimed) return 0; // cumulative: an older voucher pays nothing more
-        ch.claimed = maxClaimable;
-        uint128 amount = maxClaimable - claimed;
-        emit Claimed(id, msg.sender, amount, maxClaimable);
+        if (totalClaimed <= claimed) return 0; // cumulative: a stale total pays nothing more
+        ch.claimed = totalClaimed;
+        uint128 amount = totalClaimed - claimed;
+        emit Claimed(id, msg.sender, amount, totalClaimed);
         return amount;
     }
 

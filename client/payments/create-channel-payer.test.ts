@@ -1,6 +1,5 @@
 /**
- * The payer against the REAL payment gate on a real anvil chain (the ledger is the in-memory test ledger until the
- * SQLite one is merged): sequences and concurrency settle exactly, dishonest gateways are caught, foreign requirements
+ * The payer against the REAL payment gate and SQLite ledger on a real anvil chain: sequences and concurrency settle exactly, dishonest gateways are caught, foreign requirements
  * refused, caps enforced, a lost receipt resynced, the deposit topped up.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,13 +8,12 @@ import { join } from 'node:path';
 import { createTestClient, http, type Address } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { connectChain, deployDevPayments, DEV_ACCOUNTS, getChannel, rotateAuthorizer, startDevChain, type ChainConnection, type DevChain } from '../../chain';
-import type { PaymentRequired, PaymentRequirements } from '../../payments';
+import { openSqliteLedger, type PaymentLedger, type PaymentRequired, type PaymentRequirements } from '../../payments';
 import { createChannelPayer, type ChannelPayerOptions } from './create-channel-payer';
 import { createSessionKey } from './create-session-key';
 import { isPayerError } from './payer-error';
 import { payingFetch } from './paying-fetch';
 import { PaymentMismatch } from './payment-mismatch';
-import { createMemoryLedger } from './test-support/memory-ledger';
 import { startPaidServer, type PaidCallBody, type PaidServer, type PaidServerOptions } from './test-support/start-paid-server';
 
 type Wallet = ChainConnection & { walletClient: NonNullable<ChainConnection['walletClient']> };
@@ -27,6 +25,7 @@ let contractAddress: Address;
 let token: Address;
 const receiver = DEV_ACCOUNTS[2].address;
 const servers: PaidServer[] = [];
+const ledgers: PaymentLedger[] = [];
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'veil-payer-test-'));
@@ -41,12 +40,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.stop()));
+  await Promise.all(ledgers.map((l) => l.close()));
   await dev?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function server(extra: Partial<PaidServerOptions> = {}) {
-  const ledger = createMemoryLedger();
+  const ledger = await openSqliteLedger({ file: join(dataDir, `ledger-${ledgers.length}.sqlite`) });
+  ledgers.push(ledger);
   const s = await startPaidServer({ publicClient: payerWallet.publicClient, chainId: dev.chainId, contractAddress, receiver, token, ledger, ...extra });
   servers.push(s);
   return Object.assign(s, { ledger });

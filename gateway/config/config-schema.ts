@@ -194,6 +194,28 @@ export const CONFIG_SCHEMA = {
     },
     attestationTtlSeconds: { kind: 'int', min: 60, max: 30 * 24 * 3600, default: 3600, env: 'VEIL_CHAIN_ATTESTATION_TTL_SECONDS', doc: 'expiry of each published attestation' },
   },
+  // issue #11: per-call billing over payment channels (payments/). Off by default until the SDK, `veil proxy` and
+  // `veil demo` pay on their own; then the embedded dev chain and a funded dev account make it zero-config.
+  payments: {
+    enabled: { kind: 'bool', default: false, env: 'VEIL_PAYMENTS_ENABLED', doc: 'charge paid calls (FHE predictions) over x402 payment channels' },
+    ledger: { kind: 'enum', values: ['sqlite', 'postgres'], default: 'sqlite', env: 'VEIL_PAYMENTS_LEDGER', doc: '"sqlite" (one gateway; a file under dataDir) or "postgres" (replicas sharing one database)' },
+    sqliteFile: { kind: 'string', default: 'default', env: 'VEIL_PAYMENTS_SQLITE_FILE', doc: 'the SQLite ledger file; "default" = <dataDir>/payments.sqlite' },
+    postgresUrl: { kind: 'string', default: 'none', env: 'VEIL_PAYMENTS_POSTGRES_URL', doc: 'PostgreSQL connection string of the shared ledger (ledger = postgres)' },
+    pricesFile: { kind: 'string', default: 'default', env: 'VEIL_PAYMENTS_PRICES_FILE', doc: 'JSON price table (the shape GET /v1/pricing serves); "default" = the built-in development prices' },
+    contractAddress: { kind: 'string', default: 'deploy', env: 'VEIL_PAYMENTS_CONTRACT_ADDRESS', doc: 'VeilPaymentChannels address; "deploy" only with the embedded chain (deployed once, reused)' },
+    tokenAddress: { kind: 'string', default: 'deploy', env: 'VEIL_PAYMENTS_TOKEN_ADDRESS', doc: 'the ERC-20 the gateway takes; "deploy" = the dev token vUSD on the embedded chain' },
+    receiver: { kind: 'string', default: 'dev', env: 'VEIL_PAYMENTS_RECEIVER', doc: 'the address channels pay; "dev" = dev account 2 on the embedded chain' },
+    minWithdrawDelaySeconds: { kind: 'int', min: 900, max: 30 * 24 * 3600, default: 3600, env: 'VEIL_PAYMENTS_MIN_WITHDRAW_DELAY_SECONDS', doc: 'shortest channel withdraw delay accepted: the time the gateway has to claim after a payer starts leaving' },
+    reservationTtlSeconds: { kind: 'int', min: 10, max: 24 * 3600, default: 600, env: 'VEIL_PAYMENTS_RESERVATION_TTL_SECONDS', doc: 'how long an uncommitted reservation holds its ceiling (a call cut by a crash frees it after this)' },
+    confirmations: { kind: 'int', min: 0, max: 1000, default: 0, env: 'VEIL_PAYMENTS_CONFIRMATIONS', doc: 'blocks a deposit must be under before it counts (reorg safety; 0 on the embedded chain)' },
+    settlementKeyFile: {
+      kind: 'string', default: 'dev', env: 'VEIL_PAYMENTS_SETTLEMENT_KEY_FILE',
+      doc: 'file with the receiver\'s private key the settlement worker claims with (or VEIL_PAYMENTS_SETTLEMENT_PRIVATE_KEY); "dev" = dev account 2 on the embedded chain; "none" = do not settle here',
+    },
+    claimThreshold: { kind: 'string', default: '1000000', env: 'VEIL_PAYMENTS_CLAIM_THRESHOLD', doc: 'claim a channel once its unclaimed charges reach this many atomic units (1000000 = 1 vUSD)' },
+    claimIntervalSeconds: { kind: 'int', min: 10, max: 7 * 24 * 3600, default: 3600, env: 'VEIL_PAYMENTS_CLAIM_INTERVAL_SECONDS', doc: 'claim every channel with unclaimed charges at least this often' },
+    watchIntervalSeconds: { kind: 'int', min: 1, max: 3600, default: 5, env: 'VEIL_PAYMENTS_WATCH_INTERVAL_SECONDS', doc: 'how often the chain is read for deposits and withdrawals, and thresholds are checked' },
+  },
   dataDir: { kind: 'string', default: path.join(REPO_ROOT, '.veil'), env: 'VEIL_DATA_DIR', doc: 'where the gateway keeps its local state (never payloads or keys)' },
 } as const satisfies ConfigTree;
 

@@ -53,6 +53,18 @@ export const ERROR_SPECS = {
   idempotency_key_reused: { grpc: GrpcStatus.ALREADY_EXISTS, http: 409, type: 'invalid_request_error', retryable: false, message: 'this Idempotency-Key was already used with a different request; use a new key for a new request' },
   unsupported_media_type: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 415, type: 'invalid_request_error', retryable: false, message: 'the request body\'s content-type is not accepted by this endpoint' },
   route_not_found: { grpc: GrpcStatus.NOT_FOUND, http: 404, type: 'invalid_request_error', retryable: false, message: 'no such endpoint' },
+  // issue #11, payments (payments/): "payment required" answers are HTTP 402 with PAYMENT-REQUIRED, gRPC
+  // FAILED_PRECONDITION (never produced by gRPC libraries themselves) with the same payload in the trailer.
+  payment_required: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 402, type: 'invalid_request_error', retryable: false, message: 'this call must be paid: send a PAYMENT-SIGNATURE for the PAYMENT-REQUIRED it answered' },
+  payment_invalid: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 400, type: 'invalid_request_error', retryable: false, message: 'the PAYMENT-SIGNATURE is malformed' },
+  voucher_wrong_network: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 402, type: 'invalid_request_error', retryable: false, message: 'the voucher is for another chain, contract, receiver or token' },
+  voucher_signature_invalid: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 402, type: 'invalid_request_error', retryable: false, message: 'the voucher is not signed by the channel\'s authorizer' },
+  voucher_insufficient: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 402, type: 'invalid_request_error', retryable: false, message: 'the voucher does not cover what is charged and in flight plus this call; resync from PAYMENT-REQUIRED extra.channelState' },
+  deposit_insufficient: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 402, type: 'invalid_request_error', retryable: false, message: 'the channel\'s deposit cannot cover this call: top it up' },
+  channel_not_found: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 402, type: 'invalid_request_error', retryable: false, message: 'the payment channel has no confirmed deposit on chain' },
+  channel_closing: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 402, type: 'invalid_request_error', retryable: false, message: 'the payment channel is closing or closed: open a new one' },
+  payment_in_progress: { grpc: GrpcStatus.ABORTED, http: 409, type: 'invalid_request_error', retryable: true, message: 'this request id is already running; wait for its answer' },
+  payment_unavailable: { grpc: GrpcStatus.UNAVAILABLE, http: 503, type: 'server_error', retryable: true, message: 'payments cannot be checked right now; retry shortly' },
   internal: { grpc: GrpcStatus.INTERNAL, http: 500, type: 'server_error', retryable: false, message: 'internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 

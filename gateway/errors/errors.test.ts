@@ -11,7 +11,10 @@ const HTTP_FOR_GRPC: Record<number, number[]> = {
   [status.INVALID_ARGUMENT]: [400, 415],
   [status.ALREADY_EXISTS]: [409],
   [status.NOT_FOUND]: [404],
-  [status.FAILED_PRECONDITION]: [400],
+  // 402: a call that must be paid (x402 over HTTP; FAILED_PRECONDITION plus the payment-required trailer on gRPC).
+  [status.FAILED_PRECONDITION]: [400, 402],
+  // A concurrent retry of a request id that is still running (the gRPC "retry at a higher level" code).
+  [status.ABORTED]: [409],
   [status.RESOURCE_EXHAUSTED]: [413, 429],
   [status.UNAVAILABLE]: [503],
   [status.CANCELLED]: [499],

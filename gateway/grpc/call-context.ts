@@ -15,8 +15,24 @@ export type CallContext = {
   principal: string | undefined;
   /** The client's network address without the port (what per-caller limits count when there is no principal). */
   peer: string;
+  /** Payments (issue #11); see CallPayment. */
+  payment: CallPayment;
   dispose(): void;
 };
+
+/**
+ * A call's x402 exchange, the same on both surfaces: `signature` is the client's PAYMENT-SIGNATURE (HTTP header, gRPC
+ * metadata `payment-signature`), `idempotencyKey` the client's retry key (HTTP `Idempotency-Key`, gRPC metadata
+ * `idempotency-key`: a retried paid call is not charged twice), and a paid handler sets `response` (base64 JSON
+ * SettlementResponse), which the surface sends as the PAYMENT-RESPONSE header or the `payment-response` trailer.
+ */
+export type CallPayment = { signature: string | undefined; idempotencyKey: string | undefined; response?: string };
+
+/** One metadata value that is a string, or undefined (absent or repeated: a repeated payment header is no payment). */
+function single(metadata: ServerSurfaceCall['metadata'], key: string): string | undefined {
+  const values = metadata.get(key);
+  return values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined;
+}
 
 /** Derives one request's id, cancellation signal and deadline from a gRPC call. */
 export function createCallContext(call: ServerSurfaceCall): CallContext {
@@ -34,6 +50,7 @@ export function createCallContext(call: ServerSurfaceCall): CallContext {
     deadline,
     principal: undefined,
     peer: peerHost(call.getPeer()),
+    payment: { signature: single(call.metadata, 'payment-signature'), idempotencyKey: single(call.metadata, 'idempotency-key') },
     dispose() {
       call.removeListener('cancelled', onCancel);
       timer?.cancel();

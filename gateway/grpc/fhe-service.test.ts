@@ -55,7 +55,7 @@ function setup(overrides: Partial<FheServiceOptions> = {}, store: Partial<Sessio
 
 function context(principal?: string, peer = '10.0.0.1'): CallContext & { controller: AbortController } {
   const controller = new AbortController();
-  return { requestId: 'r', signal: controller.signal, deadline: 0, principal, peer, dispose: () => undefined, controller };
+  return { requestId: 'r', signal: controller.signal, deadline: 0, principal, peer, payment: { signature: undefined, idempotencyKey: undefined }, dispose: () => undefined, controller };
 }
 
 const header = (variant: string, galois: number, relin = 0): CreateSessionRequest =>

@@ -15,6 +15,7 @@ import { UploadSlots } from '../fhe/upload-slots';
 import { callerKey, type CallContext } from './call-context';
 import { handleClientStream, handleUnary } from './handle-call';
 import { requireModel, requireVariant } from './models-service';
+import { chargeCall, type GatewayPayments } from '../payments';
 
 export type FheServiceOptions = {
   models: ReadonlyMap<string, ServedFheModel>;
@@ -28,6 +29,8 @@ export type FheServiceOptions = {
   maxUploadsPerCaller: number;
   uploadIdleTimeoutMs: number;
   uploadTimeoutSeconds: number;
+  /** Paid predictions (issue #11): each costs its model's perCall + perCiphertextGroup × groups. Absent: free. */
+  payments?: GatewayPayments;
 };
 
 /** Empty key chunks a client may send (harmless keep-alives) before the upload is refused. */
@@ -104,25 +107,30 @@ export function createFheHandlers(options: FheServiceOptions): FheHandlers {
       if (groups.length > options.maxGroupsPerRequest) {
         throw new VeilError('invalid_argument', `at most ${options.maxGroupsPerRequest} groups per request, got ${groups.length}`, { param: 'groups' });
       }
-      const expected = served.plan.spec.inputCiphertexts;
-      groups.forEach((group, i) => {
-        const count = group.ciphertexts?.length ?? 0;
-        if (count !== expected) {
-          throw new VeilError('invalid_argument', `groups[${i}] must hold ${expected} ciphertext(s), got ${count}`, { param: `groups[${i}]` });
-        }
-        group.ciphertexts.forEach((c, j) => {
-          if (c.byteLength === 0) throw new VeilError('invalid_ciphertext', `groups[${i}].ciphertexts[${j}] is empty`, { param: `groups[${i}].ciphertexts[${j}]` });
+      const evaluate = async (): Promise<PredictResponse> => {
+        const expected = served.plan.spec.inputCiphertexts;
+        groups.forEach((group, i) => {
+          const count = group.ciphertexts?.length ?? 0;
+          if (count !== expected) {
+            throw new VeilError('invalid_argument', `groups[${i}] must hold ${expected} ciphertext(s), got ${count}`, { param: `groups[${i}]` });
+          }
+          group.ciphertexts.forEach((c, j) => {
+            if (c.byteLength === 0) throw new VeilError('invalid_ciphertext', `groups[${i}].ciphertexts[${j}] is empty`, { param: `groups[${i}].ciphertexts[${j}]` });
+          });
         });
-      });
-      const result = await pool.predict({
-        planKey: served.planKey,
-        session: session.key,
-        keys: session.keys,
-        groups: groups.map((g) => g.ciphertexts),
-        signal: context.signal,
-        deadline: context.deadline,
-      });
-      return { groups: result.groups.map((ciphertexts) => ({ ciphertexts })), evalMicros: result.evalMicros };
+        const result = await pool.predict({
+          planKey: served.planKey,
+          session: session.key,
+          keys: session.keys,
+          groups: groups.map((g) => g.ciphertexts),
+          signal: context.signal,
+          deadline: context.deadline,
+        });
+        return { groups: result.groups.map((ciphertexts) => ({ ciphertexts })), evalMicros: result.evalMicros };
+      };
+      // Paid before anything about the ciphertexts is looked at; a refusal inside evaluate releases the reservation.
+      const usage = { calls: 1, ciphertextGroups: groups.length };
+      return chargeCall(options.payments, context, { resource: `fhe:${served.modelId}`, modelId: served.modelId, ceilingUsage: usage }, async () => ({ value: await evaluate(), usage }));
     },
 
     async closeSession(request, context) {

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
+import { Metadata } from '@grpc/grpc-js';
 import type {
-  handleClientStreamingCall, handleServerStreamingCall, handleUnaryCall, Metadata, sendUnaryData, ServerReadableStream, ServerUnaryCall, ServerWritableStream,
+  handleClientStreamingCall, handleServerStreamingCall, handleUnaryCall, sendUnaryData, ServerReadableStream, ServerUnaryCall, ServerWritableStream,
   UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import type { CallGuard, RpcScope } from '../auth';
@@ -149,7 +150,7 @@ function checkMessages<Req>(call: ServerReadableStream<Req, unknown>, check: (me
   };
 }
 
-function run<Res>(name: string, logger: Logger, context: CallContext, body: () => Promise<Res>, callback: (status: ReturnType<typeof toGrpcStatus> | null, response?: Res | null) => void) {
+function run<Res>(name: string, logger: Logger, context: CallContext, body: () => Promise<Res>, callback: (status: ReturnType<typeof toGrpcStatus> | null, response?: Res | null, trailer?: Metadata) => void) {
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
   void Promise.resolve()
@@ -159,7 +160,13 @@ function run<Res>(name: string, logger: Logger, context: CallContext, body: () =
         const ms = elapsed();
         recordRpc(name, 'ok', ms);
         logger.debug('rpc ok', { rpc: name, requestId: context.requestId, principal: context.principal, ms });
-        callback(null, response);
+        if (context.payment.response) {
+          const trailer = new Metadata();
+          trailer.set('payment-response', context.payment.response);
+          callback(null, response, trailer);
+        } else {
+          callback(null, response);
+        }
       },
       (err: unknown) => {
         const error = toVeilError(err);

@@ -1,14 +1,17 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { DEFAULT_FHE_VARIANT, FHE_VARIANTS, isFheVariant } from '../../fhe';
 import { BUNDLED_MODELS } from '../../models';
-import type { GetFheSpecRequest, GetFheSpecResponse, ListModelsResponse, ModelInfo } from '../../proto';
+import type { GetFheSpecRequest, GetFheSpecResponse, GetPricingResponse, ListModelsResponse, ModelInfo } from '../../proto';
+import { pricingBody, type PricingInfo } from '../payments';
 import { VeilError } from '../errors';
 import type { Logger } from '../logger';
 import type { ServedFheModel, ServedFheVariant } from '../models/load-fhe-models';
 import { handleUnary } from './handle-call';
+import { DEFAULT_PRICE_TABLE } from '../../payments';
 
 /** veil.v1.Models: discovery of FHE and TEE models and the public FHE spec of each served variant. */
-export function createModelsService(models: ReadonlyMap<string, ServedFheModel>, teeModelIds: readonly string[], logger: Logger): UntypedServiceImplementation {
+export function createModelsService(models: ReadonlyMap<string, ServedFheModel>, teeModelIds: readonly string[], logger: Logger, pricing?: PricingInfo): UntypedServiceImplementation {
+  const pricingJson = JSON.stringify(pricingBody(pricing ?? { enabled: false, prices: DEFAULT_PRICE_TABLE }));
   const list = (): ModelInfo[] => {
     const ids = [...new Set([...models.keys(), ...teeModelIds])];
     return ids.map((id) => {
@@ -30,6 +33,7 @@ export function createModelsService(models: ReadonlyMap<string, ServedFheModel>,
     ListModels: handleUnary<unknown, ListModelsResponse>('ListModels', logger, async () => ({ models: list() })),
     GetFheSpec: handleUnary<GetFheSpecRequest, GetFheSpecResponse>('GetFheSpec', logger, async (request) => fheSpecOf(models, request),
       { scope: (request) => ({ mode: 'fhe', model: request.modelId }) }),
+    GetPricing: handleUnary<unknown, GetPricingResponse>('GetPricing', logger, async () => ({ pricingJson })),
   };
 }
 

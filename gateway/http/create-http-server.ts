@@ -16,6 +16,8 @@ import type { HttpTeeRouter } from './http-tee-router';
 import { createIdempotencyStore, type IdempotencyStore } from './idempotency-store';
 import { registerHealthRoutes } from './register-health-routes';
 import { registerModelRoutes } from './register-model-routes';
+import type { PricingInfo } from '../payments';
+import { registerPricingRoutes } from './register-pricing-routes';
 import { registerTeeRoutes, SEALED_CONTENT_TYPE } from './register-tee-routes';
 import { toHttpVeilError } from './to-http-veil-error';
 
@@ -34,6 +36,8 @@ export type CreateHttpServerOptions = {
   /** TEE mode's router (absent when tee.enabled is false: the TEE routes answer 404 route_not_found). */
   tee?: HttpTeeRouter;
   idempotency: { ttlMs: number; maxEntries: number; maxBytes: number };
+  /** `GET /v1/pricing` (issue #11): the price table and where to pay. */
+  pricing?: PricingInfo;
   /**
    * FHE over HTTP, registered by its own module with the server's tools. TODO(merge): create-gateway passes
    * `(app, tools) => registerFheRoutes(app, { handlers, ...tools })` from gateway/http/register-fhe-routes.ts.
@@ -172,6 +176,7 @@ async function build(options: CreateHttpServerOptions, tls: TlsFileProvider | un
     servableModels: () => new Set([...options.fheModels.keys(), ...(options.tee?.models() ?? []).map((m) => m.id)]).size,
   });
   registerModelRoutes(app, { fheModels: options.fheModels, teeModels: () => options.tee?.models() ?? [], createdSeconds: Math.floor(now() / 1000) });
+  if (options.pricing) registerPricingRoutes(app, options.pricing);
   if (options.tee) registerTeeRoutes(app, { ...tools, router: options.tee, idempotency, bodyLimitBytes: options.bodyLimitBytes, logger });
   options.registerFheRoutes?.(app, { ...tools, idempotency });
 

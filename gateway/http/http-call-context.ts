@@ -45,6 +45,7 @@ export function attachCallContext(request: FastifyRequest, reply: FastifyReply, 
     deadline,
     principal: undefined,
     peer: socketPeer(request.socket.remoteAddress),
+    payment: { signature: singleHeader(request.headers['payment-signature']), idempotencyKey: singleHeader(request.headers['idempotency-key']) },
     dispose: () => timer.cancel(),
   };
   CONTEXTS.set(request, context);
@@ -54,6 +55,10 @@ export function attachCallContext(request: FastifyRequest, reply: FastifyReply, 
   });
   if (asked instanceof VeilError) throw asked;
   return context;
+}
+
+function singleHeader(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** `x-veil-deadline-ms`: a relative budget in whole milliseconds; absent → undefined. */

@@ -123,6 +123,8 @@ export function registerFheRoutes(app: FastifyInstance, deps: RegisterFheRoutesD
       const groups = decodePredictBody(form, body);
       const response = await handlers.predict({ sessionId: request.params.id, groups }, context);
       const encoded = encodePredictAnswer(answer, response);
+      // A paid prediction's receipt (x402 PAYMENT-RESPONSE), committed to the ledger before this answer leaves.
+      if (context.payment.response) void reply.header('payment-response', context.payment.response);
       return reply.header('content-type', encoded.contentType).header('x-veil-eval-micros', String(response.evalMicros)).send(encoded.body);
     }));
 

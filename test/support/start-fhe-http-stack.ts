@@ -73,6 +73,7 @@ export async function startFheHttpStack(options: StartFheHttpStackOptions = {}):
       requestId: randomUUID(), signal: controller.signal, deadline: 0,
       principal: typeof request.headers['x-test-principal'] === 'string' ? request.headers['x-test-principal'] : undefined,
       peer: request.ip,
+      payment: { signature: undefined, idempotencyKey: undefined },
       dispose: () => reply.raw.removeListener('close', onClose),
     };
     contexts.set(request, context);
