@@ -40,7 +40,6 @@ export function payingFetch(payer: ChannelPayer, fetchImpl: Fetch = globalThis.f
   /** The last requirements each resource asked for (bounded: one entry per origin and path). */
   const lastAsked = new Map<string, PaymentRequirements>();
   return async (input, init) => {
-    if (init?.body instanceof ReadableStream) throw new TypeError('payingFetch: a streamed request body cannot be sent again after a 402; pass bytes or a string');
     const url = input instanceof Request ? input.url : String(input);
     const resource = resourceKey(url);
     const send = (signature?: string) => {
@@ -95,6 +94,8 @@ export function payingFetch(payer: ChannelPayer, fetchImpl: Fetch = globalThis.f
         const why = required.accepts.map((r) => payer.refusal(r)).join('; ') || 'no requirements offered';
         throw new PayerError('requirements_refused', `refusing to pay ${url}: ${why}`);
       }
+      // Refused only now: a streamed body that is never answered 402 (an upload to a free route) passes through.
+      if (init?.body instanceof ReadableStream) throw new TypeError('payingFetch: a streamed request body cannot be sent again after a 402; pass bytes or a string');
       if (lastVoucher >= 0n) {
         // A paid attempt was refused: resync from the channel's state if the gateway sent it, and sign again only if
         // the voucher would rise (otherwise the gateway would refuse the same voucher again).
