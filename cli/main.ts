@@ -29,7 +29,7 @@ commands:
   worker    run a remote TEE worker node
   keys      create, list and revoke API keys (auth.mode = api-keys)
   proxy     local OpenAI-compatible endpoint: attests TEE nodes, seals to them, verifies every answer
-  pay       payment channel: open, top up, show, withdraw, close (embedded dev chain by default)
+  pay       payment channel: open, top up, show, withdraw, close, quote (embedded dev chain by default)
 
 Run \`veil <command> --help\` for a command's options.`;
 

@@ -1,8 +1,11 @@
 /** `veil pay` against the embedded dev chain under a temporary data dir (a real anvil per command, as a user runs it). */
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { DEV_ACCOUNTS } from '../chain';
+import { pricingBody } from '../gateway/payments';
+import { DEFAULT_PRICE_TABLE } from '../payments';
 import { captureCli } from '../test/support/capture-cli';
 import { PAY_CHANNEL_FILE, run } from './pay';
 
@@ -55,6 +58,31 @@ test('open, status, topup, withdraw, then a new channel closed cooperatively (em
   expect(BigInt(closed.json.payerBalance)).toBe(BigInt(second.json.payerBalance) + 700n); // everything unclaimed refunded
   const text = await pay('status');
   expect(text.out).toMatch(/^closed\s+true$/m);
+});
+
+test('quote: the gateway\'s price table and where to pay, whole or for one model', async () => {
+  const body = pricingBody({
+    enabled: true, prices: DEFAULT_PRICE_TABLE,
+    payTo: { network: 'eip155:31337', contract: DEV_ACCOUNTS[0].address, token: DEV_ACCOUNTS[1].address, receiver: DEV_ACCOUNTS[2].address, minWithdrawDelay: 3600 },
+  });
+  const server = http.createServer((req, res) => {
+    res.writeHead(req.url === '/v1/pricing' ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const gateway = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  try {
+    expect((await pay('quote', '--gateway', gateway, '--json')).json).toEqual(JSON.parse(JSON.stringify(body)));
+    expect((await pay('quote', '--gateway', gateway, '--model', 'toy-chat-kjv', '--json')).json).toMatchObject({
+      model: 'toy-chat-kjv', prices: { perCall: '50', perInputToken: '1', perOutputToken: '5' }, receiver: DEV_ACCOUNTS[2].address, scheme: 'veil-channel',
+    });
+    expect((await pay('quote', '--gateway', gateway, '--model', 'nope', '--json')).json).toMatchObject({ prices: { perCall: '100' }, note: expect.stringMatching(/default/) });
+    expect((await pay('quote', '--gateway', gateway)).out).toMatch(/^receiver\s+0x3C44/m);
+    expect(await pay('quote', '--gateway', 'ftp://x')).toMatchObject({ code: 2 });
+  } finally {
+    server.close();
+  }
+  expect(await pay('quote', '--gateway', gateway)).toMatchObject({ code: 1, err: expect.stringMatching(/cannot be reached/) });
 });
 
 test('usage errors exit 2 and name what is wrong', async () => {

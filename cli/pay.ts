@@ -1,6 +1,6 @@
 /**
  * `veil pay`: the payer's side of a payment channel from the command line (issue #11 §4): open, top up, show, withdraw
- * and close, against the gateway's embedded dev chain by default (dev account 1 pays). Exit codes: 0 done, 1 the chain
+ * and close, against the gateway's embedded dev chain by default (dev account 1 pays), and quote the gateway's prices. Exit codes: 0 done, 1 the chain
  * refused or could not be reached, 2 bad usage.
  */
 import { hkdfSync } from 'node:crypto';
@@ -18,7 +18,7 @@ import type { Logger } from '../gateway';
 import { ConfigError, loadConfig, type VeilConfig } from '../gateway/config';
 import { devPaymentContracts } from '../gateway/payments';
 
-export const summary = 'payment channel: open, top up, show, withdraw, close (embedded dev chain by default)';
+export const summary = 'payment channel: open, top up, show, withdraw, close, quote (embedded dev chain by default)';
 
 /** The channel `veil pay open` opened: public data only (addresses, salt); the session key is derived, never stored. */
 export const PAY_CHANNEL_FILE = 'channel.json';
@@ -31,6 +31,7 @@ subcommands:
   status      the recorded channel's on-chain state and the payer's token balance
   withdraw    start the payer's exit (the receiver may still claim during the delay)  [--finalize: after the delay]
   close       cooperative close: refunds what was not claimed   [--receiver-signature HEX]
+  quote       what calls cost and where to pay (the gateway's GET /v1/pricing)  [--gateway URL] [--model ID]
 
 options:
   --amount N            token atomic units (vUSD has 6 decimals: 1000000 = 1 vUSD); open defaults to 1000000
@@ -39,6 +40,8 @@ options:
   --rpc URL             a chain other than the embedded dev chain (or chain.rpcUrl); then also
   --contract ADDR --token ADDR --receiver ADDR, and the payer's key in --key-file or ${PRIVATE_KEY_ENV}
                         (on the embedded chain too, to pay another deployment than the gateway's)
+  --gateway URL         quote: the gateway's HTTP URL (default http://127.0.0.1:<http.port>)
+  --model ID            quote: one model's prices (its own entry, or the default)
   --json                machine-readable output
 
 The embedded dev chain lives under <dataDir>/chain (VEIL_DATA_DIR); while \`veil serve\` runs it, pass --rpc with the
@@ -58,6 +61,8 @@ const OPTIONS = {
   token: { type: 'string' },
   receiver: { type: 'string' },
   'key-file': { type: 'string' },
+  gateway: { type: 'string' },
+  model: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -92,6 +97,15 @@ export async function run(args: string[]): Promise<number> {
   if (values.help) {
     console.log(HELP);
     return 0;
+  }
+  if (sub === 'quote') {
+    try {
+      print(values, await quote(values));
+      return 0;
+    } catch (err) {
+      console.error(`veil pay quote: ${(err as Error)?.message ?? String(err)}`);
+      return err instanceof UsageError || err instanceof ConfigError ? 2 : 1;
+    }
   }
   const command = { open, topup, status, withdraw, close }[sub as 'open'];
   if (!command) {
@@ -265,6 +279,32 @@ async function close(s: Session, values: Values) {
   return { ...(await describe(s, record)), transaction: tx.transactionHash, ...(note ? { note } : {}) };
 }
 
+type Pricing = { enabled?: boolean; asset?: { symbol: string; decimals: number }; default?: Record<string, string>; models?: Record<string, Record<string, string>> } & Record<string, unknown>;
+
+/** The gateway's price table and payment coordinates (no chain needed); with --model, that model's prices only. */
+async function quote(values: Values): Promise<Record<string, unknown>> {
+  const base = values.gateway ?? `http://127.0.0.1:${loadConfig().http.port}`;
+  let url: URL;
+  try {
+    url = new URL('/v1/pricing', base);
+  } catch {
+    throw new UsageError(`--gateway must be an http:// or https:// URL (got "${base.slice(0, 80)}")`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--gateway must be an http:// or https:// URL (got "${base.slice(0, 80)}")`);
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  } catch (err) {
+    throw new Error(`the gateway at ${url.origin} cannot be reached (${(err as Error).message})`);
+  }
+  if (!response.ok) throw new Error(`the gateway at ${url.origin} answered ${response.status} to GET /v1/pricing`);
+  const pricing = (await response.json()) as Pricing;
+  if (values.model === undefined) return pricing;
+  const own = pricing.models?.[values.model];
+  const { models: _all, default: _default, ...rest } = pricing;
+  return { ...rest, model: values.model, prices: own ?? pricing.default ?? {}, ...(own ? {} : { note: 'no entry of its own: the default prices' }) };
+}
+
 async function describe(s: Session, record: ChannelRecord) {
   const state = await getChannel(s.conn.publicClient, { contractAddress: s.deployment.contractAddress, config: record.config });
   const balance = await s.conn.publicClient.readContract({ address: s.deployment.token, abi: erc20Abi, functionName: 'balanceOf', args: [record.config.payer] });
@@ -294,7 +334,7 @@ function print(values: Values, result: Record<string, unknown>) {
     console.log(JSON.stringify(result, (_k, v: unknown) => text(v), 2));
     return;
   }
-  for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(16)} ${String(text(v))}`);
+  for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(16)} ${v !== null && typeof v === 'object' ? JSON.stringify(v) : String(text(v))}`);
 }
 
 function readJson<T>(file: string): T | undefined {
