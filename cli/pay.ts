@@ -1,7 +1,7 @@
 /**
  * `veil pay`: the payer's side of a payment channel from the command line (issue #11 §4): open, top up, show, withdraw
- * and close, against the gateway's embedded dev chain by default (dev account 1 pays), and quote the gateway's prices. Exit codes: 0 done, 1 the chain
- * refused or could not be reached, 2 bad usage.
+ * and close, against the gateway's embedded dev chain by default (dev account 1 pays), and quote the gateway's prices.
+ * Exit codes: 0 done, 1 the chain or gateway refused or could not be reached, 2 bad usage.
  */
 import { hkdfSync } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
