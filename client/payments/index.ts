@@ -9,3 +9,4 @@ export { createPaymentRounds, type PaymentRound, type PaymentRoundsOptions, type
 export { PaymentMismatch, isPaymentMismatch } from './payment-mismatch';
 export { PayerError, isPayerError, type PayerErrorCode } from './payer-error';
 export { createSessionKey } from './create-session-key';
+export { payingInterceptor, type PayingInterceptorOptions } from './paying-interceptor';
