@@ -22,6 +22,8 @@ export function payingInterceptor(payer: ChannelPayer, options: PayingIntercepto
     if (method.requestStream || method.responseStream) return new InterceptingCall(nextCall(callOptions));
     const round = rounds.round(method.path);
     let request: unknown;
+    /** A paid retry in progress (a fresh call): the app's cancel reaches it too. */
+    let retrying: ReturnType<typeof nextCall> | undefined;
     return new InterceptingCall(nextCall(callOptions), {
       start(metadata, listener, next) {
         // The first attempt goes through this call; retries are fresh calls whose answer is delivered through it.
@@ -47,6 +49,7 @@ export function payingInterceptor(payer: ChannelPayer, options: PayingIntercepto
           md.set(PAYMENT_SIGNATURE_HEADER, signature);
           message = null;
           const call = nextCall(callOptions);
+          retrying = call;
           call.start(md, {
             onReceiveMessage(m) {
               message = m;
@@ -87,6 +90,10 @@ export function payingInterceptor(payer: ChannelPayer, options: PayingIntercepto
       sendMessage(m, next) {
         request = m; // kept to send again after a payment-required answer
         next(m);
+      },
+      cancel(next) {
+        retrying?.cancelWithStatus(GrpcStatus.CANCELLED, 'cancelled by the client');
+        next();
       },
     });
   };
