@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => CommandModule> = {
   worker: () => require('./worker'),
   keys: () => require('./keys'),
   proxy: () => require('./proxy'),
+  pay: () => require('./pay'),
 };
 
 const USAGE = `usage: veil <command> [options]
@@ -28,6 +29,7 @@ commands:
   worker    run a remote TEE worker node
   keys      create, list and revoke API keys (auth.mode = api-keys)
   proxy     local OpenAI-compatible endpoint: attests TEE nodes, seals to them, verifies every answer
+  pay       payment channel: open, top up, show, withdraw, close, quote (embedded dev chain by default)
 
 Run \`veil <command> --help\` for a command's options.`;
 

@@ -4,6 +4,7 @@ import {
 } from '../proto';
 import type { CallOptions, CreateFheSessionParameters, VeilClient } from './create-veil-client';
 import { VeilClientError } from './veil-client-error';
+import { isPayerError, isPaymentMismatch } from './payments';
 
 /** What `connectFheModel` needs from a gateway: met by the gRPC `VeilClient` and by `createHttpFheClient`. */
 export type FheGatewayClient = Pick<VeilClient, 'listModels' | 'getFheSpec' | 'createFheSession' | 'predict' | 'closeSession'>;
@@ -41,7 +42,9 @@ export function createHttpFheClient(options: HttpFheClientOptions): FheGatewayCl
     } catch (err) {
       if (opts.signal?.aborted) throw new VeilClientError('cancelled', 'the call was cancelled');
       if (signal?.aborted) throw new VeilClientError('deadline_exceeded', 'the deadline expired before the call finished');
-      throw new VeilClientError('unavailable', `the gateway cannot be reached: ${(err as Error).message}`);
+      // The payer refusing to pay (budget, caps, foreign requirements) or catching an overcharge is not an outage.
+      if (isPayerError(err) || isPaymentMismatch(err)) throw new VeilClientError(err.code, err.message, undefined, undefined, { cause: err });
+      throw new VeilClientError('unavailable', `the gateway cannot be reached: ${(err as Error).message}`, undefined, undefined, { cause: err });
     }
     if (!response.ok) throw await errorOf(response);
     return response;

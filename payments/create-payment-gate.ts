@@ -182,9 +182,14 @@ export function createPaymentGate(options: PaymentGateOptions): PaymentGate {
     },
   };
 
+  /**
+   * The receipt's `channelState.charged` is the cumulative charge right after THIS call's commit (the receipt's), not
+   * the ledger's total when it is read afterwards: calls on one channel commit concurrently, and a later read would
+   * include other calls' charges, so the payer could not check that the total grew by exactly this call's charge.
+   */
   function settlement(receipt: PaymentReceipt, payer: Address, channel: LedgerChannel | undefined): SettlementResponse {
     const state: ChannelStateView = channel
-      ? view(channel)
+      ? { ...view(channel), charged: receipt.cumulative.toString() }
       : { channelId: receipt.channelId as `0x${string}`, charged: receipt.cumulative.toString(), reserved: '0', signedMax: receipt.voucherMax.toString(), deposited: '0' };
     return { success: true, transaction: '', network, payer, extra: { requestId: receipt.requestId, chargedAmount: receipt.charged.toString(), channelState: state } };
   }

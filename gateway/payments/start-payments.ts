@@ -199,7 +199,7 @@ function address(value: string, name: string): Address {
  * holds their code (it persists its state across restarts), else deployed anew with dev account 0, funding every dev
  * account with vUSD so the zero-config payer has money.
  */
-async function devPaymentContracts(dataDir: string, rpcUrl: string, reader: ChainConnection, logger: Logger): Promise<{ contract: Address; token: Address }> {
+export async function devPaymentContracts(dataDir: string, rpcUrl: string, reader: ChainConnection, logger: Logger): Promise<{ contract: Address; token: Address }> {
   const file = path.join(dataDir, 'chain', DEV_PAYMENTS_FILE);
   try {
     const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { contract?: string; token?: string };

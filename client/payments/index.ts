@@ -1,0 +1,12 @@
+/** `client/payments`: the SDK's payer for per-call billing (issue #11 §4): a payment channel, vouchers, receipt checks, fetch that pays. */
+export {
+  createChannelPayer,
+  type CallHandle, type ChannelPayer, type ChannelPayerOptions, type PaidCall, type PayerStatus, type ResyncResult, type SettledCall,
+} from './create-channel-payer';
+export { createReceiptChain, type ChainReceipt, type ReceiptChain } from './create-receipt-chain';
+export { payingFetch, type PayingFetchOptions } from './paying-fetch';
+export { createPaymentRounds, type PaymentRound, type PaymentRoundsOptions, type RoundAnswer } from './create-payment-rounds';
+export { PaymentMismatch, isPaymentMismatch } from './payment-mismatch';
+export { PayerError, isPayerError, type PayerErrorCode } from './payer-error';
+export { createSessionKey } from './create-session-key';
+export { payingInterceptor, type PayingInterceptorOptions } from './paying-interceptor';

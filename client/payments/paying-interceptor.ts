@@ -1,0 +1,119 @@
+import { InterceptingCall, Metadata, status as GrpcStatus, type Interceptor, type StatusObject } from '@grpc/grpc-js';
+import { decodeX402, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, type PaymentRequired } from '../../payments';
+import type { ChannelPayer } from './create-channel-payer';
+import { createPaymentRounds, type PaymentRoundsOptions } from './create-payment-rounds';
+
+export type PayingInterceptorOptions = PaymentRoundsOptions;
+
+/**
+ * A grpc-js client interceptor that pays (the x402 payloads in gRPC metadata): a unary call answered
+ * FAILED_PRECONDITION with a `payment-required` trailer is paid by `payer` (`payment-signature` metadata) and sent
+ * again; the `payment-response` trailer of the answer is settled (PaymentMismatch on an overcharge, surfaced as the
+ * call's error); a corrective answer resyncs and retries. The same rounds as payingFetch (createPaymentRounds).
+ * Streaming calls pass through untouched (they are not billed per call here).
+ *
+ * @example
+ * const client = createVeilClient({ target, interceptors: [payingInterceptor(payer)] })
+ */
+export function payingInterceptor(payer: ChannelPayer, options: PayingInterceptorOptions = {}): Interceptor {
+  const rounds = createPaymentRounds(payer, options);
+  return (callOptions, nextCall) => {
+    const method = callOptions.method_definition;
+    if (method.requestStream || method.responseStream) return new InterceptingCall(nextCall(callOptions));
+    const round = rounds.round(method.path);
+    let request: unknown;
+    /** A paid retry in progress (a fresh call): the app's cancel reaches it too. */
+    let retrying: ReturnType<typeof nextCall> | undefined;
+    return new InterceptingCall(nextCall(callOptions), {
+      start(metadata, listener, next) {
+        // The first attempt goes through this call; retries are fresh calls whose answer is delivered through it.
+        let message: unknown;
+        let messageNext: ((m: unknown) => void) | undefined;
+        // grpc-js hands a unary call's listener a null message before an error status, and holds the status until that
+        // message is passed on: the held message (the final attempt's, or null) always goes on before the status.
+        const deliver = (status: StatusObject, statusNext: (s: StatusObject) => void) => {
+          if (messageNext) messageNext(message ?? null);
+          else if (message !== undefined && message !== null) listener.onReceiveMessage(message);
+          statusNext(status);
+        };
+        const fail = (err: unknown, statusNext: (s: StatusObject) => void) => {
+          message = null;
+          deliver({ code: GrpcStatus.FAILED_PRECONDITION, details: (err as Error).message, metadata: codeTrailer(err) }, statusNext);
+        };
+        const decide = async (status: StatusObject) => {
+          const paymentRequired = status.code === GrpcStatus.FAILED_PRECONDITION && status.metadata.get(PAYMENT_REQUIRED_HEADER).length > 0;
+          return round.answer({ paymentRequired, required: paymentRequired ? readRequired(status.metadata) : undefined, receipt: single(status.metadata, PAYMENT_RESPONSE_HEADER) });
+        };
+        const retry = (signature: string, statusNext: (s: StatusObject) => void) => {
+          const md = metadata.clone();
+          md.set(PAYMENT_SIGNATURE_HEADER, signature);
+          message = null;
+          const call = nextCall(callOptions);
+          retrying = call;
+          call.start(md, {
+            onReceiveMessage(m) {
+              message = m;
+            },
+            onReceiveStatus(status) {
+              decide(status).then(
+                (again) => (again === undefined ? deliver(status, statusNext) : retry(again, statusNext)),
+                (err: unknown) => fail(err, statusNext),
+              );
+            },
+          });
+          call.sendMessage(request);
+          call.halfClose();
+        };
+        round.first().then((signature) => {
+          if (signature === undefined) metadata.remove(PAYMENT_SIGNATURE_HEADER);
+          else metadata.set(PAYMENT_SIGNATURE_HEADER, signature);
+          next(metadata, {
+            onReceiveMetadata(md, mdNext) {
+              mdNext(md);
+            },
+            onReceiveMessage(m, mNext) {
+              message = m; // held until the status says whether this answer is final
+              messageNext = mNext;
+            },
+            onReceiveStatus(status, statusNext) {
+              decide(status).then(
+                (again) => (again === undefined ? deliver(status, statusNext) : retry(again, statusNext)),
+                (err: unknown) => fail(err, statusNext),
+              );
+            },
+          });
+        }, (err: unknown) => {
+          // The payer refused before anything was sent (the call is never started): it fails with the payer's reason.
+          listener.onReceiveStatus({ code: GrpcStatus.FAILED_PRECONDITION, details: (err as Error).message, metadata: codeTrailer(err) });
+        });
+      },
+      sendMessage(m, next) {
+        request = m; // kept to send again after a payment-required answer
+        next(m);
+      },
+      cancel(next) {
+        retrying?.cancelWithStatus(GrpcStatus.CANCELLED, 'cancelled by the client');
+        next();
+      },
+    });
+  };
+}
+
+function codeTrailer(err: unknown): Metadata {
+  const trailer = new Metadata();
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') trailer.set('veil-error-code', code);
+  return trailer;
+}
+
+function single(metadata: Metadata, key: string): string | undefined {
+  const value = metadata.get(key)[0];
+  return value === undefined ? undefined : String(value);
+}
+
+function readRequired(metadata: Metadata): PaymentRequired | undefined {
+  const header = single(metadata, PAYMENT_REQUIRED_HEADER);
+  if (header === undefined) return undefined;
+  const value = decodeX402<PaymentRequired>(header, 'payment-required');
+  return value && typeof value === 'object' && Array.isArray(value.accepts) ? value : undefined;
+}
