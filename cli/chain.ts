@@ -4,7 +4,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { isAddress, type Address, type Hex } from 'viem';
 import {
   approveMeasurement,
@@ -27,6 +26,7 @@ import {
   type Platform,
 } from '../chain';
 import { CONFIG_SCHEMA } from '../gateway/config';
+import { parseSubcommand, type SubcommandValues } from './parse-subcommand';
 
 export const summary = 'on-chain registry: deploy, approve/revoke measurements, show state';
 
@@ -77,7 +77,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+type Values = SubcommandValues<typeof OPTIONS>;
 
 /** A usage mistake: exit code 2. */
 class UsageError extends Error {}
@@ -86,22 +86,9 @@ class UsageError extends Error {}
 const USAGE_CODES = new Set(['invalid_address', 'invalid_hex', 'invalid_argument', 'unknown_platform', 'private_key_missing', 'invalid_private_key', 'key_file_insecure']);
 
 export async function run(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
-    console.log(HELP);
-    return sub ? 0 : 2;
-  }
-  let values: Values;
-  try {
-    ({ values } = parseArgs({ args: rest, options: OPTIONS, strict: true, allowPositionals: false }));
-  } catch (err) {
-    console.error(`veil chain ${sub}: ${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseSubcommand('chain', args, OPTIONS, HELP);
+  if ('exit' in parsed) return parsed.exit;
+  const { sub, values } = parsed;
   try {
     switch (sub) {
       case 'deploy':

@@ -6,7 +6,6 @@
 import { hkdfSync } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { erc20Abi, getAddress, isAddress, isHex, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
@@ -17,6 +16,7 @@ import { createChannelPayer, createSessionKey, PayerError } from '../client';
 import type { Logger } from '../gateway';
 import { ConfigError, loadConfig, type VeilConfig } from '../gateway/config';
 import { devPaymentContracts } from '../gateway/payments';
+import { parseSubcommand, type SubcommandValues } from './parse-subcommand';
 
 export const summary = 'payment channel: open, top up, show, withdraw, close, quote (embedded dev chain by default)';
 
@@ -67,7 +67,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+type Values = SubcommandValues<typeof OPTIONS>;
 type Deployment = { chainId: number; contractAddress: Address; token: Address; receiver: Address };
 type ChannelRecord = { chainId: number; contractAddress: Address; config: ChannelConfig };
 type Session = {
@@ -82,22 +82,9 @@ type Session = {
 class UsageError extends Error {}
 
 export async function run(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
-    console.log(HELP);
-    return sub ? 0 : 2;
-  }
-  let values: Values;
-  try {
-    ({ values } = parseArgs({ args: rest, options: OPTIONS, strict: true, allowPositionals: false }));
-  } catch (err) {
-    console.error(`veil pay ${sub}: ${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseSubcommand('pay', args, OPTIONS, HELP);
+  if ('exit' in parsed) return parsed.exit;
+  const { sub, values } = parsed;
   if (sub === 'quote') {
     try {
       print(values, await quote(values));

@@ -99,3 +99,8 @@ export const channelParams = <F>(c: LedgerChannel, flag: (value: boolean) => F) 
   authorizer: c.authorizer,
   onchain_block: c.onchainBlock.toString(),
 });
+
+/** A receipt's insert values, in the receipts table's column order (both drivers bind them positionally). */
+export const receiptValues = (r: PaymentReceipt, reservationId: string) => [
+  r.requestId, reservationId, r.channelId, r.charged.toString(), r.cumulative.toString(), r.ceiling.toString(), r.voucherMax.toString(), r.resource, r.at,
+];

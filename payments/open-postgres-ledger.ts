@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { ChannelConfig } from '../chain';
 import { LedgerError } from './ledger-error';
-import { channelParams, toChannel, toReceipt, toReservation, type ChannelRow, type ReceiptRow, type ReservationRow } from './ledger-rows';
+import { channelParams, receiptValues, toChannel, toReceipt, toReservation, type ChannelRow, type ReceiptRow, type ReservationRow } from './ledger-rows';
 import {
   afterClaimMined,
   afterRelease,
@@ -282,17 +282,7 @@ function postgresLedger(pool: pg.Pool): PaymentLedger {
         if (!taken) return missingReservation(client, reservationId); // a concurrent commit or release got it first
         const { channel, receipt } = decideCommit(toChannel(locked), toReservation(taken), actual, at);
         await writeChannel(client, channel);
-        const written = await query(client, SQL.insertReceipt, [
-          receipt.requestId,
-          reservationId,
-          receipt.channelId,
-          receipt.charged.toString(),
-          receipt.cumulative.toString(),
-          receipt.ceiling.toString(),
-          receipt.voucherMax.toString(),
-          receipt.resource,
-          receipt.at,
-        ]);
+        const written = await query(client, SQL.insertReceipt, receiptValues(receipt, reservationId));
         // Only when one request id was reserved on two channels at once and the other was committed first.
         if (written.length === 0) throw new LedgerError('reservation_committed', `commit: request ${receipt.requestId} already has a receipt`);
         return receipt;

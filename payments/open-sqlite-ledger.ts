@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { ChannelConfig } from '../chain';
 import { LedgerError } from './ledger-error';
-import { channelParams, toChannel, toReceipt, toReservation, type ChannelRow, type ReceiptRow, type ReservationRow } from './ledger-rows';
+import { channelParams, receiptValues, toChannel, toReceipt, toReservation, type ChannelRow, type ReceiptRow, type ReservationRow } from './ledger-rows';
 import {
   afterClaimMined,
   afterRelease,
@@ -239,17 +239,7 @@ function sqliteLedger(db: Database.Database): PaymentLedger {
     const { channel, receipt } = decideCommit(channelOf(reservation.channelId)!, reservation, actual, at);
     q.deleteReservation.run(reservationId);
     writeChannel(channel);
-    q.insertReceipt.run(
-      receipt.requestId,
-      reservationId,
-      receipt.channelId,
-      receipt.charged.toString(),
-      receipt.cumulative.toString(),
-      receipt.ceiling.toString(),
-      receipt.voucherMax.toString(),
-      receipt.resource,
-      receipt.at,
-    );
+    q.insertReceipt.run(...receiptValues(receipt, reservationId));
     return receipt;
   });
 

@@ -4,33 +4,23 @@
  * account 1, answers each 402, checks every receipt, and its view equals the gateway's charges; its budget stops it.
  * Over gRPC the same payer pays through payingInterceptor (FAILED_PRECONDITION + payment-required trailer).
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Address } from 'viem';
 import { connectChain, DEV_ACCOUNTS, getChannel } from '../chain';
 import { connectFheModel, createChannelPayer, createHttpFheClient, createSessionKey, createVeilClient, isPayerError, payingFetch, payingInterceptor, VeilClientError, type SettledCall } from '../client';
-import { createGateway, createLogger, loadConfig, type Gateway } from '../gateway';
+import type { Gateway } from '../gateway';
 import { loadDataset } from '../models';
+import { startPaidGateway, type PaidPricing } from './support/paid-channel';
 
-let dir: string;
 let gateway: Gateway;
-let pricing: { network: string; contract: Address; token: Address; receiver: Address };
+let pricing: PaidPricing;
+let paid: Awaited<ReturnType<typeof startPaidGateway>>;
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-paid-payer-'));
-  gateway = await createGateway(loadConfig({
-    env: { VEIL_HTTP_PORT: '0' },
-    overrides: {
-      dataDir: dir, grpc: { port: 0 }, fhe: { models: ['breast-cancer-lr'], variants: ['blocks'], workers: 1 },
-      tee: { enabled: false }, chain: { enabled: true }, payments: { enabled: true },
-    },
-  }), { logger: createLogger({ level: 'silent', format: 'text' }) });
-  pricing = (await (await fetch(`${gateway.httpUrl}/v1/pricing`)).json()) as typeof pricing;
+  paid = await startPaidGateway();
+  ({ gateway, pricing } = paid);
 }, 180_000);
 afterAll(async () => {
-  await gateway?.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await paid?.stop();
 });
 
 function findCause(err: unknown, test: (e: unknown) => boolean): unknown {

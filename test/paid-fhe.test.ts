@@ -6,36 +6,25 @@
  * `payment-required` trailer, and a paid call's receipt comes as the `payment-response` trailer. GET /v1/pricing and
  * Models.GetPricing answer the same table.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { InterceptingCall, ListenerBuilder, type Interceptor, type Metadata } from '@grpc/grpc-js';
-import type { Address } from 'viem';
 import { getChannel } from '../chain';
 import { connectFheModel, createHttpFheClient, createVeilClient, VeilClientError } from '../client';
 import { loadDataset } from '../models';
-import { createGateway, createLogger, loadConfig, type Gateway } from '../gateway';
+import type { Gateway } from '../gateway';
 import { decodeX402, type PaymentRequired, type SettlementResponse } from '../payments';
-import { connectDevWallet, openTestChannel } from './support/paid-channel';
+import { connectDevWallet, openTestChannel, startPaidGateway, type PaidPricing } from './support/paid-channel';
 
-let dir: string;
 let gateway: Gateway;
-let pricing: { enabled: boolean; network: string; contract: Address; token: Address; receiver: Address; models: Record<string, Record<string, string>> };
+let pricing: PaidPricing;
+let paid: Awaited<ReturnType<typeof startPaidGateway>>;
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-paid-'));
-  gateway = await createGateway(loadConfig({
-    env: { VEIL_HTTP_PORT: '0' },
-    overrides: {
-      dataDir: dir, grpc: { port: 0 }, fhe: { models: ['breast-cancer-lr'], variants: ['blocks'], workers: 1 },
-      tee: { enabled: false }, chain: { enabled: true }, payments: { enabled: true },
-    },
-  }), { logger: createLogger({ level: 'silent', format: 'text' }) });
-  pricing = (await (await fetch(`${gateway.httpUrl}/v1/pricing`)).json()) as typeof pricing;
+  paid = await startPaidGateway();
+  ({ gateway, pricing } = paid);
 }, 180_000);
 afterAll(async () => {
-  await gateway?.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await paid?.stop();
 });
 
 async function openChannel(amount: bigint) {

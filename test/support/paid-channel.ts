@@ -11,6 +11,7 @@ import {
   channelId, connectChain, DEV_ACCOUNTS, deployDevPayments, depositChannel, signVoucher, startDevChain,
   type ChainConnection, type ChannelConfig, type DevChain,
 } from '../../chain';
+import { createGateway, createLogger, loadConfig, type Gateway } from '../../gateway';
 import { encodeX402, X402_VERSION, type ChannelPayment } from '../../payments';
 
 export type TestWallet = ChainConnection & { walletClient: NonNullable<ChainConnection['walletClient']> };
@@ -78,5 +79,31 @@ export async function openTestChannel(params: {
     header: async (max, options) => encodeX402({
       x402Version: X402_VERSION, accepted: { scheme: 'veil-channel', network: `eip155:${chainId}` }, payload: await payment(max, options),
     }),
+  };
+}
+
+export type PaidPricing = { object: 'pricing'; enabled: boolean; network: string; contract: Address; token: Address; receiver: Address; models: Record<string, Record<string, string>> };
+
+/**
+ * A gateway in this process with payments on, as zero config would run it with `payments.enabled`: the embedded anvil
+ * dev chain under a temp data dir, the SQLite ledger, breast-cancer-lr over FHE (`blocks`), TEE off. Returns its
+ * GET /v1/pricing answer too (where to pay).
+ */
+export async function startPaidGateway(): Promise<{ gateway: Gateway; pricing: PaidPricing; stop(): Promise<void> }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-paid-gw-'));
+  const gateway = await createGateway(loadConfig({
+    env: { VEIL_HTTP_PORT: '0' },
+    overrides: {
+      dataDir: dir, grpc: { port: 0 }, fhe: { models: ['breast-cancer-lr'], variants: ['blocks'], workers: 1 },
+      tee: { enabled: false }, chain: { enabled: true }, payments: { enabled: true },
+    },
+  }), { logger: createLogger({ level: 'silent', format: 'text' }) });
+  const pricing = (await (await fetch(`${gateway.httpUrl}/v1/pricing`)).json()) as PaidPricing;
+  return {
+    gateway, pricing,
+    async stop() {
+      await gateway.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

@@ -1,0 +1,32 @@
+import { parseArgs } from 'node:util';
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
+/** The parsed flags of an option table: booleans for boolean options, strings for the rest, all optional. */
+export type SubcommandValues<O extends OptionSpec> = { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string };
+
+/**
+ * The common start of a `veil <command> <subcommand> [flags]` run: no subcommand or `help` prints the help (exit 2
+ * without one, 0 when asked), unknown flags are a usage error naming the subcommand (exit 2), `--help` after the
+ * subcommand prints the help (exit 0). Returns the subcommand and its flags, or the exit code to return.
+ */
+export function parseSubcommand<O extends OptionSpec>(
+  command: string, args: string[], options: O, help: string,
+): { sub: string; values: SubcommandValues<O> } | { exit: number } {
+  const [sub, ...rest] = args;
+  if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
+    console.log(help);
+    return { exit: sub ? 0 : 2 };
+  }
+  let values: SubcommandValues<O>;
+  try {
+    ({ values } = parseArgs({ args: rest, options, strict: true, allowPositionals: false }) as { values: SubcommandValues<O> });
+  } catch (err) {
+    console.error(`veil ${command} ${sub}: ${(err as Error).message}\n\n${help}`);
+    return { exit: 2 };
+  }
+  if ((values as { help?: boolean }).help) {
+    console.log(help);
+    return { exit: 0 };
+  }
+  return { sub, values };
+}
