@@ -11,8 +11,6 @@ import { channelId, toChannelConfigMessage } from './channel-id';
 import { claimVouchers, type VoucherClaim } from './claim-vouchers';
 import { closeChannel } from './close-channel';
 import { deployDevPayments } from './deploy-dev-payments';
-import { deployDevToken, mintDevToken } from './deploy-dev-token';
-import { deployPaymentChannels } from './deploy-payment-channels';
 import { depositChannel } from './deposit-channel';
 import { ChainError } from './errors';
 import { finalizeWithdraw } from './finalize-withdraw';
@@ -24,7 +22,7 @@ import { signVoucher, type SignedVoucher } from './sign-voucher';
 import { toChainError } from './to-chain-error';
 import { topUpChannel } from './top-up-channel';
 import { DEV_ACCOUNTS } from './dev-accounts';
-import { randomHex, startTestChain, type Party, type TestChain } from './testing/start-test-chain';
+import { randomHex, startPaymentsTestChain, type Party, type TestChain } from './testing/start-test-chain';
 
 const DELAY = 15 * 60;
 const DEV_KEY_2 = DEV_ACCOUNTS[2].privateKey; // the receiver (t.stranger)
@@ -36,13 +34,7 @@ let token: Address;
 let chainId: number;
 
 beforeAll(async () => {
-  t = await startTestChain();
-  payer = t.operator;
-  receiver = t.stranger;
-  chainId = t.owner.walletClient.chain.id;
-  contractAddress = (await deployPaymentChannels(t.owner.walletClient, t.owner.publicClient)).address;
-  token = (await deployDevToken(t.owner.walletClient, t.owner.publicClient)).address;
-  await mintDevToken(t.owner.walletClient, t.owner.publicClient, { tokenAddress: token, to: payer.account, amount: 10n ** 12n });
+  ({ t, payer, receiver, contractAddress, token, chainId } = await startPaymentsTestChain());
 }, 60_000);
 afterAll(async () => {
   await t?.stop();

@@ -9,7 +9,6 @@ import { channelId } from './channel-id';
 import { claimVouchers } from './claim-vouchers';
 import { closeChannel } from './close-channel';
 import { confirmedBlock } from './confirmed-block';
-import { deployDevToken, mintDevToken } from './deploy-dev-token';
 import { deployPaymentChannels } from './deploy-payment-channels';
 import { depositChannel } from './deposit-channel';
 import { ChainError } from './errors';
@@ -18,7 +17,7 @@ import { readChannelEvents, type ChannelEvent } from './read-channel-events';
 import { rotateAuthorizer } from './rotate-authorizer';
 import { signVoucher } from './sign-voucher';
 import { topUpChannel } from './top-up-channel';
-import { randomHex, startTestChain, type Party, type TestChain } from './testing/start-test-chain';
+import { randomHex, startPaymentsTestChain, type Party, type TestChain } from './testing/start-test-chain';
 
 let t: TestChain;
 let payer: Party;
@@ -28,13 +27,7 @@ let token: Address;
 let chainId: number;
 
 beforeAll(async () => {
-  t = await startTestChain();
-  payer = t.operator;
-  receiver = t.stranger;
-  chainId = t.owner.walletClient.chain.id;
-  contractAddress = (await deployPaymentChannels(t.owner.walletClient, t.owner.publicClient)).address;
-  token = (await deployDevToken(t.owner.walletClient, t.owner.publicClient)).address;
-  await mintDevToken(t.owner.walletClient, t.owner.publicClient, { tokenAddress: token, to: payer.account, amount: 10n ** 12n });
+  ({ t, payer, receiver, contractAddress, token, chainId } = await startPaymentsTestChain());
 }, 60_000);
 afterAll(async () => {
   await t?.stop();

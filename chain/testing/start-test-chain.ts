@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { createTestClient, http, toHex, type Address, type Hex } from 'viem';
 import { connectChain, type ChainConnection } from '../connect-chain';
 import { DEV_ACCOUNTS } from '../dev-accounts';
+import { deployDevToken, mintDevToken } from '../deploy-dev-token';
+import { deployPaymentChannels } from '../deploy-payment-channels';
 import { setOperator } from '../set-operator';
 import { startDevChain, type DevChain } from '../start-dev-chain';
 
@@ -71,4 +73,20 @@ export async function startTestChain(): Promise<TestChain> {
 /** Random bytes as hex, for unique measurements and hashes per test. */
 export function randomHex(bytes: number): Hex {
   return toHex(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+export type PaymentsTestChain = { t: TestChain; payer: Party; receiver: Party; contractAddress: Address; token: Address; chainId: number };
+
+/** startTestChain plus VeilPaymentChannels and a dev token, with the operator (the payer) funded; the stranger receives. */
+export async function startPaymentsTestChain(): Promise<PaymentsTestChain> {
+  const t = await startTestChain();
+  try {
+    const contractAddress = (await deployPaymentChannels(t.owner.walletClient, t.owner.publicClient)).address;
+    const token = (await deployDevToken(t.owner.walletClient, t.owner.publicClient)).address;
+    await mintDevToken(t.owner.walletClient, t.owner.publicClient, { tokenAddress: token, to: t.operator.account, amount: 10n ** 12n });
+    return { t, payer: t.operator, receiver: t.stranger, contractAddress, token, chainId: t.owner.walletClient.chain.id };
+  } catch (err) {
+    await t.stop();
+    throw err;
+  }
 }
