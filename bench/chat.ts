@@ -39,47 +39,43 @@ type Stack = { languageHost: 'worker' | 'in-process'; gateway: GatewayProcess; p
 
 const EMBED_INPUTS = Array.from({ length: 16 }, (_, i) => `In the beginning was the Word, verse ${i + 1}`);
 
+/**
+ * Times one streamed completion from `t0` (taken before the call starts): time to the first non-empty delta, the
+ * whole request, the completion text and the tokens usage reports. `read` says what each item carries.
+ */
+async function timeStream<T>(t0: number, items: AsyncIterable<T>, read: (item: T) => { delta?: string; tokens?: number }): Promise<ChatSample> {
+  let ttft = 0;
+  let tokens = 0;
+  let text = '';
+  for await (const item of items) {
+    const { delta, tokens: used } = read(item);
+    if (delta) {
+      if (ttft === 0) ttft = performance.now() - t0;
+      text += delta;
+    }
+    if (used !== undefined) tokens = used;
+  }
+  return { ms: performance.now() - t0, ttftMs: ttft, tokens, text };
+}
+
+/** An OpenAI chunk's content delta and usage. */
+const readChunk = (c: OpenAI.ChatCompletionChunk) => ({ delta: c.choices[0]?.delta.content ?? undefined, tokens: c.usage?.completion_tokens });
+
 /** The bare generation loop without the host: generateChat over the ORT decoder (model.chat). */
 function loopArm(model: ChatModel): ChatArm {
   return {
     name: 'bare loop (model.chat)',
-    async run() {
-      const t0 = performance.now();
-      let ttft = 0;
-      let tokens = 0;
-      let text = '';
-      for await (const e of model.chat({ messages: MESSAGES, temperature: 0, topP: 1, stop: [], maxTokens: MAX_TOKENS })) {
-        if (e.type === 'delta') {
-          if (ttft === 0 && e.text) ttft = performance.now() - t0;
-          text += e.text;
-        } else tokens = e.usage.completionTokens;
-      }
-      return { ms: performance.now() - t0, ttftMs: ttft, tokens, text };
-    },
+    run: () => timeStream(performance.now(), model.chat({ messages: MESSAGES, temperature: 0, topP: 1, stop: [], maxTokens: MAX_TOKENS }),
+      (e) => (e.type === 'delta' ? { delta: e.text } : { tokens: e.usage.completionTokens })),
   };
 }
 
 /** What the enclave runs: the language host's OpenAI chunk stream, consumed directly in this process. */
 function hostArm(host: LanguageHost): ChatArm {
+  const body = { model: CHAT, messages: MESSAGES, temperature: 0, max_tokens: MAX_TOKENS, stream: true, stream_options: { include_usage: true } };
   return {
     name: 'bare host.stream',
-    async run() {
-      const t0 = performance.now();
-      let ttft = 0;
-      let tokens = 0;
-      let text = '';
-      const body = { model: CHAT, messages: MESSAGES, temperature: 0, max_tokens: MAX_TOKENS, stream: true, stream_options: { include_usage: true } };
-      for await (const chunk of host.stream(CHAT, body)) {
-        const c = chunk as OpenAI.ChatCompletionChunk;
-        const delta = c.choices[0]?.delta.content;
-        if (delta) {
-          if (ttft === 0) ttft = performance.now() - t0;
-          text += delta;
-        }
-        if (c.usage) tokens = c.usage.completion_tokens;
-      }
-      return { ms: performance.now() - t0, ttftMs: ttft, tokens, text };
-    },
+    run: () => timeStream(performance.now(), host.stream(CHAT, body) as AsyncIterable<OpenAI.ChatCompletionChunk>, readChunk),
   };
 }
 
@@ -89,21 +85,10 @@ function throughArm(stack: Stack): ChatArm {
     name: `through proxy · ${stack.languageHost}`,
     async run() {
       const t0 = performance.now();
-      let ttft = 0;
-      let tokens = 0;
-      let text = '';
       const stream = await stack.openai.chat.completions.create({
         model: CHAT, messages: MESSAGES, temperature: 0, max_tokens: MAX_TOKENS, stream: true, stream_options: { include_usage: true },
       });
-      for await (const c of stream) {
-        const delta = c.choices[0]?.delta.content;
-        if (delta) {
-          if (ttft === 0) ttft = performance.now() - t0;
-          text += delta;
-        }
-        if (c.usage) tokens = c.usage.completion_tokens;
-      }
-      return { ms: performance.now() - t0, ttftMs: ttft, tokens, text };
+      return timeStream(t0, stream, readChunk);
     },
   };
 }

@@ -102,10 +102,12 @@ export function createPaymentGate(options: PaymentGateOptions): PaymentGate {
   /** The contract's `_isAuthorizer`: the current key, or during a rotation the new key and, until it completes, the old. */
   const mayAuthorize = (state: ChannelState, signer: Address) => {
     const zero = '0x0000000000000000000000000000000000000000';
-    const pending = state.pendingAuthorizer;
-    if (getAddress(pending) === zero) return getAddress(state.authorizer) === signer;
-    if (getAddress(pending) === signer) return true;
-    return BigInt(Math.floor(now() / 1000)) < state.rotationReadyAt && getAddress(state.authorizer) === signer;
+    // Lower-case compares: the chain's addresses and the signer are well-formed already (no checksum keccak per call).
+    const who = signer.toLowerCase();
+    const pending = state.pendingAuthorizer.toLowerCase();
+    if (pending === zero) return state.authorizer.toLowerCase() === who;
+    if (pending === who) return true;
+    return BigInt(Math.floor(now() / 1000)) < state.rotationReadyAt && state.authorizer.toLowerCase() === who;
   };
 
   return {
@@ -170,8 +172,7 @@ export function createPaymentGate(options: PaymentGateOptions): PaymentGate {
           if (actual < 0n || actual > ceiling) throw new RangeError(`the actual cost ${actual} is outside 0..${ceiling}`);
           done = true;
           const receipt = await ledger.commit(reserved.reservationId, actual, now());
-          const channel = await ledger.channel(verified.channelId);
-          return { receipt, response: settlement(receipt, payment.config.payer, channel) };
+          return { receipt, response: settlement(receipt, payment.config.payer, reserved.channel) };
         },
         async release() {
           if (done) return;
@@ -186,6 +187,8 @@ export function createPaymentGate(options: PaymentGateOptions): PaymentGate {
    * The receipt's `channelState.charged` is the cumulative charge right after THIS call's commit (the receipt's), not
    * the ledger's total when it is read afterwards: calls on one channel commit concurrently, and a later read would
    * include other calls' charges, so the payer could not check that the total grew by exactly this call's charge.
+   * The other fields (reserved, signedMax, deposited) are informational and come from the channel as this call was
+   * admitted, so committing costs no second ledger read.
    */
   function settlement(receipt: PaymentReceipt, payer: Address, channel: LedgerChannel | undefined): SettlementResponse {
     const state: ChannelStateView = channel

@@ -24,8 +24,9 @@ export type VerifiedVoucher = { channelId: Hex; maxClaimableAmount: bigint; sign
  */
 export function verifyVoucher({ chainId, contractAddress, payment, receiver, token, minWithdrawDelay }: VerifyVoucherParameters): VerifiedVoucher {
   const { config, voucher } = payment;
-  if (getAddress(config.receiver) !== getAddress(receiver)) throw new PaymentError('voucher_wrong_network', 'the channel pays another receiver than this gateway');
-  if (getAddress(config.token) !== getAddress(token)) throw new PaymentError('voucher_wrong_network', 'the channel holds another token than this gateway takes');
+  // Case-insensitive: addresses here are already checked 20-byte hex; comparing checksums would cost a keccak each.
+  if (config.receiver.toLowerCase() !== receiver.toLowerCase()) throw new PaymentError('voucher_wrong_network', 'the channel pays another receiver than this gateway');
+  if (config.token.toLowerCase() !== token.toLowerCase()) throw new PaymentError('voucher_wrong_network', 'the channel holds another token than this gateway takes');
   if (config.withdrawDelay < minWithdrawDelay) {
     throw new PaymentError('voucher_wrong_network', `the channel's withdraw delay (${config.withdrawDelay} s) is shorter than the ${minWithdrawDelay} s this gateway needs to claim in`);
   }
