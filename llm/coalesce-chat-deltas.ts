@@ -1,4 +1,4 @@
-import type { ChatEvent } from './generate-chat';
+import type { ChatEvent, ChatUsage } from './generate-chat';
 
 export type CoalesceChatDeltasOptions = {
   /** Text generated within this many ms of the last sent delta leaves as one delta; 0 sends every delta at once. */
@@ -20,6 +20,9 @@ export async function* coalesceChatDeltas(events: AsyncIterator<ChatEvent>, opti
   const { windowMs } = options;
   const now = options.now ?? (() => performance.now());
   let pending = '';
+  // The usage of the newest delta joined into `pending`: a joined delta is metered as far as its last part.
+  let usage: ChatUsage | undefined;
+  const joined = (text: string): ChatEvent => (usage ? { type: 'delta', text, usage } : { type: 'delta', text });
   let sentAt = -Infinity;
   // One pull in flight at a time; it may outlive a window, and is awaited again in the next one.
   let pull: Promise<IteratorResult<ChatEvent>> | undefined;
@@ -38,7 +41,7 @@ export async function* coalesceChatDeltas(events: AsyncIterator<ChatEvent>, opti
         sentAt = now();
         const text = pending;
         pending = '';
-        yield { type: 'delta', text };
+        yield joined(text);
         continue;
       }
       pull = undefined;
@@ -46,21 +49,22 @@ export async function* coalesceChatDeltas(events: AsyncIterator<ChatEvent>, opti
       const event = next.value;
       if (event.type === 'delta') {
         pending += event.text;
+        usage = event.usage ?? usage;
         if (now() - sentAt < windowMs) continue;
         sentAt = now();
         const text = pending;
         pending = '';
-        yield { type: 'delta', text };
+        yield joined(text);
         continue;
       }
       if (pending !== '') {
         const text = pending;
         pending = '';
-        yield { type: 'delta', text };
+        yield joined(text);
       }
       yield event;
     }
-    if (pending !== '') yield { type: 'delta', text: pending };
+    if (pending !== '') yield joined(pending);
   } finally {
     clearTimeout(timer);
     // Stopped early (client gone): the generation ends and frees its cache. A pull in flight settles first.

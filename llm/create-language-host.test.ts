@@ -142,6 +142,21 @@ describe('createLanguageHost: chat.completions', () => {
     expect(whole.usage).toEqual({ prompt_tokens: facts(CHAT).parity.greedyPromptIds.length, completion_tokens: 20, total_tokens: facts(CHAT).parity.greedyPromptIds.length + 20 });
   });
 
+
+  it('meters a stream chunk by chunk: the prompt at the opening chunk, then completion tokens growing to the usage', async () => {
+    const body = chatBody('In the beginning God', { temperature: 0, max_tokens: 20, stream: true, stream_options: { include_usage: true } });
+    const metered: { chunk: Chunk; usage: { promptTokens: number; completionTokens: number } }[] = [];
+    let usage: { promptTokens: number; completionTokens: number } | undefined;
+    for await (const c of host.stream(CHAT, body, undefined, (u) => (usage = u))) metered.push({ chunk: c as Chunk, usage: usage! });
+    const prompt = facts(CHAT).parity.greedyPromptIds.length;
+    expect(metered[0]!.usage).toEqual({ promptTokens: prompt, completionTokens: 0 });
+    const counts = metered.map((m) => m.usage.completionTokens);
+    for (let i = 1; i < counts.length; i++) expect(counts[i]!).toBeGreaterThanOrEqual(counts[i - 1]!);
+    // Every chunk that carries text is metered past the opening chunk; the last ones carry the whole usage.
+    for (const m of metered.slice(1)) if (m.chunk.choices[0]?.delta.content) expect(m.usage.completionTokens).toBeGreaterThan(0);
+    expect(metered.at(-1)!.usage).toEqual({ promptTokens: prompt, completionTokens: 20 });
+    expect(metered.at(-1)!.chunk.usage).toEqual({ prompt_tokens: prompt, completion_tokens: 20, total_tokens: prompt + 20 });
+  });
   it('chunks are padded to one size by default (include_obfuscation), and exactly OpenAI\'s shape without it', async () => {
     const body = chatBody('In the beginning God', { stream: true, temperature: 0, max_tokens: 20, stream_options: { include_usage: true } });
     const padded = await collect(host.stream(CHAT, body));

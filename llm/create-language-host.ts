@@ -13,6 +13,9 @@ export type LanguageModelInfo = { id: string; kind: 'chat' | 'embedding'; contex
 
 export type LanguageOperation = 'chat.completions' | 'embeddings';
 
+/** Receives a stream's cumulative usage just before each chunk it belongs to. */
+export type StreamMeter = (usage: ChatUsage) => void;
+
 export type LanguageHost = {
   readonly models: readonly LanguageModelInfo[];
   /** Non-streaming: chat.completions (stream absent/false) and embeddings → the OpenAI response object. */
@@ -22,8 +25,10 @@ export type LanguageHost = {
    * asked. Every refusal (bad parameter, unknown model, prompt too long) and a failing prefill reject the first
    * `next()`, before any chunk, so the caller can answer them as plain errors; later failures reject a later `next()`.
    * Stopping the iteration early (`return()`, `break`) ends the generation and frees its KV cache.
+   * `meter`, when given, is called just before each chunk is yielded with the tokens read and generated so far, that
+   * chunk's included: what a TEE node signs and a paid stream is charged by (issue #11), never any text.
    */
-  stream(modelId: string, request: unknown, signal?: AbortSignal): AsyncIterable<object>;
+  stream(modelId: string, request: unknown, signal?: AbortSignal, meter?: StreamMeter): AsyncIterable<object>;
   /** Cancels what is running (`cancelled`), waits for the model steps in progress, then releases every ORT session. */
   close(): Promise<void>;
 };
@@ -136,7 +141,7 @@ export function createLanguageHost(options: CreateLanguageHostOptions): Language
     };
   }
 
-  async function* chatChunks(model: ChatModel, modelId: string, parsed: ChatCompletionRequest, signal?: AbortSignal): AsyncGenerator<object> {
+  async function* chatChunks(model: ChatModel, modelId: string, parsed: ChatCompletionRequest, signal?: AbortSignal, meter?: StreamMeter): AsyncGenerator<object> {
     const id = completionId();
     const at = created();
     const usageField = parsed.includeUsage ? { usage: null } : {};
@@ -151,9 +156,13 @@ export function createLanguageHost(options: CreateLanguageHostOptions): Language
       // The first event is pulled before anything is sent: a prompt that does not fit, or a failing prefill, then
       // rejects the first next() and the caller can still answer with a plain error instead of a broken stream.
       let next = await work(events.next());
+      // The prompt was read before the first event: the opening chunk is metered with it and no completion yet.
+      const first = next.done ? undefined : next.value.usage;
+      meter?.({ promptTokens: first?.promptTokens ?? 0, completionTokens: 0 });
       yield chunk({ role: 'assistant', content: '' }, null);
       while (!next.done) {
         const event = next.value;
+        if (event.usage) meter?.(event.usage);
         if (event.type === 'delta') yield chunk({ content: event.text }, null);
         else {
           yield chunk({}, event.finishReason);
@@ -174,14 +183,14 @@ export function createLanguageHost(options: CreateLanguageHostOptions): Language
       if (operation === 'embeddings') return work(embeddings(modelId, request, signal));
       return Promise.reject(new LlmError('invalid_input', 'the operation must be chat.completions or embeddings'));
     },
-    stream(modelId, request, signal) {
+    stream(modelId, request, signal, meter) {
       // Checked when iterated (the first next()), so every error reaches the caller the same way.
       return (async function* () {
         const model = find(modelId, 'chat');
         const parsed = parseChatCompletionRequest(request);
         checkBodyModel(parsed.model, modelId);
         if (!parsed.stream) throw invalid('stream', 'stream is not true: the request asks for one response, not a stream');
-        yield* chatChunks(model, modelId, parsed, signal);
+        yield* chatChunks(model, modelId, parsed, signal, meter);
       })();
     },
     close() {

@@ -21,7 +21,8 @@ export type ChatRequest = {
 export type ChatUsage = { promptTokens: number; completionTokens: number };
 
 export type ChatEvent =
-  | { type: 'delta'; text: string }
+  /** `usage`: the tokens read and generated so far, the text's included (what a stream is metered by, issue #11). */
+  | { type: 'delta'; text: string; usage?: ChatUsage }
   | { type: 'done'; finishReason: 'stop' | 'length'; usage: ChatUsage };
 
 export type GenerateChatDependencies = { decoder: Decoder; tokenizer: ModelTokenizer; scheduler: StepScheduler };
@@ -100,7 +101,7 @@ export async function* generateChat(deps: GenerateChatDependencies, request: Cha
       }
       produced++;
       const { emit, stopped } = stops.push(text.push(token));
-      if (emit) yield { type: 'delta', text: emit };
+      if (emit) yield { type: 'delta', text: emit, usage: { promptTokens: prompt.length, completionTokens: produced } };
       if (stopped) {
         finishReason = 'stop';
         stoppedBySequence = true;
@@ -113,7 +114,7 @@ export async function* generateChat(deps: GenerateChatDependencies, request: Cha
       const rest = stops.push(text.flush());
       const tail = rest.stopped ? rest.emit : rest.emit + stops.flush();
       if (rest.stopped) finishReason = 'stop';
-      if (tail) yield { type: 'delta', text: tail };
+      if (tail) yield { type: 'delta', text: tail, usage: { promptTokens: prompt.length, completionTokens: produced } };
     }
   } finally {
     for (const t of cache?.tensors ?? []) t.dispose();

@@ -16,7 +16,7 @@ export type { Embeddings } from './open-encoder';
 export { createLanguageHost, DEFAULT_STREAM_WINDOW_MS } from './create-language-host';
 export { coalesceChatDeltas } from './coalesce-chat-deltas';
 export type { CoalesceChatDeltasOptions } from './coalesce-chat-deltas';
-export type { CreateLanguageHostOptions, LanguageHost, LanguageModelInfo, LanguageOperation } from './create-language-host';
+export type { CreateLanguageHostOptions, LanguageHost, LanguageModelInfo, LanguageOperation, StreamMeter } from './create-language-host';
 export { loadLanguageHost } from './load-language-host';
 export type { LoadLanguageHostOptions } from './load-language-host';
 export { parseChatCompletionRequest } from './parse-chat-completion-request';

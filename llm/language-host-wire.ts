@@ -1,4 +1,5 @@
 import type { LanguageModelInfo, LanguageOperation } from './create-language-host';
+import type { ChatUsage } from './generate-chat';
 import type { LlmErrorCode } from './llm-error';
 
 /** Messages between startLanguageHostWorker and its worker (structured clone; JSON-shaped values only). */
@@ -14,7 +15,7 @@ export type HostReply =
   | { t: 'ready'; models: LanguageModelInfo[] }
   | { t: 'failed'; error: WireError }
   | { t: 'result'; id: number; value: object }
-  | { t: 'chunk'; id: number; value: object }
+  | { t: 'chunk'; id: number; value: object; usage?: ChatUsage }
   | { t: 'end'; id: number }
   | { t: 'error'; id: number; error: WireError }
   | { t: 'closed' };

@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LanguageHost } from './create-language-host';
+import type { ChatUsage } from './generate-chat';
 import { LlmError } from './llm-error';
 import { loadLanguageHost, type LoadLanguageHostOptions } from './load-language-host';
 import type { HostRequest, HostReply, WireError } from './language-host-wire';
@@ -47,7 +48,9 @@ async function main(): Promise<void> {
     }
     void (async () => {
       try {
-        for await (const chunk of host.stream(message.modelId, message.request, controller.signal)) post({ t: 'chunk', id, value: chunk });
+        let usage: ChatUsage | undefined;
+        const meter = (u: ChatUsage) => { usage = u; };
+        for await (const chunk of host.stream(message.modelId, message.request, controller.signal, meter)) post({ t: 'chunk', id, value: chunk, usage });
         post({ t: 'end', id });
       } catch (err) {
         post({ t: 'error', id, error: wireError(err) });

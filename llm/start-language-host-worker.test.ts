@@ -7,7 +7,7 @@ import { startLanguageHostWorker } from './start-language-host-worker';
 const MODELS = path.resolve(__dirname, '..', 'models', 'llm');
 const folders = [{ dir: path.join(MODELS, 'toy-chat-kjv') }, { id: 'embed', dir: path.join(MODELS, 'toy-embed-kjv') }];
 const chat = (content: string, extra: object = {}) => ({ model: 'toy-chat-kjv', messages: [{ role: 'user', content }], temperature: 0, max_tokens: 20, ...extra });
-type Completion = { choices: { message: { content: string } }[]; usage: object };
+type Completion = { choices: { message: { content: string } }[]; usage: { prompt_tokens: number; completion_tokens: number } };
 type Chunk = { choices: { delta: { content?: string } }[]; usage?: object | null };
 
 let host: LanguageHost;
@@ -24,12 +24,15 @@ describe('startLanguageHostWorker', () => {
       expect(a!.usage).toEqual(b!.usage);
       let streamed = '';
       let usage: object | null | undefined;
-      for await (const c of host.stream('toy-chat-kjv', chat('In the beginning God', { stream: true, stream_options: { include_usage: true } }))) {
+      let metered: { promptTokens: number; completionTokens: number } | undefined;
+      for await (const c of host.stream('toy-chat-kjv', chat('In the beginning God', { stream: true, stream_options: { include_usage: true } }), undefined, (u) => (metered = u))) {
         streamed += (c as Chunk).choices[0]?.delta.content ?? '';
         usage = (c as Chunk).usage ?? usage;
       }
       expect(streamed).toBe(a!.choices[0]!.message.content);
       expect(usage).toEqual(a!.usage);
+      // The meter crosses the thread boundary with each chunk.
+      expect(metered).toEqual({ promptTokens: a!.usage.prompt_tokens, completionTokens: a!.usage.completion_tokens });
       const e = { model: 'embed', input: ['Jesus wept.', 'In the beginning'] };
       expect(await host.run('embeddings', 'embed', e)).toEqual(await local.run('embeddings', 'embed', e));
     } finally {

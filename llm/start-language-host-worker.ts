@@ -91,7 +91,7 @@ export async function startLanguageHostWorker(options: StartLanguageHostWorkerOp
         else signal?.addEventListener('abort', onAbort, { once: true });
       });
     },
-    stream(modelId, request, signal) {
+    stream(modelId, request, signal, meter) {
       return (async function* () {
         refuseIfClosed();
         const id = nextId++;
@@ -113,7 +113,10 @@ export async function startLanguageHostWorker(options: StartLanguageHostWorkerOp
             wake = undefined;
             const message = queue.shift();
             if (!message) throw failure!;
-            if (message.t === 'chunk') yield message.value;
+            if (message.t === 'chunk') {
+              if (message.usage) meter?.(message.usage);
+              yield message.value;
+            }
             else if (message.t === 'error') { ended = true; throw toError(message.error); }
             else if (message.t === 'end') { ended = true; return; }
           }

@@ -11,9 +11,11 @@ export type GetTeeEvidenceResponse = {
 /** kind: "tabular" (tensor bodies), "chat" or "embedding" (operation bodies); contextLength 0 for tabular models. */
 export type TeeModelInfo = { id: string; kind: string; contextLength: number };
 /** One sealed event of a streamed answer; the last carries the receipt over the whole transcript (tee/PROTOCOL.md §10). */
-export type TeeStreamEvent = { sealedEvent: Uint8Array; signature?: string; signingAddress?: string; nodeMicros?: number; computeMicros?: number };
+/** A language-model call's signed token counts (tee/PROTOCOL.md §12). */
+export type TeeUsage = { inputTokens: number; outputTokens: number; signature: string };
+export type TeeStreamEvent = { sealedEvent: Uint8Array; signature?: string; signingAddress?: string; nodeMicros?: number; computeMicros?: number; usage?: TeeUsage };
 export type TeeInferRequest = { modelId: string; sealedRequest: Uint8Array };
-export type TeeInferResponse = { sealedResponse: Uint8Array; signature: string; signingAddress: string; nodeMicros: number; computeMicros: number };
+export type TeeInferResponse = { sealedResponse: Uint8Array; signature: string; signingAddress: string; nodeMicros: number; computeMicros: number; usage?: TeeUsage };
 
 /** veil.v1.Tee (the gateway's router) message shapes. */
 export type GetRoutedTeeEvidenceRequest = { modelId: string; nonce: Uint8Array; excludeNodeIds: string[] };

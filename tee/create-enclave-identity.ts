@@ -8,6 +8,7 @@ import { createStreamTranscript, streamEventAad, streamEventHeader, streamEventN
 import type { TeeStreamEventKind } from './tee-protocol';
 import { FRAME_RESPONSE, hpkeInfo, parseRequestFrame, responseAad, seqHeader, sessionIdOf, sessionRequestAad } from './tee-frames';
 import { teeSignatureText, teeStreamSignatureText, type TeeSignatureTextParameters } from './tee-signature';
+import { teeUsageText, type TeeUsageCounts } from './tee-usage';
 import { TeeError } from './tee-error';
 
 export type CreateEnclaveIdentityOptions = {
@@ -61,6 +62,8 @@ export type EnclaveIdentity = {
   createStreamSealer(opened: OpenedTeeRequest): TeeStreamSealer;
   /** EIP-191 signature over {@link teeSignatureText}. */
   sign(params: TeeSignatureTextParameters): Promise<Hex>;
+  /** EIP-191 signature over {@link teeUsageText}: a call's token counts, for the relay to charge and the client to check. */
+  signUsage(opened: OpenedTeeRequest, events: number, usage: TeeUsageCounts): Hex;
   toJSON(): EnclaveIdentityPublic;
 };
 
@@ -189,6 +192,7 @@ export async function createEnclaveIdentity(options: CreateEnclaveIdentityOption
       };
     },
     sign: async (params) => signer.sign(teeSignatureText(params)),
+    signUsage: (opened, events, usage) => signer.sign(teeUsageText({ modelId: opened.body.modelId, requestHash: opened.requestHash, events, ...usage })),
     toJSON: publicParts,
     [inspect.custom]: () => `EnclaveIdentity ${inspect(publicParts())}`,
   };

@@ -20,6 +20,8 @@ export type { CreateEnclaveIdentityOptions, EnclaveIdentity, EnclaveIdentityPubl
 export { teeSignatureText, teeStreamSignatureText, verifyTeeSignature } from './tee-signature';
 export type { TeeSignatureTextParameters, TeeStreamSignatureTextParameters, VerifyTeeSignatureParameters } from './tee-signature';
 export { createTeeSignatureVerifier } from './create-tee-signature-verifier';
+export { teeUsageText, verifyTeeUsage } from './tee-usage';
+export type { TeeUsageCounts, TeeUsageTextParameters, VerifyTeeUsageParameters } from './tee-usage';
 export type { TeeSignatureVerifier } from './create-tee-signature-verifier';
 export { ReplayGuard } from './replay-guard';
 export type { ReplayGuardOptions } from './replay-guard';

@@ -34,6 +34,9 @@ export const SIGNATURE_PREFIX = 'veil-v1' as const;
 /** Prefix of the EIP-191 text a stream's last event carries: `veil-v1-stream:{model}:{sha256(request)}:{transcript}:{count}`. */
 export const STREAM_SIGNATURE_PREFIX = 'veil-v1-stream' as const;
 
+/** Prefix of a node's signed usage: `veil-v1-usage:{model}:{sha256(request)}:{events}:{input}:{output}` (issue #11). */
+export const USAGE_SIGNATURE_PREFIX = 'veil-v1-usage' as const;
+
 /** Model ids appear in `info`, `aad` and the signed text; `:` and control bytes are excluded so those stay unambiguous. */
 export const MODEL_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { AttestationClaims, AttestationEnvelope } from '../../attestation';
-import type { GetTeeEvidenceResponse, TeeInferResponse, TeeModelInfo, TeeStreamEvent } from '../../proto';
+import type { GetTeeEvidenceResponse, TeeInferResponse, TeeModelInfo, TeeStreamEvent, TeeUsage } from '../../proto';
 import { runWithLimits } from '../../proto';
-import { isTeeError } from '../../tee';
+import { isTeeError, verifyTeeUsage } from '../../tee';
 import { VeilError } from '../errors';
 import type { Logger } from '../logger';
 import { createRateLimiter } from './create-rate-limiter';
@@ -254,6 +254,25 @@ export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
     return node.state === 'healthy' && node.modelIds.includes(modelId);
   };
 
+  /**
+   * A node's signed usage (tee/PROTOCOL.md §12), checked against the key the gateway attested: what leaves the router
+   * is what the node signed for this request and stream position, so billing can charge it. A node whose counts do not
+   * verify is broken or lying about what it did: it is quarantined and the call fails as if the node went away.
+   */
+  const requestHashOf = (params: RoutedInferParameters) => createHash('sha256').update(params.sealedRequest).digest();
+  const checkedUsage = (node: NodeRecord, params: RoutedInferParameters, requestHash: Buffer, events: number, usage: TeeUsage): TeeUsage => {
+    try {
+      verifyTeeUsage({
+        modelId: params.modelId, requestHash, events,
+        inputTokens: Number(usage.inputTokens), outputTokens: Number(usage.outputTokens), signature: usage.signature, signingAddress: node.signingAddress,
+      });
+    } catch (err) {
+      quarantine(node, 'bad_usage_signature', { detail: err instanceof Error ? err.message : String(err) });
+      throw new VeilError('tee_node_unavailable', undefined, { details: { node: node.nodeId } });
+    }
+    return { inputTokens: Number(usage.inputTokens), outputTokens: Number(usage.outputTokens), signature: usage.signature };
+  };
+
   /** The node a relayed request names, if it may take it: the one rule Infer and InferStream share. */
   const relayTarget = ({ nodeId, modelId, sealedRequest }: RoutedInferParameters): NodeRecord => {
     if (!modelId) throw new VeilError('invalid_argument', 'model_id is required', { param: 'model_id' });
@@ -393,18 +412,26 @@ export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
 
     async infer(params, context) {
       const node = relayTarget(params);
+      let response: TeeInferResponse;
       try {
-        return await node.link.infer({ modelId: params.modelId, sealedRequest: params.sealedRequest }, { deadline: deadlineOf(context), signal: context.signal });
+        response = await node.link.infer({ modelId: params.modelId, sealedRequest: params.sealedRequest }, { deadline: deadlineOf(context), signal: context.signal });
       } catch (err) {
         if (isNodeGone(err)) throw markGone(node, err);
         throw err;
       }
+      const usage = response.usage ? checkedUsage(node, params, requestHashOf(params), 0, response.usage) : undefined;
+      return { ...response, usage };
     },
 
     async *inferStream(params, context) {
       const node = relayTarget(params);
+      let events = 0;
+      let requestHash: Buffer | undefined;
       try {
-        yield* node.link.inferStream({ modelId: params.modelId, sealedRequest: params.sealedRequest }, { deadline: deadlineOf(context), signal: context.signal });
+        for await (const event of node.link.inferStream({ modelId: params.modelId, sealedRequest: params.sealedRequest }, { deadline: deadlineOf(context), signal: context.signal })) {
+          events++;
+          yield { ...event, usage: event.usage ? checkedUsage(node, params, (requestHash ??= requestHashOf(params)), events, event.usage) : undefined };
+        }
       } catch (err) {
         if (isNodeGone(err)) throw markGone(node, err);
         throw err;

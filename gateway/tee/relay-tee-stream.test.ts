@@ -96,6 +96,43 @@ describe('sealed operation bodies and streams through the gateway relay', () => 
     createTeeSignatureVerifier(worker.node.identity.signingAddress).verifyStream({ modelId: MODEL, requestBytes: request.sealed, transcriptHash: hash, count, signature: last!.signature! });
   });
 
+  test('every event carries the node\'s signed usage so far; the router checks it against the attested key (PROTOCOL §12)', async () => {
+    const { request } = await seal('chat.completions', { stream: true, messages: [{ role: 'user', content: 'In the beginning God' }] });
+    const usages: { inputTokens: number; outputTokens: number }[] = [];
+    for await (const event of streamOf(request.sealed)) {
+      expect(event.usage?.signature).toMatch(/^0x[0-9a-f]{130}$/);
+      usages.push({ inputTokens: event.usage!.inputTokens, outputTokens: event.usage!.outputTokens });
+    }
+    // The fake meters a token per word: 4 prompt tokens, then 1, 2, 3, 4 generated; the end event repeats the total.
+    expect(usages).toEqual([1, 2, 3, 4, 4].map((outputTokens) => ({ inputTokens: 4, outputTokens })));
+    const unary = await seal('chat.completions', { model: MODEL, messages: [{ role: 'user', content: 'a b c' }] });
+    const response = await callUnary<TeeInferResponse>(stub, 'Infer', { nodeId, modelId: MODEL, sealedRequest: unary.request.sealed }, {}, errors);
+    expect(response.usage).toMatchObject({ inputTokens: 3, outputTokens: 3 });
+  });
+
+  test('a node whose usage does not verify is quarantined, and the call fails as a node that went away', async () => {
+    const { request } = await seal('chat.completions', { model: MODEL, messages: [{ role: 'user', content: 'hi' }] });
+    const lying = createTeeRouter({
+      links: [{
+        id: 'liar', address: 'fake', maxMessageBytes: 0,
+        getEvidence: (req, o) => worker.node.getEvidence(req, o),
+        infer: async (req, o) => ({ ...(await worker.node.infer(req, o)), usage: { inputTokens: 1, outputTokens: 9_999, signature: `0x${'11'.repeat(65)}` } }),
+        inferStream: (req, o) => worker.node.inferStream(req, o),
+        close: () => undefined,
+      }],
+      logger: createLogger({ level: 'error', format: 'json', write: () => undefined }),
+      policy: { attestation: ATTESTATION, allowSimulated: true, roots: { simulated: 'self-signed' } }, maxEvidenceAgeMs: 60_000, refreshMs: 0, healthCheckMs: 0, nodeTimeoutMs: 5_000,
+    });
+    await lying.start();
+    try {
+      await expect(lying.infer({ nodeId: 'liar', modelId: MODEL, sealedRequest: request.sealed }, { signal: new AbortController().signal, deadline: Date.now() + 5_000 }))
+        .rejects.toMatchObject({ code: 'tee_node_unavailable' });
+      expect(lying.nodes()[0]).toMatchObject({ state: 'quarantined', reason: 'bad_usage_signature' });
+    } finally {
+      await lying.close();
+    }
+  });
+
   test('a refusal before the first token is a typed status with its parameter; no stream starts', async () => {
     const { request } = await seal('chat.completions', { stream: true, messages: [{ role: 'user', content: 'fail-early' }] });
     await expect((async () => { for await (const _ of streamOf(request.sealed)) { /* none */ } })()).rejects.toMatchObject({ grpcCode: grpc.status.INVALID_ARGUMENT, code: 'unsupported_parameter', param: 'n' });

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { createSimulatedProvider, type AttestationEnvelope, type EvidenceProvider } from '../../attestation';
 import {
-  scheduleAt, UndecodableRequest, type GetTeeEvidenceRequest, type GetTeeEvidenceResponse, type TeeInferRequest, type TeeInferResponse, type TeeModelInfo, type TeeStreamEvent,
+  scheduleAt, UndecodableRequest, type GetTeeEvidenceRequest, type GetTeeEvidenceResponse, type TeeInferRequest, type TeeInferResponse, type TeeModelInfo, type TeeStreamEvent, type TeeUsage,
 } from '../../proto';
 import {
   createEnclaveIdentity, encodeTeeOperationResponse, encodeTeeResponseBody, ReplayGuard, SILENT_TEE_LOGGER, TEE_HPKE_SUITE, TEE_PROTOCOL, TeeError,
@@ -225,6 +225,7 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
       const t1 = performance.now();
       let body: Uint8Array;
       let computeMicros: number;
+      let usage: TeeUsage | undefined;
       if (opened.body.version === 1) {
         if (languageModels.has(request.modelId)) throw new TeeError('invalid_input', 'this is a language model: send a chat.completions or embeddings operation body');
         const result = await guarded(ticket, pool.run({ modelId: request.modelId, inputs: opened.body.inputs, signal }));
@@ -239,6 +240,8 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
         computeMicros = Math.round((performance.now() - started) * 1000);
         throwIfCancelled(signal);
         body = encodeTeeOperationResponse({ requestId: opened.body.requestId, body: utf8.encode(JSON.stringify(answer)), computeMicros });
+        const counts = usageOf(answer);
+        usage = { ...counts, signature: id.signUsage(opened, 0, counts) };
       }
       // The task ran (its id stays recorded); nobody waits for the answer, so it is neither sealed nor signed.
       const t2 = performance.now();
@@ -247,7 +250,7 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
       const signature = await id.sign({ modelId: request.modelId, requestBytes: request.sealedRequest, responseBytes: sealedResponse });
       const t4 = performance.now();
       return {
-        response: { sealedResponse, signature, signingAddress: id.signingAddress, nodeMicros: Math.round((t4 - t0) * 1000), computeMicros },
+        response: { sealedResponse, signature, signingAddress: id.signingAddress, nodeMicros: Math.round((t4 - t0) * 1000), computeMicros, ...(usage ? { usage } : {}) },
         timings: { kind: opened.kind, openMs: t1 - t0, poolMs: t2 - t1, sealMs: t3 - t2, signMs: t4 - t3, totalMs: t4 - t0 },
       };
     },
@@ -261,17 +264,23 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
       const json = operationRequest(opened, request.modelId);
       if (json.stream !== true) throw new TeeError('invalid_input', 'InferStream takes a chat completion with stream: true', undefined, { param: 'stream' });
       const started = performance.now();
-      const chunks = host!.stream(request.modelId, json, signal)[Symbol.asyncIterator]();
+      // Every event carries the tokens read and generated so far, signed: a paid stream is charged for what it delivered.
+      let metered = { inputTokens: 0, outputTokens: 0 };
+      const meter = (u: { promptTokens: number; completionTokens: number }) => { metered = { inputTokens: u.promptTokens, outputTokens: u.completionTokens }; };
+      const chunks = host!.stream(request.modelId, json, signal, meter)[Symbol.asyncIterator]();
       // Refusals before the first token (parameters, context length) are plain errors, so HTTP can answer 400.
       let next = await guarded(ticket, chunks.next());
       const sealer = id.createStreamSealer(opened);
       const computeMicros = () => Math.round((performance.now() - started) * 1000);
+      const usage = (): TeeUsage => ({ ...metered, signature: id.signUsage(opened, sealer.count, metered) });
       const last = async (frame: Uint8Array, compute: number): Promise<TeeStreamEvent> => ({
         sealedEvent: frame, signature: await sealer.sign(), signingAddress: id.signingAddress, nodeMicros: Math.round((performance.now() - t0) * 1000), computeMicros: compute,
+        usage: usage(),
       });
       try {
         while (!next.done) {
-          yield { sealedEvent: sealer.seal('data', utf8.encode(JSON.stringify(next.value))) };
+          const sealedEvent = sealer.seal('data', utf8.encode(JSON.stringify(next.value)));
+          yield { sealedEvent, usage: usage() };
           next = await chunks.next();
         }
       } catch (err) {
@@ -405,6 +414,13 @@ function serverStream<Req>(rpc: string, logger: TeeLogger, produce: (request: Re
       },
     );
   };
+}
+
+/** The token counts of an OpenAI response object the host produced (chat: prompt + completion; embeddings: prompt). */
+function usageOf(answer: object): { inputTokens: number; outputTokens: number } {
+  const u = (answer as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } }).usage;
+  const count = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : 0);
+  return { inputTokens: count(u?.prompt_tokens), outputTokens: count(u?.completion_tokens) };
 }
 
 function throwIfCancelled(signal: AbortSignal | undefined): void {

@@ -20,7 +20,7 @@ export type FakeLanguageHost = TeeLanguageHost & {
 
 /**
  * A language host for relay tests (the real one is tested in llm/). `run` answers `{ object, echo: first message's
- * content, runs }`. `stream` yields the first message's words as chunks, except: "fail-early" refuses before the first
+ * content, runs, usage }`. `stream` yields the first message's words as chunks (metered a token per word), except: "fail-early" refuses before the first
  * chunk (`unsupported_parameter`, param `n`), "too long" refuses with `context_length_exceeded` (param `messages`),
  * "fail-mid …" fails with an internal error after two chunks, and "slow" yields every 20 ms until cancelled.
  */
@@ -33,10 +33,14 @@ export function createFakeLanguageHost(modelId = 'fake-chat'): FakeLanguageHost 
     async run(operation, _model, request) {
       host.runs++;
       const echo = (request as { messages?: Array<{ content?: unknown }> }).messages?.[0]?.content;
-      return { object: operation === 'embeddings' ? 'list' : 'chat.completion', echo, runs: host.runs };
+      // Usage as the real host reports it: a token per word of the first message; a chat completion adds 3.
+      const words = typeof echo === 'string' ? echo.split(' ').length : 1;
+      const usage = operation === 'embeddings' ? { prompt_tokens: words, total_tokens: words } : { prompt_tokens: words, completion_tokens: 3, total_tokens: words + 3 };
+      return { object: operation === 'embeddings' ? 'list' : 'chat.completion', echo, runs: host.runs, usage };
     },
-    async *stream(_model, request, signal) {
+    async *stream(_model, request, signal, meter) {
       const content = String((request as { messages: Array<{ content: string }> }).messages[0]!.content);
+      const words = content.split(' ');
       try {
         if (content === 'fail-early') throw new FakeLlmError('unsupported_parameter', 'n must be 1', 'n');
         if (content === 'too long') throw new FakeLlmError('context_length_exceeded', 'the prompt does not fit', 'messages');
@@ -46,12 +50,15 @@ export function createFakeLanguageHost(modelId = 'fake-chat'): FakeLanguageHost 
               host.aborted++;
               throw new FakeLlmError('cancelled', 'cancelled');
             }
+            meter?.({ promptTokens: 1, completionTokens: i + 1 });
             yield { object: 'chat.completion.chunk', i };
             await new Promise((r) => setTimeout(r, 20));
           }
         }
-        for (const [i, word] of content.split(' ').entries()) {
+        for (const [i, word] of words.entries()) {
           if (content.startsWith('fail-mid') && i === 2) throw new Error('ORT exploded at /secret/path');
+          // A token per word: the prompt is the words, and the i-th chunk has generated i + 1.
+          meter?.({ promptTokens: words.length, completionTokens: i + 1 });
           yield { object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: word } }] };
         }
       } finally {
