@@ -24,6 +24,8 @@ export type Gateway = {
   logger: Logger;
   /** TEE mode (undefined when tee.enabled is false): node table, quarantine state. */
   tee: TeeRouting | undefined;
+  /** Billing (undefined when payments.enabled is false): the ledger, the settlement worker, where payments go. */
+  payments: StartedPayments | undefined;
   close(): Promise<void>;
 };
 
@@ -100,7 +102,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
     // (first and on every refresh) is published to the registry. The publisher never throws into serving.
     const tee = config.tee.enabled
       ? await startTeeRouting({
-        config: config.tee, logger, router: deps.teeRouter,
+        config: config.tee, logger, router: deps.teeRouter, payments,
         onAttested: trust ? (node) => void trust.publishAttestation(node) : undefined,
       })
       : undefined;
@@ -173,6 +175,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
         fheModels: models,
         tee: tee?.router,
         pricing,
+        payments,
         registerFheRoutes: (app, tools) => registerFheRoutes(app, { handlers: fheHandlers, models, contextOf: tools.contextOf, authorize: tools.authorize }),
       });
       const served = http;
@@ -190,6 +193,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       models,
       trust,
       tee,
+      payments,
       logger,
       close() {
         closing ??= stopAll().then(() => logger.info('gateway stopped'));

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AttestationClaims, AttestationEnvelope, VerifyEvidenceOptions } from '../../attestation';
 import { MODEL_ID_PATTERN, type TeeOperation } from '../../tee';
 import { writeWithBackpressure } from '../../proto';
+import type { ChannelPayer, PaymentRoundsOptions } from '../payments';
 import { createHttpTeeTransport, isRelayedRefusal, type HttpTeeTransport, type TeeEvidenceVerifier, type TeeModelClient, type TeePolicy } from '../tee';
 import { createIdempotencyCache, type IdempotencyEntry, type StoredAnswer } from './create-idempotency-cache';
 import { createProxyModels, type ProxyAttestation } from './create-proxy-models';
@@ -38,6 +39,13 @@ export type StartVeilProxyOptions = {
   verifyEvidence?: TeeEvidenceVerifier;
   /** The gateway transport (default: HTTP to `gateway`); tests inject one. */
   transport?: HttpTeeTransport;
+  /**
+   * Pays a paid gateway on the app's behalf (issue #11): every call and every stream window is paid from this channel,
+   * each receipt checked; the payer's `maxSpend` is the proxy's budget (`veil proxy --max-spend`). Unpaid otherwise.
+   */
+  payer?: ChannelPayer;
+  /** How the payer's rounds run (prepay, corrections, onSettled: told each receipt). */
+  payment?: PaymentRoundsOptions;
 };
 
 export type VeilProxy = {
@@ -65,7 +73,7 @@ const OPERATIONS: Record<string, TeeOperation> = { '/v1/chat/completions': 'chat
  */
 export async function startVeilProxy(options: StartVeilProxyOptions): Promise<VeilProxy> {
   // The default deadline bounds what runs without a caller's (attesting a node); relays pass upstreamDeadlineMs.
-  const own = options.transport ? undefined : createHttpTeeTransport({ baseUrl: options.gateway ?? 'http://127.0.0.1:8080', apiKey: options.apiKey, deadlineMs: 30_000 });
+  const own = options.transport ? undefined : createHttpTeeTransport({ baseUrl: options.gateway ?? 'http://127.0.0.1:8080', apiKey: options.apiKey, deadlineMs: 30_000, payer: options.payer, payment: options.payment });
   const router = options.transport ?? own!;
   const deadlineMs = options.upstreamDeadlineMs ?? 10 * 60_000;
   const models = createProxyModels({
@@ -236,7 +244,14 @@ export async function startVeilProxy(options: StartVeilProxyOptions): Promise<Ve
     port: address.port,
     attestations: () => models.attestations(),
     async close() {
-      await app.close();
+      // fastify closes the connections idle when close() starts; one whose answer was still running becomes idle later
+      // and would otherwise hold close() for its keep-alive timeout (72 s). Keep closing those until the drain ends.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 25);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
       models.close();
       own?.close();
     },

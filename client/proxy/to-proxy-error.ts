@@ -1,4 +1,5 @@
 import { isTeeError, type TeeError } from '../../tee';
+import { isPayerError, isPaymentMismatch } from '../payments';
 import { VeilClientError } from '../veil-client-error';
 
 export type ProxyErrorBody = { error: { message: string; type: string; param: string | null; code: string } };
@@ -39,6 +40,15 @@ const CLIENT_SIDE: Record<string, Spec> = {
   unavailable: { status: 503, type: 'server_error' },
   tee_node_unavailable: { status: 503, type: 'server_error' },
   no_attested_worker: { status: 503, type: 'server_error' },
+  // Payments (issue #11): the proxy's own payer refused (its budget, its limits), or the gateway overcharged.
+  payment_required: { status: 402, type: 'invalid_request_error' },
+  budget_exceeded: { status: 402, type: 'insufficient_quota', code: 'insufficient_quota' },
+  ceiling_above_max_per_call: { status: 402, type: 'insufficient_quota', code: 'insufficient_quota' },
+  deposit_insufficient: { status: 402, type: 'insufficient_quota', code: 'insufficient_quota' },
+  requirements_refused: { status: 402, type: 'invalid_request_error' },
+  channel_closing: { status: 402, type: 'invalid_request_error' },
+  payer_stopped: { status: 502, type: 'server_error' },
+  payment_mismatch: { status: 502, type: 'server_error' },
 };
 
 const GENERIC = 'the proxy failed to handle the request';
@@ -58,6 +68,11 @@ export class ProxyError extends Error {
 export function toProxyError(err: unknown): { status: number; body: ProxyErrorBody; known: boolean } {
   const body = (code: string, message: string, type: string, param: string | undefined) => ({ error: { message, type, param: param ?? null, code } });
   if (err instanceof ProxyError) return { status: err.status, body: body(err.code, err.message, typeFor(err.status), err.param), known: true };
+  if (isPayerError(err) || isPaymentMismatch(err)) {
+    const spec = CLIENT_SIDE[err.code] ?? { status: 502, type: 'server_error' };
+    // Budget and limits are the proxy operator's settings: the app learns that it cannot pay, never a voucher.
+    return { status: spec.status, body: body(spec.code ?? err.code, err.message, spec.type, undefined), known: true };
+  }
   const relayed = err instanceof VeilClientError || isTeeError(err);
   if (relayed) {
     const e = err as VeilClientError | TeeError;

@@ -4,6 +4,8 @@ import { VeilClientError } from '../veil-client-error';
 import { AnswerTooLarge, createGatewayRequester, type GatewayAnswer, type GatewayRequest } from './create-gateway-requester';
 import { TEE_CALL_ERRORS, type RoutedTeeInferRequest, type RoutedTeeTransport, type TeeCallOptions, type TeeRoute } from './create-gateway-tee-transport';
 import { readServerSentEvents } from './read-server-sent-events';
+import { decodeX402, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, type PaymentRequired } from '../../payments';
+import { createPaymentRounds, type ChannelPayer, type PaymentRound, type PaymentRoundsOptions } from '../payments';
 
 /** A model the gateway lists on `GET /v1/models` (the OpenAI list entry plus Veil's fields). */
 export type GatewayModel = { id: string; object: 'model'; created: number; owned_by: string; modes: string[]; kind: string; context_length: number };
@@ -25,6 +27,14 @@ export type CreateHttpTeeTransportOptions = {
   deadlineMs?: number;
   /** Largest non-streamed answer accepted (default 64 MiB). */
   maxResponseBytes?: number;
+  /**
+   * Pays the gateway's charges (issue #11): each call's "payment required" is paid with a voucher from this payer,
+   * every receipt is checked against the payer's own view, and a paid stream's in-band top-up requests are paid as
+   * they come (within the payer's maxPerCall / maxSpend). Without it a paid gateway's 402 is an error.
+   */
+  payer?: ChannelPayer;
+  /** How the payer's rounds run (prepay, corrections, onSettled). */
+  payment?: PaymentRoundsOptions;
 };
 
 export const SEALED_CONTENT_TYPE = 'application/vnd.veil.sealed';
@@ -101,7 +111,97 @@ export function createHttpTeeTransport(options: CreateHttpTeeTransportOptions): 
     }
   };
 
-  const post = (limits: ReturnType<typeof limited>, request: RoutedTeeInferRequest, stream: boolean) => {
+  const rounds = options.payer ? createPaymentRounds(options.payer, options.payment) : undefined;
+
+  /**
+   * Posts a sealed call and pays for it: unpaid (or prepaid) first, then each "payment required" answer is paid and
+   * the same sealed bytes sent again — the gateway refuses an unpaid call before the node sees it, so they are still
+   * fresh. Returns the accepted answer and its payment round (settled here for single answers; a stream's receipts
+   * come in-band).
+   */
+  const postPaying = async (limits: ReturnType<typeof limited>, request: RoutedTeeInferRequest, stream: boolean) => {
+    const round = rounds?.round(`tee:${request.modelId}:${request.operation ?? ''}${stream ? ':stream' : ''}`);
+    let signature = await round?.first();
+    for (;;) {
+      let response: GatewayAnswer;
+      try {
+        response = await post(limits, request, stream, signature);
+      } catch (err) {
+        await round?.answer({ transportError: true });
+        throw err;
+      }
+      if (!round) return { response, round };
+      if (response.status === 402) {
+        signature = await round.answer({ paymentRequired: true, required: paymentRequiredOf(response.header(PAYMENT_REQUIRED_HEADER)) });
+        if (signature !== undefined) {
+          response.discard();
+          continue;
+        }
+        return { response, round: undefined };
+      }
+      if (!ok(response)) {
+        await round.answer({ paymentRequired: false });
+        return { response, round: undefined };
+      }
+      if (!stream) {
+        await round.answer({ paymentRequired: false, receipt: response.header(PAYMENT_RESPONSE_HEADER) });
+        return { response, round: undefined };
+      }
+      return { response, round };
+    }
+  };
+
+  /**
+   * A paid stream's account on the client side: the round of the window being spent now is settled by the next
+   * in-band payment-response; a payment-required event is paid (a new round) and the voucher posted to the stream.
+   */
+  const streamPayments = (first: PaymentRound | undefined, streamId: string | undefined, limits: ReturnType<typeof limited>) => {
+    let open = first;
+    return {
+      async settled(data: string) {
+        const receipt = jsonField(data, 'payment_response');
+        if (!open || receipt === undefined) throw new TeeError('tee_stream_invalid', 'the gateway sent a payment receipt this stream did not pay for');
+        const round = open;
+        open = undefined;
+        await round.answer({ paymentRequired: false, receipt });
+      },
+      async required(data: string) {
+        const header = jsonField(data, 'payment_required');
+        if (!rounds || streamId === undefined || header === undefined) {
+          throw new VeilClientError('payment_required', 'the gateway paused the stream for a payment; pass a payer to pay streams', undefined, undefined, { httpStatus: 402 });
+        }
+        // The window before was settled by its receipt; a round still open was released (nothing delivered in it).
+        if (open) await open.answer({ paymentRequired: false });
+        const round = rounds.round(`tee-stream-topup:${streamId}`);
+        open = round;
+        let signature = await round.answer({ paymentRequired: true, required: paymentRequiredOf(header) });
+        while (signature !== undefined) {
+          const answer = await send(limits, `/v1/streams/${encodeURIComponent(streamId)}/payment`, { method: 'POST', headers: { ...auth, [PAYMENT_SIGNATURE_HEADER]: signature } });
+          if (ok(answer)) {
+            answer.discard();
+            return; // its receipt arrives in the stream
+          }
+          if (answer.status !== 402) {
+            await round.answer({ paymentRequired: false });
+            open = undefined;
+            throw await httpError(answer);
+          }
+          signature = await round.answer({ paymentRequired: true, required: paymentRequiredOf(answer.header(PAYMENT_REQUIRED_HEADER)) });
+          answer.discard();
+        }
+        open = undefined;
+        throw new VeilClientError('payment_required', 'the stream\'s top-up was refused', undefined, undefined, { httpStatus: 402 });
+      },
+      /** The stream ended: a window with no receipt was not charged (or, cut off, may have been). */
+      async end(cut: boolean) {
+        const round = open;
+        open = undefined;
+        await round?.answer(cut ? { transportError: true } : { paymentRequired: false });
+      },
+    };
+  };
+
+  const post = (limits: ReturnType<typeof limited>, request: RoutedTeeInferRequest, stream: boolean, signature?: string) => {
     if (!request.operation) throw new VeilClientError('invalid_argument', 'the HTTP transport carries only operation requests (chat.completions, embeddings)');
     const headers: Record<string, string> = {
       ...auth,
@@ -112,6 +212,7 @@ export function createHttpTeeTransport(options: CreateHttpTeeTransportOptions): 
     };
     if (stream) headers['x-veil-stream'] = '1';
     if (request.idempotencyKey !== undefined) headers['idempotency-key'] = request.idempotencyKey;
+    if (signature !== undefined) headers[PAYMENT_SIGNATURE_HEADER] = signature;
     return send(limits, ROUTES[request.operation], { method: 'POST', headers, body: request.sealedRequest });
   };
 
@@ -125,7 +226,7 @@ export function createHttpTeeTransport(options: CreateHttpTeeTransportOptions): 
     async infer(request, opts) {
       const limits = limited(opts);
       try {
-        const response = await post(limits, request, false);
+        const { response } = await postPaying(limits, request, false);
         if (!ok(response)) throw await httpError(response);
         const bytes = await response.bytes(maxResponseBytes).catch((cause: unknown) => {
           if (cause instanceof AnswerTooLarge) {
@@ -148,13 +249,16 @@ export function createHttpTeeTransport(options: CreateHttpTeeTransportOptions): 
 
     async *inferStream(request, opts) {
       const limits = limited(opts);
+      let paying: ReturnType<typeof streamPayments> | undefined;
+      let cut = true;
       try {
-        const response = await post(limits, request, true);
+        const { response, round } = await postPaying(limits, request, true);
         if (!ok(response)) throw await httpError(response);
         if (!(response.header('content-type') ?? '').startsWith('text/event-stream')) {
           response.discard();
           throw new TeeError('tee_stream_invalid', 'the gateway answered a stream request without an event stream');
         }
+        paying = streamPayments(round, response.header('x-veil-stream-id'), limits);
         const events = readServerSentEvents(response.body)[Symbol.asyncIterator]();
         for (;;) {
           let next: IteratorResult<{ event: string; data: string }>;
@@ -163,14 +267,23 @@ export function createHttpTeeTransport(options: CreateHttpTeeTransportOptions): 
           } catch (cause) {
             throw limits.limitError() ?? new TeeError('tee_stream_truncated', 'the gateway connection broke before the stream\'s signed end event', undefined, { cause });
           }
-          if (next.done) return; // the client decides whether the stream ended where it should
+          if (next.done) {
+            cut = false;
+            return; // the client decides whether the stream ended where it should
+          }
           const { event, data } = next.value;
-          if (event === 'error') throw streamError(data);
+          if (event === 'error') {
+            cut = false;
+            throw streamError(data);
+          }
           if (event === 'sealed') yield parseSealedEvent(data);
+          else if (event === 'payment-response') await paying.settled(data);
+          else if (event === 'payment-required') await paying.required(data);
           // Other event types (keep-alives) carry nothing of ours.
         }
       } finally {
         limits.release();
+        await paying?.end(cut);
       }
     },
 
@@ -226,6 +339,23 @@ function streamError(data: string): Error {
   }
   // An SSE error event carries no HTTP status of its own; the caller's table decides by its code.
   return errorFromOpenAiBody(body, undefined);
+}
+
+/** A PAYMENT-REQUIRED value (header or in-band event), or undefined when it is not one. */
+function paymentRequiredOf(value: string | undefined): PaymentRequired | undefined {
+  if (value === undefined) return undefined;
+  const decoded = decodeX402<PaymentRequired>(value, 'PAYMENT-REQUIRED');
+  return decoded && typeof decoded === 'object' && Array.isArray(decoded.accepts) ? decoded : undefined;
+}
+
+/** A string field of an in-band event's JSON data. */
+function jsonField(data: string, field: string): string | undefined {
+  try {
+    const value = (JSON.parse(data) as Record<string, unknown>)[field];
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function parseSealedEvent(data: string): TeeStreamEvent {

@@ -197,7 +197,7 @@ export const CONFIG_SCHEMA = {
   // issue #11: per-call billing over payment channels (payments/). Off by default until the SDK, `veil proxy` and
   // `veil demo` pay on their own; then the embedded dev chain and a funded dev account make it zero-config.
   payments: {
-    enabled: { kind: 'bool', default: false, env: 'VEIL_PAYMENTS_ENABLED', doc: 'charge paid calls (FHE predictions) over x402 payment channels' },
+    enabled: { kind: 'bool', default: false, env: 'VEIL_PAYMENTS_ENABLED', doc: 'charge calls (FHE predictions, TEE calls and token streams) over x402 payment channels' },
     ledger: { kind: 'enum', values: ['sqlite', 'postgres'], default: 'sqlite', env: 'VEIL_PAYMENTS_LEDGER', doc: '"sqlite" (one gateway; a file under dataDir) or "postgres" (replicas sharing one database)' },
     sqliteSynchronous: {
       kind: 'enum', values: ['full', 'normal'], default: 'full', env: 'VEIL_PAYMENTS_SQLITE_SYNCHRONOUS',
@@ -219,6 +219,8 @@ export const CONFIG_SCHEMA = {
     claimThreshold: { kind: 'string', default: '1000000', env: 'VEIL_PAYMENTS_CLAIM_THRESHOLD', doc: 'claim a channel once its unclaimed charges reach this many atomic units (1000000 = 1 vUSD)' },
     claimIntervalSeconds: { kind: 'int', min: 10, max: 7 * 24 * 3600, default: 3600, env: 'VEIL_PAYMENTS_CLAIM_INTERVAL_SECONDS', doc: 'claim every channel with unclaimed charges at least this often' },
     watchIntervalSeconds: { kind: 'int', min: 1, max: 3600, default: 5, env: 'VEIL_PAYMENTS_WATCH_INTERVAL_SECONDS', doc: 'how often the chain is read for deposits and withdrawals, and thresholds are checked' },
+    streamWindowTokens: { kind: 'int', min: 1, max: 1_000_000, default: 64, env: 'VEIL_PAYMENTS_STREAM_WINDOW_TOKENS', doc: 'completion tokens a paid stream\'s voucher buys ahead (its credit window); at the edge it pauses for a top-up' },
+    streamPauseSeconds: { kind: 'int', min: 1, max: 600, default: 30, env: 'VEIL_PAYMENTS_STREAM_PAUSE_SECONDS', doc: 'how long a paid stream waits for the client\'s top-up voucher before it ends (charged what it delivered)' },
   },
   dataDir: { kind: 'string', default: path.join(REPO_ROOT, '.veil'), env: 'VEIL_DATA_DIR', doc: 'where the gateway keeps its local state (never payloads or keys)' },
 } as const satisfies ConfigTree;

@@ -16,7 +16,7 @@ import type { HttpTeeRouter } from './http-tee-router';
 import { createIdempotencyStore, type IdempotencyStore } from './idempotency-store';
 import { registerHealthRoutes } from './register-health-routes';
 import { registerModelRoutes } from './register-model-routes';
-import type { PricingInfo } from '../payments';
+import type { GatewayPayments, PricingInfo } from '../payments';
 import { registerPricingRoutes } from './register-pricing-routes';
 import { registerTeeRoutes, SEALED_CONTENT_TYPE } from './register-tee-routes';
 import { toHttpVeilError } from './to-http-veil-error';
@@ -38,6 +38,8 @@ export type CreateHttpServerOptions = {
   idempotency: { ttlMs: number; maxEntries: number; maxBytes: number };
   /** `GET /v1/pricing` (issue #11): the price table and where to pay. */
   pricing?: PricingInfo;
+  /** Billing of the TEE relay routes (issue #11), when payments are on. */
+  payments?: GatewayPayments;
   /**
    * FHE over HTTP, registered by its own module with the server's tools. TODO(merge): create-gateway passes
    * `(app, tools) => registerFheRoutes(app, { handlers, ...tools })` from gateway/http/register-fhe-routes.ts.
@@ -177,7 +179,7 @@ async function build(options: CreateHttpServerOptions, tls: TlsFileProvider | un
   });
   registerModelRoutes(app, { fheModels: options.fheModels, teeModels: () => options.tee?.models() ?? [], createdSeconds: Math.floor(now() / 1000) });
   if (options.pricing) registerPricingRoutes(app, options.pricing);
-  if (options.tee) registerTeeRoutes(app, { ...tools, router: options.tee, idempotency, bodyLimitBytes: options.bodyLimitBytes, logger });
+  if (options.tee) registerTeeRoutes(app, { ...tools, router: options.tee, idempotency, bodyLimitBytes: options.bodyLimitBytes, logger, payments: options.payments });
   options.registerFheRoutes?.(app, { ...tools, idempotency });
 
   await app.listen({ host: options.host, port: options.port }).catch((err: Error) => {

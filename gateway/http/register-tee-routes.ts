@@ -1,7 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { VeilError } from '../errors';
 import { callerKey } from '../grpc/call-context';
 import type { Logger } from '../logger';
+import {
+  chargeCall, createStreamCredit, DEFAULT_STREAM_PAUSE_MS, DEFAULT_STREAM_WINDOW_TOKENS, teeActualUsage, teeCeilingUsage, teeStreamWindowUsage,
+  type GatewayPayments, type StreamCredit, type TeeModelFacts,
+} from '../payments';
 import { answerOnce } from './answer-once';
 import type { SseStream } from './answer-writer';
 import { sseErrorEvent } from './error-answer';
@@ -19,7 +24,12 @@ export type RegisterTeeRoutesOptions = HttpRouteTools & {
   idempotency: IdempotencyStore;
   bodyLimitBytes: number;
   logger: Logger;
+  /** Billing (issue #11): TEE calls are charged what their node signed; streams run on a credit window. */
+  payments?: GatewayPayments;
 };
+
+/** Where a paused paid stream's top-up voucher is posted (`{id}` = the `x-veil-stream-id` the stream answered). */
+export const STREAM_PAYMENT_PATH = '/v1/streams/:id/payment';
 
 type Operation = 'chat.completions' | 'embeddings';
 
@@ -31,6 +41,8 @@ type Operation = 'chat.completions' | 'embeddings';
  */
 export function registerTeeRoutes(app: FastifyInstance, options: RegisterTeeRoutesOptions): void {
   const { router, logger } = options;
+  /** Paid streams now open on this gateway, by the id their top-ups name. */
+  const streams = new Map<string, PaidStream>();
 
   app.get('/v1/attestation', async (request) => {
     const context = contextOf(request);
@@ -77,12 +89,19 @@ export function registerTeeRoutes(app: FastifyInstance, options: RegisterTeeRout
     const params = { nodeId, modelId, sealedRequest: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) };
     const teeContext = { signal: context.signal, deadline: context.deadline, caller: callerKey(context) };
     const started = performance.now();
+    const payments = options.payments;
+    const facts = router.models().find((m) => m.id === modelId);
+    const resource = `tee:${modelId}`;
     await answerOnce({
       request, reply, context, store: options.idempotency, body, bodyLimitBytes: options.bodyLimitBytes,
       identity: [request.method, operation, modelId, nodeId, stream ? 'stream' : 'unary'],
       async run(writer) {
         if (!stream) {
-          const response = await renamed(router.infer(params, teeContext), RELAY_PARAMS);
+          // Paid (issue #11): admitted before the relay, charged what the node signed, committed before the answer leaves.
+          const response = await chargeCall(payments, context, { resource, modelId, ceilingUsage: teeCeilingUsage(facts, body.byteLength) }, async () => {
+            const value = await renamed(router.infer(params, teeContext), RELAY_PARAMS);
+            return { value, usage: teeActualUsage(value.usage) };
+          });
           writer.send({
             status: 200,
             headers: {
@@ -91,19 +110,80 @@ export function registerTeeRoutes(app: FastifyInstance, options: RegisterTeeRout
               'x-veil-signing-address': response.signingAddress,
               'x-veil-node-micros': String(response.nodeMicros),
               'x-veil-compute-micros': String(response.computeMicros),
+              ...usageHeaders(response.usage),
+              ...(context.payment.response ? { 'payment-response': context.payment.response } : {}),
             },
             body: Buffer.from(response.sealedResponse.buffer, response.sealedResponse.byteOffset, response.sealedResponse.byteLength),
           });
           logger.debug('tee relayed', { requestId: context.requestId, operation, model: modelId, node: nodeId, requestBytes: body.byteLength, responseBytes: response.sealedResponse.byteLength, ms: elapsed(started) });
           return;
         }
-        const events = await relayStream(router.inferStream(params, teeContext), context, writer.openStream.bind(writer));
+        const paid = payments ? openPaidStream(payments, streams, { resource, modelId, facts, context }) : undefined;
+        // An unpaid stream is answered "payment required" before the node sees it, like any call.
+        if (paid) await paid.credit.open(context.payment.signature);
+        let events = 0;
+        try {
+          const headers: Record<string, string> = paid ? { 'x-veil-stream-id': paid.id } : {};
+          events = await relayStream(router.inferStream(params, teeContext), context, (h) => (paid?.bind(writer.openStream({ ...h, ...headers })) ?? writer.openStream({ ...h, ...headers })), paid?.credit);
+        } finally {
+          await paid?.close();
+        }
         logger.debug('tee stream relayed', { requestId: context.requestId, operation, model: modelId, node: nodeId, requestBytes: body.byteLength, events, ms: elapsed(started) });
       },
     });
   };
   app.post('/v1/chat/completions', { config: { sealed: true } }, relay('chat.completions'));
   app.post('/v1/embeddings', { config: { sealed: true } }, relay('embeddings'));
+
+  // A paused paid stream's top-up: the voucher in PAYMENT-SIGNATURE, checked like any payment; only the stream's caller.
+  app.post<{ Params: { id: string } }>(STREAM_PAYMENT_PATH, async (request) => {
+    const context = contextOf(request);
+    options.authorize(request, { mode: 'tee' });
+    const open = streams.get(request.params.id);
+    if (!open || open.caller !== callerKey(context)) throw new VeilError('stream_not_found');
+    await open.credit.topUp(context.payment.signature);
+    return { object: 'stream.payment', stream_id: request.params.id, accepted: true };
+  });
+}
+
+type PaidStream = { caller: string; credit: StreamCredit };
+
+/**
+ * A paid stream's account and its entry in the streams a top-up can reach. The in-band events (payment-required,
+ * payment-response) are written into the stream's SSE once it is open; before that a refusal is a plain 402.
+ */
+function openPaidStream(
+  payments: GatewayPayments,
+  streams: Map<string, PaidStream>,
+  { resource, modelId, facts, context }: { resource: string; modelId: string; facts: TeeModelFacts | undefined; context: HttpCallContext },
+) {
+  const id = randomBytes(16).toString('hex');
+  let sse: SseStream | undefined;
+  const write = async (event: string) => {
+    if (sse) await sse.write(event);
+  };
+  const windowTokens = payments.stream?.windowTokens ?? DEFAULT_STREAM_WINDOW_TOKENS;
+  const credit = createStreamCredit({
+    payments, resource, modelId, requestId: `req:${context.requestId}`,
+    firstWindow: teeStreamWindowUsage(facts, windowTokens), windowTokens, pauseMs: payments.stream?.pauseMs ?? DEFAULT_STREAM_PAUSE_MS,
+    signal: context.signal,
+    onPaymentRequired: (required) => write(`event: payment-required\ndata: ${JSON.stringify({ stream_id: id, payment_required: required })}\n\n`),
+    onSettled: (response) => write(`event: payment-response\ndata: ${JSON.stringify({ stream_id: id, payment_response: response })}\n\n`),
+  });
+  streams.set(id, { caller: callerKey(context), credit });
+  return {
+    id,
+    credit,
+    bind(stream: SseStream): SseStream {
+      sse = stream;
+      return stream;
+    },
+    async close() {
+      streams.delete(id);
+      // Whatever ended the stream (done, failed, client gone), it is charged what was delivered.
+      await credit.finish();
+    },
+  };
 }
 
 const RELAY_PARAMS = { model_id: 'x-veil-model', sealed_request: 'body', node_id: 'x-veil-node' } as const;
@@ -115,7 +195,7 @@ const RELAY_PARAMS = { model_id: 'x-veil-model', sealed_request: 'body', node_id
  * `event: error`, never a clean end that would read as a complete answer. Returning (or the client leaving) closes
  * the node stream, which cancels the node's generation.
  */
-async function relayStream(events: AsyncIterable<HttpTeeStreamEvent>, context: HttpCallContext, open: (headers: Record<string, string>) => SseStream): Promise<number> {
+async function relayStream(events: AsyncIterable<HttpTeeStreamEvent>, context: HttpCallContext, open: (headers: Record<string, string>) => SseStream, credit?: StreamCredit): Promise<number> {
   const iterator = events[Symbol.asyncIterator]();
   let count = 0;
   try {
@@ -126,7 +206,16 @@ async function relayStream(events: AsyncIterable<HttpTeeStreamEvent>, context: H
       for (; !next.done; next = await iterator.next()) {
         if (context.signal.aborted) throw context.signal.reason;
         signed = Boolean(next.value.signature);
+        // Paid: each event is relayed only once the credit covers the node's signed counts through it (maybe after a
+        // pause for a top-up); the last one only after the stream's charge is committed.
+        const usage = teeActualUsage(next.value.usage);
+        await credit?.cover(usage);
+        if (signed && credit) {
+          credit.delivered(usage);
+          await credit.finish();
+        }
         await sse.write(sealedEvent(next.value));
+        credit?.delivered(usage);
         count++;
         if (context.signal.aborted) throw context.signal.reason;
       }
@@ -151,6 +240,12 @@ function sealedEvent(event: HttpTeeStreamEvent): string {
     ? { e, signature: event.signature, signing_address: event.signingAddress ?? '', node_micros: Number(event.nodeMicros ?? 0), compute_micros: Number(event.computeMicros ?? 0) }
     : { e };
   return `event: sealed\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/** A response's signed usage as headers, so the client can check the charge against the node's own counts. */
+function usageHeaders(usage: HttpTeeStreamEvent['usage']): Record<string, string> {
+  if (!usage) return {};
+  return { 'x-veil-usage': `${usage.inputTokens},${usage.outputTokens}`, 'x-veil-usage-signature': usage.signature };
 }
 
 function isSealed(request: FastifyRequest): boolean {

@@ -2,7 +2,15 @@ import { costOf, encodeX402, priceOf, type PaymentGate, type PriceTable, type Us
 import { callerKey, type CallContext } from '../grpc/call-context';
 
 /** What a paid surface needs: the gate (admission, ledger) and the price table. Undefined when payments are off. */
-export type GatewayPayments = { gate: PaymentGate; prices: PriceTable };
+export type GatewayPayments = {
+  gate: PaymentGate;
+  prices: PriceTable;
+  /** Paid streams' credit window (payments.streamWindowTokens, payments.streamPauseSeconds); defaults when absent. */
+  stream?: { windowTokens: number; pauseMs: number };
+};
+
+export const DEFAULT_STREAM_WINDOW_TOKENS = 64;
+export const DEFAULT_STREAM_PAUSE_MS = 30_000;
 
 export type PaidCall = {
   /** `fhe:<model>` or `tee:<model>`: the receipt's resource, never anything of the payload. */

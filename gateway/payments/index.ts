@@ -1,6 +1,10 @@
-export { chargeCall } from './charge-call';
+export { chargeCall, DEFAULT_STREAM_PAUSE_MS, DEFAULT_STREAM_WINDOW_TOKENS } from './charge-call';
+export { createStreamCredit } from './create-stream-credit';
+export type { StreamCredit, StreamCreditOptions } from './create-stream-credit';
 export type { GatewayPayments, PaidCall } from './charge-call';
 export { devPaymentContracts, startPayments } from './start-payments';
 export { pricingBody } from './pricing-body';
 export type { PricingInfo } from './pricing-body';
 export type { PaymentsInfo, StartedPayments, StartPaymentsDependencies } from './start-payments';
+export { teeActualUsage, teeCeilingUsage, teeStreamWindowUsage } from './tee-usage';
+export type { TeeModelFacts } from './tee-usage';

@@ -168,6 +168,7 @@ export async function startPayments(config: VeilConfig, deps: StartPaymentsDepen
   logger.info('payments on', { network: info.network, contract, token, receiver, ledger: p.ledger });
   return {
     gate, prices, ledger, info, settlement, watch,
+    stream: { windowTokens: p.streamWindowTokens, pauseMs: p.streamPauseSeconds * 1000 },
     async close() {
       clearInterval(timer);
       clearInterval(watcher);

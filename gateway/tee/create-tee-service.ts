@@ -4,6 +4,7 @@ import type { GetRoutedTeeEvidenceRequest, GetRoutedTeeEvidenceResponse, ListTee
 import { callerKey } from '../grpc/call-context';
 import { handleServerStream, handleUnary } from '../grpc/handle-call';
 import type { Logger } from '../logger';
+import { chargeCall, teeActualUsage, teeCeilingUsage, type GatewayPayments } from '../payments';
 import type { TeeRouter } from './create-tee-router';
 
 
@@ -11,7 +12,7 @@ import type { TeeRouter } from './create-tee-router';
  * veil.v1.Tee on the gateway: evidence of a routed node, relay of sealed bytes, node list. Logs and spans carry
  * routing metadata only (model, node, sizes, timing); the sealed bytes are forwarded untouched and never opened.
  */
-export function createTeeService(router: TeeRouter, logger: Logger): grpc.UntypedServiceImplementation {
+export function createTeeService(router: TeeRouter, logger: Logger, payments?: GatewayPayments): grpc.UntypedServiceImplementation {
   return {
     GetEvidence: handleUnary<GetRoutedTeeEvidenceRequest, GetRoutedTeeEvidenceResponse>('Tee.GetEvidence', logger, async (request, context) => {
       const routed = await router.getEvidence(
@@ -26,10 +27,17 @@ export function createTeeService(router: TeeRouter, logger: Logger): grpc.Untype
       withSpan('veil.tee.relay', async (span) => {
         span.setAttributes({ 'veil.model': request.modelId, 'veil.tee.node': request.nodeId, 'veil.request_bytes': request.sealedRequest?.byteLength ?? 0 });
         const started = performance.now();
-        const response = await router.infer(
-          { nodeId: request.nodeId, modelId: request.modelId, sealedRequest: request.sealedRequest },
-          { signal: context.signal, deadline: context.deadline },
-        );
+        const facts = router.models().find((m) => m.id === request.modelId);
+        // Paid (issue #11): admitted before the relay, charged what the node signed it used, never above the ceiling.
+        const response = await chargeCall(payments, context, {
+          resource: `tee:${request.modelId}`, modelId: request.modelId, ceilingUsage: teeCeilingUsage(facts, request.sealedRequest?.byteLength ?? 0),
+        }, async () => {
+          const value = await router.infer(
+            { nodeId: request.nodeId, modelId: request.modelId, sealedRequest: request.sealedRequest },
+            { signal: context.signal, deadline: context.deadline },
+          );
+          return { value, usage: teeActualUsage(value.usage) };
+        });
         span.setAttribute('veil.response_bytes', response.sealedResponse.byteLength);
         logger.debug('tee relayed', {
           requestId: context.requestId, model: request.modelId, node: request.nodeId, requestBytes: request.sealedRequest.byteLength,

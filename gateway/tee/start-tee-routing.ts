@@ -3,6 +3,7 @@ import { resolveModelEntry } from '../../models';
 import { createTeeNode, createTeePool, startTeeLanguageHost, type TeeNode } from '../../workers/tee';
 import type { VeilConfig } from '../config';
 import type { Logger } from '../logger';
+import type { GatewayPayments } from '../payments';
 import { createLocalTeeLink } from './create-local-tee-link';
 import { createNodeLinkCredentials } from './create-node-link-credentials';
 import { createRemoteTeeLink } from './create-remote-tee-link';
@@ -37,13 +38,15 @@ export type StartTeeRoutingParameters = {
   router?: Pick<CreateTeeRouterOptions, 'now' | 'timers' | 'verifyEvidence'>;
   /** Called after each successful node attestation (e.g. the on-chain publisher). */
   onAttested?: CreateTeeRouterOptions['onAttested'];
+  /** Billing (issue #11), when payments are on: TEE calls are charged what their node signed they used. */
+  payments?: GatewayPayments;
 };
 
 /**
  * Starts TEE mode from config: the in-process node (SIMULATED platform, when `tee.local`), links to the remote
  * `veil worker` nodes in `tee.nodes`, and the router that attests them all before the gateway listens.
  */
-export async function startTeeRouting({ config, logger, router: seams, onAttested }: StartTeeRoutingParameters): Promise<TeeRouting> {
+export async function startTeeRouting({ config, logger, router: seams, onAttested, payments }: StartTeeRoutingParameters): Promise<TeeRouting> {
   // Before anything starts: bad TLS files for the node links stop startup, naming them.
   const linkTls = config.nodes.length > 0 ? createNodeLinkCredentials(config, logger) : undefined;
   const links: TeeLink[] = [];
@@ -95,7 +98,7 @@ export async function startTeeRouting({ config, logger, router: seams, onAtteste
   return {
     router,
     simulatedKeys,
-    service: createTeeService(router, logger),
+    service: createTeeService(router, logger, payments),
     nodes: () => router.nodes(),
     async close() {
       await router.close();

@@ -86,16 +86,17 @@ export type PaidPricing = { object: 'pricing'; enabled: boolean; network: string
 
 /**
  * A gateway in this process with payments on, as zero config would run it with `payments.enabled`: the embedded anvil
- * dev chain under a temp data dir, the SQLite ledger, breast-cancer-lr over FHE (`blocks`), TEE off. Returns its
+ * dev chain under a temp data dir, the SQLite ledger, breast-cancer-lr over FHE (`blocks`), TEE off unless `tee` says
+ * otherwise (and `payments` adds settings). Returns its
  * GET /v1/pricing answer too (where to pay).
  */
-export async function startPaidGateway(): Promise<{ gateway: Gateway; pricing: PaidPricing; stop(): Promise<void> }> {
+export async function startPaidGateway(options: { tee?: Record<string, unknown>; payments?: Record<string, unknown> } = {}): Promise<{ gateway: Gateway; pricing: PaidPricing; stop(): Promise<void> }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-paid-gw-'));
   const gateway = await createGateway(loadConfig({
     env: { VEIL_HTTP_PORT: '0' },
     overrides: {
       dataDir: dir, grpc: { port: 0 }, fhe: { models: ['breast-cancer-lr'], variants: ['blocks'], workers: 1 },
-      tee: { enabled: false }, chain: { enabled: true }, payments: { enabled: true },
+      tee: options.tee ?? { enabled: false }, chain: { enabled: true }, payments: { enabled: true, ...options.payments },
     },
   }), { logger: createLogger({ level: 'silent', format: 'text' }) });
   const pricing = (await (await fetch(`${gateway.httpUrl}/v1/pricing`)).json()) as PaidPricing;
