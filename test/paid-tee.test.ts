@@ -6,13 +6,16 @@
  * proxy's budget (`maxSpend`) turns into an OpenAI 402 for the app; an abandoned stream is charged only what reached
  * the client.
  */
+import * as grpc from '@grpc/grpc-js';
 import OpenAI from 'openai';
 import { connectChain, DEV_ACCOUNTS } from '../chain';
 import { createChannelPayer, createSessionKey, startVeilProxy, type ChannelPayer, type SettledCall, type VeilProxy } from '../client';
 import type { Gateway } from '../gateway';
 import { DEFAULT_SIMULATED_MEASUREMENT } from '../attestation';
-import { DEFAULT_PRICE_TABLE } from '../payments';
-import { startPaidGateway, type PaidPricing } from './support/paid-channel';
+import { decodeX402, DEFAULT_PRICE_TABLE, type PaymentRequired, type SettlementResponse } from '../payments';
+import { loadVeilProto, type TeeInferResponse, type TeeStreamEvent } from '../proto';
+import { createHpkeSuite, createTeeChannel, encodeTeeOperationRequest, newRequestId } from '../tee';
+import { connectDevWallet, openTestChannel, startPaidGateway, type PaidPricing } from './support/paid-channel';
 
 const MEASUREMENT = Buffer.from(DEFAULT_SIMULATED_MEASUREMENT).toString('hex');
 const POLICY = { measurements: [`simulated:${MEASUREMENT}`], debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 600 } as const;
@@ -139,3 +142,71 @@ test('the proxy\'s budget: past maxSpend the app gets an OpenAI 402 insufficient
     await proxy.close();
   }
 }, 120_000);
+
+describe('gRPC: Tee.Infer and Tee.InferStream are paid too', () => {
+  const call = <T>(stub: grpc.Client, method: string, request: object, metadata: grpc.Metadata) => new Promise<{ error?: grpc.ServiceError; value?: T; trailer: grpc.Metadata }>((resolve) => {
+    let result: { error?: grpc.ServiceError; value?: T } = {};
+    const c = (stub as unknown as Record<string, (r: object, m: grpc.Metadata, cb: (e: grpc.ServiceError | null, v: T) => void) => grpc.ClientUnaryCall>)[method]!.call(stub, request, metadata, (e, v) => {
+      result = e ? { error: e } : { value: v };
+    });
+    c.on('status', (s: grpc.StatusObject) => setImmediate(() => resolve({ ...result, trailer: s.metadata })));
+  });
+  const stream = (stub: grpc.Client, request: object, metadata: grpc.Metadata) => new Promise<{ events: TeeStreamEvent[]; status: grpc.StatusObject }>((resolve) => {
+    const events: TeeStreamEvent[] = [];
+    const s = (stub as unknown as { InferStream(r: object, m: grpc.Metadata): grpc.ClientReadableStream<TeeStreamEvent> }).InferStream(request, metadata);
+    s.on('data', (e: TeeStreamEvent) => events.push(e));
+    s.on('error', () => undefined);
+    s.on('status', (status: grpc.StatusObject) => resolve({ events, status }));
+  });
+
+  test('unpaid → FAILED_PRECONDITION with payment-required; paid → the node-signed usage charged, receipt in the trailer', async () => {
+    const stub = new (loadVeilProto().services.Tee)(gateway.address, grpc.credentials.createInsecure());
+    const registry = gateway.trust!.info();
+    const payerWallet = await connectDevWallet({ rpcUrl: registry.rpcUrl, registryAddress: registry.registryAddress }, 1);
+    const channel = await openTestChannel({ payer: payerWallet, chainId: registry.chainId, contract: pricing.contract, token: pricing.token, receiver: pricing.receiver, amount: 1_000_000n });
+    try {
+      const routed = await new Promise<{ nodeId: string; evidence: { identity: { hpkePublicKey: Uint8Array } } }>((resolve, reject) =>
+        (stub as unknown as { GetEvidence(r: object, cb: (e: Error | null, v: never) => void): void }).GetEvidence({ modelId: CHAT, nonce: new Uint8Array(32).fill(7) }, (e, v) => (e ? reject(e) : resolve(v))));
+      // One-shot: this test opens no answers, and a session would wait for its handshake's.
+      const tee = createTeeChannel({ suite: createHpkeSuite(), hpkePublicKey: routed.evidence.identity.hpkePublicKey, modelId: CHAT, reuseSession: false });
+      const seal = async (body: object) => (await tee.seal(encodeTeeOperationRequest({
+        requestId: newRequestId(), timestampMs: Date.now(), modelId: CHAT, operation: 'chat.completions', body: new TextEncoder().encode(JSON.stringify(body)),
+      }))).sealed;
+      const body = { model: CHAT, messages, temperature: 0, max_tokens: 6 };
+      const request = { nodeId: routed.nodeId, modelId: CHAT, sealedRequest: await seal(body) };
+
+      const unpaid = await call<TeeInferResponse>(stub, 'Infer', request, new grpc.Metadata());
+      expect(unpaid.error?.code).toBe(grpc.status.FAILED_PRECONDITION);
+      const required = decodeX402<PaymentRequired>(String(unpaid.trailer.get('payment-required')[0]), 'PAYMENT-REQUIRED');
+      const ceiling = BigInt(required.accepts[0]!.amount);
+      expect(ceiling).toBe(chatCost({ prompt_tokens: 512, completion_tokens: 512 }));
+
+      const paidMeta = new grpc.Metadata();
+      paidMeta.set('payment-signature', await channel.header(ceiling));
+      const answer = await call<TeeInferResponse>(stub, 'Infer', request, paidMeta);
+      expect(answer.error).toBeUndefined();
+      const receipt = decodeX402<SettlementResponse>(String(answer.trailer.get('payment-response')[0]), 'PAYMENT-RESPONSE');
+      const usage = { prompt_tokens: answer.value!.usage!.inputTokens, completion_tokens: answer.value!.usage!.outputTokens };
+      expect(usage.completion_tokens).toBe(6);
+      expect(BigInt(receipt.extra.chargedAmount)).toBe(chatCost(usage));
+
+      // A stream pays its whole context up front over gRPC and is charged what it delivered.
+      const streamRequest = { nodeId: routed.nodeId, modelId: CHAT, sealedRequest: await seal({ ...body, stream: true }) };
+      const refused = await stream(stub, streamRequest, new grpc.Metadata());
+      expect(refused.status.code).toBe(grpc.status.FAILED_PRECONDITION);
+      expect(refused.events).toHaveLength(0);
+      const charged = BigInt(receipt.extra.channelState.charged);
+      const streamMeta = new grpc.Metadata();
+      streamMeta.set('payment-signature', await channel.header(charged + ceiling));
+      const streamed = await stream(stub, streamRequest, streamMeta);
+      expect(streamed.status.code).toBe(grpc.status.OK);
+      const last = streamed.events.at(-1)!;
+      expect(last.signature).toMatch(/^0x/);
+      const streamReceipt = decodeX402<SettlementResponse>(String(streamed.status.metadata.get('payment-response')[0]), 'PAYMENT-RESPONSE');
+      expect(BigInt(streamReceipt.extra.chargedAmount)).toBe(chatCost({ prompt_tokens: last.usage!.inputTokens, completion_tokens: last.usage!.outputTokens }));
+      expect((await gateway.payments!.ledger.channel(channel.id))!.charged).toBe(charged + BigInt(streamReceipt.extra.chargedAmount));
+    } finally {
+      stub.close();
+    }
+  }, 120_000);
+});

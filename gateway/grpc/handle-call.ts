@@ -95,9 +95,9 @@ export function handleServerStream<Req, Res>(
         if (!call.write(message)) await once(call, 'drain', { signal: context.signal });
       }
       return messages;
-    }, (status) => {
+    }, (status, _response, trailer) => {
       if (status) call.emit('error', status);
-      else call.end();
+      else call.end(trailer); // a paid stream's receipt (payment-response) rides in the trailer
     });
   };
   return rpcMethod(bind as Bind);

@@ -4,7 +4,9 @@ import type { GetRoutedTeeEvidenceRequest, GetRoutedTeeEvidenceResponse, ListTee
 import { callerKey } from '../grpc/call-context';
 import { handleServerStream, handleUnary } from '../grpc/handle-call';
 import type { Logger } from '../logger';
-import { chargeCall, teeActualUsage, teeCeilingUsage, type GatewayPayments } from '../payments';
+import { VeilError } from '../errors';
+import type { CallContext } from '../grpc/call-context';
+import { chargeCall, createStreamCredit, teeActualUsage, teeCeilingUsage, type GatewayPayments } from '../payments';
 import type { TeeRouter } from './create-tee-router';
 
 
@@ -49,7 +51,7 @@ export function createTeeService(router: TeeRouter, logger: Logger, payments?: G
     ),
 
     InferStream: handleServerStream<RoutedTeeInferRequest, TeeStreamEvent>('Tee.InferStream', logger, (request, context) =>
-      relayStream(router, logger, request, context), { scope: (request) => ({ mode: 'tee', model: request.modelId }) }),
+      relayStream(router, logger, request, context, payments), { scope: (request) => ({ mode: 'tee', model: request.modelId }) }),
 
     ListNodes: handleUnary<unknown, ListTeeNodesResponse>('Tee.ListNodes', logger, async () => ({
       nodes: router.nodes().map(({ simulated: _simulated, ...status }) => status),
@@ -57,15 +59,51 @@ export function createTeeService(router: TeeRouter, logger: Logger, payments?: G
   };
 }
 
+/**
+ * A gRPC stream's account. InferStream is server-streaming, so a top-up cannot arrive in the stream: the voucher pays
+ * the whole context window up front (the unary ceiling) and the stream is charged what it delivered, its receipt in
+ * the trailer. HTTP streams run on a credit window instead (register-tee-routes).
+ */
+function grpcStreamCredit(payments: GatewayPayments, router: TeeRouter, request: RoutedTeeInferRequest, context: CallContext) {
+  const facts = router.models().find((m) => m.id === request.modelId);
+  const ceiling = teeCeilingUsage(facts, request.sealedRequest?.byteLength ?? 0);
+  return createStreamCredit({
+    payments, resource: `tee:${request.modelId}`, modelId: request.modelId, requestId: `req:${context.requestId}`,
+    firstWindow: ceiling, windowTokens: ceiling.outputTokens ?? 0, pauseMs: 0, signal: context.signal,
+    onPaymentRequired: async () => {
+      throw new VeilError('payment_required', 'the stream used more than its whole context window\'s ceiling');
+    },
+    onSettled: async (response) => {
+      context.payment.response = response;
+    },
+  });
+}
+
 /** Relays a node's sealed event stream, logging only what the relay sees: model, node, event count, sizes, timing. */
-async function* relayStream(router: TeeRouter, logger: Logger, request: RoutedTeeInferRequest, context: { requestId: string; signal: AbortSignal; deadline: number }): AsyncGenerator<TeeStreamEvent> {
+async function* relayStream(router: TeeRouter, logger: Logger, request: RoutedTeeInferRequest, context: CallContext, payments: GatewayPayments | undefined): AsyncGenerator<TeeStreamEvent> {
   const started = performance.now();
   let events = 0;
   let bytes = 0;
-  for await (const event of router.inferStream({ nodeId: request.nodeId, modelId: request.modelId, sealedRequest: request.sealedRequest }, { signal: context.signal, deadline: context.deadline })) {
-    events++;
-    bytes += event.sealedEvent.byteLength;
-    yield event;
+  const credit = payments ? grpcStreamCredit(payments, router, request, context) : undefined;
+  // Unpaid: "payment required" before the node sees the request, as for every call.
+  await credit?.open(context.payment.signature);
+  try {
+    for await (const event of router.inferStream({ nodeId: request.nodeId, modelId: request.modelId, sealedRequest: request.sealedRequest }, { signal: context.signal, deadline: context.deadline })) {
+      events++;
+      bytes += event.sealedEvent.byteLength;
+      const usage = teeActualUsage(event.usage);
+      await credit?.cover(usage);
+      // The last event leaves only once the stream's charge is committed (its receipt goes in the trailer).
+      if (event.signature && credit) {
+        credit.delivered(usage);
+        await credit.finish();
+      }
+      yield event;
+      credit?.delivered(usage);
+    }
+  } finally {
+    // Done, failed or abandoned: charged what was delivered.
+    await credit?.finish();
   }
   logger.debug('tee stream relayed', {
     requestId: context.requestId, model: request.modelId, node: request.nodeId, requestBytes: request.sealedRequest?.byteLength ?? 0, events, responseBytes: bytes,
