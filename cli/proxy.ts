@@ -8,6 +8,7 @@ import { parsePolicy, type AttestationPolicy } from '../attestation';
 import { createHttpTeeTransport, type TeePolicy } from '../client/tee';
 import { startVeilProxy, type ProxyAttestation } from '../client/proxy';
 import { requireEnclaveOnchain } from '../client/trust';
+import { checkPayFlags, connectProxyPayer, type ProxyPayer, type ProxyPayFlags } from './connect-proxy-payer';
 import { simulatedTrust, UsageError } from './verify';
 import { connectRegistry, OnchainRegistryRefused, OnchainUsageError, pinnedRegistryFlags } from './verify-onchain';
 
@@ -19,6 +20,7 @@ const DEFAULT_PORT = 8787;
 const HELP = `usage: veil proxy [--gateway URL] [--host H] [--port P] [--api-key KEY] [--model ID]... [--policy FILE]
                   [--allow-simulated [--simulated-key KEY]... | --accept-self-signed]
                   [--onchain --rpc URL --registry ADDR]
+                  [--pay --pay-rpc URL --max-spend N [--max-per-call N] [--deposit N] [--key-file F]]
 
 Serves the OpenAI API locally (/v1/chat/completions with and without stream, /v1/embeddings, /v1/models) plus
 /v1/attestation (what it verified). For each model it fetches the serving node's evidence through the gateway for
@@ -43,13 +45,22 @@ The gateway sees model ids, node ids and sizes, never a prompt or a completion.
                   unexpired measurement and its HPKE key (as veil verify --onchain)
   --rpc URL --registry ADDR  the chain and registry for --onchain, pinned from your own records; a development
                   chain (31337/1337) is refused unless --allow-simulated
+  --pay           pay a gateway that charges (issue #11): a fresh payment channel from the paying wallet, every call
+                  and stream window paid with a voucher, every receipt checked (an overcharging gateway is refused)
+  --pay-rpc URL   the chain the gateway takes payments on (\`veil serve\` prints its embedded chain's address)
+  --max-spend N   the proxy's budget in token atomic units (vUSD: 1000000 = 1 vUSD); past it apps get HTTP 402
+                  insufficient_quota and nothing more is signed. Required with --pay
+  --max-per-call N  the highest ceiling one call may ask for
+  --deposit N     the channel's first deposit (default: the budget)
+  --key-file F    the paying wallet's key (or VEIL_CHAIN_PRIVATE_KEY); on a development chain (31337) the default
+                  is dev account 1, a PUBLIC key
 
 Point a client at it:  new OpenAI({ baseURL: 'http://127.0.0.1:${DEFAULT_PORT}/v1', apiKey: 'unused' })`;
 
 type Flags = {
   gateway?: string; host?: string; port?: string; 'api-key'?: string; model?: string[]; policy?: string; help?: boolean;
   'allow-simulated'?: boolean; 'simulated-key'?: string[]; 'accept-self-signed'?: boolean; onchain?: boolean; rpc?: string; registry?: string;
-};
+} & ProxyPayFlags;
 
 /** The default policy: fresh evidence for the proxy's own nonce, no debug TEEs, TDX TCB current; measurement not pinned. */
 const DEFAULT_POLICY: TeePolicy = { measurements: 'any', debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: ['UpToDate', 'SWHardeningNeeded'], maxAgeSeconds: 300 };
@@ -65,6 +76,8 @@ export async function run(args: string[]): Promise<number> {
         model: { type: 'string', multiple: true }, policy: { type: 'string' }, help: { type: 'boolean', short: 'h' },
         'allow-simulated': { type: 'boolean' }, 'simulated-key': { type: 'string', multiple: true }, 'accept-self-signed': { type: 'boolean' },
         onchain: { type: 'boolean' }, rpc: { type: 'string' }, registry: { type: 'string' },
+        pay: { type: 'boolean' }, 'pay-rpc': { type: 'string' }, 'max-spend': { type: 'string' }, 'max-per-call': { type: 'string' },
+        deposit: { type: 'string' }, 'key-file': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -92,7 +105,16 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
 
-  const transport = createHttpTeeTransport({ baseUrl: settings.gateway, apiKey: settings.apiKey, deadlineMs: 30_000 });
+  let paying: ProxyPayer | undefined;
+  if (v.pay) {
+    try {
+      paying = await connectProxyPayer(v, settings.gateway);
+    } catch (err) {
+      console.error(`veil proxy: cannot pay: ${(err as Error).message}`);
+      return err instanceof UsageError ? 2 : 1;
+    }
+  }
+  const transport = createHttpTeeTransport({ baseUrl: settings.gateway, apiKey: settings.apiKey, deadlineMs: 30_000, payer: paying?.payer });
   let models = v.model ?? [];
   if (models.length === 0) {
     try {
@@ -111,6 +133,7 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
   console.log(startBanner(proxy.url, settings.gateway, proxy.attestations(), settings.onchain));
+  if (paying) console.log(`  paying       ${paying.describe} (channel ${paying.payer.channelId}, opened on first use)`);
   if (!['127.0.0.1', '::1', 'localhost'].includes(settings.host)) {
     console.log(`  WARNING      listening on ${settings.host}: answers leave this machine in plaintext, and anyone who reaches the port uses the gateway key`);
   }
@@ -128,6 +151,7 @@ export async function run(args: string[]): Promise<number> {
 }
 
 async function settingsOf(v: Flags) {
+  checkPayFlags(v);
   let port = DEFAULT_PORT;
   if (v.port !== undefined) {
     port = Number(v.port);

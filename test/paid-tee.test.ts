@@ -12,6 +12,7 @@ import { connectChain, DEV_ACCOUNTS } from '../chain';
 import { createChannelPayer, createSessionKey, startVeilProxy, type ChannelPayer, type SettledCall, type VeilProxy } from '../client';
 import type { Gateway } from '../gateway';
 import { DEFAULT_SIMULATED_MEASUREMENT } from '../attestation';
+import { run as runProxyCli } from '../cli/proxy';
 import { decodeX402, DEFAULT_PRICE_TABLE, type PaymentRequired, type SettlementResponse } from '../payments';
 import { loadVeilProto, type TeeInferResponse, type TeeStreamEvent } from '../proto';
 import { createHpkeSuite, createTeeChannel, encodeTeeOperationRequest, newRequestId } from '../tee';
@@ -210,3 +211,32 @@ describe('gRPC: Tee.Infer and Tee.InferStream are paid too', () => {
     }
   }, 120_000);
 });
+
+test('`veil proxy --pay --max-spend`: an unmodified OpenAI app pays per call through the CLI proxy, within its budget', async () => {
+  const out: string[] = [];
+  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const rpcUrl = gateway.trust!.info().rpcUrl;
+  const running = runProxyCli([
+    '--gateway', gateway.httpUrl!, '--port', '0', '--allow-simulated', '--simulated-key', Buffer.from(gateway.tee!.simulatedKeys[0]!).toString('hex'),
+    '--model', CHAT, '--pay', '--pay-rpc', rpcUrl, '--max-spend', '3200',
+  ]);
+  try {
+    for (let i = 0; i < 400 && !out.some((l) => l.includes('paying')); i++) await new Promise((r) => setTimeout(r, 25));
+    const banner = out.join('\n');
+    expect(banner).toMatch(/paying {7}0x[0-9a-fA-F]{40} on eip155:31337 \(dev account 1\), budget 3200 \(channel 0x[0-9a-f]{64}/);
+    const url = /listening on (http:\/\/[^ ]+) /.exec(banner)![1]!;
+    const channelId = /\(channel (0x[0-9a-f]{64})/.exec(banner)![1]!;
+    const openai = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused-by-veil', maxRetries: 0 });
+    const first = await openai.chat.completions.create({ model: CHAT, messages, temperature: 0, max_tokens: 8 });
+    expect((await gateway.payments!.ledger.channel(channelId))!.charged).toBe(chatCost(first.usage!));
+    // A call reserves its whole context (3,122): with the first one's charge confirmed, a second would pass 3,200.
+    const refused = await openai.chat.completions.create({ model: CHAT, messages, temperature: 0, max_tokens: 8 }).then(() => undefined, (e: unknown) => e);
+    expect((refused as InstanceType<typeof OpenAI.APIError>).status).toBe(402);
+    expect((refused as InstanceType<typeof OpenAI.APIError>).code).toBe('insufficient_quota');
+    expect((await gateway.payments!.ledger.channel(channelId))!.charged).toBe(chatCost(first.usage!));
+  } finally {
+    process.emit('SIGINT');
+    expect(await running).toBe(0);
+    log.mockRestore();
+  }
+}, 120_000);
