@@ -40,7 +40,19 @@ test('create prints the key once, stores only its hash (0600), and the gateway g
   expect(listed.out).not.toContain(created.key);
   expect(JSON.parse(listed.out).keys).toEqual([expect.objectContaining({ id: created.id, name: 'ci' })]);
   expect(JSON.parse(listed.out).keys[0]).not.toHaveProperty('sha256');
+  expect(guard.budgetOf(created.id)).toBeUndefined();
   guard.close();
+});
+
+test('--budget: the key carries a budget the gateway reads (payments charge its calls to it)', async () => {
+  const { code, out } = await keys('create', '--budget', '5000000', '--json');
+  expect(code).toBe(0);
+  const created = JSON.parse(out);
+  expect(created).toMatchObject({ budget: '5000000' });
+  const guard = createApiKeyGuard({ file, logger: createLogger({ level: 'silent', format: 'json' }), timers: noTimers });
+  expect(guard.budgetOf(created.id)).toBe(5_000_000n);
+  guard.close();
+  expect((await keys('list')).out).toContain('budget 5000000');
 });
 
 test('text output warns that the key is shown only once; list and revoke by id', async () => {
@@ -60,6 +72,8 @@ test.each([
   [['create', '--rate', '0'], /--rate must be a number/],
   [['create', '--burst', '3'], /--burst needs --rate/],
   [['create', '--models', 'a b'], /--models: "a b" is not a model id/],
+  [['create', '--budget', '1.5'], /--budget must be a positive whole number/],
+  [['create', '--budget', '0'], /--budget must be a positive whole number/],
   [['revoke', 'nope'], /is not a key id/],
   [['rotate'], /unknown or incomplete command "rotate"/],
 ])('bad arguments %j exit 2 naming the problem', async (args, message) => {

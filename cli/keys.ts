@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from '../gateway/config';
 
 export const summary = 'create, list and revoke API keys (auth.mode = api-keys)';
 
-const HELP = `usage: veil keys create [--name NAME] [--models ID,...] [--modes fhe,tee] [--rate N [--burst N]] [--json]
+const HELP = `usage: veil keys create [--name NAME] [--models ID,...] [--modes fhe,tee] [--rate N [--burst N]] [--budget N] [--json]
        veil keys list [--json]
        veil keys revoke KEY_ID [--json]
        (each also takes --keys-file FILE)
@@ -22,12 +22,14 @@ Clients send the key as gRPC metadata "authorization: Bearer <key>" (SDK: apiKey
     --modes     fhe, tee or both (default: fhe,tee)
     --rate      calls per second allowed on average (default: unlimited)
     --burst     calls allowed at once (default: the rate rounded up, at least 1)
+    --budget    with payments on: the most this key's calls may be charged in total, in token atomic units
+                (vUSD: 1000000 = 1 vUSD); its calls then need no vouchers (default: none, calls pay with vouchers)
   list          every key: id, name, scopes, rate, created, revoked
   revoke        revoke a key by its id (the part after "veil_"; a whole key is accepted too)
   --keys-file   the keys file (default: auth.keysFile from VEIL_CONFIG / VEIL_AUTH_KEYS_FILE)
   --json        machine-readable output`;
 
-type Values = { name?: string; models?: string; modes?: string; rate?: string; burst?: string; json?: boolean; 'keys-file'?: string; help?: boolean };
+type Values = { name?: string; models?: string; modes?: string; rate?: string; burst?: string; budget?: string; json?: boolean; 'keys-file'?: string; help?: boolean };
 
 export async function run(args: string[]): Promise<number> {
   let values: Values;
@@ -37,7 +39,7 @@ export async function run(args: string[]): Promise<number> {
       args,
       allowPositionals: true,
       options: {
-        name: { type: 'string' }, models: { type: 'string' }, modes: { type: 'string' }, rate: { type: 'string' }, burst: { type: 'string' },
+        name: { type: 'string' }, models: { type: 'string' }, modes: { type: 'string' }, rate: { type: 'string' }, burst: { type: 'string' }, budget: { type: 'string' },
         json: { type: 'boolean' }, 'keys-file': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -83,6 +85,7 @@ function create(file: string, values: Values): number {
   const burst = values.burst === undefined ? undefined : Number(values.burst);
   if (burst !== undefined && perSecond === undefined) problems.push('--burst needs --rate');
   if (burst !== undefined && !(Number.isInteger(burst) && burst >= 1 && burst <= 1e6)) problems.push('--burst must be an integer from 1 to 1000000');
+  if (values.budget !== undefined && !/^[1-9][0-9]{0,37}$/.test(values.budget)) problems.push('--budget must be a positive whole number of token atomic units');
   if (problems.length > 0) return fail(problems.join('\nveil keys: '), 2);
 
   const generated = generateApiKey();
@@ -95,6 +98,7 @@ function create(file: string, values: Values): number {
     modes: [...new Set(modes)] as ApiKeyMode[],
     rate: perSecond === undefined ? null : { perSecond, burst: burst ?? Math.max(1, Math.ceil(perSecond)) },
     revokedAt: null,
+    ...(values.budget !== undefined ? { budget: values.budget } : {}),
   };
   updateKeysFile(file, (contents) => contents.keys.push(record));
   const { sha256: _hash, ...shown } = record;
@@ -102,7 +106,7 @@ function create(file: string, values: Values): number {
     console.log(JSON.stringify({ ...shown, key: generated.key, keysFile: file }));
   } else {
     console.log(`created API key ${record.id}${record.name ? ` (${record.name})` : ''} in ${file}`);
-    console.log(`  scope  models ${describeModels(record)}; modes ${record.modes.join(', ')}; ${describeRate(record)}`);
+    console.log(`  scope  models ${describeModels(record)}; modes ${record.modes.join(', ')}; ${describeRate(record)}${describeBudget(record)}`);
     console.log(`  key    ${generated.key}`);
     console.log('This is the only time the key is shown: store it now. The gateway keeps only its SHA-256.');
   }
@@ -121,7 +125,7 @@ function list(file: string, json: boolean): number {
   }
   for (const k of keys) {
     const state = k.revokedAt ? `REVOKED ${k.revokedAt}` : 'active';
-    console.log(`${k.id}  ${state.padEnd(8)}  models ${describeModels(k)}; modes ${k.modes.join(',')}; ${describeRate(k)}; created ${k.createdAt}${k.name ? `  ${k.name}` : ''}`);
+    console.log(`${k.id}  ${state.padEnd(8)}  models ${describeModels(k)}; modes ${k.modes.join(',')}; ${describeRate(k)}${describeBudget(k)}; created ${k.createdAt}${k.name ? `  ${k.name}` : ''}`);
   }
   return 0;
 }
@@ -144,6 +148,10 @@ function revoke(file: string, idOrKey: string, json: boolean): number {
 
 function describeModels(k: Pick<ApiKeyRecord, 'models'>): string {
   return k.models === '*' ? 'all' : k.models.join(',');
+}
+
+function describeBudget(k: { budget?: string | null }): string {
+  return typeof k.budget === 'string' ? `; budget ${k.budget}` : '';
 }
 
 function describeRate(k: Pick<ApiKeyRecord, 'rate'>): string {

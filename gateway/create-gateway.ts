@@ -91,10 +91,19 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
     const trust = await startTrustRegistry(config, { logger });
     if (trust) stops.push(() => trust.close());
 
+    // auth.mode = api-keys: every veil.v1 call needs a key from the keys file (re-read when it changes).
+    let guard: ApiKeyGuard | undefined;
+    if (config.auth.mode === 'api-keys') {
+      const keys = createApiKeyGuard({ file: resolveKeysFile(config.auth.keysFile, config.dataDir), logger });
+      guard = keys;
+      stops.push(() => keys.close());
+    }
+
     // issue #11: billing, when payments.enabled, on the chain the trust registry connected to.
     const registry = trust?.info();
     const payments: StartedPayments | undefined = await startPayments(config, {
       logger, chain: registry ? { rpcUrl: registry.rpcUrl, embedded: registry.embedded } : undefined,
+      budgetOf: guard ? (keyId) => guard!.budgetOf(keyId) : undefined,
     });
     if (payments) stops.push(() => payments.close());
 
@@ -108,13 +117,6 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       : undefined;
     if (tee) stops.push(() => tee.close());
 
-    // auth.mode = api-keys: every veil.v1 call needs a key from the keys file (re-read when it changes).
-    let guard: ApiKeyGuard | undefined;
-    if (config.auth.mode === 'api-keys') {
-      const keys = createApiKeyGuard({ file: resolveKeysFile(config.auth.keysFile, config.dataDir), logger });
-      guard = keys;
-      stops.push(() => keys.close());
-    }
 
     const pricing: PricingInfo = payments
       ? {

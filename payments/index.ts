@@ -36,3 +36,6 @@ export { createSettlementWorker } from './create-settlement-worker';
 export type { SettlementWorker, SettlementWorkerOptions } from './create-settlement-worker';
 export { createChannelMirror } from './create-channel-mirror';
 export type { ChannelMirror, ChannelMirrorOptions } from './create-channel-mirror';
+export { BUDGET_CHANNEL_PREFIX, budgetChannelId, isBudgetChannel } from './budget-channel';
+export { createBudgetGate } from './create-budget-gate';
+export type { BudgetGate, BudgetGateOptions } from './create-budget-gate';

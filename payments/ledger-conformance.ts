@@ -5,6 +5,7 @@
  * payments/index.ts, and never imported by production code.
  */
 import fc from 'fast-check';
+import { budgetChannelId } from './budget-channel';
 import type { ChannelConfig } from '../chain';
 import { isLedgerError, type LedgerErrorCode } from './ledger-error';
 import type { LedgerChannel, OnchainChannelState, PaymentLedger, ReserveRequest, ReserveResult } from './payment-ledger';
@@ -268,6 +269,18 @@ export function describeLedgerConformance(name: string, open: () => Promise<Paym
       expect(await ledger.channel(testChannelId(1))).toMatchObject({ charged: 20n, signedMax: 500n, signature: sig(500n) });
       await ledger.reserve(testRequest(3, { voucherMax: 501n, ceiling: 10n }));
       expect(await ledger.channel(testChannelId(1))).toMatchObject({ signedMax: 501n, signature: sig(501n) });
+    });
+
+    test('an API-key budget (a channel only the ledger knows) is charged by the same rules but is never claimable', async () => {
+      const budget = budgetChannelId('00112233aabbccdd');
+      await ledger.updateOnchain(budget, testConfig(9), testState({ deposited: 100n }));
+      const id = reservedId(await ledger.reserve(testRequest(1, { channelId: budget, config: testConfig(9), voucherMax: 100n, ceiling: 60n })));
+      expect(await ledger.reserve(testRequest(2, { channelId: budget, config: testConfig(9), voucherMax: 100n, ceiling: 60n }))).toMatchObject({ kind: 'insufficient_voucher', required: 120n });
+      await ledger.commit(id, 60n, 2_000);
+      await openChannel(ledger, 1);
+      await ledger.commit(reservedId(await ledger.reserve(testRequest(3, { voucherMax: 100n, ceiling: 10n }))), 10n, 2_000);
+      expect((await ledger.channel(budget))!.charged).toBe(60n);
+      expect((await ledger.claimable(10)).map((c) => c.channelId)).toEqual([testChannelId(1)]);
     });
 
     test('claimable, recordClaim, settleClaim and pendingClaims: amounts are the charged totals and settle exactly once', async () => {

@@ -1,4 +1,5 @@
 import type { ChannelConfig } from '../chain';
+import { isBudgetChannel } from './budget-channel';
 import { LedgerError } from './ledger-error';
 import type { ClaimableChannel, LedgerChannel, OnchainChannelState, PaymentReceipt, ReserveRequest, ReserveResult } from './payment-ledger';
 
@@ -150,7 +151,8 @@ export function checkClaimEntry(channel: LedgerChannel | undefined, channelId: s
  * channel is left out: the contract refuses claims on it, and one such entry would revert the whole batch.
  */
 export function isClaimable(channel: LedgerChannel): boolean {
-  return !channel.closed && channel.charged > channel.claimedOnchain;
+  // API-key budgets live only in the ledger: there is nothing on chain to claim.
+  return !channel.closed && channel.charged > channel.claimedOnchain && !isBudgetChannel(channel.channelId);
 }
 
 export function toClaimable(channel: LedgerChannel): ClaimableChannel {

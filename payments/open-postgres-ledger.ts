@@ -362,7 +362,7 @@ function postgresLedger(pool: pg.Pool): PaymentLedger {
         read(),
         {
           name: 'ledger_claimable',
-          text: `SELECT * FROM channels c WHERE NOT closed AND charged > claimed_onchain AND NOT EXISTS
+          text: `SELECT * FROM channels c WHERE NOT closed AND charged > claimed_onchain AND channel_id NOT LIKE 'apikey:%' AND NOT EXISTS
                    (SELECT 1 FROM claim_entries e JOIN claims k ON k.tx_hash = e.tx_hash WHERE k.status = 'pending' AND e.channel_id = c.channel_id)
                  ORDER BY charged - claimed_onchain DESC, channel_id LIMIT $1`,
         },

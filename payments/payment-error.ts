@@ -24,7 +24,9 @@ export type PaymentErrorCode =
   /** This request id is already running on the channel. */
   | 'payment_in_progress'
   /** The chain could not be read to check the channel. */
-  | 'payment_unavailable';
+  | 'payment_unavailable'
+  /** An API key's budget cannot cover this call (charged + in flight + its ceiling). */
+  | 'budget_exhausted';
 
 export class PaymentError extends Error {
   override readonly name = 'PaymentError';

@@ -25,6 +25,8 @@ export type ApiKeyGuard = CallGuard & {
   readonly activeKeys: number;
   /** Re-reads the file now if it changed (the watcher calls this; tests may too). */
   reload(): void;
+  /** The budget of an accepted key (its `budget`, in token atomic units), or undefined when it has none. */
+  budgetOf(keyId: string): bigint | undefined;
   close(): void;
 };
 
@@ -102,6 +104,10 @@ export function createApiKeyGuard(options: CreateApiKeyGuardOptions): ApiKeyGuar
       }
     },
     reload,
+    budgetOf(keyId) {
+      const budget = keys.get(keyId)?.budget;
+      return typeof budget === 'string' ? BigInt(budget) : undefined;
+    },
     close: () => timers.clearInterval(watcher),
   };
 }

@@ -75,6 +75,8 @@ test.each([
   ['unknown mode', JSON.stringify({ version: 1, keys: [{ ...record(), modes: ['gpu'] }] }), /keys\[0\]\.modes must be a non-empty list of fhe, tee/],
   ['empty models', JSON.stringify({ version: 1, keys: [{ ...record(), models: [] }] }), /keys\[0\]\.models must be "\*"/],
   ['bad rate', JSON.stringify({ version: 1, keys: [{ ...record(), rate: { perSecond: 0, burst: 1 } }] }), /keys\[0\]\.rate must be null/],
+  ['budget as a number', JSON.stringify({ version: 1, keys: [{ ...record(), budget: 5 }] }), /keys\[0\]\.budget must be null or a decimal string/],
+  ['negative budget', JSON.stringify({ version: 1, keys: [{ ...record(), budget: '-5' }] }), /keys\[0\]\.budget must be null or a decimal string/],
 ])('an invalid file (%s) is refused naming the field', (_name, text, message) => {
   const file = path.join(dir, 'api-keys.json');
   fs.writeFileSync(file, text, { mode: 0o600 });

@@ -16,6 +16,12 @@ export type ApiKeyRecord = {
   rate: { perSecond: number; burst: number } | null;
   /** When the key was revoked (it is kept so `veil keys list` shows the history), or null. */
   revokedAt: string | null;
+  /**
+   * With payments on: the most this key's calls may be charged in total (token atomic units, a decimal string), billed
+   * through the payment ledger like a channel (issue #11, the enterprise alternative without a wallet); absent or null:
+   * the key's calls must pay with vouchers.
+   */
+  budget?: string | null;
 };
 
 export type KeysFile = { version: 1; keys: ApiKeyRecord[] };
@@ -73,7 +79,7 @@ export function parseKeysFile(json: unknown, file: string): KeysFile {
   const keys = (json as { keys: unknown[] }).keys.map((raw, i): ApiKeyRecord => {
     const at = `keys[${i}]`;
     if (!isObject(raw)) return fail(at, 'must be an object');
-    const { id, sha256, name, createdAt, models, modes, rate, revokedAt } = raw;
+    const { id, sha256, name, createdAt, models, modes, rate, revokedAt, budget } = raw;
     if (typeof id !== 'string' || !/^[0-9a-f]{16}$/.test(id)) fail(`${at}.id`, 'must be 16 lowercase hex digits');
     if (seen.has(id as string)) fail(`${at}.id`, `"${id}" appears twice`);
     seen.add(id as string);
@@ -90,11 +96,15 @@ export function parseKeysFile(json: unknown, file: string): KeysFile {
       fail(`${at}.rate`, 'must be null or {"perSecond": > 0, "burst": integer >= 1}');
     }
     if (revokedAt !== null && typeof revokedAt !== 'string') fail(`${at}.revokedAt`, 'must be null or a string');
+    if (budget !== undefined && budget !== null && !(typeof budget === 'string' && /^(0|[1-9][0-9]{0,37})$/.test(budget))) {
+      fail(`${at}.budget`, 'must be null or a decimal string of token atomic units (e.g. "5000000")');
+    }
     return {
       id: id as string, sha256: sha256 as string, name: name as string, createdAt: createdAt as string,
       models: models === '*' ? '*' : [...(models as string[])], modes: [...(modes as ApiKeyMode[])],
       rate: rate === null ? null : { perSecond: (rate as { perSecond: number }).perSecond, burst: (rate as { burst: number }).burst },
       revokedAt: revokedAt as string | null,
+      ...(typeof budget === 'string' ? { budget } : {}),
     };
   });
   return { version: 1, keys };

@@ -5,7 +5,7 @@ export type ErrorSpec = {
   grpc: GrpcStatus;
   http: number;
   /** OpenAI `error.type`; clients branch on the HTTP status, the type is advisory. */
-  type: 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'not_found_error' | 'rate_limit_error' | 'server_error';
+  type: 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'not_found_error' | 'rate_limit_error' | 'insufficient_quota' | 'server_error';
   retryable: boolean;
   /** Safe text used when an error of this code carries no message of its own. */
   message: string;
@@ -65,6 +65,7 @@ export const ERROR_SPECS = {
   channel_closing: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 402, type: 'invalid_request_error', retryable: false, message: 'the payment channel is closing or closed: open a new one' },
   payment_in_progress: { grpc: GrpcStatus.ABORTED, http: 409, type: 'invalid_request_error', retryable: true, message: 'this request id is already running; wait for its answer' },
   payment_unavailable: { grpc: GrpcStatus.UNAVAILABLE, http: 503, type: 'server_error', retryable: true, message: 'payments cannot be checked right now; retry shortly' },
+  budget_exhausted: { grpc: GrpcStatus.RESOURCE_EXHAUSTED, http: 429, type: 'insufficient_quota', retryable: false, message: 'the API key\'s budget cannot cover this call' },
   stream_not_found: { grpc: GrpcStatus.NOT_FOUND, http: 404, type: 'not_found_error', retryable: false, message: 'no such stream is waiting for a payment here (it ended, or runs on another replica)' },
   internal: { grpc: GrpcStatus.INTERNAL, http: 500, type: 'server_error', retryable: false, message: 'internal error' },
 } as const satisfies Record<string, ErrorSpec>;

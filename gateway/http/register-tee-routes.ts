@@ -164,7 +164,7 @@ function openPaidStream(
   };
   const windowTokens = payments.stream?.windowTokens ?? DEFAULT_STREAM_WINDOW_TOKENS;
   const credit = createStreamCredit({
-    payments, resource, modelId, requestId: `req:${context.requestId}`,
+    payments, context, resource, modelId, requestId: `req:${context.requestId}`,
     firstWindow: teeStreamWindowUsage(facts, windowTokens), windowTokens, pauseMs: payments.stream?.pauseMs ?? DEFAULT_STREAM_PAUSE_MS,
     signal: context.signal,
     onPaymentRequired: (required) => write(`event: payment-required\ndata: ${JSON.stringify({ stream_id: id, payment_required: required })}\n\n`),

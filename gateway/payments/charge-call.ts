@@ -1,10 +1,12 @@
-import { costOf, encodeX402, priceOf, type PaymentGate, type PriceTable, type Usage } from '../../payments';
+import { costOf, encodeX402, priceOf, type BudgetGate, type PaidAdmission, type PaymentGate, type PriceTable, type ReplayedAdmission, type Usage } from '../../payments';
 import { callerKey, type CallContext } from '../grpc/call-context';
 
 /** What a paid surface needs: the gate (admission, ledger) and the price table. Undefined when payments are off. */
 export type GatewayPayments = {
   gate: PaymentGate;
   prices: PriceTable;
+  /** API keys with budgets (auth.mode = api-keys): a call with no voucher is charged to its key's budget, if it has one. */
+  budgets?: { gate: BudgetGate; budgetOf(keyId: string): bigint | undefined };
   /** Paid streams' credit window (payments.streamWindowTokens, payments.streamPauseSeconds); defaults when absent. */
   stream?: { windowTokens: number; pauseMs: number };
 };
@@ -40,7 +42,7 @@ export async function chargeCall<T>(
   const key = context.payment.idempotencyKey;
   // Without a key every call is its own request; with one, a retry is recognised by the caller who sent it.
   const requestId = key !== undefined && /^[\x21-\x7e]{1,255}$/.test(key) ? `idem:${callerKey(context)}:${key}` : `req:${context.requestId}`;
-  const admission = await payments.gate.admit({ requestId, resource: call.resource, ceiling, header: context.payment.signature });
+  const admission = await admitCall(payments, context, { requestId, resource: call.resource, ceiling });
   if (admission.kind === 'replay') {
     const { value } = await work();
     context.payment.response = encodeX402(admission.response);
@@ -58,4 +60,26 @@ export async function chargeCall<T>(
   const { response } = await admission.commit(actual < ceiling ? actual : ceiling);
   context.payment.response = encodeX402(response);
   return out.value;
+}
+
+/**
+ * The one admission rule of a paid call: a voucher (PAYMENT-SIGNATURE) pays through the payment gate; no voucher from
+ * an API key with a budget is charged to that budget (the same ledger rules); anything else is "payment required".
+ */
+export function admitCall(
+  payments: GatewayPayments,
+  context: CallContext,
+  call: { requestId: string; resource: string; ceiling: bigint },
+): Promise<PaidAdmission | ReplayedAdmission> {
+  const header = context.payment.signature;
+  const keyId = context.principal;
+  const budget = (header === undefined || header === '') && keyId !== undefined ? payments.budgets?.budgetOf(keyId) : undefined;
+  if (budget !== undefined) return payments.budgets!.gate.admit({ ...call, keyId: keyId!, budget });
+  return payments.gate.admit({ ...call, header });
+}
+
+/** Whether a call of this context pays from its API key's budget rather than with vouchers. */
+export function paysFromBudget(payments: GatewayPayments, context: CallContext): boolean {
+  const header = context.payment.signature;
+  return (header === undefined || header === '') && context.principal !== undefined && payments.budgets?.budgetOf(context.principal) !== undefined;
 }

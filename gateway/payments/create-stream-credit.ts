@@ -1,9 +1,12 @@
 import { costOf, encodeX402, PaymentError, priceOf, type PaidAdmission, type PaymentRequired, type SettlementResponse, type Usage } from '../../payments';
 import { VeilError } from '../errors';
-import type { GatewayPayments } from './charge-call';
+import { admitCall, paysFromBudget, type GatewayPayments } from './charge-call';
+import type { CallContext } from '../grpc/call-context';
 
 export type StreamCreditOptions = {
   payments: GatewayPayments;
+  /** The stream's caller: an API key with a budget pays every window from it, without pausing for a voucher. */
+  context: CallContext;
   /** `tee:<model>`: the receipts' resource. */
   resource: string;
   modelId: string;
@@ -64,8 +67,10 @@ export function createStreamCredit(options: StreamCreditOptions): StreamCredit {
   let finished = false;
   let firstLimit: bigint | undefined;
 
+  const fromBudget = paysFromBudget(payments, options.context);
   const admit = async (ceiling: bigint, header: string | undefined): Promise<PaidAdmission> => {
-    const admission = await payments.gate.admit({ requestId: `${requestId}#${segment}`, resource, ceiling, header });
+    const request = { requestId: `${requestId}#${segment}`, resource, ceiling };
+    const admission = fromBudget ? await admitCall(payments, options.context, request) : await payments.gate.admit({ ...request, header });
     // Stream windows have ids of their own stream; a "replay" can only be a client reusing another stream's id.
     if (admission.kind !== 'paid') throw new VeilError('invalid_argument', 'this stream\'s payment was already used by another request');
     segment++;
@@ -90,6 +95,11 @@ export function createStreamCredit(options: StreamCreditOptions): StreamCredit {
   const pause = async (need: bigint) => {
     await closeWindow();
     nextCeiling = need - committed > windowCost ? need - committed : windowCost;
+    if (fromBudget) {
+      // A budget needs no top-up round trip: the next window is reserved from it at once (budget_exhausted ends the stream).
+      current = await admit(nextCeiling, undefined);
+      return;
+    }
     const required: PaymentRequired = payments.gate.requirements(resource, nextCeiling, 'stream_credit_exhausted');
     const arrived = new Promise<void>((resolve, reject) => (waiting = { resolve, reject }));
     const timer = setTimeout(() => waiting?.reject(new PaymentError('payment_required', `the stream waited ${Math.round(options.pauseMs / 1000)} s for a top-up voucher`, required)), options.pauseMs);

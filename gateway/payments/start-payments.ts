@@ -5,7 +5,7 @@ import {
   claimVouchers, confirmedBlock, connectChain, DEV_ACCOUNTS, deployDevPayments, getChannel, loadPrivateKey, readChannelEvents, type ChainConnection,
 } from '../../chain';
 import {
-  createChannelMirror, createPaymentGate, createSettlementWorker, DEFAULT_PRICE_TABLE, openPostgresLedger, openSqliteLedger, parsePriceTable,
+  createBudgetGate, createChannelMirror, createPaymentGate, createSettlementWorker, DEFAULT_PRICE_TABLE, openPostgresLedger, openSqliteLedger, parsePriceTable,
   type PaymentGate, type PaymentLedger, type PriceTable, type SettlementWorker,
 } from '../../payments';
 import type { VeilConfig } from '../config';
@@ -32,6 +32,8 @@ export type StartPaymentsDependencies = {
   /** Where VEIL_PAYMENTS_SETTLEMENT_PRIVATE_KEY is read (process.env; injected in tests). */
   env?: Record<string, string | undefined>;
   now?: () => number;
+  /** API keys' budgets (the keys file, when auth.mode = api-keys): a key's calls without vouchers are charged to it. */
+  budgetOf?: (keyId: string) => bigint | undefined;
 };
 
 /** The embedded chain's payment contracts, written once under dataDir/chain and reused while the chain holds their code. */
@@ -168,6 +170,7 @@ export async function startPayments(config: VeilConfig, deps: StartPaymentsDepen
   logger.info('payments on', { network: info.network, contract, token, receiver, ledger: p.ledger });
   return {
     gate, prices, ledger, info, settlement, watch,
+    ...(deps.budgetOf ? { budgets: { gate: createBudgetGate({ ledger, receiver, token, now, reservationTtlMs: p.reservationTtlSeconds * 1000 }), budgetOf: deps.budgetOf } } : {}),
     stream: { windowTokens: p.streamWindowTokens, pauseMs: p.streamPauseSeconds * 1000 },
     async close() {
       clearInterval(timer);

@@ -68,7 +68,7 @@ function grpcStreamCredit(payments: GatewayPayments, router: TeeRouter, request:
   const facts = router.models().find((m) => m.id === request.modelId);
   const ceiling = teeCeilingUsage(facts, request.sealedRequest?.byteLength ?? 0);
   return createStreamCredit({
-    payments, resource: `tee:${request.modelId}`, modelId: request.modelId, requestId: `req:${context.requestId}`,
+    payments, context, resource: `tee:${request.modelId}`, modelId: request.modelId, requestId: `req:${context.requestId}`,
     firstWindow: ceiling, windowTokens: ceiling.outputTokens ?? 0, pauseMs: 0, signal: context.signal,
     onPaymentRequired: async () => {
       throw new VeilError('payment_required', 'the stream used more than its whole context window\'s ceiling');
