@@ -11,6 +11,7 @@
  */
 import os from 'node:os';
 import OpenAI from 'openai';
+import { readChunk, timeStream, type ChatSample } from './time-stream';
 import { DEFAULT_STREAM_WINDOW_MS, loadLanguageHost, loadLanguageModel, type ChatModel, type LanguageHost } from '../llm';
 import { BUNDLED_LANGUAGE_MODELS } from '../models';
 import { renderChatChart } from './render-chat-chart';
@@ -32,34 +33,11 @@ const EMBED_CALLS_PER_ROUND = 5;
 const TARGET_THROUGHPUT_RATIO = 0.95;
 const TARGET_ADDED_TTFT_MS = 5;
 
-type ChatSample = { ms: number; ttftMs: number; tokens: number; text: string };
 type ChatArm = { name: string; run(): Promise<ChatSample> };
 type EmbedArm = { name: string; run(input: string[]): Promise<void> };
 type Stack = { languageHost: 'worker' | 'in-process'; gateway: GatewayProcess; proxy: ProxyProcess; openai: OpenAI };
 
 const EMBED_INPUTS = Array.from({ length: 16 }, (_, i) => `In the beginning was the Word, verse ${i + 1}`);
-
-/**
- * Times one streamed completion from `t0` (taken before the call starts): time to the first non-empty delta, the
- * whole request, the completion text and the tokens usage reports. `read` says what each item carries.
- */
-async function timeStream<T>(t0: number, items: AsyncIterable<T>, read: (item: T) => { delta?: string; tokens?: number }): Promise<ChatSample> {
-  let ttft = 0;
-  let tokens = 0;
-  let text = '';
-  for await (const item of items) {
-    const { delta, tokens: used } = read(item);
-    if (delta) {
-      if (ttft === 0) ttft = performance.now() - t0;
-      text += delta;
-    }
-    if (used !== undefined) tokens = used;
-  }
-  return { ms: performance.now() - t0, ttftMs: ttft, tokens, text };
-}
-
-/** An OpenAI chunk's content delta and usage. */
-const readChunk = (c: OpenAI.ChatCompletionChunk) => ({ delta: c.choices[0]?.delta.content ?? undefined, tokens: c.usage?.completion_tokens });
 
 /** The bare generation loop without the host: generateChat over the ORT decoder (model.chat). */
 function loopArm(model: ChatModel): ChatArm {
