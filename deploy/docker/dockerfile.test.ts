@@ -9,8 +9,8 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const instructions = parseDockerfile(fs.readFileSync(path.join(__dirname, 'Dockerfile'), 'utf8'));
 const stages = dockerStages(instructions);
 const final = stages.at(-1)!;
-/** Files a clean checkout has: what git tracks (plus what this change adds, once committed). */
-const tracked = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean);
+/** Files a clean checkout has: what git tracks (the index, so a file added but not yet committed counts). */
+const tracked = execFileSync('git', ['ls-files', '--cached'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean);
 const envNames = (tree: ConfigTree): string[] => Object.values(tree).flatMap((n) => (isConfigField(n) ? [n.env] : envNames(n)));
 const envOf = (text: string) => Object.fromEntries(text.split(/\s+/).filter(Boolean).map((kv) => kv.split('=') as [string, string]));
 const globalArgs = Object.fromEntries(instructions.filter((i) => i.keyword === 'ARG' && i.line < stages[0]!.from.line).map((i) => i.text.split('=') as [string, string]));
