@@ -16,6 +16,8 @@ const COMMANDS: Record<string, () => CommandModule> = {
   keys: () => require('./keys'),
   proxy: () => require('./proxy'),
   pay: () => require('./pay'),
+  config: () => require('./config'),
+  health: () => require('./health'),
 };
 
 const USAGE = `usage: veil <command> [options]
@@ -30,6 +32,8 @@ commands:
   keys      create, list and revoke API keys (auth.mode = api-keys)
   proxy     local OpenAI-compatible endpoint: attests TEE nodes, seals to them, verifies every answer
   pay       payment channel: open, top up, show, withdraw, close, quote (embedded dev chain by default)
+  config    print the effective configuration and the source of each value (secrets redacted)
+  health    ask a gateway or worker for its gRPC health (grpc.health.v1); exit 0 only when SERVING
 
 Run \`veil <command> --help\` for a command's options.`;
 

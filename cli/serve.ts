@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, createGateway, loadConfig } from '../gateway';
+import { SERVE_FLAG_OPTIONS, serveOverrides, type ServeFlags } from './serve-overrides';
 
 export const summary = 'run the gateway';
 
@@ -11,12 +12,9 @@ SIMULATED TEE node (development only), over gRPC on 127.0.0.1:50051 and the HTTP
 Configuration: defaults < JSON file named by VEIL_CONFIG < these flags < VEIL_* environment variables.`;
 
 export async function run(args: string[]): Promise<number> {
-  let values: { host?: string; port?: string; 'http-host'?: string; 'http-port'?: string; help?: boolean };
+  let values: ServeFlags & { help?: boolean };
   try {
-    ({ values } = parseArgs({
-      args,
-      options: { host: { type: 'string' }, port: { type: 'string' }, 'http-host': { type: 'string' }, 'http-port': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    }));
+    ({ values } = parseArgs({ args, options: { ...SERVE_FLAG_OPTIONS, help: { type: 'boolean', short: 'h' } } }));
   } catch (err) {
     console.error(`veil serve: ${(err as Error).message}\n\n${HELP}`);
     return 2;
@@ -25,16 +23,9 @@ export async function run(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const grpc: Record<string, unknown> = {};
-  if (values.host !== undefined) grpc.host = values.host;
-  if (values.port !== undefined) grpc.port = /^\d+$/.test(values.port) ? Number(values.port) : values.port;
-  const http: Record<string, unknown> = {};
-  if (values['http-host'] !== undefined) http.host = values['http-host'];
-  if (values['http-port'] !== undefined) http.port = /^\d+$/.test(values['http-port']) ? Number(values['http-port']) : values['http-port'];
-
   let config;
   try {
-    config = loadConfig({ overrides: { grpc, http } });
+    config = loadConfig({ overrides: serveOverrides(values) });
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`veil serve: ${err.message}`);

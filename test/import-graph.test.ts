@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..');
-const MODULES = ['proto', 'onnx', 'llm', 'fhe', 'tee', 'workers', 'gateway', 'client', 'attestation', 'chain', 'payments', 'models', 'cli', 'bench'];
+const MODULES = ['proto', 'onnx', 'llm', 'fhe', 'tee', 'workers', 'gateway', 'client', 'attestation', 'chain', 'payments', 'models', 'cli', 'bench', 'deploy'];
 const LEAVES = ['proto', 'onnx', 'llm', 'attestation', 'chain'];
 const SERVER = ['gateway', 'workers'];
 const SDK = ['client'];

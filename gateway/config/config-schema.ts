@@ -4,7 +4,8 @@ import path from 'node:path';
 /** One configurable leaf: its type, bounds, default and the single env var that may override it. */
 export type ConfigField =
   | { kind: 'int'; min: number; max: number; default: number; env: string; doc: string }
-  | { kind: 'string'; default: string; env: string; doc: string; pattern?: RegExp }
+  // `secret`: the value itself may carry a credential (a password or provider key in a URL): `veil config` redacts it.
+  | { kind: 'string'; default: string; env: string; doc: string; pattern?: RegExp; secret?: boolean }
   | { kind: 'enum'; values: readonly string[]; default: string; env: string; doc: string }
   | { kind: 'bool'; default: boolean; env: string; doc: string }
   | { kind: 'list'; default: readonly string[]; env: string; doc: string };
@@ -184,7 +185,7 @@ export const CONFIG_SCHEMA = {
   chain: {
     enabled: { kind: 'bool', default: true, env: 'VEIL_CHAIN_ENABLED', doc: 'publish TEE attestations to the on-chain registry' },
     rpcUrl: {
-      kind: 'string', default: 'embedded', env: 'VEIL_CHAIN_RPC_URL',
+      kind: 'string', default: 'embedded', env: 'VEIL_CHAIN_RPC_URL', secret: true,
       doc: '"embedded" starts a local anvil dev chain under dataDir; otherwise the JSON-RPC URL of any EVM chain',
     },
     registryAddress: { kind: 'string', default: 'deploy', env: 'VEIL_CHAIN_REGISTRY_ADDRESS', doc: 'registry contract address; "deploy" only with the embedded chain' },
@@ -204,7 +205,7 @@ export const CONFIG_SCHEMA = {
       doc: '"full": every charge is fsynced before its answer leaves (survives power loss); "normal": survives a crash of the gateway, a power loss can forfeit the last charges (the operator\'s, never a payer\'s money), 1–3 ms faster per paid call',
     },
     sqliteFile: { kind: 'string', default: 'default', env: 'VEIL_PAYMENTS_SQLITE_FILE', doc: 'the SQLite ledger file; "default" = <dataDir>/payments.sqlite' },
-    postgresUrl: { kind: 'string', default: 'none', env: 'VEIL_PAYMENTS_POSTGRES_URL', doc: 'PostgreSQL connection string of the shared ledger (ledger = postgres)' },
+    postgresUrl: { kind: 'string', default: 'none', env: 'VEIL_PAYMENTS_POSTGRES_URL', secret: true, doc: 'PostgreSQL connection string of the shared ledger (ledger = postgres)' },
     pricesFile: { kind: 'string', default: 'default', env: 'VEIL_PAYMENTS_PRICES_FILE', doc: 'JSON price table (the shape GET /v1/pricing serves); "default" = the built-in development prices' },
     contractAddress: { kind: 'string', default: 'deploy', env: 'VEIL_PAYMENTS_CONTRACT_ADDRESS', doc: 'VeilPaymentChannels address; "deploy" only with the embedded chain (deployed once, reused)' },
     tokenAddress: { kind: 'string', default: 'deploy', env: 'VEIL_PAYMENTS_TOKEN_ADDRESS', doc: 'the ERC-20 the gateway takes; "deploy" = the dev token vUSD on the embedded chain' },

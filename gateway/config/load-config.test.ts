@@ -1,4 +1,4 @@
-import { loadConfig } from './load-config';
+import { loadConfig, loadConfigWithSources } from './load-config';
 import { ConfigError } from './config-error';
 import { CONFIG_SCHEMA, isConfigField, type ConfigTree } from './config-schema';
 
@@ -219,5 +219,46 @@ describe('http.* (issue #10)', () => {
   test('production: HTTP disabled needs no HTTP TLS', () => {
     const env = { VEIL_PROFILE: 'production', VEIL_GRPC_TLS_CERT_FILE: 'c', VEIL_GRPC_TLS_KEY_FILE: 'k', VEIL_TEE_ENABLED: 'false', VEIL_HTTP_ENABLED: 'false' };
     expect(loadConfig({ env }).http.enabled).toBe(false);
+  });
+});
+
+describe('loadConfigWithSources', () => {
+  test('every leaf reports the layer its effective value came from: default, file, flag or env', () => {
+    const { config, sources } = loadConfigWithSources({
+      env: { VEIL_CONFIG: '/etc/veil.json', VEIL_GRPC_PORT: '7000', VEIL_LOG_LEVEL: '' },
+      readFile: () => JSON.stringify({ grpc: { host: '0.0.0.0', port: 6000 }, fhe: { maxQueue: 5 } }),
+      overrides: { fhe: { maxQueue: 9 }, http: { port: 8081 } },
+    });
+    expect(config.grpc.port).toBe(7000);
+    expect(sources.get('/grpc/port')).toEqual({ kind: 'env', label: 'env VEIL_GRPC_PORT' });
+    expect(sources.get('/grpc/host')).toEqual({ kind: 'file', label: 'file /etc/veil.json' });
+    expect(sources.get('/fhe/maxQueue')).toEqual({ kind: 'flag', label: 'command line' });
+    expect(sources.get('/http/port')).toEqual({ kind: 'flag', label: 'command line' });
+    // An empty env var sets nothing, so the default stands and is reported as such.
+    expect(sources.get('/log/level')).toEqual({ kind: 'default', label: 'default' });
+  });
+
+  test('a profile default is reported as a default, naming the profile', () => {
+    const { sources } = loadConfigWithSources({
+      env: {
+        VEIL_PROFILE: 'production', VEIL_GRPC_TLS_CERT_FILE: 'c.pem', VEIL_GRPC_TLS_KEY_FILE: 'k.pem',
+        VEIL_HTTP_TLS_CERT_FILE: 'c.pem', VEIL_HTTP_TLS_KEY_FILE: 'k.pem', VEIL_TEE_MEASUREMENTS: 'sev-snp:ab',
+      },
+    });
+    expect(sources.get('/profile')).toEqual({ kind: 'env', label: 'env VEIL_PROFILE' });
+    expect(sources.get('/auth/mode')).toEqual({ kind: 'default', label: 'production profile default' });
+  });
+
+  test('the sources cover exactly the schema\'s leaves', () => {
+    const { sources } = loadConfigWithSources({ env: {} });
+    const leaves: string[] = [];
+    const walk = (tree: ConfigTree, at: string) => {
+      for (const [key, node] of Object.entries(tree)) {
+        if (isConfigField(node)) leaves.push(`${at}/${key}`);
+        else walk(node, `${at}/${key}`);
+      }
+    };
+    walk(CONFIG_SCHEMA, '');
+    expect([...sources.keys()].sort()).toEqual(leaves.sort());
   });
 });

@@ -16,6 +16,15 @@ export type LoadConfigParameters = {
   overrides?: Record<string, unknown>;
 };
 
+/** Which layer a leaf's effective value came from (`veil config` prints it; profile defaults count as defaults). */
+export type ConfigSourceKind = 'default' | 'file' | 'flag' | 'env';
+
+/** A leaf's source: its layer and the human label problems already use (`env VEIL_GRPC_PORT`, `file veil.json`). */
+export type ConfigValueSource = { kind: ConfigSourceKind; label: string };
+
+/** The loaded configuration plus the source of every leaf, by path (`/grpc/port`). */
+export type LoadedConfig = { config: VeilConfig; sources: ReadonlyMap<string, ConfigValueSource> };
+
 /**
  * Builds the one configuration object: schema defaults < profile defaults (`profile`, see profile-defaults.ts) < JSON
  * file (`VEIL_CONFIG`) < overrides < `VEIL_*` env. Then the combined rules run on the result (measurement entries,
@@ -27,6 +36,14 @@ export type LoadConfigParameters = {
  * config.grpc.port; // 0
  */
 export function loadConfig(params: LoadConfigParameters = {}): VeilConfig {
+  return loadConfigWithSources(params).config;
+}
+
+/**
+ * The loader itself (`loadConfig` is this without the sources): the same layering, also returning where each leaf's
+ * value came from, so an operator can see what a process actually runs with (`veil config`).
+ */
+export function loadConfigWithSources(params: LoadConfigParameters = {}): LoadedConfig {
   const env = params.env ?? process.env;
   const readFile = params.readFile ?? ((file: string) => fs.readFileSync(file, 'utf8'));
   const problems: ConfigProblem[] = [];
@@ -45,7 +62,7 @@ export function loadConfig(params: LoadConfigParameters = {}): VeilConfig {
   }
 
   const profile = resolveProfile(fileValues, params.overrides, env);
-  const sources = new Map<string, string>();
+  const sources = new Map<string, ConfigValueSource>();
   const build = (schema: ConfigTree, file: unknown, over: unknown, profileDefaults: unknown, at: string): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
     const fileObj = isPlainObject(file) ? file : {};
@@ -64,21 +81,22 @@ export function loadConfig(params: LoadConfigParameters = {}): VeilConfig {
         continue;
       }
       let value: unknown = node.default;
-      let source = 'default';
-      const layers: [unknown, string, boolean][] = [
-        [profileObj[key], `${profile} profile default`, false],
-        [fileObj[key], `file ${configFile}`, false],
-        [overObj[key], 'command line', false],
-        [env[node.env], `env ${node.env}`, true],
+      let source: ConfigValueSource = { kind: 'default', label: 'default' };
+      const layers: [unknown, ConfigValueSource][] = [
+        [profileObj[key], { kind: 'default', label: `${profile} profile default` }],
+        [fileObj[key], { kind: 'file', label: `file ${configFile}` }],
+        [overObj[key], { kind: 'flag', label: 'command line' }],
+        [env[node.env], { kind: 'env', label: `env ${node.env}` }],
       ];
-      for (const [raw, layerSource, fromEnv] of layers) {
+      for (const [raw, layer] of layers) {
+        const fromEnv = layer.kind === 'env';
         if (raw === undefined || (fromEnv && raw === '')) continue;
         const parsed = parseField(node, raw, fromEnv);
         if ('error' in parsed) {
-          problems.push({ path, message: parsed.error, source: layerSource });
+          problems.push({ path, message: parsed.error, source: layer.label });
         } else {
           value = parsed.value;
-          source = layerSource;
+          source = layer;
         }
       }
       sources.set(path, source);
@@ -90,13 +108,13 @@ export function loadConfig(params: LoadConfigParameters = {}): VeilConfig {
   const config = build(CONFIG_SCHEMA, fileValues, params.overrides, PROFILE_DEFAULTS[profile], '') as VeilConfig;
   // Combined rules judge values that parsed; a leaf that failed to parse is already reported.
   if (problems.length === 0) {
-    const sourceOf: ConfigSources = (path) => sources.get(path) ?? 'default';
+    const sourceOf: ConfigSources = (path) => sources.get(path)?.label ?? 'default';
     problems.push(...checkTeeTrust(config, sourceOf));
     problems.push(...checkHttpConfig(config, sourceOf));
     if (config.profile === 'production') problems.push(...checkProductionProfile(config, sourceOf));
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return deepFreeze(config);
+  return { config: deepFreeze(config), sources };
 }
 
 /**
