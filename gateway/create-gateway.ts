@@ -27,7 +27,13 @@ export type Gateway = {
   close(): Promise<void>;
 };
 
-export type CreateGatewayDependencies = { logger?: Logger; /** Test seams of the TEE router (clock, timers). */ teeRouter?: StartTeeRoutingParameters['router'] };
+export type CreateGatewayDependencies = {
+  logger?: Logger;
+  /** Test seams of the TEE router (clock, timers). */
+  teeRouter?: StartTeeRoutingParameters['router'];
+  /** Where the standard OTEL_* tracing variables are read (default process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+};
 
 /**
  * Builds and starts the gateway from a validated config: compiles the served models, starts and warms the FHE
@@ -57,7 +63,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
     for (const stop of stops.splice(0).reverse()) await stop();
   };
   try {
-    const telemetry = await startTelemetry(config.telemetry, logger);
+    const telemetry = await startTelemetry(config.telemetry, logger, { env: deps.env });
     stops.push(() => telemetry.close());
 
     const pool: FhePool = await createFhePool({
@@ -66,6 +72,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       maxQueue: config.fhe.maxQueue,
       keyCacheBytes: config.fhe.workerKeyCacheBytes,
       onWorkerError: (err) => logger.error('fhe worker failed', { reason: err.message }),
+      tracing: telemetry.tracing,
     });
     stops.push(() => pool.close());
     logger.info('fhe workers ready', { threads: pool.threads, ms: Math.round(performance.now() - started) });

@@ -30,10 +30,10 @@ export function traceGrpcCalls(tracerName: string): Interceptor {
     const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes });
     const active = trace.setSpan(context.active(), span);
     return new InterceptingCall(nextCall(options), {
-      start(metadata, listener, next) {
+      start(metadata, _listener, next) {
         propagation.inject(active, metadata, setter);
+        // A partial listener: grpc-js passes every other event through unchanged.
         next(metadata, {
-          ...listener,
           onReceiveStatus(status, nextStatus) {
             span.setAttribute('rpc.grpc.status_code', status.code);
             if (status.code !== grpcStatus.OK) span.setStatus({ code: SpanStatusCode.ERROR, message: grpcStatus[status.code] ?? String(status.code) });
