@@ -9,7 +9,7 @@ import { DEFAULT_PRICE_TABLE } from '../payments';
 import { createFheHandlers, createFheService, createGrpcServer, createModelsService, createTrustService, type GrpcServer } from './grpc';
 import { createHttpServer, registerFheRoutes, type HttpServer } from './http';
 import { createLogger, type Logger } from './logger';
-import { startTelemetry } from './telemetry';
+import { observeFhePool, observePayments, observeTeeNodes, startTelemetry } from './telemetry';
 import { loadFheModels, type ServedFheModel } from './models/load-fhe-models';
 import { startTeeRouting, type StartTeeRoutingParameters, type TeeRouting } from './tee';
 
@@ -75,6 +75,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       tracing: telemetry.tracing,
     });
     stops.push(() => pool.close());
+    stops.push(observeFhePool(pool));
     logger.info('fhe workers ready', { threads: pool.threads, ms: Math.round(performance.now() - started) });
 
     const sessions = new SessionStore({
@@ -102,6 +103,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       logger, chain: registry ? { rpcUrl: registry.rpcUrl, embedded: registry.embedded } : undefined,
     });
     if (payments) stops.push(() => payments.close());
+    if (payments) stops.push(observePayments(payments.ledger));
 
     // TEE mode: every node is attested by the gateway itself before it listens; each successful attestation
     // (first and on every refresh) is published to the registry. The publisher never throws into serving.
@@ -112,6 +114,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       })
       : undefined;
     if (tee) stops.push(() => tee.close());
+    if (tee) stops.push(observeTeeNodes(() => tee.nodes()));
 
     // auth.mode = api-keys: every veil.v1 call needs a key from the keys file (re-read when it changes).
     let guard: ApiKeyGuard | undefined;

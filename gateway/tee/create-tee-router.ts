@@ -7,6 +7,7 @@ import { VeilError } from '../errors';
 import type { Logger } from '../logger';
 import { createRateLimiter } from './create-rate-limiter';
 import type { TeeLink } from './tee-link';
+import { meterTeeStream } from '../telemetry/tee-metrics';
 import { verifyNodeEvidence, type TeeRoutingPolicy, type VerifyNodeEvidenceParameters } from './verify-node-evidence';
 
 export type TeeNodeState = 'pending' | 'healthy' | 'quarantined';
@@ -404,7 +405,8 @@ export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
     async *inferStream(params, context) {
       const node = relayTarget(params);
       try {
-        yield* node.link.inferStream({ modelId: params.modelId, sealedRequest: params.sealedRequest }, { deadline: deadlineOf(context), signal: context.signal });
+        // issue #12: relay span, time to first event, events relayed.
+        yield* meterTeeStream({ model: params.modelId, node: node.nodeId }, () => node.link.inferStream({ modelId: params.modelId, sealedRequest: params.sealedRequest }, { deadline: deadlineOf(context), signal: context.signal }));
       } catch (err) {
         if (isNodeGone(err)) throw markGone(node, err);
         throw err;

@@ -5,6 +5,7 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { readTracingSettings, startTracing, type Tracing, type TracingSettings } from '../../tracing';
 import type { VeilConfig } from '../config';
 import type { Logger } from '../logger';
+import { resetGatewayInstruments } from './gateway-instruments';
 import { resetRpcMetrics } from './rpc-metrics';
 
 export type Telemetry = {
@@ -42,6 +43,7 @@ export async function startTelemetry(config: VeilConfig['telemetry'], logger: Lo
     provider = new MeterProvider({ resource: resourceFromAttributes({ 'service.name': settings?.serviceName ?? 'veil-gateway' }), readers: [exporter] });
     metrics.setGlobalMeterProvider(provider);
     resetRpcMetrics();
+    resetGatewayInstruments();
     endpoint = `http://${config.prometheusHost}:${config.prometheusPort}/metrics`;
     logger.info('telemetry: prometheus metrics', { endpoint });
   }
@@ -61,6 +63,7 @@ export async function startTelemetry(config: VeilConfig['telemetry'], logger: Lo
         await provider.shutdown();
         metrics.disable();
         resetRpcMetrics();
+        resetGatewayInstruments();
       }
     },
   };
