@@ -1,6 +1,7 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 
-const tracer = trace.getTracer('veil-client');
+// Looked up per use, not once: a tracer taken before the SDK was (re)installed would keep feeding the old one.
+const tracer = () => trace.getTracer('veil-client');
 
 /**
  * Runs one HTTP request to the gateway as a CLIENT span (child of the app's active span) and sends its W3C trace
@@ -13,7 +14,7 @@ export async function traceHttpRequest<T>(
   send: (headers: Record<string, string>) => Promise<T>, statusOf: (answer: T) => number,
 ): Promise<T> {
   const route = path.split('?')[0]!;
-  const span = tracer.startSpan(`HTTP ${method} ${route}`, { kind: SpanKind.CLIENT, attributes: { 'http.request.method': method, 'url.path': route } });
+  const span = tracer().startSpan(`HTTP ${method} ${route}`, { kind: SpanKind.CLIENT, attributes: { 'http.request.method': method, 'url.path': route } });
   const active = trace.setSpan(context.active(), span);
   const traced = { ...headers };
   propagation.inject(active, traced);

@@ -3,11 +3,12 @@ import type { Hash } from 'viem';
 import type { VoucherClaim } from '../chain';
 import type { ClaimableChannel, PaymentLedger, PendingClaim } from './payment-ledger';
 
-const tracer = trace.getTracer('veil-payments');
+// Looked up per use, not once: a tracer taken before the SDK was (re)installed would keep feeding the old one.
+const tracer = () => trace.getTracer('veil-payments');
 
 /** One settlement round as a span (issue #12): how many channels it claimed; amounts stay in the ledger. */
 function tracedRound<T extends { claimed: number }>(mode: string, round: () => Promise<T>): Promise<T> {
-  return tracer.startActiveSpan('veil.settlement.round', { attributes: { 'veil.settlement.mode': mode } }, async (span) => {
+  return tracer().startActiveSpan('veil.settlement.round', { attributes: { 'veil.settlement.mode': mode } }, async (span) => {
     try {
       const result = await round();
       span.setAttribute('veil.settlement.channels', result.claimed);

@@ -24,10 +24,10 @@ function rpcAttributes(path: string): { name: string; attributes: Record<string,
  * status code — never the status text, which may quote what was sent.
  */
 export function traceGrpcCalls(tracerName: string): Interceptor {
-  const tracer = trace.getTracer(tracerName);
   return (options, nextCall) => {
     const { name, attributes } = rpcAttributes(options.method_definition.path);
-    const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes });
+    // Looked up per call: a tracer taken before the app installed its SDK would stay a no-op.
+    const span = trace.getTracer(tracerName).startSpan(name, { kind: SpanKind.CLIENT, attributes });
     const active = trace.setSpan(context.active(), span);
     return new InterceptingCall(nextCall(options), {
       start(metadata, _listener, next) {

@@ -129,6 +129,12 @@ function ancestry(spans: ReceivedSpan[], span: ReceivedSpan): ReceivedSpan[] {
   return chain;
 }
 
+/** Every span's parent is among `spans` (exports from different processes arrive in any order). */
+function connected(spans: ReceivedSpan[]): boolean {
+  const ids = new Set(spans.map((s) => s.spanId));
+  return spans.every((s) => !s.parentSpanId || ids.has(s.parentSpanId));
+}
+
 const label = (s: ReceivedSpan) => `${s.service === 'test-app' ? 'app' : s.service}/${s.scope}:${s.name}${s.kind === SERVER ? '(server)' : s.kind === CLIENT ? '(client)' : ''}`;
 
 test('one trace id runs client → gateway → FHE worker thread, and client → gateway → remote TEE node, with correct parents', async () => {
@@ -146,7 +152,7 @@ test('one trace id runs client → gateway → FHE worker thread, and client →
   root.end();
   const ours = () => [...receiver.spans, ...appSpansReceived()].filter((s) => s.traceId === traceId);
   await receiver.waitFor(() => ours().some((s) => s.name === 'veil.v1.TeeNode/Infer' && s.service === 'veil-worker')
-    && ours().some((s) => s.name === 'veil.fhe.evaluate') && ours().some((s) => s.name === 'app.request'));
+    && ours().some((s) => s.name === 'veil.fhe.evaluate') && ours().some((s) => s.name === 'app.request') && connected(ours()));
   const spans = ours();
 
   // FHE: the worker thread's evaluation span → … → the gateway's Predict server span → the SDK's client span → the app.
@@ -208,7 +214,9 @@ test('canary: no payload, prompt, key or API key bytes in any exported span, res
   const canaryBytes = Buffer.from(canary, 'latin1');
   const marker = 24681.3671875; // float32-exact
   const markerBytes = Buffer.from(new Float32Array([marker, marker, marker]).buffer);
-  const secret = apiKey.slice(apiKey.lastIndexOf('_') + 1);
+  // veil_<16 hex id>_<43 base64url secret>: the secret may itself contain '_'.
+  const secret = apiKey.slice('veil_'.length + 16 + 1);
+  expect(secret).toHaveLength(43);
   const app = trace.getTracer('test-app');
   const root = app.startSpan('app.canary');
   const traceId = root.spanContext().traceId;
@@ -240,7 +248,7 @@ test('canary: no payload, prompt, key or API key bytes in any exported span, res
   root.end();
   const ours = () => [...receiver.spans, ...appSpansReceived()].filter((s) => s.traceId === traceId);
   await receiver.waitFor(() => ours().some((s) => s.name === 'veil.v1.TeeNode/Infer' && s.service === 'veil-worker')
-    && ours().some((s) => s.name === 'veil.fhe.load_keys') && ours().some((s) => s.name.startsWith('HTTP POST')) && ours().some((s) => s.name === 'app.canary'));
+    && ours().some((s) => s.name === 'veil.fhe.load_keys') && ours().some((s) => s.name.startsWith('HTTP POST')) && ours().some((s) => s.name === 'app.canary') && connected(ours()));
   // The HTTP request's span continued the app's trace, named by route pattern (never the URL with its query).
   const httpSpan = ours().find((s) => s.name.startsWith('HTTP POST'))!;
   expect(httpSpan).toMatchObject({ kind: SERVER, name: 'HTTP POST /v1/chat/completions' });

@@ -12,7 +12,8 @@ import { createCallContext, type CallContext } from './call-context';
 import { grpcServerSpanName, grpcTraceContext, UndecodableRequest } from '../../proto';
 import { context as otelContext, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 
-const tracer = trace.getTracer('veil-gateway');
+// Looked up per use, not once: a tracer taken before the SDK was (re)installed would keep feeding the old one.
+const tracer = () => trace.getTracer('veil-gateway');
 
 type Handler<Req, Res> = (request: Req, context: CallContext) => Promise<Res>;
 // grpc-js's own untyped handler shapes.
@@ -161,7 +162,7 @@ function checkMessages<Req>(call: ServerReadableStream<Req, unknown>, check: (me
 
 /** Authentication, decoding and scope as one span: what a refused call spent before any handler ran. */
 function admission<T>(fn: () => T): T {
-  return tracer.startActiveSpan('veil.admission', (span) => {
+  return tracer().startActiveSpan('veil.admission', (span) => {
     try {
       return fn();
     } catch (err) {
@@ -179,7 +180,7 @@ function run<Res>(name: string, logger: Logger, call: TracedCall, context: CallC
   // The call's SERVER span, child of the client's (traceparent metadata); the handler, its logs and the worker
   // threads and TEE nodes it reaches all run inside it. Routing metadata only: method, request id, outcome code.
   const { name: spanName, attributes } = grpcServerSpanName(call.getPath());
-  const span = tracer.startSpan(spanName, { kind: SpanKind.SERVER, attributes: { ...attributes, 'veil.request_id': context.requestId } }, grpcTraceContext(call.metadata));
+  const span = tracer().startSpan(spanName, { kind: SpanKind.SERVER, attributes: { ...attributes, 'veil.request_id': context.requestId } }, grpcTraceContext(call.metadata));
   otelContext.with(trace.setSpan(otelContext.active(), span), () => runTraced(name, logger, context, body, callback, span));
 }
 

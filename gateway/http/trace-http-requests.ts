@@ -2,7 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type TextMapGetter } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest, RouteHandlerMethod } from 'fastify';
 
-const tracer = trace.getTracer('veil-gateway');
+// Looked up per use, not once: a tracer taken before the SDK was (re)installed would keep feeding the old one.
+const tracer = () => trace.getTracer('veil-gateway');
 
 const headerGetter: TextMapGetter<IncomingHttpHeaders> = {
   keys: (headers) => Object.keys(headers),
@@ -24,7 +25,7 @@ export type TraceHttpRequestsOptions = {
  */
 export function traceHttpRequests(app: FastifyInstance, options: TraceHttpRequestsOptions): void {
   app.addHook('onRequest', async (request, reply) => {
-    const span = tracer.startSpan(`HTTP ${request.method}`, {
+    const span = tracer().startSpan(`HTTP ${request.method}`, {
       kind: SpanKind.SERVER,
       attributes: { 'http.request.method': request.method, 'veil.request_id': request.id },
     }, propagation.extract(ROOT_CONTEXT, request.headers, headerGetter));

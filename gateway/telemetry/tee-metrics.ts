@@ -1,7 +1,8 @@
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { gatewayInstrument } from './gateway-instruments';
 
-const tracer = trace.getTracer('veil-gateway');
+// Looked up per use, not once: a tracer taken before the SDK was (re)installed would keep feeding the old one.
+const tracer = () => trace.getTracer('veil-gateway');
 // The router's node states (gateway/tee TeeNodeState; not imported: the router imports this file).
 const STATES = ['pending', 'healthy', 'quarantined'] as const;
 
@@ -14,7 +15,7 @@ const STATES = ['pending', 'healthy', 'quarantined'] as const;
 export async function* meterTeeStream<T>(labels: { model: string; node: string }, open: () => AsyncIterable<T>): AsyncGenerator<T> {
   const ttft = gatewayInstrument('veil.tee.ttft', (m) => m.createHistogram('veil.tee.ttft', { description: 'time from relaying a stream to its first sealed event', unit: 'ms' }));
   const chunks = gatewayInstrument('veil.tee.stream.chunks', (m) => m.createCounter('veil.tee.stream.chunks', { description: 'sealed stream events relayed (token windows the node reported)' }));
-  const span = tracer.startSpan('veil.tee.relay_stream', { attributes: { 'veil.model': labels.model, 'veil.tee.node': labels.node } });
+  const span = tracer().startSpan('veil.tee.relay_stream', { attributes: { 'veil.model': labels.model, 'veil.tee.node': labels.node } });
   const active = trace.setSpan(context.active(), span);
   const started = performance.now();
   let events = 0;

@@ -77,7 +77,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     url: `http://127.0.0.1:${port}`,
     spans,
     bodies,
-    async waitFor(predicate, timeoutMs = 15_000) {
+    async waitFor(predicate, timeoutMs = 30_000) {
       const until = Date.now() + timeoutMs;
       while (!predicate(spans)) {
         if (Date.now() > until) throw new Error(`timed out waiting for spans; received: ${spans.map((s) => `${s.service}/${s.scope}:${s.name}`).join(', ')}`);

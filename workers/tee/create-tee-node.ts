@@ -317,7 +317,8 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
 
 const kLog = Symbol('logFields');
 
-const tracer = trace.getTracer('veil-tee-node');
+// Looked up per use, not once: a tracer taken before the SDK was (re)installed would keep feeding the old one.
+const tracer = () => trace.getTracer('veil-tee-node');
 
 /**
  * The node call's SERVER span, continuing the gateway's trace (`traceparent` metadata): routing metadata only (method,
@@ -326,7 +327,7 @@ const tracer = trace.getTracer('veil-tee-node');
 function inServerSpan<T>(call: { metadata: Metadata; getPath(): string; request: unknown }, requestId: string, fn: (span: Span) => T): T {
   const { name, attributes } = grpcServerSpanName(call.getPath());
   const modelId = (call.request as { modelId?: unknown } | null)?.modelId;
-  const span = tracer.startSpan(name, {
+  const span = tracer().startSpan(name, {
     kind: SpanKind.SERVER, attributes: { ...attributes, 'veil.request_id': requestId, ...(typeof modelId === 'string' ? { 'veil.model': modelId } : {}) },
   }, grpcTraceContext(call.metadata));
   return otelContext.with(trace.setSpan(otelContext.active(), span), () => fn(span));
