@@ -4,6 +4,7 @@ import { createLogger, type LogLevel } from '../gateway';
 import { DEFAULT_STREAM_WINDOW_MS } from '../llm';
 import { BUNDLED_LANGUAGE_MODELS, BUNDLED_MODELS, resolveModelEntry } from '../models';
 import { TlsFilesError } from '../proto';
+import { readTracingSettings, startTracing, type TracingSettings } from '../tracing';
 import { startTeeLanguageHost, startTeeNodeServer, type TeeEvidenceSource, type TeeLanguageHostMode } from '../workers/tee';
 import { loadSimulatedKey } from './load-simulated-key';
 
@@ -45,7 +46,11 @@ reflection). Point a gateway at it with tee.nodes / VEIL_TEE_NODES=HOST:PORT.
   --max-message-bytes
                 largest gRPC message in either direction (default ${DEFAULT_MAX_MESSAGE_BYTES}); must equal the gateway's
                 tee.maxMessageBytes (VEIL_TEE_MAX_MESSAGE_BYTES): the node reports it and the gateway warns on a mismatch
-  --log-level   debug|info|warn|error|silent (default info; logs carry ids, sizes and timings only)`;
+  --log-level   debug|info|warn|error|silent (default info; logs carry ids, sizes and timings only)
+
+Traces: set OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) to send spans over OTLP/HTTP; the
+node continues the gateway's trace (W3C traceparent). OTEL_SERVICE_NAME (default veil-worker), OTEL_RESOURCE_ATTRIBUTES,
+OTEL_TRACES_SAMPLER(_ARG) and OTEL_EXPORTER_OTLP_HEADERS are honoured. Spans carry routing metadata only.`;
 
 export async function run(args: string[]): Promise<number> {
   let values: {
@@ -103,10 +108,18 @@ export async function run(args: string[]): Promise<number> {
   const tls = tlsFlags.every((f) => f !== undefined) ? { certFile: values['tls-cert']!, keyFile: values['tls-key']!, clientCaFile: values['client-ca']! } : undefined;
   // A node serving TLS without checking clients would let anyone who reaches it call it: mutual TLS or nothing.
   if (!tls && tlsFlags.some((f) => f !== undefined)) problems.push('mutual TLS needs --tls-cert, --tls-key and --client-ca together');
+  let tracingSettings: TracingSettings | undefined;
+  try {
+    tracingSettings = readTracingSettings({ env: process.env, defaultServiceName: 'veil-worker' });
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
   if (problems.length > 0) {
     console.error(`veil worker: ${problems.join('\nveil worker: ')}`);
     return 2;
   }
+  // Before anything serves, so the first call is traced; stopped last, so the last spans are sent.
+  const tracing = tracingSettings && startTracing({ settings: tracingSettings });
 
   let simulated: ReturnType<typeof createSimulatedProvider> | undefined;
   if (platform === 'simulated') {
@@ -125,6 +138,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     host = await startTeeLanguageHost({ entries: languageEntries, mode: languageHost as TeeLanguageHostMode, streamWindowMs });
   } catch (err) {
+    await tracing?.shutdown();
     console.error(`veil worker: --language-models: ${(err as Error).message}`);
     return 2;
   }
@@ -137,6 +151,7 @@ export async function run(args: string[]): Promise<number> {
     });
   } catch (err) {
     await host?.close();
+    await tracing?.shutdown();
     if (!(err instanceof TlsFilesError)) throw err;
     console.error(`veil worker: ${err.message}`);
     return 2;
@@ -156,13 +171,14 @@ export async function run(args: string[]): Promise<number> {
   console.log(`  models           ${Object.keys(models).join(', ') || '(none)'}`);
   console.log(`  language models  ${host ? host.models.map((m) => `${m.id} (${m.kind}, ${m.contextLength} tokens)`).join(', ') : '(none)'}${host ? `, host: ${languageHost}` : ''}`);
   console.log(`  max message      ${maxMessageBytes} bytes (the gateway's tee.maxMessageBytes must match)`);
+  console.log(`  traces           ${tracingSettings ? `${tracingSettings.url} as ${tracingSettings.serviceName}` : 'off (set OTEL_EXPORTER_OTLP_ENDPOINT)'}`);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info('shutting down', { signal });
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
-      void server.close().then(resolve);
+      void server.close().then(() => tracing?.shutdown()).then(resolve);
     };
     const onInt = () => stop('SIGINT');
     const onTerm = () => stop('SIGTERM');

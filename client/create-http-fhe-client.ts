@@ -5,6 +5,7 @@ import {
 import type { CallOptions, CreateFheSessionParameters, VeilClient } from './create-veil-client';
 import { VeilClientError } from './veil-client-error';
 import { isPayerError, isPaymentMismatch } from './payments';
+import { traceHttpRequest } from './trace-http-request';
 
 /** What `connectFheModel` needs from a gateway: met by the gRPC `VeilClient` and by `createHttpFheClient`. */
 export type FheGatewayClient = Pick<VeilClient, 'listModels' | 'getFheSpec' | 'createFheSession' | 'predict' | 'closeSession'>;
@@ -38,7 +39,8 @@ export function createHttpFheClient(options: HttpFheClientOptions): FheGatewayCl
     try {
       // The gateway's deadline for the call is the SDK's own (x-veil-deadline-ms); without one, the server's default.
       const deadline: Record<string, string> = opts.deadlineMs ? { 'x-veil-deadline-ms': String(Math.ceil(opts.deadlineMs)) } : {};
-      response = await doFetch(`${base}${path}`, { ...init, headers: { ...auth, ...deadline, ...init.headers as Record<string, string> }, signal });
+      response = await traceHttpRequest(init.method ?? 'GET', path, { ...auth, ...deadline, ...init.headers as Record<string, string> },
+        (headers) => doFetch(`${base}${path}`, { ...init, headers, signal }), (r) => r.status);
     } catch (err) {
       if (opts.signal?.aborted) throw new VeilClientError('cancelled', 'the call was cancelled');
       if (signal?.aborted) throw new VeilClientError('deadline_exceeded', 'the deadline expired before the call finished');

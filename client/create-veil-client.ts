@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import {
-  callUnary, loadVeilProto, MIN_KEY_CHUNK_BYTES, runWithLimits, type CallLimitErrors, type CiphertextGroup, type CreateSessionRequest, type CreateSessionResponse,
+  callUnary, loadVeilProto, MIN_KEY_CHUNK_BYTES, runWithLimits, traceGrpcCalls, type CallLimitErrors, type CiphertextGroup, type CreateSessionRequest, type CreateSessionResponse,
   type GetFheSpecResponse, type GetRegistryResponse, type ListModelsResponse, type ListTeeNodesResponse, type PredictResponse,
 } from '../proto';
 import { apiKeyInterceptors } from './api-key-interceptor';
@@ -65,7 +65,9 @@ export function createVeilClient(options: VeilClientOptions): VeilClient {
   const credentials = options.credentials ?? grpc.credentials.createInsecure();
   const keyed = apiKeyInterceptors(options.apiKey).interceptors ?? [];
   const extra = options.interceptors ?? [];
-  const auth = keyed.length + extra.length > 0 ? { interceptors: [...keyed, ...extra] } : {};
+  // First, so its client span covers every other interceptor's work (a payer's retry included). Through the
+  // OpenTelemetry API only: an app that installs no tracer gets no span and sends no traceparent.
+  const auth = { interceptors: [traceGrpcCalls('veil-client'), ...keyed, ...extra] };
   const models = new proto.services.Models(options.target, credentials, { ...channelOptions, ...auth });
   // Share the channel between the stubs.
   const shared = { ...channelOptions, ...auth, channelOverride: models.getChannel() };

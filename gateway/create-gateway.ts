@@ -9,7 +9,7 @@ import { DEFAULT_PRICE_TABLE } from '../payments';
 import { createFheHandlers, createFheService, createGrpcServer, createModelsService, createTrustService, type GrpcServer } from './grpc';
 import { createHttpServer, registerFheRoutes, type HttpServer } from './http';
 import { createLogger, type Logger } from './logger';
-import { startTelemetry } from './telemetry';
+import { observeFhePool, observePayments, observeTeeNodes, startTelemetry } from './telemetry';
 import { loadFheModels, type ServedFheModel } from './models/load-fhe-models';
 import { startTeeRouting, type StartTeeRoutingParameters, type TeeRouting } from './tee';
 
@@ -29,7 +29,13 @@ export type Gateway = {
   close(): Promise<void>;
 };
 
-export type CreateGatewayDependencies = { logger?: Logger; /** Test seams of the TEE router (clock, timers). */ teeRouter?: StartTeeRoutingParameters['router'] };
+export type CreateGatewayDependencies = {
+  logger?: Logger;
+  /** Test seams of the TEE router (clock, timers). */
+  teeRouter?: StartTeeRoutingParameters['router'];
+  /** Where the standard OTEL_* tracing variables are read (default process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+};
 
 /**
  * Builds and starts the gateway from a validated config: compiles the served models, starts and warms the FHE
@@ -59,7 +65,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
     for (const stop of stops.splice(0).reverse()) await stop();
   };
   try {
-    const telemetry = await startTelemetry(config.telemetry, logger);
+    const telemetry = await startTelemetry(config.telemetry, logger, { env: deps.env });
     stops.push(() => telemetry.close());
 
     const pool: FhePool = await createFhePool({
@@ -68,8 +74,10 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       maxQueue: config.fhe.maxQueue,
       keyCacheBytes: config.fhe.workerKeyCacheBytes,
       onWorkerError: (err) => logger.error('fhe worker failed', { reason: err.message }),
+      tracing: telemetry.tracing,
     });
     stops.push(() => pool.close());
+    stops.push(observeFhePool(pool));
     logger.info('fhe workers ready', { threads: pool.threads, ms: Math.round(performance.now() - started) });
 
     const sessions = new SessionStore({
@@ -106,6 +114,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       budgetOf: guard ? (keyId) => guard!.budgetOf(keyId) : undefined,
     });
     if (payments) stops.push(() => payments.close());
+    if (payments) stops.push(observePayments(payments.ledger));
 
     // TEE mode: every node is attested by the gateway itself before it listens; each successful attestation
     // (first and on every refresh) is published to the registry. The publisher never throws into serving.
@@ -116,7 +125,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       })
       : undefined;
     if (tee) stops.push(() => tee.close());
-
+    if (tee) stops.push(observeTeeNodes(() => tee.nodes()));
 
     const pricing: PricingInfo = payments
       ? {

@@ -1,3 +1,5 @@
+import { trace } from '@opentelemetry/api';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 /** Structured fields only: ids, sizes, durations, codes. Never payloads, plaintexts, ciphertexts or keys. */
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
@@ -29,10 +31,13 @@ export function createLogger(options: CreateLoggerOptions): Logger {
   const emit = (level: Exclude<LogLevel, 'silent'>, message: string, fields: LogFields = {}) => {
     if (RANK[level] < threshold) return;
     const time = now().toISOString();
+    // The active span (the request being served), so a log line and its trace can be found from each other.
+    const span = trace.getActiveSpan()?.spanContext();
+    const ids = span && trace.isSpanContextValid(span) ? { trace_id: span.traceId, span_id: span.spanId } : {};
     if (options.format === 'json') {
-      write(JSON.stringify({ time, level, msg: message, ...fields }));
+      write(JSON.stringify({ time, level, msg: message, ...ids, ...fields }));
     } else {
-      const extras = Object.entries(fields)
+      const extras = Object.entries({ ...ids, ...fields })
         .filter(([, v]) => v !== undefined)
         .map(([k, v]) => `${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v)}`)
         .join(' ');

@@ -1,6 +1,7 @@
 import { SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 
-const tracer = trace.getTracer('veil-gateway');
+// Looked up per use, not once: a tracer taken before the SDK was (re)installed would keep feeding the old one.
+const tracer = () => trace.getTracer('veil-gateway');
 
 /**
  * Runs `fn` inside an active span (a no-op until an OpenTelemetry SDK is registered). A failure marks the span
@@ -8,7 +9,7 @@ const tracer = trace.getTracer('veil-gateway');
  * only routing metadata (ids, sizes, counts) as attributes.
  */
 export function withSpan<T>(name: string, fn: (span: Span) => Promise<T>): Promise<T> {
-  return tracer.startActiveSpan(name, async (span) => {
+  return tracer().startActiveSpan(name, async (span) => {
     try {
       return await fn(span);
     } catch (err) {

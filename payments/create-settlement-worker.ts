@@ -1,6 +1,26 @@
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Hash } from 'viem';
 import type { VoucherClaim } from '../chain';
 import type { ClaimableChannel, PaymentLedger, PendingClaim } from './payment-ledger';
+
+// Looked up per use, not once: a tracer taken before the SDK was (re)installed would keep feeding the old one.
+const tracer = () => trace.getTracer('veil-payments');
+
+/** One settlement round as a span (issue #12): how many channels it claimed; amounts stay in the ledger. */
+function tracedRound<T extends { claimed: number }>(mode: string, round: () => Promise<T>): Promise<T> {
+  return tracer().startActiveSpan('veil.settlement.round', { attributes: { 'veil.settlement.mode': mode } }, async (span) => {
+    try {
+      const result = await round();
+      span.setAttribute('veil.settlement.channels', result.claimed);
+      return result;
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'settlement_failed' });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
 
 export type SettlementWorkerOptions = {
   ledger: PaymentLedger;
@@ -103,7 +123,7 @@ export function createSettlementWorker(options: SettlementWorkerOptions): Settle
 
   const run = (mode: 'all' | 'threshold' = 'all') => {
     // One round at a time: a trigger during a round waits for it, then runs its own (the charges may have grown).
-    const next = (round ?? Promise.resolve({ claimed: 0, amount: 0n })).catch(() => undefined).then(() => runRound(mode));
+    const next = (round ?? Promise.resolve({ claimed: 0, amount: 0n })).catch(() => undefined).then(() => tracedRound(mode, () => runRound(mode)));
     round = next;
     return next;
   };

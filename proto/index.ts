@@ -17,3 +17,5 @@ export { decodeCiphertextGroups, encodeCiphertextGroups, FheFramingError, FHE_GR
 export { MIN_KEY_CHUNK_BYTES } from './key-chunk-bytes';
 export { widenReceiveWindow, RECEIVE_WINDOW_BYTES } from './widen-receive-window';
 export { writeWithBackpressure } from './write-with-backpressure';
+// issue #12: W3C trace context over gRPC metadata (OpenTelemetry API only: no-ops until a process installs the SDK).
+export { traceGrpcCalls, grpcTraceContext, grpcServerSpanName } from './trace-grpc-calls';

@@ -2,7 +2,7 @@
  * The module boundaries ARCHITECTURE.md states, checked on the source (test files excluded: a test may reach into
  * what it tests):
  * - no import cycles between files;
- * - leaf modules (`proto`, `onnx`, `llm`, `attestation`, `chain`) import nothing of ours;
+ * - leaf modules (`proto`, `tracing`, `onnx`, `llm`, `attestation`, `chain`) import nothing of ours;
  * - a module imports another only through one of its `index.ts` files: the module's own, or that of a sub-area that
  *   has one (`workers/tee/index.ts`, `gateway/config/index.ts`, `client/tee/index.ts`, …), never a file behind it.
  *   The one exception: `bench/` may use a module's `test-support/` fixtures (and `test/support/`), which production code never imports;
@@ -13,8 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..');
-const MODULES = ['proto', 'onnx', 'llm', 'fhe', 'tee', 'workers', 'gateway', 'client', 'attestation', 'chain', 'payments', 'models', 'cli', 'bench', 'deploy'];
-const LEAVES = ['proto', 'onnx', 'llm', 'attestation', 'chain'];
+const MODULES = ['proto', 'tracing', 'onnx', 'llm', 'fhe', 'tee', 'workers', 'gateway', 'client', 'attestation', 'chain', 'payments', 'models', 'cli', 'bench', 'deploy'];
+const LEAVES = ['proto', 'tracing', 'onnx', 'llm', 'attestation', 'chain'];
 const SERVER = ['gateway', 'workers'];
 const SDK = ['client'];
 

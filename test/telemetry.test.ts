@@ -3,7 +3,7 @@
  * carrying nothing a client sent.
  */
 import net from 'node:net';
-import { createVeilClient, VeilClientError } from '../client';
+import { connectFheModel, createVeilClient, VeilClientError } from '../client';
 import { createGateway, createLogger, loadConfig } from '../gateway';
 
 async function freePort(): Promise<number> {
@@ -35,6 +35,15 @@ test('RPC counts and latencies are exported by method and outcome code, never by
     expect(text).toMatch(/veil_rpc_requests_total\{[^}]*rpc="GetFheSpec"[^}]*code="model_not_found"[^}]*\} 1/);
     expect(text).toMatch(/veil_rpc_duration_bucket\{[^}]*rpc="ListModels"/);
     expect(text).not.toContain('SECRET-4242');
+
+    // issue #12: a real encrypted prediction moves the FHE counters; the pool's gauges are read from the live pool.
+    const model = await connectFheModel({ client, modelId: 'breast-cancer-lr', deadlineMs: 60_000 });
+    await model.predict([Array.from({ length: 30 }, () => 0.1), Array.from({ length: 30 }, () => 0.2)]);
+    await model.close();
+    const after = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(after).toMatch(/^veil_fhe_groups_total\{[^}]*model="breast-cancer-lr"[^}]*variant="blocks"[^}]*\} 1$/m);
+    expect(after).toMatch(/^veil_fhe_pool_queue_depth(\{[^}]*\})? 0$/m);
+    expect(after).toMatch(/^veil_fhe_pool_utilization(\{[^}]*\})? 0$/m);
   } finally {
     client.close();
     await gateway.close();

@@ -1,5 +1,6 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { traceHttpRequest } from '../trace-http-request';
 
 /** One answer from the gateway: status, headers and the body as it arrives. */
 export type GatewayAnswer = {
@@ -46,45 +47,48 @@ export function createGatewayRequester(base: URL): GatewayRequester {
   const send = secure ? https.request : http.request;
 
   return {
-    request(path, init) {
-      return new Promise((resolve, reject) => {
-        if (init.signal.aborted) return reject(init.signal.reason);
-        const target = new URL(path, base);
-        const headers: Record<string, string> = { ...init.headers };
-        if (init.body) headers['content-length'] = String(init.body.byteLength);
-        const req = send(target, { method: init.method, headers, agent });
-        let done = false;
-        let response: IncomingMessage | undefined;
-        const onAbort = () => {
-          if (done) return;
-          // Before the answer, the request fails (its 'error' listener rejects); after, its body just stops.
-          if (response) response.destroy();
-          else req.destroy(init.signal.reason instanceof Error ? init.signal.reason : new Error('aborted'));
-        };
-        init.signal.addEventListener('abort', onAbort, { once: true });
-        const finish = () => {
-          done = true;
-          init.signal.removeEventListener('abort', onAbort);
-        };
-        req.once('error', (err) => {
-          finish();
-          reject(err);
-        });
-        req.once('response', (res: IncomingMessage) => {
-          // An error after this point surfaces on the body's iterator; the request's own 'error' must not throw.
-          req.on('error', () => undefined);
-          res.on('error', () => undefined);
-          response = res;
-          // Once the whole answer is in, the socket is the pool's: a later abort must not destroy it.
-          res.once('end', finish);
-          res.once('close', finish);
-          resolve(answerOf(res));
-        });
-        req.end(init.body);
-      });
-    },
+    // issue #12: a client span per request, its traceparent in the headers (OpenTelemetry API only).
+    request: (path, init) => traceHttpRequest(init.method, path, init.headers, (traced) => requestOnce(path, { ...init, headers: traced }), (a) => a.status),
     close: () => agent.destroy(),
   };
+
+  function requestOnce(path: string, init: GatewayRequest): Promise<GatewayAnswer> {
+    return new Promise((resolve, reject) => {
+      if (init.signal.aborted) return reject(init.signal.reason);
+      const target = new URL(path, base);
+      const headers: Record<string, string> = { ...init.headers };
+      if (init.body) headers['content-length'] = String(init.body.byteLength);
+      const req = send(target, { method: init.method, headers, agent });
+      let done = false;
+      let response: IncomingMessage | undefined;
+      const onAbort = () => {
+        if (done) return;
+        // Before the answer, the request fails (its 'error' listener rejects); after, its body just stops.
+        if (response) response.destroy();
+        else req.destroy(init.signal.reason instanceof Error ? init.signal.reason : new Error('aborted'));
+      };
+      init.signal.addEventListener('abort', onAbort, { once: true });
+      const finish = () => {
+        done = true;
+        init.signal.removeEventListener('abort', onAbort);
+      };
+      req.once('error', (err) => {
+        finish();
+        reject(err);
+      });
+      req.once('response', (res: IncomingMessage) => {
+        // An error after this point surfaces on the body's iterator; the request's own 'error' must not throw.
+        req.on('error', () => undefined);
+        res.on('error', () => undefined);
+        response = res;
+        // Once the whole answer is in, the socket is the pool's: a later abort must not destroy it.
+        res.once('end', finish);
+        res.once('close', finish);
+        resolve(answerOf(res));
+      });
+      req.end(init.body);
+    });
+  }
 }
 
 function answerOf(res: IncomingMessage): GatewayAnswer {

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { callServerStream, callUnary, loadVeilProto, type CallLimitErrors, type GetTeeEvidenceResponse, type TeeInferResponse, type TeeStreamEvent } from '../../proto';
+import { callServerStream, callUnary, loadVeilProto, traceGrpcCalls, type CallLimitErrors, type GetTeeEvidenceResponse, type TeeInferResponse, type TeeStreamEvent } from '../../proto';
 import { isTeeErrorCode, TeeError, type TeeOperation } from '../../tee';
 import { apiKeyInterceptors } from '../api-key-interceptor';
 import { fromServiceError, VeilClientError } from '../veil-client-error';
@@ -64,7 +64,8 @@ export function createGatewayTeeTransport(options: CreateGatewayTeeTransportOpti
   const stub = new proto.services.Tee(options.target, options.credentials ?? grpc.credentials.createInsecure(), {
     'grpc.max_send_message_length': max,
     'grpc.max_receive_message_length': max,
-    ...apiKeyInterceptors(options.apiKey),
+    // A client span per call, its traceparent sent in metadata (OpenTelemetry API only; no-op without a tracer).
+    interceptors: [traceGrpcCalls('veil-client'), ...(apiKeyInterceptors(options.apiKey).interceptors ?? [])],
   });
   const errors = {
     ...TEE_CALL_ERRORS,

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { callServerStream, callUnary, loadVeilProto, type GetTeeEvidenceRequest, type GetTeeEvidenceResponse, type TeeInferRequest, type TeeInferResponse, type TeeStreamEvent } from '../../proto';
+import { callServerStream, callUnary, loadVeilProto, traceGrpcCalls, type GetTeeEvidenceRequest, type GetTeeEvidenceResponse, type TeeInferRequest, type TeeInferResponse, type TeeStreamEvent } from '../../proto';
 import { isTeeErrorCode, TeeError } from '../../tee';
 import { fromServiceError } from '../veil-client-error';
 import { TEE_CALL_ERRORS, type TeeCallOptions } from './create-gateway-tee-transport';
@@ -31,6 +31,7 @@ export function createTeeTransport(options: CreateTeeTransportOptions): TeeTrans
   const stub = new proto.services.TeeNode(options.target, options.credentials ?? grpc.credentials.createInsecure(), {
     'grpc.max_send_message_length': max,
     'grpc.max_receive_message_length': max,
+    interceptors: [traceGrpcCalls('veil-client')],
   });
   const errors = {
     ...TEE_CALL_ERRORS,

@@ -16,6 +16,7 @@ import { callerKey, type CallContext } from './call-context';
 import { handleClientStream, handleUnary } from './handle-call';
 import { requireModel, requireVariant } from './models-service';
 import { chargeCall, type GatewayPayments } from '../payments';
+import { recordFheGroups } from '../telemetry/fhe-metrics';
 
 export type FheServiceOptions = {
   models: ReadonlyMap<string, ServedFheModel>;
@@ -126,6 +127,7 @@ export function createFheHandlers(options: FheServiceOptions): FheHandlers {
           signal: context.signal,
           deadline: context.deadline,
         });
+        recordFheGroups(served.modelId, served.variant, groups.length);
         return { groups: result.groups.map((ciphertexts) => ({ ciphertexts })), evalMicros: result.evalMicros };
       };
       // Paid before anything about the ciphertexts is looked at; a refusal inside evaluate releases the reservation.

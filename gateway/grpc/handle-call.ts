@@ -9,7 +9,11 @@ import { toGrpcStatus, toVeilError, VeilError } from '../errors';
 import type { Logger } from '../logger';
 import { recordRpc } from '../telemetry/rpc-metrics';
 import { createCallContext, type CallContext } from './call-context';
-import { UndecodableRequest } from '../../proto';
+import { grpcServerSpanName, grpcTraceContext, UndecodableRequest } from '../../proto';
+import { context as otelContext, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+
+// Looked up per use, not once: a tracer taken before the SDK was (re)installed would keep feeding the old one.
+const tracer = () => trace.getTracer('veil-gateway');
 
 type Handler<Req, Res> = (request: Req, context: CallContext) => Promise<Res>;
 // grpc-js's own untyped handler shapes.
@@ -41,10 +45,13 @@ type Bind = RpcMethod[typeof BIND];
 export function handleUnary<Req, Res>(name: string, logger: Logger, handler: Handler<Req, Res>, options: RpcMethodOptions<Req> = {}): RpcMethod {
   const bind = (guard: CallGuard | undefined) => (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
     const context = createCallContext(call);
-    run(name, logger, context, () => {
-      admit(guard, call.metadata, context);
-      const request = decoded(call.request);
-      if (guard && options.scope) guard.authorize(context.principal!, options.scope(request));
+    run(name, logger, call, context, () => {
+      const request = admission(() => {
+        admit(guard, call.metadata, context);
+        const decodedRequest = decoded(call.request);
+        if (guard && options.scope) guard.authorize(context.principal!, options.scope(decodedRequest));
+        return decodedRequest;
+      });
       return handler(request, context);
     }, callback);
   };
@@ -61,8 +68,8 @@ export function handleClientStream<Req, Res>(
 ): RpcMethod {
   const bind = (guard: CallGuard | undefined) => (call: ServerReadableStream<Req, Res>, callback: sendUnaryData<Res>): void => {
     const context = createCallContext(call);
-    run(name, logger, context, () => {
-      admit(guard, call.metadata, context);
+    run(name, logger, call, context, () => {
+      admission(() => admit(guard, call.metadata, context));
       checkMessages(call, (message, index) => {
         const request = decoded(message);
         if (index === 0 && guard && options.scope) guard.authorize(context.principal!, options.scope(request));
@@ -86,10 +93,13 @@ export function handleServerStream<Req, Res>(
   const bind = (guard: CallGuard | undefined) => (call: ServerWritableStream<Req, Res>): void => {
     const context = createCallContext(call);
     let messages = 0;
-    run(name, logger, context, async () => {
-      admit(guard, call.metadata, context);
-      const request = decoded(call.request);
-      if (guard && options.scope) guard.authorize(context.principal!, options.scope(request));
+    run(name, logger, call, context, async () => {
+      const request = admission(() => {
+        admit(guard, call.metadata, context);
+        const decodedRequest = decoded(call.request);
+        if (guard && options.scope) guard.authorize(context.principal!, options.scope(decodedRequest));
+        return decodedRequest;
+      });
       for await (const message of handler(request, context)) {
         messages++;
         if (!call.write(message)) await once(call, 'drain', { signal: context.signal });
@@ -150,7 +160,34 @@ function checkMessages<Req>(call: ServerReadableStream<Req, unknown>, check: (me
   };
 }
 
-function run<Res>(name: string, logger: Logger, context: CallContext, body: () => Promise<Res>, callback: (status: ReturnType<typeof toGrpcStatus> | null, response?: Res | null, trailer?: Metadata) => void) {
+/** Authentication, decoding and scope as one span: what a refused call spent before any handler ran. */
+function admission<T>(fn: () => T): T {
+  return tracer().startActiveSpan('veil.admission', (span) => {
+    try {
+      return fn();
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: toVeilError(err).code });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+type TracedCall = { metadata: Metadata; getPath(): string };
+
+function run<Res>(name: string, logger: Logger, call: TracedCall, context: CallContext, body: () => Promise<Res>, callback: (status: ReturnType<typeof toGrpcStatus> | null, response?: Res | null, trailer?: Metadata) => void) {
+  // The call's SERVER span, child of the client's (traceparent metadata); the handler, its logs and the worker
+  // threads and TEE nodes it reaches all run inside it. Routing metadata only: method, request id, outcome code.
+  const { name: spanName, attributes } = grpcServerSpanName(call.getPath());
+  const span = tracer().startSpan(spanName, { kind: SpanKind.SERVER, attributes: { ...attributes, 'veil.request_id': context.requestId } }, grpcTraceContext(call.metadata));
+  otelContext.with(trace.setSpan(otelContext.active(), span), () => runTraced(name, logger, context, body, callback, span));
+}
+
+function runTraced<Res>(
+  name: string, logger: Logger, context: CallContext, body: () => Promise<Res>,
+  callback: (status: ReturnType<typeof toGrpcStatus> | null, response?: Res | null, trailer?: Metadata) => void, span: Span,
+) {
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
   void Promise.resolve()
@@ -159,6 +196,7 @@ function run<Res>(name: string, logger: Logger, context: CallContext, body: () =
       (response) => {
         const ms = elapsed();
         recordRpc(name, 'ok', ms);
+        span.setAttribute('veil.code', 'ok');
         logger.debug('rpc ok', { rpc: name, requestId: context.requestId, principal: context.principal, ms });
         if (context.payment.response) {
           const trailer = new Metadata();
@@ -175,6 +213,9 @@ function run<Res>(name: string, logger: Logger, context: CallContext, body: () =
           reason: error.details ? JSON.stringify(error.details) : undefined,
         };
         recordRpc(name, error.code, fields.ms);
+        // The stable code only: a message may describe what the client sent.
+        span.setAttribute('veil.code', error.code);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
         if (error.code === 'internal') {
           const cause = error.cause;
           logger.error('rpc failed', { ...fields, cause: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause) });
@@ -186,5 +227,9 @@ function run<Res>(name: string, logger: Logger, context: CallContext, body: () =
         callback(status, null);
       },
     )
-    .finally(() => context.dispose());
+    .finally(() => {
+      if (context.principal !== undefined) span.setAttribute('veil.principal', context.principal);
+      span.end();
+      context.dispose();
+    });
 }

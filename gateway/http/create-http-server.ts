@@ -20,6 +20,7 @@ import type { GatewayPayments, PricingInfo } from '../payments';
 import { registerPricingRoutes } from './register-pricing-routes';
 import { registerTeeRoutes, SEALED_CONTENT_TYPE } from './register-tee-routes';
 import { toHttpVeilError } from './to-http-veil-error';
+import { traceHttpRequests } from './trace-http-requests';
 
 export type CreateHttpServerOptions = {
   host: string;
@@ -137,6 +138,8 @@ async function build(options: CreateHttpServerOptions, tls: TlsFileProvider | un
     },
   };
 
+  // First: every other hook and every route runs inside the request's span.
+  traceHttpRequests(app, { codeOf: (request) => errorCodes.get(request) });
   let closing = false;
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -1,5 +1,6 @@
 import { costOf, encodeX402, priceOf, type BudgetGate, type PaidAdmission, type PaymentGate, type PriceTable, type ReplayedAdmission, type Usage } from '../../payments';
 import { callerKey, type CallContext } from '../grpc/call-context';
+import { withSpan } from '../with-span';
 
 /** What a paid surface needs: the gate (admission, ledger) and the price table. Undefined when payments are off. */
 export type GatewayPayments = {
@@ -42,7 +43,12 @@ export async function chargeCall<T>(
   const key = context.payment.idempotencyKey;
   // Without a key every call is its own request; with one, a retry is recognised by the caller who sent it.
   const requestId = key !== undefined && /^[\x21-\x7e]{1,255}$/.test(key) ? `idem:${callerKey(context)}:${key}` : `req:${context.requestId}`;
-  const admission = await admitCall(payments, context, { requestId, resource: call.resource, ceiling });
+  // issue #12: verification (signature, binding, on-chain authorizer or key budget, reservation) and the commit are spans of the call.
+  const admission = await withSpan('veil.payment.verify', async (span) => {
+    const admitted = await admitCall(payments, context, { requestId, resource: call.resource, ceiling });
+    span.setAttributes({ 'veil.payment.resource': call.resource, 'veil.payment.admission': admitted.kind });
+    return admitted;
+  });
   if (admission.kind === 'replay') {
     const { value } = await work();
     context.payment.response = encodeX402(admission.response);
@@ -57,7 +63,7 @@ export async function chargeCall<T>(
     throw err;
   }
   const actual = costOf(price, out.usage);
-  const { response } = await admission.commit(actual < ceiling ? actual : ceiling);
+  const { response } = await withSpan('veil.payment.commit', () => admission.commit(actual < ceiling ? actual : ceiling));
   context.payment.response = encodeX402(response);
   return out.value;
 }

@@ -11,6 +11,7 @@ import {
 import type { VeilConfig } from '../config';
 import type { Logger } from '../logger';
 import type { GatewayPayments } from './charge-call';
+import { timeLedger } from '../telemetry/payments-metrics';
 
 /** Where the gateway takes payments, as `GET /v1/pricing` reports it. */
 export type PaymentsInfo = { network: string; chainId: number; rpcUrl: string; contract: Address; token: Address; receiver: Address; ledger: 'sqlite' | 'postgres' };
@@ -79,6 +80,7 @@ export async function startPayments(config: VeilConfig, deps: StartPaymentsDepen
     fs.mkdirSync(path.dirname(file), { recursive: true });
     ledger = await openSqliteLedger({ file, synchronous: p.sqliteSynchronous });
   }
+  ledger = timeLedger(ledger); // issue #12: veil.ledger.duration
 
   const gate: PaymentGate = createPaymentGate({
     ledger, deployment: { chainId, contractAddress: contract }, receiver, token, now,

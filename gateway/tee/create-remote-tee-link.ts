@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { callServerStream, callUnary, loadVeilProto, type TeeStreamEvent } from '../../proto';
+import { callServerStream, callUnary, loadVeilProto, traceGrpcCalls, type TeeStreamEvent } from '../../proto';
 import { isTeeErrorCode, TeeError } from '../../tee';
 import { VeilError } from '../errors';
 import type { TeeLink, TeeLinkCallOptions } from './tee-link';
@@ -28,6 +28,8 @@ export function createRemoteTeeLink(options: CreateRemoteTeeLinkOptions): TeeLin
     'grpc.enable_retries': 0,
     'grpc.initial_reconnect_backoff_ms': 200,
     'grpc.max_reconnect_backoff_ms': 2_000,
+    // Each node call is a client span whose traceparent the node continues (issue #12).
+    interceptors: [traceGrpcCalls('veil-gateway')],
   });
   const connected = () => stub.getChannel().getConnectivityState(false) === grpc.connectivityState.READY;
   const errors = {

@@ -7,6 +7,7 @@ import { VeilError } from '../errors';
 import type { Logger } from '../logger';
 import { createRateLimiter } from './create-rate-limiter';
 import type { TeeLink } from './tee-link';
+import { meterTeeStream } from '../telemetry/tee-metrics';
 import { verifyNodeEvidence, type TeeRoutingPolicy, type VerifyNodeEvidenceParameters } from './verify-node-evidence';
 
 export type TeeNodeState = 'pending' | 'healthy' | 'quarantined';
@@ -428,7 +429,9 @@ export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
       let events = 0;
       let requestHash: Buffer | undefined;
       try {
-        for await (const event of node.link.inferStream({ modelId: params.modelId, sealedRequest: params.sealedRequest }, { deadline: deadlineOf(context), signal: context.signal })) {
+        // issue #12: relay span, time to first event, events relayed; each event's signed usage checked (PROTOCOL §12).
+        const relayed = meterTeeStream({ model: params.modelId, node: node.nodeId }, () => node.link.inferStream({ modelId: params.modelId, sealedRequest: params.sealedRequest }, { deadline: deadlineOf(context), signal: context.signal }));
+        for await (const event of relayed) {
           events++;
           yield { ...event, usage: event.usage ? checkedUsage(node, params, (requestHash ??= requestHashOf(params)), events, event.usage) : undefined };
         }

@@ -15,12 +15,12 @@ export type VeilWorkerProcess = {
 
 /**
  * Runs `veil worker --port 0 … args` as its own process (the remote-node case) and resolves once it printed its address,
- * signing address and SIMULATED verifier key. Language models are off unless `args` asks for them (they take seconds to load).
+ * signing address and SIMULATED verifier key (`env`: variables beyond the allow-listed ones, e.g. OTEL_*). Language models are off unless `args` asks for them (they take seconds to load).
  */
-export function startVeilWorker(args: readonly string[]): Promise<VeilWorkerProcess> {
+export function startVeilWorker(args: readonly string[], env: Record<string, string> = {}): Promise<VeilWorkerProcess> {
   const withDefaults = args.includes('--language-models') ? args : [...args, '--language-models', 'none'];
   const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'veil.cjs'), 'worker', '--port', '0', '--log-level', 'warn', ...withDefaults], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: childProcessEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'], env: childProcessEnv({ extra: env }),
   });
   return new Promise((resolve, reject) => {
     let out = '';

@@ -1,13 +1,15 @@
 import path from 'node:path';
 import { Piscina } from 'piscina';
+import { context, propagation } from '@opentelemetry/api';
 import type { FhePlan } from '../../fhe';
+import type { TracingSettings } from '../../tracing';
 import { unwrapEnvelope, workerExitCode, WorkerTaskError, type TaskEnvelope } from '../task-envelope';
 import { waitForWorkers } from '../wait-for-workers';
 import { packGroups, unpackGroups } from './packed-buffers';
 import { createRevocationLog } from './revocation-log';
 import {
   CONTROL_BYTES, CONTROL_CANCEL, RETIRED_EXIT_CODE,
-  type FhePredictResult, type FhePredictTask, type FheTask, type FheWorkerData, type FheWorkerStats, type SharedSessionKeys,
+  type FhePredictResult, type FhePredictTask, type FheTask, type FheTaskTrace, type FheWorkerData, type FheWorkerStats, type SharedSessionKeys,
 } from './fhe-task-types';
 
 export type CreateFhePoolOptions = {
@@ -22,6 +24,8 @@ export type CreateFhePoolOptions = {
    * listener piscina's 'error' event would be an uncaught exception that ends the process.
    */
   onWorkerError?: (err: Error) => void;
+  /** Tracing settings for the worker threads (the gateway's, from its OTEL_* variables); absent: no worker spans. */
+  tracing?: TracingSettings;
   /** @internal test seam: the worker module (default `fhe-task.ts`). */
   workerFile?: string;
 };
@@ -68,7 +72,7 @@ type Pool = Piscina<FheTask, TaskEnvelope<FhePredictResult | FheWorkerStats | nu
  */
 export async function createFhePool(options: CreateFhePoolOptions): Promise<FhePool> {
   const revocations = createRevocationLog();
-  const workerData: FheWorkerData = { plans: options.plans, keyCacheBytes: options.keyCacheBytes, revocations: revocations.buffer };
+  const workerData: FheWorkerData = { plans: options.plans, keyCacheBytes: options.keyCacheBytes, revocations: revocations.buffer, tracing: options.tracing };
   const pool: Pool = new Piscina({
     filename: options.workerFile ?? WORKER_FILE,
     // Workers are TypeScript; tsx's CommonJS hook compiles them (the main process may not be running under tsx).
@@ -78,6 +82,9 @@ export async function createFhePool(options: CreateFhePoolOptions): Promise<FheP
     idleTimeout: Number.POSITIVE_INFINITY,
     maxQueue: options.maxQueue,
     workerData,
+    // A traced worker exports its spans between tasks, which needs its event loop: piscina's default ('sync') parks an
+    // idle thread in Atomics.wait, where no timer or socket runs. Untraced pools keep the faster default.
+    ...(options.tracing ? { atomics: 'async' as const } : {}),
   });
   let workerStarts = 0;
   pool.on('message', (message: unknown) => {
@@ -140,7 +147,8 @@ export async function createFhePool(options: CreateFhePoolOptions): Promise<FheP
       }
     },
     async loadKeys(params) {
-      unwrapEnvelope(await runOnLiveWorker(pool, () => ({ task: { kind: 'loadKeys', ...params } })));
+      const trace = taskTrace();
+      unwrapEnvelope(await runOnLiveWorker(pool, () => ({ task: { kind: 'loadKeys', ...params, trace } })));
     },
     newSessionKey() {
       // Session numbers are int32 in the revocation log; 2^31 sessions outlast any process.
@@ -158,6 +166,7 @@ export async function createFhePool(options: CreateFhePoolOptions): Promise<FheP
 }
 
 async function runTask(pool: Pool, params: FhePredictParameters, control: SharedArrayBuffer): Promise<{ groups: Uint8Array[][]; evalMicros: number }> {
+  const trace = taskTrace();
   // Packed afresh for every attempt: the buffer is moved to the worker, so a retried task cannot reuse it.
   const envelope = await runOnLiveWorker(pool, () => {
     const inputs = packGroups(params.groups);
@@ -169,11 +178,22 @@ async function runTask(pool: Pool, params: FhePredictParameters, control: Shared
       inputs,
       control,
       deadline: params.deadline ?? 0,
+      trace,
     };
     return { task, transferList: [inputs.buffer] };
   });
   const result = unwrapEnvelope(envelope as TaskEnvelope<FhePredictResult>);
   return { groups: unpackGroups(result.outputs), evalMicros: result.evalMicros };
+}
+
+/**
+ * The caller's trace context, to re-activate in the worker thread (a thread has its own context and tracer). Empty
+ * when nothing is traced: the OpenTelemetry API injects nothing until an SDK is installed.
+ */
+function taskTrace(): FheTaskTrace | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return Object.keys(carrier).length === 0 ? undefined : { carrier, queuedAt: performance.timeOrigin + performance.now() };
 }
 
 /** How often one task is handed to a worker that then retires before running it (each retirement is another request's abort). */

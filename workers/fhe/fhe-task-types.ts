@@ -1,11 +1,22 @@
 import type { FhePlan } from '../../fhe';
+import type { TracingSettings } from '../../tracing';
 import type { PackedGroups } from './packed-buffers';
 
 /**
  * Given once to every FHE worker at start: the compiled plans it serves, by plan key (`model/variant`), its key-cache
  * bound, and the revocation log through which closed and evicted sessions reach it (`revocation-log.ts`).
  */
-export type FheWorkerData = { plans: Record<string, FhePlan>; keyCacheBytes: number; revocations: SharedArrayBuffer };
+export type FheWorkerData = {
+  plans: Record<string, FhePlan>; keyCacheBytes: number; revocations: SharedArrayBuffer;
+  /** The gateway's tracing settings (issue #12): each worker thread exports its own spans. Absent: tracing is off. */
+  tracing?: TracingSettings;
+};
+
+/**
+ * The submitting request's W3C trace context (`traceparent`, `tracestate`) and when the task was queued (epoch ms),
+ * so the worker's queue and evaluation spans are children of the request's span. Never anything of the payload.
+ */
+export type FheTaskTrace = { carrier: Record<string, string>; queuedAt: number };
 
 /** A session's evaluation keys, shared (not copied) with every worker via SharedArrayBuffers. */
 export type SharedSessionKeys = { galoisKeys?: SharedArrayBuffer; relinKeys?: SharedArrayBuffer };
@@ -35,12 +46,13 @@ export type FhePredictTask = {
   control: SharedArrayBuffer;
   /** Epoch milliseconds after which the result is useless (0 = none). */
   deadline: number;
+  trace?: FheTaskTrace;
 };
 
 export type FhePredictResult = { outputs: PackedGroups; evalMicros: number };
 
 /** Loads (and so validates) a new session's keys in one worker before the session is handed out. */
-export type FheLoadKeysTask = { kind: 'loadKeys'; planKey: string; session: number; keys: SharedSessionKeys };
+export type FheLoadKeysTask = { kind: 'loadKeys'; planKey: string; session: number; keys: SharedSessionKeys; trace?: FheTaskTrace };
 
 /** What one worker's key cache holds right now (operations and tests). */
 export type FheWorkerStats = { cachedSessions: number; cachedBytes: number };

@@ -5,6 +5,8 @@
  * time a session reaches this worker, its keys), evaluates, and moves the results back.
  */
 import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { context, propagation, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
+import { startTracing, type Tracing } from '../../tracing';
 import {
   createCkksRuntime, createPlanEvaluator, FheInputError, isSealAbort, loadCiphertext, loadEvaluationKeys, loadSeal,
   type CkksRuntime, type PlanEvaluator,
@@ -16,7 +18,7 @@ import { readRevocationLog } from './revocation-log';
 import { WorkerKeyCache } from './worker-key-cache';
 import {
   CONTROL_CANCEL, RETIRED_EXIT_CODE,
-  type FheLoadKeysTask, type FhePredictResult, type FhePredictTask, type FheTask, type FheWorkerData, type FheWorkerStats,
+  type FheLoadKeysTask, type FhePredictResult, type FhePredictTask, type FheTask, type FheTaskTrace, type FheWorkerData, type FheWorkerStats,
 } from './fhe-task-types';
 
 type ServedModel = { runtime: CkksRuntime; evaluator: PlanEvaluator; plan: FheWorkerData['plans'][string] };
@@ -29,6 +31,8 @@ class Stop {
 
 async function init(): Promise<(task: FheTask) => TaskEnvelope<FhePredictResult | FheWorkerStats | null>> {
   const data = workerData as FheWorkerData;
+  // A thread has its own OpenTelemetry globals: it exports its own spans, under the gateway's service name.
+  const tracing = data.tracing ? startTracing({ settings: data.tracing, attributes: { 'thread.id': threadId } }) : undefined;
   const seal = await loadSeal();
   const runtimes = new Map<string, CkksRuntime>();
   const models = new Map<string, ServedModel>();
@@ -98,7 +102,9 @@ async function init(): Promise<(task: FheTask) => TaskEnvelope<FhePredictResult 
     // Closed, expired and evicted sessions: free their keys before doing anything else (see revocation-log.ts).
     revocations.drain((session) => keyCache.delete(session), () => keyCache.clear());
     if (task.kind === 'stats') return okEnvelope({ cachedSessions: keyCache.size, cachedBytes: keyCache.bytes });
-    return task.kind === 'loadKeys' ? loadKeys(task) : predict(task);
+    return task.kind === 'loadKeys'
+      ? traced(tracing, 'veil.fhe.load_keys', task.trace, { 'veil.plan': task.planKey }, () => loadKeys(task))
+      : traced(tracing, 'veil.fhe.evaluate', task.trace, { 'veil.plan': task.planKey, 'veil.groups': task.inputs.perGroup > 0 ? task.inputs.lengths.length / task.inputs.perGroup : 0 }, () => predict(task));
   };
 
   function predict(task: FhePredictTask): TaskEnvelope<FhePredictResult> {
@@ -153,6 +159,40 @@ async function init(): Promise<(task: FheTask) => TaskEnvelope<FhePredictResult 
       for (const obj of live) obj.delete();
     }
   }
+}
+
+const tracer = trace.getTracer('veil-fhe-worker');
+
+/**
+ * Runs a task inside the submitting request's trace: a `veil.fhe.queue` span from submission to this thread picking
+ * the task up, then the task's own span around the work. Attributes are routing metadata only (plan, group count);
+ * a refusal is marked with its code. The spans are flushed once the answer is on its way: piscina may end this thread
+ * at any time (retirement, pool close), and an idle thread has time to send them (the pool runs traced workers with
+ * piscina's `atomics: 'async'`, so an idle thread's event loop runs instead of blocking in Atomics.wait).
+ */
+function traced<T>(tracing: Tracing | undefined, name: string, taskTrace: FheTaskTrace | undefined, attributes: Record<string, string | number>, run: () => TaskEnvelope<T>): TaskEnvelope<T> {
+  if (!tracing || !taskTrace) return run();
+  const parent = propagation.extract(ROOT_CONTEXT, taskTrace.carrier);
+  const picked = performance.timeOrigin + performance.now();
+  tracer.startSpan('veil.fhe.queue', { startTime: taskTrace.queuedAt, attributes: { 'thread.id': threadId } }, parent).end(picked);
+  const span = tracer.startSpan(name, { startTime: picked, attributes: { ...attributes, 'thread.id': threadId } }, parent);
+  try {
+    const envelope = context.with(trace.setSpan(parent, span), run);
+    const failed = (envelope as { ok?: boolean }).ok === false ? (envelope as { error: { code: string } }).error.code : undefined;
+    if (failed) span.setStatus({ code: SpanStatusCode.ERROR, message: failed });
+    return envelope;
+  } finally {
+    span.end();
+    scheduleFlush(tracing);
+  }
+}
+
+let flushing = false;
+/** One export at a time: under load the spans of several tasks go out together. */
+function scheduleFlush(tracing: Tracing): void {
+  if (flushing) return;
+  flushing = true;
+  setImmediate(() => void tracing.flush().catch(() => undefined).finally(() => (flushing = false)));
 }
 
 module.exports = reportStartupFailure(init());

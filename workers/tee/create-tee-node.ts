@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import type { sendUnaryData, ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Metadata, sendUnaryData, ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { context as otelContext, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { createSimulatedProvider, type AttestationEnvelope, type EvidenceProvider } from '../../attestation';
 import {
-  scheduleAt, UndecodableRequest, type GetTeeEvidenceRequest, type GetTeeEvidenceResponse, type TeeInferRequest, type TeeInferResponse, type TeeModelInfo, type TeeStreamEvent, type TeeUsage,
+  grpcServerSpanName, grpcTraceContext, scheduleAt, UndecodableRequest, type GetTeeEvidenceRequest, type GetTeeEvidenceResponse, type TeeInferRequest, type TeeInferResponse, type TeeModelInfo, type TeeStreamEvent, type TeeUsage,
 } from '../../proto';
 import {
   createEnclaveIdentity, encodeTeeOperationResponse, encodeTeeResponseBody, ReplayGuard, SILENT_TEE_LOGGER, TEE_HPKE_SUITE, TEE_PROTOCOL, TeeError,
@@ -325,6 +326,29 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
 
 const kLog = Symbol('logFields');
 
+// Looked up per use, not once: a tracer taken before the SDK was (re)installed would keep feeding the old one.
+const tracer = () => trace.getTracer('veil-tee-node');
+
+/**
+ * The node call's SERVER span, continuing the gateway's trace (`traceparent` metadata): routing metadata only (method,
+ * model id, request id). `fn` runs inside it, so the node's log lines carry its ids.
+ */
+function inServerSpan<T>(call: { metadata: Metadata; getPath(): string; request: unknown }, requestId: string, fn: (span: Span) => T): T {
+  const { name, attributes } = grpcServerSpanName(call.getPath());
+  const modelId = (call.request as { modelId?: unknown } | null)?.modelId;
+  const span = tracer().startSpan(name, {
+    kind: SpanKind.SERVER, attributes: { ...attributes, 'veil.request_id': requestId, ...(typeof modelId === 'string' ? { 'veil.model': modelId } : {}) },
+  }, grpcTraceContext(call.metadata));
+  return otelContext.with(trace.setSpan(otelContext.active(), span), () => fn(span));
+}
+
+/** Ends a node call's span with its outcome: the stable code only, never a message. */
+function endSpan(span: Span, code: string): void {
+  span.setAttribute('veil.code', code);
+  if (code !== 'ok') span.setStatus({ code: SpanStatusCode.ERROR, message: code });
+  span.end();
+}
+
 function unary<Req, Res extends object>(
   rpc: string,
   logger: TeeLogger,
@@ -333,6 +357,10 @@ function unary<Req, Res extends object>(
 ) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
     const requestId = randomUUID();
+    inServerSpan(call, requestId, (span) => unaryInSpan(call, callback, requestId, span));
+  };
+
+  function unaryInSpan(call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>, requestId: string, span: Span): void {
     const started = performance.now();
     const { signal, done } = callLimits(call);
     // A request that is not valid protobuf reaches here as a marker (proto/guard-request-decoding.ts), never a bare INTERNAL.
@@ -344,18 +372,20 @@ function unary<Req, Res extends object>(
       (response) => {
         const extra = (response as { [kLog]?: Record<string, string | number | undefined> })[kLog] ?? fields?.(response) ?? {};
         logger.info('tee rpc ok', { rpc, requestId, ms: ms(started), ...extra });
+        endSpan(span, 'ok');
         callback(null, response);
       },
       (err: unknown) => {
         const failure = toTeeNodeFailure(err);
         const log = failure.code === 'internal' ? logger.error : logger.info;
         log('tee rpc refused', { rpc, requestId, code: failure.code, ms: ms(started), reason: failure.code === 'internal' ? failure.reason : undefined });
+        endSpan(span, failure.code);
         const status = toTeeGrpcStatus(failure);
         status.metadata.set('x-request-id', requestId);
         callback(status, null);
       },
     );
-  };
+  }
 }
 
 const utf8 = new TextEncoder();
@@ -386,6 +416,10 @@ function callLimits(call: LimitedCall): { signal: AbortSignal; done(): void } {
 function serverStream<Req>(rpc: string, logger: TeeLogger, produce: (request: Req, signal: AbortSignal) => AsyncIterable<TeeStreamEvent>) {
   return (call: ServerWritableStream<Req, TeeStreamEvent>): void => {
     const requestId = randomUUID();
+    inServerSpan(call, requestId, (span) => streamInSpan(call, requestId, span));
+  };
+
+  function streamInSpan(call: ServerWritableStream<Req, TeeStreamEvent>, requestId: string, span: Span): void {
     const started = performance.now();
     const { signal, done } = callLimits(call);
     let events = 0;
@@ -402,18 +436,22 @@ function serverStream<Req>(rpc: string, logger: TeeLogger, produce: (request: Re
     body().finally(done).then(
       () => {
         logger.info('tee rpc ok', { rpc, requestId, ms: ms(started), events, responseBytes: bytes });
+        span.setAttribute('veil.events', events);
+        endSpan(span, 'ok');
         call.end();
       },
       (err: unknown) => {
         const failure = signal.aborted && events > 0 ? { code: 'cancelled' as const, message: 'the request was cancelled' } : toTeeNodeFailure(err);
         const log = failure.code === 'internal' ? logger.error : logger.info;
         log('tee rpc refused', { rpc, requestId, code: failure.code, ms: ms(started), events, reason: failure.code === 'internal' ? (failure as { reason?: string }).reason : undefined });
+        span.setAttribute('veil.events', events);
+        endSpan(span, failure.code);
         const status = toTeeGrpcStatus(failure);
         status.metadata.set('x-request-id', requestId);
         call.emit('error', status);
       },
     );
-  };
+  }
 }
 
 /** The token counts of an OpenAI response object the host produced (chat: prompt + completion; embeddings: prompt). */
