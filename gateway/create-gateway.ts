@@ -165,7 +165,8 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
         ...(tee ? { Tee: tee.service } : {}),
       },
     });
-    stops.push(() => server.close());
+    stops.push(() => server.close()); // on a failed start; a started gateway drains it first (below)
+    const listeners: { close(graceMs: number): Promise<void> }[] = [server];
 
     // issue #10: the HTTP API beside gRPC — same guard, same TEE router, same served FHE models.
     let http: HttpServer | undefined;
@@ -191,12 +192,22 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       });
       const served = http;
       stops.push(() => served.close());
+      listeners.push(served);
     }
     logger.info('gateway listening', {
       grpc: server.address, http: http?.url ?? 'off', tls: server.tls ? server.tls.fingerprint256 : 'off', auth: config.auth.mode,
       models: [...models.keys()].join(','), ms: Math.round(performance.now() - started),
     });
 
+    // Graceful shutdown (what Kubernetes expects of SIGTERM): both listeners stop accepting at once and share one grace
+    // period for what is in flight (health answers NOT_SERVING from the first moment); only then are the TEE links,
+    // the ledger (its last charges committed), the pool and the exporters stopped.
+    const graceMs = config.shutdownGraceSeconds * 1000;
+    stops.push(async () => {
+      const draining = performance.now();
+      await Promise.all(listeners.map((l) => l.close(graceMs)));
+      logger.info('listeners drained', { ms: Math.round(performance.now() - draining) });
+    });
     let closing: Promise<void> | undefined;
     return {
       address: server.address,

@@ -223,6 +223,10 @@ export const CONFIG_SCHEMA = {
     streamWindowTokens: { kind: 'int', min: 1, max: 1_000_000, default: 64, env: 'VEIL_PAYMENTS_STREAM_WINDOW_TOKENS', doc: 'completion tokens a paid stream\'s voucher buys ahead (its credit window); at the edge it pauses for a top-up' },
     streamPauseSeconds: { kind: 'int', min: 1, max: 600, default: 30, env: 'VEIL_PAYMENTS_STREAM_PAUSE_SECONDS', doc: 'how long a paid stream waits for the client\'s top-up voucher before it ends (charged what it delivered)' },
   },
+  shutdownGraceSeconds: {
+    kind: 'int', min: 0, max: 3600, default: 25, env: 'VEIL_SHUTDOWN_GRACE_SECONDS',
+    doc: 'on SIGTERM/SIGINT: stop accepting, let calls and streams in flight finish for up to this long (Kubernetes waits 30 s by default), then cut what is left, flush the ledger and exporters, exit 0',
+  },
   dataDir: { kind: 'string', default: path.join(REPO_ROOT, '.veil'), env: 'VEIL_DATA_DIR', doc: 'where the gateway keeps its local state (never payloads or keys)' },
 } as const satisfies ConfigTree;
 

@@ -79,15 +79,20 @@ export async function createGrpcServer(options: CreateGrpcServerOptions): Promis
   for (const service of healthNames) health.setStatus(service, 'SERVING');
 
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  let closing: Promise<void> | undefined;
   return {
     server,
     health,
     address: `${host}:${port}`,
     tls,
-    close: async (graceMs = 5_000) => {
-      for (const service of healthNames) health.setStatus(service, 'NOT_SERVING');
-      await closeGrpcServer(server, graceMs);
-      tls?.close();
+    close(graceMs = 5_000) {
+      // Once: the gateway drains every listener first, and its startup-failure path may close this again.
+      closing ??= (async () => {
+        for (const service of healthNames) health.setStatus(service, 'NOT_SERVING');
+        await closeGrpcServer(server, graceMs);
+        tls?.close();
+      })();
+      return closing;
     },
   };
 }

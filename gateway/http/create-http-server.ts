@@ -201,9 +201,13 @@ async function build(options: CreateHttpServerOptions, tls: TlsFileProvider | un
         closing = true;
         const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
         force.unref();
+        // fastify closes the connections idle when close() starts; one whose answer was still running becomes idle
+        // later and would otherwise hold the close for its keep-alive timeout (72 s), past any grace period.
+        const sweep = setInterval(() => app.server.closeIdleConnections(), 25);
         try {
           await app.close();
         } finally {
+          clearInterval(sweep);
           clearTimeout(force);
           tls?.close();
         }

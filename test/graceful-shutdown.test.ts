@@ -1,0 +1,113 @@
+/**
+ * Issue #12 §2, graceful shutdown as Kubernetes expects it: `veil serve` gets SIGTERM while a request is still
+ * arriving. It stops accepting at once (health NOT_SERVING, new connections refused), lets the request finish and
+ * answers it, then stops what the listeners used and exits 0 — well within `shutdownGraceSeconds`. A request still
+ * open when the grace period ends is cut, and the process still exits 0.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { childProcessEnv } from '../chain';
+
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+function serve(graceSeconds: number): Promise<{ child: ChildProcess; port: number; out: () => string; exited: Promise<number | null>; dir: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-shutdown-'));
+  const child = spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'veil.cjs'), 'serve'], {
+    env: childProcessEnv({
+      extra: {
+        VEIL_DATA_DIR: dir, VEIL_GRPC_HOST: '127.0.0.1', VEIL_GRPC_PORT: '0', VEIL_HTTP_PORT: '0', VEIL_LOG_LEVEL: 'info', VEIL_LOG_FORMAT: 'json',
+        VEIL_TEE_ENABLED: 'false', VEIL_CHAIN_ENABLED: 'false', VEIL_FHE_MODELS: 'breast-cancer-lr', VEIL_FHE_VARIANTS: 'blocks', VEIL_FHE_WORKERS: '1',
+        VEIL_SHUTDOWN_GRACE_SECONDS: String(graceSeconds),
+      },
+    }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`veil serve did not start in 120 s:\n${out}`)), 120_000);
+    const poll = setInterval(() => {
+      const m = /HTTP API on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m && /^try: /m.test(out)) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve({ child, port: Number(m[1]), out: () => out, exited, dir });
+      }
+    }, 20);
+    void exited.then((code) => reject(new Error(`veil serve exited (${code}) before listening:\n${out}`)));
+  });
+}
+
+/** A predict request whose body (64 bytes declared) arrives in two halves; its status once answered, or 'cut'. */
+function slowRequest(port: number) {
+  const body = Buffer.alloc(64, 1);
+  let status: Promise<number | 'cut'>;
+  const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/fhe/sessions/no-such-session/predict', headers: { 'content-type': 'application/octet-stream', 'content-length': body.length, connection: 'close' } });
+  status = new Promise((resolve) => {
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', () => resolve('cut'));
+  });
+  req.write(body.subarray(0, 32));
+  return { finish: () => req.end(body.subarray(32)), status: () => status };
+}
+
+const connects = (port: number) => new Promise<boolean>((resolve) => {
+  const req = http.get({ host: '127.0.0.1', port, path: '/healthz', agent: false }, (res) => {
+    res.resume();
+    resolve(true);
+  });
+  req.on('error', () => resolve(false));
+});
+
+test('SIGTERM: stops accepting, answers the request in flight, drains and exits 0', async () => {
+  const gw = await serve(20);
+  try {
+    expect(await connects(gw.port)).toBe(true);
+    const inFlight = slowRequest(gw.port);
+    await new Promise((r) => setTimeout(r, 200)); // the request is in the server's hands
+    const started = Date.now();
+    gw.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await connects(gw.port)).toBe(false); // no longer accepting
+    expect(gw.child.exitCode).toBeNull(); // still draining the request in flight
+    inFlight.finish();
+    // The request got its real answer once its body was whole (64 bytes of 0x01 are no framed ciphertexts: 400),
+    // not a cut connection.
+    expect(await inFlight.status()).toBe(400);
+    expect(await gw.exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(gw.out()).toMatch(/"msg":"listeners drained"/);
+    expect(gw.out()).toMatch(/"msg":"gateway stopped"/);
+  } finally {
+    fs.rmSync(gw.dir, { recursive: true, force: true });
+  }
+}, 180_000);
+
+test('a request still open when the grace period ends is cut, and the gateway still exits 0', async () => {
+  const gw = await serve(1);
+  try {
+    const stuck = slowRequest(gw.port); // never finished
+    await new Promise((r) => setTimeout(r, 200));
+    const started = Date.now();
+    gw.child.kill('SIGTERM');
+    expect(await stuck.status()).toBe('cut');
+    expect(await gw.exited).toBe(0);
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(900);
+    expect(took).toBeLessThan(10_000);
+  } finally {
+    fs.rmSync(gw.dir, { recursive: true, force: true });
+  }
+}, 180_000);
