@@ -1,13 +1,14 @@
 /**
  * Conformance with real exporters: networks written by PyTorch's torch.onnx.export and by onnx.helper (committed
  * fixtures, see test/fixtures/onnx/README.md) compile to CKKS plans and, encrypted, match onnxruntime-node within
- * 1e-3; the network with a Relu is refused at load with a message naming the node.
+ * 1e-3; the network with a Relu is refused at load without a calibration (naming the node) and, calibrated, compiles
+ * to a Chebyshev approximation that agrees with onnxruntime.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import {
-  compileOnnx, createCkksRuntime, createFheClientKeys, createPlanEvaluator, FHE_VARIANTS, FheCompileError,
+  calibrateActivations, compileOnnx, createCkksRuntime, simulatePlan, createFheClientKeys, createPlanEvaluator, FHE_VARIANTS, FheCompileError,
   loadEvaluationKeys, loadCiphertext, loadSeal, logitsModel, packInputs, unpackOutputs, type FheVariant,
 } from '../fhe';
 import { readOnnxModel } from '../onnx';
@@ -66,7 +67,7 @@ describe.each(SUPPORTED)('%s', (name) => {
   });
 });
 
-test('error: the exported network with a Relu is refused at load, naming the node and op', () => {
+test('error: the exported network with a Relu is refused at load without a calibration, naming the node and op', () => {
   const bytes = fs.readFileSync(path.join(DIR, 'torch-mlp-relu.onnx'));
   const relu = readOnnxModel(bytes).graph.nodes.find((n) => n.opType === 'Relu')!;
   let error: unknown;
@@ -76,7 +77,27 @@ test('error: the exported network with a Relu is refused at load, naming the nod
     error = err;
   }
   expect(error).toBeInstanceOf(FheCompileError);
-  expect((error as FheCompileError).code).toBe('model_unsupported');
+  expect((error as FheCompileError).code).toBe('calibration_missing');
   expect((error as Error).message).toContain(`"${relu.name}"`);
   expect((error as Error).message).toContain('Relu');
+});
+
+test('the exported network with a Relu, calibrated, compiles and its plan tracks onnxruntime', async () => {
+  const bytes = fs.readFileSync(path.join(DIR, 'torch-mlp-relu.onnx'));
+  const meta = JSON.parse(fs.readFileSync(path.join(DIR, 'torch-mlp-relu.json'), 'utf8')) as { input: number[][] };
+  let seed = 777;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  const random = (n: number) => Array.from({ length: n }, () => meta.input[0]!.map(() => rand()));
+  const plan = compileOnnx(bytes, { name: 'torch-mlp-relu', calibration: calibrateActivations(bytes, random(300)) });
+  expect(plan.approximations).toHaveLength(1);
+  const rows = [...meta.input, ...random(100)];
+  const got: Float64Array[] = [];
+  for (const [g, group] of packInputs(plan.spec, rows).entries()) {
+    got.push(...unpackOutputs(plan.spec, simulatePlan(plan, group), Math.min(plan.spec.batchCapacity, rows.length - g * plan.spec.batchCapacity)));
+  }
+  const plain = await plaintextLogits(bytes, rows);
+  const top1 = (v: ArrayLike<number>) => Array.from(v).indexOf(Math.max(...Array.from(v)));
+  const agree = got.filter((v, i) => top1(v) === top1(plain[i]!)).length / rows.length;
+  expect(agree).toBeGreaterThanOrEqual(0.97);
+  got.forEach((v, i) => v.forEach((x, j) => expect(Math.abs(x - plain[i]![j]!)).toBeLessThan(0.1)));
 });
