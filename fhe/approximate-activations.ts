@@ -102,7 +102,7 @@ export function approximateActivations<S extends { kind: string }>(
     out[w.index] = { kind: 'chebyshev', name: w.stage.name, op: w.stage.op, coeffs: c.coeffs, size: w.stage.size };
     approximations.push({
       name: w.stage.name, op: w.stage.op, observed: [w.cal.min, w.cal.max], fitted: [w.lo, w.hi], degree: c.degree,
-      levels: chebyshevDepth(c.degree), maxError: c.maxError, meanError: c.meanError, target: w.target,
+      levels: chebyshevDepth(c.degree), maxError: c.maxError, meanError: c.meanError, target: w.target, coeffs: c.coeffs,
     });
   }
   return { stages: out, approximations };

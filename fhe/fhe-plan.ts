@@ -121,6 +121,8 @@ export type FheActivationApproximation = {
   meanError: number;
   /** The error the degree was chosen against (tolerance × output span on the observed range). */
   target: number;
+  /** coeffs[k][feature]: the fitted Chebyshev series in t = (2u − lo − hi)/(hi − lo), u the activation's input. */
+  coeffs: Float64Array[];
 };
 
 /** What the workers evaluate. Plain data only (structured-clonable), so it can travel in `workerData`. */

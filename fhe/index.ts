@@ -11,6 +11,8 @@ export type { ActivationCalibration, CalibrateActivationsOptions, FheCalibration
 export { parseCalibration } from './parse-calibration';
 export { DEFAULT_ACTIVATION_TOLERANCE } from './approximate-activations';
 export { simulatePlan } from './simulate-plan';
+export { measureApproximations } from './measure-approximations';
+export type { ActivationCheck } from './measure-approximations';
 export type { CompileOnnxOptions } from './compile-onnx';
 export { logitsModel } from './logits-model';
 export { loadSeal } from './load-seal';
