@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { writeOnnxModel } from '../onnx';
 import type { WriteOnnxNode, WriteOnnxTensor } from '../onnx';
 import { calibrateActivations } from './calibrate-activations';
-import { chebyshevDepth, chebyshevSchedule } from './chebyshev-schedule';
+import { chebyshevDepth } from './chebyshev-schedule';
 import { selectCkksParameters } from './ckks-parameters';
 import { compileOnnx } from './compile-onnx';
 import { createCkksRuntime } from './create-ckks-runtime';
@@ -15,7 +15,6 @@ import { createFheClientKeys } from './create-fhe-client-keys';
 import { createPlanEvaluator } from './create-plan-evaluator';
 import { FheCompileError } from './errors';
 import type { FhePlan } from './fhe-plan';
-import { evaluateChebyshev, fitChebyshev } from './fit-chebyshev';
 import { loadCiphertext } from './load-ciphertext';
 import { loadEvaluationKeys } from './load-evaluation-keys';
 import { loadSeal } from './load-seal';
@@ -156,25 +155,6 @@ test('encrypted Chebyshev evaluation (blocks and feature-major) matches the plan
     }
   }
 }, 120_000);
-
-describe('Chebyshev pieces', () => {
-  test('T_k sits ⌈log2 k⌉ levels down; the series costs ⌈log2 d⌉ + 1 levels and lands on the input scale', () => {
-    const sch = chebyshevSchedule(8, 2, 2 ** 30, (l) => 2 ** 30 + l * 16384 + 1);
-    expect(sch.levels.slice(1)).toEqual([2, 3, 4, 4, 5, 5, 5, 5]);
-    expect(sch.depth).toBe(4);
-    expect(sch.outLevel).toBe(6);
-    expect(sch.outScale).toBe(2 ** 30);
-    expect([chebyshevDepth(2), chebyshevDepth(4), chebyshevDepth(5), chebyshevDepth(16)]).toEqual([2, 3, 4, 5]);
-  });
-
-  test('the weighted fit reproduces a polynomial exactly and the evaluation matches the recurrence', () => {
-    const points = Float64Array.from({ length: 64 }, (_, i) => -1 + (2 * (i + 0.5)) / 64);
-    const weights = new Float64Array(64).fill(1);
-    const c = fitChebyshev({ f: (t) => 4 * t ** 3 - 3 * t + 0.5, degree: 4, points, weights });
-    expect(Array.from(c).map((v) => Math.round(v * 1e9) / 1e9)).toEqual([0.5, 0, 0, 1, 0]);
-    expect(evaluateChebyshev(c, 0.3)).toBeCloseTo(4 * 0.027 - 0.9 + 0.5, 12);
-  });
-});
 
 describe('errors', () => {
   const relu = CASES[0]![1];

@@ -31,8 +31,8 @@ type Const = { kind: 'const'; dims: number[]; data: Float64Array };
 type Value = Dyn | Fn | Const;
 
 /**
- * Symbolically executes the ONNX graph and returns the stages the CKKS plan must evaluate: dense layers and
- * elementwise polynomials. Affine pieces (Add/Sub/Mul/Div by constants, normalisation, temperature…) are folded
+ * Symbolically executes the ONNX graph and returns the stages the CKKS plan must evaluate: dense layers,
+ * elementwise polynomials and non-polynomial activations (which the compiler approximates from a calibration). Affine pieces (Add/Sub/Mul/Div by constants, normalisation, temperature…) are folded
  * into the neighbouring dense layer, and consecutive dense layers are multiplied together, so they cost nothing.
  *
  * @throws {FheCompileError} naming the node, op and reason for anything the plan cannot evaluate.
