@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildMlpModel, randomLayer, seededRandom } from '../fhe/test-models';
@@ -41,10 +41,59 @@ describe('veil fhe check', () => {
     writeFileSync(relu, buildMlpModel([randomLayer(rand, 4, 4), randomLayer(rand, 2, 4)], { activation: 'relu' }));
     const text = await capture(['check', relu]);
     expect(text.code).toBe(1);
-    expect(text.err).toMatch(/node "act0" \(Relu\): Relu is not a polynomial/);
+    expect(text.err).toMatch(/node "act0" \(Relu\): is not a polynomial; it needs a calibrated approximation: .*--calibrate/);
     const json = await capture(['check', relu, '--json']);
     expect(json.code).toBe(1);
     expect(JSON.parse(json.out)).toMatchObject({ compiled: false, error: expect.stringMatching(/Relu/) });
+  });
+
+  describe('--calibrate', () => {
+    const relu = path.join(dir, 'relu-cal.onnx');
+    writeFileSync(relu, buildMlpModel([randomLayer(rand, 6, 4), randomLayer(rand, 3, 6)], { activation: 'relu' }));
+    const rows = (n: number) => Array.from({ length: n }, () => Array.from({ length: 4 }, () => rand().toFixed(4)).join(',')).join('\n') + '\n';
+    const cal = path.join(dir, 'cal.csv');
+    writeFileSync(cal, rows(300));
+
+    test('reports per activation ranges, degree, depth, errors and out-of-range inputs; the encrypted check uses the plan simulation', async () => {
+      const labels = path.join(dir, 'labels.csv');
+      writeFileSync(labels, Array.from({ length: 300 }, (_, i) => i % 3).join('\n') + '\n');
+      const { code, out } = await capture(['check', relu, '--calibrate', cal, '--labels', labels, '--samples', '8', '--repeat', '1', '--json']);
+      expect(code).toBe(0);
+      const r = JSON.parse(out);
+      expect(r).toMatchObject({ compiled: true, samples: 8, plaintextRows: 300, calibrationRows: 300 });
+      expect(r.activations).toEqual([expect.objectContaining({ name: 'act0', op: 'Relu', values: 300 * 6, outsideFitted: 0, outsideObserved: 0 })]);
+      const [a] = r.activations;
+      expect(a.fitted[0]).toBeLessThan(a.observed[0]);
+      expect(a.levels).toBeGreaterThanOrEqual(2);
+      expect(a.maxError).toBeGreaterThan(0);
+      expect(r.maxAbsError).toBeLessThan(1e-3);
+      expect(r.planTop1Agreement).toBeGreaterThan(0.9);
+      for (const k of ['plaintextAccuracy', 'planAccuracy', 'encryptedAccuracy']) expect(r[k]).toBeGreaterThanOrEqual(0);
+    });
+
+    test('text report; held-out rows outside the calibrated range are counted as a risk; --write-calibration stores it beside the model', async () => {
+      const wide = path.join(dir, 'wide.csv');
+      writeFileSync(wide, rows(20).split('\n').map((l) => l && l.split(',').map((v) => (Number(v) * 5).toFixed(4)).join(',')).join('\n'));
+      const written = await capture(['check', relu, '--calibrate', cal, '--write-calibration', '--samples', '4', '--repeat', '1']);
+      expect(written.code).toBe(0);
+      expect(written.out).toMatch(/act0 +Relu +\[-?\d+\.\d+, -?\d+\.\d+\] +\[/);
+      expect(written.out).toMatch(/0 of 1800 outside the fitted range/);
+      expect(existsSync(path.join(dir, 'relu-cal.calibration.json'))).toBe(true);
+      // The stored calibration is picked up beside the model; the wide rows fall outside it.
+      // Far outside the fitted range T_d(t) explodes, so even the encrypted result leaves the plan's: exit 3.
+      const held = await capture(['check', relu, '--input', wide, '--repeat', '1', '--json']);
+      expect(JSON.parse(held.out).activations[0].outsideFitted).toBeGreaterThan(0);
+      expect(held.code).toBe(3);
+    });
+
+    test('error: a malformed or stale calibration exits 1 naming it', async () => {
+      const bad = path.join(dir, 'bad.calibration.json');
+      writeFileSync(bad, '{"version": 2}');
+      const r = await capture(['check', relu, '--calibration', bad]);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/bad\.calibration\.json: version must be 1/);
+      expect((await capture(['check', relu, '--calibrate', cal, '--calibration', bad])).code).toBe(2);
+    });
   });
 
   test('error: usage problems exit 2', async () => {

@@ -1,22 +1,27 @@
 /**
- * `veil fhe check MODEL.onnx [--samples N | --input FILE.csv] [--json]`: compile an ONNX model to a CKKS plan, print
- * the plan, run encrypted inference in-process and compare it with plaintext onnxruntime on the logits model.
+ * `veil fhe check MODEL.onnx [--samples N | --input FILE.csv] [--calibrate F.csv | --calibration C.json] [--json]`:
+ * compile an ONNX model to a CKKS plan, print the plan, run encrypted inference in-process and compare it with
+ * plaintext onnxruntime on the logits model. Models with non-polynomial activations (Relu, GELU…) are compiled
+ * against a calibration (measured from --calibrate rows, read from --calibration, or MODEL.calibration.json beside
+ * the model) and the report adds, per activation, ranges, degree, depth, approximation error and out-of-range inputs.
  *
  * CSV input: one sample per row, exactly `inputSize` numeric columns (the model's features, in order), comma-separated,
  * an optional header line of column names; read by Veil's one CSV rule (`readNumericCsv` in models/).
  *
  * Exit codes: 0 ok, 1 the model cannot compile, 2 usage error (flags, unreadable files, bad CSV),
- * 3 compiled but the encrypted result differs from plaintext by more than --tolerance (default 1e-3).
+ * 3 compiled but the encrypted result differs from plaintext by more than --tolerance (default 1e-3; for approximated
+ * models the comparison is with the plan's own plaintext simulation, the approximation error is reported separately).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { writeFileSync } from 'node:fs';
 import {
-  compileOnnx, createCkksRuntime, createFheClientKeys, createPlanEvaluator, FheCompileError, loadCiphertext, loadEvaluationKeys,
-  FHE_VARIANTS, isFheVariant, loadSeal, logitsModel, packInputs, unpackOutputs,
+  calibrateActivations, compileOnnx, createCkksRuntime, createFheClientKeys, createPlanEvaluator, FheCompileError, loadCiphertext, loadEvaluationKeys,
+  FHE_VARIANTS, isFheVariant, loadSeal, logitsModel, measureApproximations, packInputs, parseCalibration, simulatePlan, unpackOutputs,
 } from '../fhe';
-import type { FhePlan } from '../fhe';
-import { DatasetError, readNumericCsv } from '../models';
+import type { ActivationCheck, FheCalibration, FhePlan } from '../fhe';
+import { calibrationBeside, DatasetError, formatCalibration, readModelCalibration, readNumericCsv } from '../models';
 import { readOnnxModel } from '../onnx';
 
 export const summary = 'FHE model tools (veil fhe check MODEL.onnx)';
@@ -37,6 +42,13 @@ options:
                      feature-major (one ciphertext per feature over N/2 samples, no rotations, highest throughput)
   --expand-input     replicated-blocks: the client also sends the first layer's input shifts (fewer samples per
                      ciphertext, no top-level rotation: lowest single-sample latency)
+  --calibrate F.csv  measure the input range of every non-polynomial activation (Relu, Sigmoid, Tanh, GELU, SiLU,
+                     LeakyRelu, Softplus) on these rows (same format as --input), fit the approximations, and report
+                     them on all rows; without --input the encrypted check runs on the first --samples of these rows
+  --calibration C    a stored calibration JSON (default: MODEL.calibration.json beside the model, if present)
+  --write-calibration  with --calibrate: save the calibration as MODEL.calibration.json beside the model
+  --labels L.csv     one integer class per row of the checked rows (--input, else --calibrate): adds accuracy
+  --max-depth D      depth budget for the activation approximations (default 11: N=16384)
   --repeat N         timed single-sample evaluations for the latency (default 5)
   --tolerance X      max |encrypted − plaintext| accepted (default 1e-3)
   --json             print one JSON object
@@ -73,6 +85,19 @@ export type FheCheckResult = {
   p95Ms?: number;
   groupP50Ms?: number;
   samplesPerSecond?: number;
+  /** Calibrated activations, measured on the checked rows (all of them, in plaintext). */
+  activations?: ActivationCheck[];
+  /** Rows the plaintext comparisons below ran on. */
+  plaintextRows?: number;
+  /** Top-1 agreement of the approximated plan (plaintext simulation) with onnxruntime, over plaintextRows. */
+  planTop1Agreement?: number;
+  /** With --labels: accuracy of onnxruntime, of the approximated plan (over plaintextRows) and of the encrypted rows. */
+  plaintextAccuracy?: number;
+  planAccuracy?: number;
+  encryptedAccuracy?: number;
+  /** Max |encrypted − onnxruntime| (for approximated models `maxAbsError` is against the plan's simulation). */
+  maxAbsErrorVsOnnx?: number;
+  calibrationRows?: number;
 };
 
 class UsageError extends Error {}
@@ -91,6 +116,11 @@ export async function run(args: string[]): Promise<number> {
         layout: { type: 'string' },
         variant: { type: 'string' },
         'expand-input': { type: 'boolean', default: false },
+        calibrate: { type: 'string' },
+        calibration: { type: 'string' },
+        'write-calibration': { type: 'boolean', default: false },
+        labels: { type: 'string' },
+        'max-depth': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -122,16 +152,35 @@ export async function run(args: string[]): Promise<number> {
     } catch {
       throw new UsageError(`cannot read ${modelPath}`);
     }
+    if (values.calibrate && values.calibration) throw new UsageError('use either --calibrate or --calibration, not both');
+    if (values['write-calibration'] && !values.calibrate) throw new UsageError('--write-calibration needs --calibrate');
+    const maxDepth = values['max-depth'] === undefined ? undefined : positiveInt(values['max-depth'], 0, '--max-depth');
     let plan: FhePlan;
+    let calibrationRows: number[][] | undefined;
     try {
+      let calibration: FheCalibration | undefined;
+      if (values.calibrate) {
+        calibrationRows = readCsv(values.calibrate, modelInputSize(bytes));
+        calibration = calibrateActivations(bytes, calibrationRows, { source: values.calibrate });
+        if (values['write-calibration']) writeFileSync(calibrationBeside(modelPath), formatCalibration(calibration));
+      } else if (values.calibration) {
+        let text: string;
+        try {
+          text = readFileSync(values.calibration, 'utf8');
+        } catch {
+          throw new UsageError(`cannot read ${values.calibration}`);
+        }
+        calibration = parseCalibration(text, bytes, values.calibration);
+      } else calibration = readModelCalibration(calibrationBeside(modelPath), bytes);
+      const common = { calibration, maxDepth };
       if (values.variant !== undefined) {
         if (values.layout !== undefined || values['expand-input']) throw new UsageError('give --variant or --layout/--expand-input, not both');
         if (!isFheVariant(values.variant)) throw new UsageError(`--variant must be one of ${Object.keys(FHE_VARIANTS).join(', ')}`);
-        plan = compileOnnx(bytes, FHE_VARIANTS[values.variant]);
+        plan = compileOnnx(bytes, { ...FHE_VARIANTS[values.variant], ...common });
       } else {
         const layout = values.layout ?? 'replicated-blocks';
         if (layout !== 'replicated-blocks' && layout !== 'feature-major') throw new UsageError('--layout must be replicated-blocks or feature-major');
-        plan = compileOnnx(bytes, { layout, expandInput: values['expand-input'] });
+        plan = compileOnnx(bytes, { layout, expandInput: values['expand-input'], ...common });
       }
     } catch (err) {
       if (!(err instanceof FheCompileError)) throw err;
@@ -140,9 +189,13 @@ export async function run(args: string[]): Promise<number> {
       return 1;
     }
     const { spec } = plan;
-    const samples = values.input ? readCsv(values.input, spec.inputSize) : randomSamples(count, spec.inputSize);
+    // Plaintext comparisons use every checked row; the encrypted check the first --samples of the calibration rows.
+    const checked = values.input ? readCsv(values.input, spec.inputSize) : calibrationRows;
+    const samples = checked ? (values.input ? checked : checked.slice(0, count)) : randomSamples(count, spec.inputSize);
+    const labels = values.labels ? readLabels(values.labels, checked?.length ?? -1) : undefined;
     if (!json) printPlan(modelPath, plan);
-    const result = await check(bytes, plan, samples, repeat);
+    const result = await check(bytes, plan, samples, repeat, checked ?? samples, labels);
+    if (calibrationRows) result.calibrationRows = calibrationRows.length;
     const out: FheCheckResult = {
       compiled: true,
       model: modelPath,
@@ -161,7 +214,7 @@ export async function run(args: string[]): Promise<number> {
       ...result,
     };
     if (json) console.log(JSON.stringify(out));
-    else printCheck(out, values.input ? `${samples.length} CSV rows` : `${samples.length} random samples`);
+    else printCheck(out, values.input ? `${samples.length} CSV rows` : calibrationRows ? `the first ${samples.length} calibration rows` : `${samples.length} random samples`);
     return out.maxAbsError! <= tolerance ? 0 : 3;
   } catch (err) {
     if (err instanceof UsageError) {
@@ -201,7 +254,26 @@ function readCsv(file: string, size: number): number[][] {
   }
 }
 
-async function check(bytes: Uint8Array, plan: FhePlan, samples: number[][], repeat: number): Promise<Partial<FheCheckResult>> {
+/** The model input's feature count (for reading --calibrate rows before compiling). */
+function modelInputSize(bytes: Uint8Array): number {
+  try {
+    const last = readOnnxModel(bytes).graph.inputs[0]?.shape?.at(-1);
+    if (typeof last === 'number' && last > 0) return last;
+  } catch {
+    // The compiler reports an unreadable model with its own message.
+  }
+  throw new FheCompileError('the model input must have a fixed feature count');
+}
+
+function readLabels(file: string, rows: number): number[] {
+  if (rows < 0) throw new UsageError('--labels needs --input or --calibrate rows to label');
+  const labels = readCsv(file, 1).map((r) => r[0]!);
+  if (labels.length !== rows) throw new UsageError(`${file} has ${labels.length} labels for ${rows} rows`);
+  if (labels.some((l) => !Number.isInteger(l) || l < 0)) throw new UsageError(`${file}: every label must be a non-negative integer class`);
+  return labels;
+}
+
+async function check(bytes: Uint8Array, plan: FhePlan, samples: number[][], repeat: number, allRows: number[][], labels?: number[]): Promise<Partial<FheCheckResult>> {
   const { spec } = plan;
   const seal = await loadSeal();
   const runtime = createCkksRuntime(seal, spec.params);
@@ -240,13 +312,34 @@ async function check(bytes: Uint8Array, plan: FhePlan, samples: number[][], repe
     const fullTimes = Array.from({ length: repeat }, () => serve(full).ms).sort((a, b) => a - b);
 
     const want = await plaintextLogits(bytes, samples, spec.outputSize);
+    // An approximated plan is held to its own plaintext simulation (the CKKS error); onnxruntime is reported beside it.
+    const approximated = (plan.approximations?.length ?? 0) > 0;
+    const reference = approximated ? simulateRows(plan, samples) : want;
     let maxAbsError = 0;
+    let maxAbsErrorVsOnnx = 0;
     let agree = 0;
     got.forEach((g, i) => {
       const w = want[i]!;
-      for (let j = 0; j < spec.outputSize; j++) maxAbsError = Math.max(maxAbsError, Math.abs(g[j]! - w[j]!));
+      for (let j = 0; j < spec.outputSize; j++) {
+        maxAbsError = Math.max(maxAbsError, Math.abs(g[j]! - reference[i]![j]!));
+        maxAbsErrorVsOnnx = Math.max(maxAbsErrorVsOnnx, Math.abs(g[j]! - w[j]!));
+      }
       if (top1(g, spec.outputSize) === top1(w, spec.outputSize)) agree++;
     });
+    const extra: Partial<FheCheckResult> = {};
+    if (approximated || labels) {
+      const plain = allRows === samples ? want : await plaintextLogits(bytes, allRows, spec.outputSize);
+      const simulated = simulateRows(plan, allRows);
+      const accuracy = (out: ArrayLike<number>[], ls: number[]) => out.filter((o, i) => top1(o, spec.outputSize) === ls[i]).length / out.length;
+      extra.plaintextRows = allRows.length;
+      extra.planTop1Agreement = simulated.filter((o, i) => top1(o, spec.outputSize) === top1(plain[i]!, spec.outputSize)).length / allRows.length;
+      if (approximated) extra.activations = measureApproximations(bytes, plan, allRows);
+      if (labels) {
+        extra.plaintextAccuracy = accuracy(plain, labels);
+        extra.planAccuracy = accuracy(simulated, labels);
+        extra.encryptedAccuracy = accuracy(got, labels.slice(0, got.length));
+      }
+    }
     const q = (s: number[], p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
     return {
       keyBytes: (keyBytes.galoisKeys?.length ?? 0) + (keyBytes.relinKeys?.length ?? 0),
@@ -256,7 +349,9 @@ async function check(bytes: Uint8Array, plan: FhePlan, samples: number[][], repe
       resultBytesPerGroup: download,
       samples: samples.length,
       maxAbsError,
+      maxAbsErrorVsOnnx,
       top1Agreement: agree / samples.length,
+      ...extra,
       p50Ms: q(singleTimes, 0.5),
       p95Ms: q(singleTimes, 0.95),
       groupP50Ms: q(fullTimes, 0.5),
@@ -268,6 +363,15 @@ async function check(bytes: Uint8Array, plan: FhePlan, samples: number[][], repe
     keys.delete();
     runtime.delete();
   }
+}
+
+/** The plan's plaintext simulation (exactly the evaluator's operations, no noise), one output row per sample. */
+function simulateRows(plan: FhePlan, rows: number[][]): Float64Array[] {
+  const out: Float64Array[] = [];
+  for (const [g, group] of packInputs(plan.spec, rows).entries()) {
+    out.push(...unpackOutputs(plan.spec, simulatePlan(plan, group), Math.min(plan.spec.batchCapacity, rows.length - g * plan.spec.batchCapacity)));
+  }
+  return out;
 }
 
 /** One output: the sign of the logit decides the class; several: the argmax. */
@@ -297,6 +401,7 @@ const kb = (b: number) => (b >= 1e6 ? `${(b / 1e6).toFixed(2)} MB` : `${(b / 1e3
 function printPlan(modelPath: string, plan: FhePlan): void {
   const { spec } = plan;
   const p = spec.params;
+  const opWidth = Math.max(8, ...spec.stats.layers.map((l) => l.op.length));
   const lines = [
     `model       ${modelPath}: ${spec.inputSize} features → ${spec.outputSize} output(s), client postprocess: ${spec.postprocess}`,
     `parameters  CKKS N=${p.polyModulusDegree}, coeff modulus [${p.coeffModulusBits.join(', ')}] = ${p.coeffModulusBits.reduce((a, b) => a + b, 0)} bits, scale 2^${p.scaleBits}, 128-bit security`,
@@ -304,18 +409,35 @@ function printPlan(modelPath: string, plan: FhePlan): void {
       ? `layout      feature-major: one ciphertext per feature (${spec.inputCiphertexts} in, ${spec.outputCiphertexts} out), batch capacity ${spec.batchCapacity} samples`
       : `layout      ${spec.layout.kind}: ${spec.layout.blockSize * spec.layout.inputCopies} slots per sample (${spec.layout.inputCopies} block(s) of ${spec.layout.blockSize}, input period ${spec.layout.inputPeriod}), batch capacity ${spec.batchCapacity} samples per ciphertext`,
     `plan        depth ${spec.stats.depth}, rotations ${spec.stats.rotations} (minimum for the layout ${spec.stats.minRotations}), ct×pt ${spec.stats.plainMultiplies}, ct×ct ${spec.stats.ciphertextMultiplies}`,
-    `            ${'layer'.padEnd(24)} ${'op'.padEnd(8)} ${'rot'.padStart(4)} ${'min'.padStart(4)} ${'ct×pt'.padStart(6)} ${'levels'.padStart(6)}`,
-    ...spec.stats.layers.map((l) => `            ${l.name.padEnd(24)} ${l.op.padEnd(8)} ${String(l.rotations).padStart(4)} ${String(l.minRotations).padStart(4)} ${String(l.plainMultiplies).padStart(6)} ${String(l.levels).padStart(6)}`),
+    `            ${'layer'.padEnd(24)} ${'op'.padEnd(opWidth)} ${'rot'.padStart(4)} ${'min'.padStart(4)} ${'ct×pt'.padStart(6)} ${'levels'.padStart(6)}`,
+    ...spec.stats.layers.map((l) => `            ${l.name.padEnd(24)} ${l.op.padEnd(opWidth)} ${String(l.rotations).padStart(4)} ${String(l.minRotations).padStart(4)} ${String(l.plainMultiplies).padStart(6)} ${String(l.levels).padStart(6)}`),
     `keys        Galois steps [${spec.galoisSteps.join(', ')}]${spec.needsRelinKeys ? ' + relinearization' : ''}`,
   ];
   console.log(lines.join('\n'));
 }
 
+const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+
+function printActivations(r: FheCheckResult): string[] {
+  if (!r.activations?.length) return [];
+  const f = (v: number) => v.toFixed(3);
+  return [
+    `activations calibrated on ${r.calibrationRows ?? 'stored'} rows, measured on ${r.plaintextRows} rows (plaintext forward pass)`,
+    `            ${'activation'.padEnd(16)} ${'op'.padEnd(10)} ${'observed'.padEnd(18)} ${'fitted'.padEnd(18)} deg levels ${'max err'.padStart(9)} ${'mean err'.padStart(9)}  outside`,
+    ...r.activations.map((a) => `            ${a.name.padEnd(16)} ${a.op.padEnd(10)} ${`[${f(a.observed[0])}, ${f(a.observed[1])}]`.padEnd(18)} ${`[${f(a.fitted[0])}, ${f(a.fitted[1])}]`.padEnd(18)} ${String(a.degree).padStart(3)} ${String(a.levels).padStart(6)} ${a.maxError.toExponential(2).padStart(9)} ${a.meanError.toExponential(2).padStart(9)}  ${a.outsideFitted} of ${a.values} outside the fitted range${a.outsideFitted > 0 ? ' (RISK: results for those rows are unreliable)' : ''}, ${a.outsideObserved} in the margin`),
+    `            the server cannot see out-of-range inputs (they are encrypted): this count exists only here, at calibration/check time`,
+    `plan        top-1 agreement with onnxruntime ${pct(r.planTop1Agreement!)} over ${r.plaintextRows} rows${r.planAccuracy !== undefined ? `; accuracy: onnxruntime ${pct(r.plaintextAccuracy!)}, approximated plan ${pct(r.planAccuracy)}, encrypted ${pct(r.encryptedAccuracy!)} (on ${r.samples} rows)` : ''}`,
+  ];
+}
+
 function printCheck(r: FheCheckResult, what: string): void {
   console.log([
+    ...printActivations(r),
     `key bytes   ${kb(r.keyBytes!)} seeded (Galois ${kb(r.galoisKeyBytes!)}, relin ${kb(r.relinKeyBytes!)})`,
     `ciphertext  upload ${kb(r.uploadBytesPerGroup!)} (seeded), result ${kb(r.resultBytesPerGroup!)} per group of ≤ ${r.batchCapacity} samples`,
-    `check       ${what}: max |encrypted − plaintext| ${r.maxAbsError!.toExponential(2)}, top-1 agreement ${(r.top1Agreement! * 100).toFixed(1)}%`,
+    r.activations?.length
+      ? `check       ${what}: max |encrypted − plan simulation| ${r.maxAbsError!.toExponential(2)}, max |encrypted − onnxruntime| ${r.maxAbsErrorVsOnnx!.toExponential(2)}, top-1 agreement with onnxruntime ${(r.top1Agreement! * 100).toFixed(1)}%`
+      : `check       ${what}: max |encrypted − plaintext| ${r.maxAbsError!.toExponential(2)}, top-1 agreement ${(r.top1Agreement! * 100).toFixed(1)}%`,
     `latency     server evaluation (load + plan + save), one thread: single sample p50 ${r.p50Ms!.toFixed(1)} ms (p95 ${r.p95Ms!.toFixed(1)}), full group p50 ${r.groupP50Ms!.toFixed(1)} ms → ${r.samplesPerSecond!.toFixed(0)} samples/s`,
   ].join('\n'));
 }

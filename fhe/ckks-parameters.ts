@@ -77,6 +77,7 @@ export function selectCkksParameters(params: SelectCkksParametersParameters): Se
   throw new FheCompileError(
     `the model needs multiplicative depth ${depth}, but the largest ring (N=32768, ${TC128_MAX_BITS[32768]} bits at 128-bit security) ` +
       `holds at most depth ${maxDepth} at a 2^${s} scale; use fewer or lower-degree polynomial activations`,
+    undefined, undefined, 'depth_exceeded',
   );
 }
 

@@ -36,15 +36,15 @@ function model(nodes: Parameters<typeof writeOnnxModel>[0]['graph']['nodes'], in
 }
 
 describe('compileOnnx', () => {
-  test('error: Relu is refused at load, naming node, op and reason', () => {
+  test('error: Relu without a calibration is refused at load (calibration_missing), naming node, op and the fix', () => {
     const bytes = buildMlpModel([randomLayer(rand, 8, 4), randomLayer(rand, 2, 8)], { activation: 'relu' });
     expect(() => compileOnnx(bytes)).toThrow(FheCompileError);
     try {
       compileOnnx(bytes);
     } catch (err) {
       const e = err as FheCompileError;
-      expect(e).toMatchObject({ code: 'model_unsupported', node: 'act0', op: 'Relu' });
-      expect(e.message).toMatch(/node "act0" \(Relu\): Relu is not a polynomial/);
+      expect(e).toMatchObject({ code: 'calibration_missing', node: 'act0', op: 'Relu' });
+      expect(e.message).toMatch(/node "act0" \(Relu\): is not a polynomial; it needs a calibrated approximation: .*--calibrate/);
     }
   });
 

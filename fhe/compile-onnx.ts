@@ -1,9 +1,13 @@
 import { readOnnxModel, OnnxError } from '../onnx';
+import { approximateActivations } from './approximate-activations';
+import type { ChebyshevStage } from './approximate-activations';
+import type { FheCalibration } from './calibrate-activations';
+import { chebyshevDepth } from './chebyshev-schedule';
 import { selectCkksParameters } from './ckks-parameters';
 import { FheCompileError } from './errors';
-import type { FheLayerStats, FheLayoutKind, FheLinearOp, FheModelSpec, FheOp, FhePlan } from './fhe-plan';
+import type { FheActivationApproximation, FheLayerStats, FheLayoutKind, FheLinearOp, FheModelSpec, FheOp, FhePlan } from './fhe-plan';
 import { traceOnnxModel } from './trace-onnx-model';
-import type { LinearStage, PolyStage } from './trace-onnx-model';
+import type { ActivationStage, LinearStage, PolyStage } from './trace-onnx-model';
 
 export type CompileOnnxOptions = {
   name?: string;
@@ -19,10 +23,25 @@ export type CompileOnnxOptions = {
    * model does not start with a dense layer or D·blockSize exceeds N/2.
    */
   expandInput?: boolean;
+  /**
+   * Measured input ranges of the model's non-polynomial activations (Relu, Sigmoid, Tanh, GELU…), from
+   * `calibrateActivations` or a stored `<model>.calibration.json` (`parseCalibration`). Required when the model has any.
+   */
+  calibration?: FheCalibration;
+  /**
+   * Multiplicative depth the activation approximations may bring the plan to (default 11, what N=16384 holds at a
+   * 2^30 scale: keys stay in the hundreds of MB). Degrees are lowered until the plan fits.
+   */
+  maxDepth?: number;
+  /** Accuracy target per activation: max error ≤ tolerance × its output span on the observed range (default 0.02). */
+  activationTolerance?: number;
 };
 
+/** Default depth budget for calibrated activations (see CompileOnnxOptions.maxDepth). */
+export const DEFAULT_MAX_DEPTH = 11;
+
 type SquareStage = { kind: 'square'; name: string; op: string; shift: Float64Array; size: number };
-type PlanStage = LinearStage | PolyStage | SquareStage;
+type PlanStage = LinearStage | PolyStage | SquareStage | ChebyshevStage;
 
 /* Geometry of one dense layer in the replicated-blocks layout (see the comment on `layoutLinear`). */
 type LinearGeometry = { n: number; m: number; span: number; diagonals: number; rows: number; baby: number; giant: number; sumSteps: number[]; extent: number; expanded?: boolean };
@@ -47,12 +66,23 @@ export function compileOnnx(bytes: Uint8Array, options: CompileOnnxOptions = {})
     throw err;
   }
   const traced = traceOnnxModel(model);
-  const stages = foldSquares(traced.stages);
+  const folded = foldSquares(traced.stages);
+  const stageLevels = (st: PlanStage | ActivationStage) =>
+    st.kind === 'activation' ? 0 : st.kind === 'chebyshev' ? chebyshevDepth(st.coeffs.length - 1) : st.kind === 'poly' && st.coeffs.length - 1 >= 2 ? 2 : 1;
+  let approximations: FheActivationApproximation[] | undefined;
+  let stages: PlanStage[];
+  if (folded.some((st) => st.kind === 'activation')) {
+    const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+    const otherDepth = folded.reduce((a, st) => a + stageLevels(st), 0);
+    const approximated = approximateActivations(folded, options.calibration, { maxDepth, otherDepth, tolerance: options.activationTolerance });
+    stages = approximated.stages as PlanStage[];
+    approximations = approximated.approximations;
+  } else stages = folded as PlanStage[];
   const lastStage = stages[stages.length - 1]!;
   const outputSize = lastStage.kind === 'linear' ? lastStage.outputSize : lastStage.size;
 
-  // Depth: dense layer 1, (x+β)² 1, general polynomials: degree 1 → 1, degree 2–3 → 2.
-  const levels = stages.map((st) => (st.kind === 'poly' && st.coeffs.length - 1 >= 2 ? 2 : 1));
+  // Depth: dense layer 1, (x+β)² 1, general polynomials: degree 1 → 1, degree 2–3 → 2; Chebyshev series ⌈log2 d⌉ + 1.
+  const levels = stages.map(stageLevels);
   const depth = levels.reduce((a, b) => a + b, 0);
   // Every multiply is rescaled: weights then meet their ciphertext at a ≈2^30 plaintext scale. (Leaving the last
   // product unrescaled saves a prime but leaves 20 bits for the last layer's weights, which measured > 1e-3 error
@@ -61,7 +91,8 @@ export function compileOnnx(bytes: Uint8Array, options: CompileOnnxOptions = {})
   const slotCount = params.polyModulusDegree / 2;
   const ckks = { polyModulusDegree: params.polyModulusDegree, coeffModulusBits: params.coeffModulusBits, scaleBits: params.scaleBits };
   if (layoutKind === 'feature-major') {
-    return compileFeatureMajor(stages, levels, { ckks, slotCount, depth, inputSize: traced.inputSize, outputSize, postprocess: traced.postprocess });
+    const plan = compileFeatureMajor(stages, levels, { ckks, slotCount, depth, inputSize: traced.inputSize, outputSize, postprocess: traced.postprocess });
+    return approximations ? { ...plan, approximations } : plan;
   }
 
   const inputPeriod = pow2(traced.inputSize);
@@ -104,6 +135,17 @@ export function compileOnnx(bytes: Uint8Array, options: CompileOnnxOptions = {})
       for (const s of [...op.babySteps, ...op.groups.map((g) => g.giantStep).filter((s) => s !== 0), ...op.sumSteps]) steps.add(s);
       plainMultiplies += mults;
       layers.push({ name: st.name, op: st.op, rotations, minRotations: minRotations(geo), plainMultiplies: mults, levels: 1 });
+    } else if (st.kind === 'chebyshev') {
+      const degree = st.coeffs.length - 1;
+      const coeffs = st.coeffs.map((c) => {
+        const v = tile(c, pow2(st.size), blockSize, blockSize);
+        return v.some((x) => x !== 0) ? v : null;
+      });
+      ops.push({ kind: 'chebyshev', name: st.name, op: st.op, coeffs });
+      const mults = coeffs.slice(1).filter((c) => c).length + (degree - 1);
+      plainMultiplies += mults;
+      ciphertextMultiplies += degree - 1;
+      layers.push({ name: st.name, op: `Cheb${degree}(${st.op})`, rotations: 0, minRotations: 0, plainMultiplies: mults, levels: levels[i]! });
     } else if (st.kind === 'square') {
       const shift = tile(st.shift, pow2(st.size), blockSize, blockSize);
       ops.push({ kind: 'square', name: st.name, op: 'Square', shift: shift.some((v) => v !== 0) ? shift : null });
@@ -146,7 +188,7 @@ export function compileOnnx(bytes: Uint8Array, options: CompileOnnxOptions = {})
       keyBytes: estimateKeyBytes(ckks, steps.size, ciphertextMultiplies > 0),
     },
   };
-  return { spec, ops };
+  return approximations ? { spec, ops, approximations } : { spec, ops };
 }
 
 /**
@@ -184,6 +226,14 @@ function compileFeatureMajor(stages: PlanStage[], levels: number[], c: FeatureMa
       ops.push({ kind: 'dense', name: st.name, op: st.op, inputSize: st.inputSize, outputSize: st.outputSize, weights: st.weights, bias: st.bias });
       plainMultiplies += mults;
       layers.push({ name: st.name, op: st.op, rotations: 0, minRotations: 0, plainMultiplies: mults, levels: 1 });
+    } else if (st.kind === 'chebyshev') {
+      const degree = st.coeffs.length - 1;
+      const coeffs = st.coeffs.map((v) => (v.some((x) => x !== 0) ? Float64Array.from(v) : null));
+      ops.push({ kind: 'chebyshev', name: st.name, op: st.op, coeffs });
+      const mults = (coeffs.slice(1).filter((v) => v).length + degree - 1) * st.size;
+      plainMultiplies += mults;
+      ciphertextMultiplies += (degree - 1) * st.size;
+      layers.push({ name: st.name, op: `Cheb${degree}(${st.op})`, rotations: 0, minRotations: 0, plainMultiplies: mults, levels: levels[i]! });
     } else if (st.kind === 'square') {
       ops.push({ kind: 'square', name: st.name, op: 'Square', shift: st.shift.some((v) => v !== 0) ? Float64Array.from(st.shift) : null });
       ciphertextMultiplies += st.size;
@@ -374,8 +424,8 @@ function tile(values: Float64Array, period: number, span: number, blockSize: num
  * a·x² + b·x + c = a·(x + b/2a)² + (c − b²/4a). When a dense layer follows and no a_i is zero, a and the constant fold
  * into that layer (W·diag(a), W·γ + bias), so the activation costs one ct×ct multiply and one level instead of two.
  */
-function foldSquares(stages: (LinearStage | PolyStage)[]): PlanStage[] {
-  const out: PlanStage[] = [];
+function foldSquares(stages: (LinearStage | PolyStage | ActivationStage)[]): (PlanStage | ActivationStage)[] {
+  const out: (PlanStage | ActivationStage)[] = [];
   for (let i = 0; i < stages.length; i++) {
     const st = stages[i]!;
     const next = stages[i + 1];

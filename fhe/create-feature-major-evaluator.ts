@@ -3,6 +3,8 @@ import type { GaloisKeys } from 'node-seal/implementation/galois-keys';
 import type { RelinKeys } from 'node-seal/implementation/relin-keys';
 import type { CkksRuntime } from './create-ckks-runtime';
 import { checkEvaluationInputs } from './check-evaluation-inputs';
+import { chebyshevSchedule } from './chebyshev-schedule';
+import type { ChebyshevSchedule } from './chebyshev-schedule';
 import { createConstantPlaintexts } from './create-constant-plaintexts';
 import type { FhePlan } from './fhe-plan';
 
@@ -12,7 +14,7 @@ export type FeatureMajorEvaluator = {
   delete(): void;
 };
 
-type Step = { level: number; scale: number; outScale: number; scales: Record<string, number> };
+type Step = { level: number; scale: number; outScale: number; scales: Record<string, number>; chebyshev?: ChebyshevSchedule };
 
 /**
  * Evaluates a feature-major plan: one ciphertext per feature, dense layers as Σ ciphertext × constant. Constants are
@@ -38,6 +40,14 @@ export function createFeatureMajorEvaluator(runtime: CkksRuntime, plan: FhePlan)
     const p0 = prime(level);
     const scales: Record<string, number> = {};
     let outScale: number;
+    let chebyshev: ChebyshevSchedule | undefined;
+    if (op.kind === 'chebyshev') {
+      chebyshev = chebyshevSchedule(op.coeffs.length - 1, level, scale, prime);
+      steps.push({ level, scale, outScale: chebyshev.outScale, scales, chebyshev });
+      level = chebyshev.outLevel;
+      scale = chebyshev.outScale;
+      continue;
+    }
     if (op.kind === 'dense') outScale = (scale * p0) / p0;
     else if (op.kind === 'square') outScale = (scale * scale) / p0;
     else if (op.kind === 'poly') {
@@ -115,6 +125,46 @@ export function createFeatureMajorEvaluator(runtime: CkksRuntime, plan: FhePlan)
                 evaluator.relinearize(t, rk, t);
                 evaluator.rescaleToNext(t, t);
                 fixScale(t, st.outScale);
+              });
+            } else if (op.kind === 'chebyshev') {
+              const sch = st.chebyshev!;
+              const atLevel = (ct: CipherText, lvl: number) => temp(evaluator.cipherModSwitchTo(ct, levels[lvl]!.parmsId)!);
+              cur.forEach((x, f) => {
+                const T: CipherText[] = [];
+                T[1] = x;
+                const brought = (k: number, lvl: number) => (sch.levels[k] === lvl ? T[k]! : atLevel(T[k]!, lvl));
+                for (const sp of sch.steps) {
+                  const a = brought(sp.m, sp.level);
+                  const prod = temp(sp.m === sp.n ? evaluator.square(a)! : evaluator.multiply(a, brought(sp.n, sp.level))!);
+                  evaluator.relinearize(prod, rk, prod);
+                  evaluator.rescaleToNext(prod, prod);
+                  fixScale(prod, sp.scale);
+                  evaluator.add(prod, prod, prod);
+                  if (sp.j === 0) evaluator.subPlain(prod, consts.get(1, sp.alignScale, sp.level + 1), prod);
+                  else {
+                    const tj = temp(evaluator.multiplyPlain(brought(sp.j, sp.level), consts.get(1, sp.alignScale, sp.level))!);
+                    evaluator.rescaleToNext(tj, tj);
+                    fixScale(tj, sp.scale);
+                    evaluator.sub(prod, tj, prod);
+                  }
+                  T[sp.k] = prod;
+                }
+                let acc: CipherText | undefined;
+                for (let k = 1; k <= sch.degree; k++) {
+                  const c = op.coeffs[k]?.[f] ?? 0;
+                  if (c === 0 && (acc || k < sch.degree)) continue;
+                  const ptScale = sch.coeffScales[k]!;
+                  const term = evaluator.multiplyPlain(brought(k, sch.coeffLevel), consts.get(nz(c, ptScale), ptScale, sch.coeffLevel))!;
+                  evaluator.rescaleToNext(term, term);
+                  fixScale(term, sch.outScale);
+                  if (acc) {
+                    evaluator.add(acc, term, acc);
+                    term.delete();
+                  } else acc = keep(term);
+                }
+                const c0 = op.coeffs[0]?.[f] ?? 0;
+                if (c0 !== 0) evaluator.addPlain(acc!, consts.get(c0, sch.outScale, sch.outLevel), acc!);
+                for (const t of temps.splice(0)) t.delete();
               });
             } else if (op.kind === 'poly') {
               const degree = op.coeffs.length - 1;

@@ -4,6 +4,8 @@ import type { PlainText } from 'node-seal/implementation/plain-text';
 import type { RelinKeys } from 'node-seal/implementation/relin-keys';
 import type { CkksRuntime } from './create-ckks-runtime';
 import { checkEvaluationInputs } from './check-evaluation-inputs';
+import { chebyshevSchedule } from './chebyshev-schedule';
+import type { ChebyshevSchedule } from './chebyshev-schedule';
 import { createFeatureMajorEvaluator } from './create-feature-major-evaluator';
 import { FheInputError } from './errors';
 import type { FhePlan } from './fhe-plan';
@@ -23,7 +25,8 @@ type Prepared =
   | { kind: 'linear'; babySteps: number[]; groups: { giantStep: number; terms: { babyStep: number; plain: PlainText }[] }[];
       sumSteps: number[]; rescale: boolean; productScale: number; outScale: number; bias: PlainText | null }
   | { kind: 'square'; inScale: number; shift: PlainText | null; outScale: number }
-  | { kind: 'poly'; degree: number; inScale: number; plains: (PlainText | null)[]; scales: Record<string, number> };
+  | { kind: 'poly'; degree: number; inScale: number; plains: (PlainText | null)[]; scales: Record<string, number> }
+  | { kind: 'chebyshev'; schedule: ChebyshevSchedule; align: PlainText[]; coeffs: (PlainText | null)[] };
 
 /**
  * Pre-encodes every plaintext of the plan once (diagonals at the exact level and scale they meet their
@@ -116,6 +119,17 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
         }
         prepared.push({ kind: 'poly', degree, inScale: scale, plains: pl, scales });
         scale = scales.out!;
+      } else if (op.kind === 'chebyshev') {
+        const sch = chebyshevSchedule(op.coeffs.length - 1, level, scale, prime);
+        const ones = new Float64Array(spec.layout.blockSize).fill(1);
+        // align[k]: the constant 1 that brings T_j to T_k's scale (at T_k's input level), or that is subtracted (j = 0).
+        const align: PlainText[] = [];
+        for (const st of sch.steps) align[st.k] = encode(ones, st.alignScale, st.j === 0 ? st.level + 1 : st.level);
+        const coeffs = op.coeffs.map((c, k) => (c && k >= 1 ? encode(c, sch.coeffScales[k]!, sch.coeffLevel) : null));
+        coeffs[0] = op.coeffs[0] ? encode(op.coeffs[0], sch.outScale, sch.outLevel) : null;
+        prepared.push({ kind: 'chebyshev', schedule: sch, align, coeffs });
+        level = sch.outLevel;
+        scale = sch.outScale;
       } else throw new Error(`internal: ${op.kind} op in a replicated-blocks plan`);
     }
   } catch (err) {
@@ -133,6 +147,49 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
     fixScale(t, acc.scale);
     evaluator.add(acc, t, acc);
   };
+
+  /** A ciphertext copy at `level` (mod-switched down; levels only go down). */
+  const atLevel = (ct: CipherText, lvl: number): CipherText => evaluator.cipherModSwitchTo(ct, levels[lvl]!.parmsId)!;
+
+  /**
+   * Σ c_k T_k(t) by chebyshev-schedule.ts. Every ciphertext it makes is tracked (freed by the caller except the result).
+   */
+  function evaluateChebyshev(p: Extract<Prepared, { kind: 'chebyshev' }>, t: CipherText, rk: () => RelinKeys, track: (ct: CipherText) => CipherText): CipherText {
+    const sch = p.schedule;
+    const T: CipherText[] = [];
+    T[1] = t;
+    const levelOf = (k: number) => sch.levels[k]!;
+    const brought = (k: number, lvl: number) => (levelOf(k) === lvl ? T[k]! : track(atLevel(T[k]!, lvl)));
+    for (const st of sch.steps) {
+      const a = brought(st.m, st.level);
+      const prod = track(st.m === st.n ? evaluator.square(a)! : evaluator.multiply(a, brought(st.n, st.level))!);
+      evaluator.relinearize(prod, rk(), prod);
+      evaluator.rescaleToNext(prod, prod);
+      fixScale(prod, st.scale);
+      evaluator.add(prod, prod, prod);
+      if (st.j === 0) evaluator.subPlain(prod, p.align[st.k]!, prod);
+      else {
+        const tj = track(evaluator.multiplyPlain(brought(st.j, st.level), p.align[st.k]!)!);
+        evaluator.rescaleToNext(tj, tj);
+        fixScale(tj, st.scale);
+        evaluator.sub(prod, tj, prod);
+      }
+      T[st.k] = prod;
+    }
+    let acc: CipherText | undefined;
+    for (let k = 1; k <= sch.degree; k++) {
+      const c = p.coeffs[k];
+      if (!c) continue;
+      const term = track(evaluator.multiplyPlain(brought(k, sch.coeffLevel), c)!);
+      evaluator.rescaleToNext(term, term);
+      fixScale(term, sch.outScale);
+      if (acc) evaluator.add(acc, term, acc);
+      else acc = term;
+    }
+    if (!acc) throw new Error('internal: a Chebyshev op with no nonzero coefficient above degree 0');
+    if (p.coeffs[0]) evaluator.addPlain(acc, p.coeffs[0], acc);
+    return acc;
+  }
 
   function evaluateOne(input: CipherText, keys: PlanEvaluationKeys): CipherText {
     const temps: CipherText[] = [];
@@ -215,6 +272,10 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
           fixScale(shifted, p.outScale);
           next(shifted);
           pending = undefined;
+        } else if (p.kind === 'chebyshev') {
+          const y = evaluateChebyshev(p, cur, rk, track);
+          for (const t of temps.splice(0)) if (t !== y) t.delete();
+          next(y);
         } else {
           const s = p.scales;
           if (p.degree === 1) {

@@ -1,5 +1,12 @@
-/** Why a model cannot become an FHE plan. Stable across releases; the gateway maps it to `model_unsupported`. */
-export type FheCompileErrorCode = 'model_unsupported';
+/**
+ * Why a model cannot become an FHE plan. Stable across releases; the gateway maps every one to `model_unsupported`.
+ * - `model_unsupported`: an op, shape or graph the compiler cannot evaluate;
+ * - `calibration_missing`: a non-polynomial activation and no calibration for it (or none at all);
+ * - `calibration_malformed`: a calibration file that is not valid JSON of the expected shape, or belongs to another model;
+ * - `activation_range_degenerate`: an activation whose calibrated input range is (almost) a single point;
+ * - `depth_exceeded`: the approximations need more multiplicative depth than the budget or any parameter set allows.
+ */
+export type FheCompileErrorCode = 'model_unsupported' | 'calibration_missing' | 'calibration_malformed' | 'activation_range_degenerate' | 'depth_exceeded';
 
 /**
  * An ONNX model that cannot be compiled to a CKKS plan. The message names the node, its op and the reason;
@@ -7,9 +14,10 @@ export type FheCompileErrorCode = 'model_unsupported';
  */
 export class FheCompileError extends Error {
   override name = 'FheCompileError' as const;
-  readonly code: FheCompileErrorCode = 'model_unsupported';
-  constructor(message: string, readonly node?: string, readonly op?: string) {
+  readonly code: FheCompileErrorCode;
+  constructor(message: string, readonly node?: string, readonly op?: string, code: FheCompileErrorCode = 'model_unsupported') {
     super(node !== undefined ? `node "${node}" (${op ?? '?'}): ${message}` : message);
+    this.code = code;
   }
 }
 

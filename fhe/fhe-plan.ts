@@ -92,11 +92,38 @@ export type FheSquareOp = { kind: 'square'; name: string; op: string; shift: Flo
 /** y = Σ_k coeffs[k] ⊙ x^k, degree 1–3, per-slot coefficients (null = all zero). */
 export type FhePolyOp = { kind: 'poly'; name: string; op: string; coeffs: (Float64Array | null)[] };
 
+/**
+ * y = Σ_k coeffs[k] ⊙ T_k(x), a calibrated approximation of a non-polynomial activation (Relu, Sigmoid, GELU…) in
+ * the Chebyshev basis; x was already mapped onto [-1, 1] by the preceding linear op. Evaluated as described in
+ * chebyshev-schedule.ts (depth ⌈log2 d⌉ + 1). `coeffs[k]` null = all zero.
+ */
+export type FheChebyshevOp = { kind: 'chebyshev'; name: string; op: string; coeffs: (Float64Array | null)[] };
+
 /*
- * Vectors in square/poly ops are per-slot block patterns (length blockSize) in the replicated-blocks layout and
+ * Vectors in square/poly/chebyshev ops are per-slot block patterns (length blockSize) in the replicated-blocks layout and
  * per-feature constants (length = feature count, one per ciphertext) in the feature-major layout.
  */
-export type FheOp = FheLinearOp | FheDenseOp | FheSquareOp | FhePolyOp;
+export type FheOp = FheLinearOp | FheDenseOp | FheSquareOp | FhePolyOp | FheChebyshevOp;
+
+/**
+ * How one non-polynomial activation was approximated (compile-time facts, kept out of the spec clients receive).
+ * Ranges are of the activation's input (the dense layer's output); errors are over the calibration histogram.
+ */
+export type FheActivationApproximation = {
+  name: string;
+  op: string;
+  observed: [number, number];
+  fitted: [number, number];
+  degree: number;
+  levels: number;
+  /** max / count-weighted mean |f − p| over the occupied calibration bins. */
+  maxError: number;
+  meanError: number;
+  /** The error the degree was chosen against (tolerance × output span on the observed range). */
+  target: number;
+  /** coeffs[k][feature]: the fitted Chebyshev series in t = (2u − lo − hi)/(hi − lo), u the activation's input. */
+  coeffs: Float64Array[];
+};
 
 /** What the workers evaluate. Plain data only (structured-clonable), so it can travel in `workerData`. */
-export type FhePlan = { spec: FheModelSpec; ops: FheOp[] };
+export type FhePlan = { spec: FheModelSpec; ops: FheOp[]; approximations?: FheActivationApproximation[] };

@@ -4,8 +4,15 @@
  */
 export type { CkksParameters } from './ckks-parameters';
 export { selectCkksParameters } from './ckks-parameters';
-export type { FheModelSpec, FhePlan, FheOp, FheLayout, FheLayoutKind, FheBlocksLayout, FheFeatureMajorLayout, FheLayerStats, FhePostprocess } from './fhe-plan';
-export { compileOnnx, estimateKeyBytes } from './compile-onnx';
+export type { FheModelSpec, FhePlan, FheOp, FheLayout, FheLayoutKind, FheBlocksLayout, FheFeatureMajorLayout, FheLayerStats, FhePostprocess, FheActivationApproximation } from './fhe-plan';
+export { compileOnnx, estimateKeyBytes, DEFAULT_MAX_DEPTH } from './compile-onnx';
+export { calibrateActivations, DEFAULT_CALIBRATION_MARGIN } from './calibrate-activations';
+export type { ActivationCalibration, CalibrateActivationsOptions, FheCalibration } from './calibrate-activations';
+export { parseCalibration } from './parse-calibration';
+export { DEFAULT_ACTIVATION_TOLERANCE } from './approximate-activations';
+export { simulatePlan } from './simulate-plan';
+export { measureApproximations } from './measure-approximations';
+export type { ActivationCheck } from './measure-approximations';
 export type { CompileOnnxOptions } from './compile-onnx';
 export { logitsModel } from './logits-model';
 export { loadSeal } from './load-seal';

@@ -1,4 +1,5 @@
 import type { FhePlan } from './fhe-plan';
+import { evaluateChebyshev } from './fit-chebyshev';
 
 /** Left rotation of a slot vector, as SEAL's rotateVector(ct, step) acts on the decrypted slots. */
 function rotate(v: Float64Array, step: number): Float64Array {
@@ -50,6 +51,9 @@ export function simulatePlan(plan: FhePlan, inputs: Float64Array[], onRotate?: (
     } else if (op.kind === 'poly') {
       const coeffs = op.coeffs.map((c) => (c ? tileTo(c, len) : null));
       cur = cur.map((v, i) => polyAt(v, coeffs.map((c) => (c ? c[i]! : 0))));
+    } else if (op.kind === 'chebyshev') {
+      const coeffs = op.coeffs.map((c) => (c ? tileTo(c, len) : null));
+      cur = cur.map((v, i) => evaluateChebyshev(coeffs.map((c) => (c ? c[i]! : 0)), v));
     } else throw new Error(`internal: ${op.kind} op in a replicated-blocks plan`);
   }
   return [cur];
@@ -68,6 +72,8 @@ function simulateFeatureMajor(plan: FhePlan, inputs: Float64Array[]): Float64Arr
       cur = cur.map((x, f) => x.map((v) => (v + (op.shift?.[f] ?? 0)) ** 2));
     } else if (op.kind === 'poly') {
       cur = cur.map((x, f) => x.map((v) => polyAt(v, op.coeffs.map((c) => c?.[f] ?? 0))));
+    } else if (op.kind === 'chebyshev') {
+      cur = cur.map((x, f) => x.map((v) => evaluateChebyshev(op.coeffs.map((c) => c?.[f] ?? 0), v)));
     } else throw new Error(`internal: ${op.kind} op in a feature-major plan`);
   }
   return cur;

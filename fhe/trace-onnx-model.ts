@@ -1,4 +1,5 @@
 import type { OnnxModel, OnnxNode, OnnxTensor } from '../onnx';
+import { activationFunction } from './activation-functions';
 import { FheCompileError } from './errors';
 import type { FhePostprocess } from './fhe-plan';
 
@@ -6,11 +7,17 @@ import type { FhePostprocess } from './fhe-plan';
 export type LinearStage = { kind: 'linear'; name: string; op: string; weights: Float64Array; bias: Float64Array; inputSize: number; outputSize: number };
 /** Elementwise polynomial y_i = Σ_k coeffs[k][i] · x_i^k. */
 export type PolyStage = { kind: 'poly'; name: string; op: string; coeffs: Float64Array[]; size: number };
-export type Stage = LinearStage | PolyStage;
+/**
+ * A non-polynomial elementwise function y_i = f(u_i, i) of the preceding dense layer's output u (Relu, Sigmoid, GELU
+ * with the polynomial pieces around it composed in). The compiler replaces it by a calibrated polynomial.
+ */
+export type ActivationStage = { kind: 'activation'; name: string; op: string; f: (u: number, feature: number) => number; size: number };
+export type Stage = LinearStage | PolyStage | ActivationStage;
 
 export type TraceOnnxModelResult = { inputName: string; inputSize: number; stages: Stage[]; postprocess: FhePostprocess; outputName: string };
 
-const SUPPORTED = 'Gemm, MatMul, Add, Sub, Mul, Div, Neg, Pow (2 or 3), Flatten, Reshape, Identity, Constant; final Sigmoid/Softmax/ArgMax';
+const SUPPORTED = 'Gemm, MatMul, Add, Sub, Mul, Div, Neg, Pow (2 or 3), Flatten, Reshape, Identity, Constant; '
+  + 'Relu, LeakyRelu, Sigmoid, Tanh, Softplus, Gelu, Erf (calibrated); final Sigmoid/Softmax/ArgMax';
 const MAX_DEGREE = 3;
 const ELEMENTWISE = new Set(['Add', 'Sub', 'Mul', 'Div', 'Neg', 'Pow']);
 
@@ -18,12 +25,14 @@ const ELEMENTWISE = new Set(['Add', 'Sub', 'Mul', 'Div', 'Neg', 'Pow']);
 type Source = { base: number; lin?: { weights: Float64Array; bias: Float64Array; m: number; n: number; name: string; op: string }; stage?: number };
 /* A dynamic value: an elementwise polynomial (per-feature coefficients) of a source's (pending) output. */
 type Dyn = { kind: 'dyn'; source: Source; coeffs: Float64Array[]; size: number; /** last elementwise node */ node?: string };
+/* A dynamic value that is a non-polynomial function of a source's (pending) output u: y_i = f(u_i, i). */
+type Fn = { kind: 'fn'; source: Source; f: (u: number, i: number) => number; size: number; ops: string[]; node?: string };
 type Const = { kind: 'const'; dims: number[]; data: Float64Array };
-type Value = Dyn | Const;
+type Value = Dyn | Fn | Const;
 
 /**
- * Symbolically executes the ONNX graph and returns the stages the CKKS plan must evaluate: dense layers and
- * elementwise polynomials. Affine pieces (Add/Sub/Mul/Div by constants, normalisation, temperature…) are folded
+ * Symbolically executes the ONNX graph and returns the stages the CKKS plan must evaluate: dense layers,
+ * elementwise polynomials and non-polynomial activations (which the compiler approximates from a calibration). Affine pieces (Add/Sub/Mul/Div by constants, normalisation, temperature…) are folded
  * into the neighbouring dense layer, and consecutive dense layers are multiplied together, so they cost nothing.
  *
  * @throws {FheCompileError} naming the node, op and reason for anything the plan cannot evaluate.
@@ -67,12 +76,28 @@ export function traceOnnxModel(model: OnnxModel): TraceOnnxModelResult {
       return v!;
     };
     const out = (v: Value) =>
-      env.set(node.outputs[0] ?? '', v.kind === 'dyn' && ELEMENTWISE.has(node.opType) ? { ...v, node: node.name } : v);
+      env.set(node.outputs[0] ?? '', (v.kind === 'dyn' && ELEMENTWISE.has(node.opType)) || v.kind === 'fn' ? { ...v, node: node.name } : v);
     const dynIn = (i: number): Dyn => {
       const v = get(i);
+      if (v.kind === 'fn') {
+        fail(`input ${i} is a non-polynomial activation (${v.ops.join(', ')}); ${node.opType} can only follow it through a dense layer (Gemm/MatMul)`);
+      }
       if (v.kind !== 'dyn') fail(`input ${i} must depend on the model input`);
       return v as Dyn;
     };
+    // Elementwise ops touching a non-polynomial value stay one function of the same layer output.
+    if (ELEMENTWISE.has(node.opType) && node.inputs.slice(0, 2).some((name) => env.get(name)?.kind === 'fn')) {
+      out(combineFn(node, get(0), node.inputs[1] !== undefined ? get(1) : undefined, fail));
+      continue;
+    }
+    const activation = activationFunction(node.opType, node.attributes);
+    const hiddenSigmoid = node.opType === 'Sigmoid' && (node.outputs[0] !== outputName || (consumers.get(node.outputs[0] ?? '') ?? 0) > 0);
+    if (activation && (node.opType !== 'Sigmoid' || hiddenSigmoid)) {
+      const v = get(0);
+      if (v.kind === 'const') fail('input 0 must depend on the model input');
+      out(applyFn(v as Dyn | Fn, activation, node.opType));
+      continue;
+    }
     switch (node.opType) {
       case 'Constant': {
         const t = node.attributes.value;
@@ -87,7 +112,7 @@ export function traceOnnxModel(model: OnnxModel): TraceOnnxModelResult {
       case 'Reshape': {
         const v = get(0);
         const target = get(1);
-        if (v.kind === 'dyn') {
+        if (v.kind !== 'const') {
           if (target.kind !== 'const') fail('the target shape must be a constant');
           const dims = Array.from((target as Const).data);
           const lastDim = dims[dims.length - 1];
@@ -99,7 +124,7 @@ export function traceOnnxModel(model: OnnxModel): TraceOnnxModelResult {
         break;
       }
       case 'Gemm': {
-        const a = dynIn(0);
+        const a = dynOrFnIn(get(0), 0, fail, stages);
         const b = get(1);
         if (b.kind !== 'const') fail('the weight matrix (input B) must be an initializer');
         const bc = b as Const;
@@ -126,7 +151,8 @@ export function traceOnnxModel(model: OnnxModel): TraceOnnxModelResult {
         break;
       }
       case 'MatMul': {
-        const a = get(0);
+        const a0 = get(0);
+        const a = a0.kind === 'fn' ? dynOrFnIn(a0, 0, fail, stages) : a0;
         const b = get(1);
         if (a.kind !== 'dyn' || b.kind !== 'const') fail('only MatMul(input-dependent [batch, n], constant [n, m]) is supported');
         const bc = b as Const;
@@ -211,14 +237,13 @@ export function traceOnnxModel(model: OnnxModel): TraceOnnxModelResult {
         break;
       }
       default:
-        fail(
-          node.opType === 'Relu' || node.opType === 'Tanh' || node.opType === 'LeakyRelu' || node.opType === 'Gelu'
-            ? `${node.opType} is not a polynomial, so CKKS cannot evaluate it; use x*x or a low-degree polynomial (a·x²+b·x+c) activation`
-            : `operator ${node.opType} is not supported in FHE plans (supported: ${SUPPORTED})`,
-        );
+        fail(`operator ${node.opType} is not supported in FHE plans (supported: ${SUPPORTED})`);
     }
   }
-  const result = env.get(resultName);
+  let result = env.get(resultName);
+  if (result?.kind === 'fn') result = materialiseFn(result, stages, (reason) => {
+    throw new FheCompileError(reason, result?.kind === 'fn' ? result.node : undefined, 'activation');
+  });
   if (!result || result.kind !== 'dyn') throw new FheCompileError(`the model output "${outputName}" does not depend on the input`);
   finish(result, stages);
   if (stages.length === 0) throw new FheCompileError('the model computes nothing from its input (identity)');
@@ -345,4 +370,77 @@ function finish(v: Dyn, stages: Stage[]): void {
   if (isIdentity(v.coeffs)) return;
   if (deg === 0) throw new FheCompileError('the model output is a constant');
   stages.push({ kind: 'poly', name: v.node ?? 'output:activation', op: 'Poly', coeffs: v.coeffs.slice(0, deg + 1), size: v.size });
+}
+
+/** Value of a polynomial Dyn at feature i for source output u. */
+function polyAtFeature(coeffs: Float64Array[], i: number, u: number): number {
+  let y = 0;
+  for (let k = coeffs.length - 1; k >= 0; k--) y = y * u + coeffs[k]![i]!;
+  return y;
+}
+
+/** Any input-dependent value as a function of its source output. */
+function asFn(v: Dyn | Fn): Fn {
+  if (v.kind === 'fn') return v;
+  const coeffs = v.coeffs;
+  return { kind: 'fn', source: v.source, f: (u, i) => polyAtFeature(coeffs, i, u), size: v.size, ops: [], node: v.node };
+}
+
+function applyFn(v: Dyn | Fn, g: (x: number) => number, op: string): Fn {
+  const inner = asFn(v);
+  const f = inner.f;
+  return { ...inner, f: (u, i) => g(f(u, i)), ops: [...inner.ops, op] };
+}
+
+/**
+ * Add/Sub/Mul/Div/Neg/Pow with a non-polynomial operand: the result is still one function of the same layer output
+ * (x·Sigmoid(x) = SiLU, 0.5·x·(1 + Erf(x/√2)) = GELU), or the graph mixes two tensors, which CKKS plans cannot.
+ */
+function combineFn(node: OnnxNode, a: Value, b: Value | undefined, fail: (reason: string) => never): Fn {
+  const op = node.opType;
+  if (op === 'Neg') return applyFn(a as Fn, (x) => -x, 'Neg');
+  if (op === 'Pow') {
+    const exp = b?.kind === 'const' && b.data.length === 1 ? b.data[0]! : NaN;
+    if (!Number.isFinite(exp)) fail('the exponent must be a scalar constant');
+    return { ...applyFn(a as Fn, (x) => x ** exp, 'Pow'), ops: (a as Fn).ops };
+  }
+  if (!b) fail(`${op} needs two inputs`);
+  const dyn = [a, b].filter((v): v is Dyn | Fn => v.kind !== 'const').map(asFn);
+  const size = dyn[0]!.size;
+  if (dyn.length === 2 && dyn[0]!.source !== dyn[1]!.source) fail(`combines two different intermediate tensors; only functions of one tensor are supported`);
+  if (dyn.some((d) => d.size !== size)) fail('operands have different feature counts');
+  const operand = (v: Value): ((u: number, i: number) => number) => {
+    if (v.kind !== 'const') return asFn(v).f;
+    const c = broadcastVector(v, size);
+    if (!c) fail(`constant does not broadcast to [batch, ${size}]`);
+    return (_u, i) => c![i]!;
+  };
+  const fa = operand(a);
+  const fb = operand(b!);
+  if (op === 'Div' && b!.kind !== 'const') fail('division by an input-dependent tensor is not supported');
+  const f: (u: number, i: number) => number =
+    op === 'Add' ? (u, i) => fa(u, i) + fb(u, i)
+      : op === 'Sub' ? (u, i) => fa(u, i) - fb(u, i)
+        : op === 'Mul' ? (u, i) => fa(u, i) * fb(u, i)
+          : (u, i) => fa(u, i) / fb(u, i);
+  const ops = [...new Set(dyn.flatMap((d) => d.ops))];
+  return { kind: 'fn', source: dyn[0]!.source, f, size, ops };
+}
+
+/**
+ * Emits a non-polynomial value as an activation stage right after its dense layer (the compiler folds the
+ * approximation's input scaling into that layer, so the activation must read a dense layer's output).
+ */
+function materialiseFn(v: Fn, stages: Stage[], fail: (reason: string) => never): Dyn {
+  if (!v.source.lin) fail(`the activation ${v.ops.join(', ')} must directly follow a dense layer (Gemm/MatMul)`);
+  materialise(v.source, stages);
+  stages.push({ kind: 'activation', name: v.node ?? 'activation', op: v.ops.join('+') || 'Activation', f: v.f, size: v.size });
+  return { kind: 'dyn', source: { base: stages.length - 1 }, coeffs: identity(v.size), size: v.size };
+}
+
+/** A Gemm/MatMul operand: a non-polynomial value becomes its activation stage first. */
+function dynOrFnIn(v: Value, i: number, fail: (reason: string) => never, stages: Stage[]): Dyn {
+  if (v.kind === 'fn') return materialiseFn(v, stages, fail);
+  if (v.kind !== 'dyn') fail(`input ${i} must depend on the model input`);
+  return v as Dyn;
 }

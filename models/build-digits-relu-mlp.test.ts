@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import { readOnnxModel } from '../onnx';
 import { BUNDLED_MODELS } from './bundled-models';
 import { buildDigitsReluMlp } from './build-digits-relu-mlp';
+import { buildDigitsReluMlpCalibration, formatCalibration } from './build-digits-relu-mlp-calibration';
+import { readModelCalibration } from './read-model-calibration';
 import { loadDigits } from './load-digits';
 import { argmax, runOnnxModel } from './run-onnx-model';
 import { predictMlp } from './train-mlp';
@@ -15,11 +17,16 @@ describe('buildDigitsReluMlp', () => {
     expect(Buffer.from(build.bytes).equals(fs.readFileSync(entry.file))).toBe(true);
   });
 
-  test('is Gemm → Relu → Gemm → Relu → Gemm (not FHE-compilable, TEE only)', () => {
+  test('is Gemm → Relu → Gemm → Relu → Gemm, served in both modes (FHE through its committed calibration)', () => {
     const { graph } = readOnnxModel(fs.readFileSync(entry.file));
     expect(graph.nodes.map((n) => n.opType)).toEqual(['Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm']);
     expect(graph.initializers.get('W2')!.dims).toEqual([128, 64]);
-    expect(entry.modes).toEqual(['tee']);
+    expect(entry.modes).toEqual(['fhe', 'tee']);
+  });
+
+  test('the committed calibration is what models/calibrate-digits-relu-mlp.ts writes for the committed model', () => {
+    expect(fs.readFileSync(entry.calibration, 'utf8')).toBe(formatCalibration(buildDigitsReluMlpCalibration()));
+    expect(readModelCalibration(entry.calibration, fs.readFileSync(entry.file))!.activations.map((a) => a.name)).toEqual(['act1_relu', 'act2_relu']);
   });
 
   test('onnxruntime on the committed file reproduces the script\'s test accuracy (≥ 0.97) and logits', async () => {

@@ -3,7 +3,7 @@ import { loadDigits } from './load-digits';
 import type { DatasetSplit } from './dataset';
 import type { TrainMlpParameters } from './train-mlp';
 
-/** Hyperparameters of the TEE digits model: two ReLU layers, which CKKS cannot evaluate exactly (the point of the model). */
+/** Hyperparameters of the digits ReLU model: two ReLU layers, exact in TEE mode, calibrated approximations in FHE mode. */
 export const DIGITS_RELU_MLP_TRAINING = Object.freeze({
   hidden: [128, 64],
   activation: { kind: 'relu' },
@@ -17,7 +17,8 @@ export const DIGITS_RELU_MLP_TRAINING = Object.freeze({
 export type DigitsReluMlpBuild = DigitsNetworkBuild;
 
 /**
- * Trains the digits ReLU MLP (64 → 128 → Relu → 64 → Relu → 10) for TEE mode and encodes it as ONNX. Deterministic:
+ * Trains the digits ReLU MLP (64 → 128 → Relu → 64 → Relu → 10) and encodes it as ONNX. (Its doc string still says
+ * TEE-only: changing it would change the bytes the calibration is bound to.) Deterministic:
  * the committed `digits-relu-mlp.onnx` must equal `buildDigitsReluMlp().bytes` byte for byte.
  *
  * @example

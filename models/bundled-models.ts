@@ -18,6 +18,11 @@ export type BundledModel = {
   input: { name: string; features: number };
   output: { name: string; size: number; kind: 'probability' | 'logits' };
   description: string;
+  /**
+   * Absolute path of the committed activation calibration (`<model>.calibration.json`, written by a script in this
+   * folder), for models whose non-polynomial activations FHE mode approximates.
+   */
+  calibration?: string;
 };
 
 /** Every model committed under `models/`, keyed by the id clients use. */
@@ -45,11 +50,12 @@ export const BUNDLED_MODELS = Object.freeze({
     file: path.join(MODELS_DIR, 'digits-relu-mlp.onnx'),
     dataset: 'digits',
     task: 'multiclass',
-    // Relu has no exact CKKS evaluation: TEE only.
-    modes: ['tee'],
+    // Relu has no exact CKKS evaluation: FHE mode serves calibrated Chebyshev approximations of both Relus.
+    modes: ['fhe', 'tee'],
     input: { name: 'x', features: 64 },
     output: { name: 'logits', size: 10, kind: 'logits' },
-    description: 'MLP 64 → 128 → Relu → 64 → Relu → 10 on raw 8×8 digit pixels (0..16); for attested-TEE inference.',
+    description: 'MLP 64 → 128 → Relu → 64 → Relu → 10 on raw 8×8 digit pixels (0..16); TEE exact, FHE with calibrated Relu approximations.',
+    calibration: path.join(MODELS_DIR, 'digits-relu-mlp.calibration.json'),
   },
 } as const satisfies Record<string, BundledModel>);
 

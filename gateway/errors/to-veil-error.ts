@@ -15,6 +15,11 @@ const LEAF_CODES: Record<string, Parameters<typeof publicError>[0]> = {
   model_unsupported: 'model_unsupported',
   onnx_malformed: 'model_unsupported',
   onnx_unsupported_tensor: 'model_unsupported',
+  // FHE compile refusals of calibrated activations (issue #13, fhe/errors.ts).
+  calibration_missing: 'model_unsupported',
+  calibration_malformed: 'model_unsupported',
+  activation_range_degenerate: 'model_unsupported',
+  depth_exceeded: 'model_unsupported',
   // TEE node refusals (tee/ TeeError, relayed by gateway/tee): the rest are public codes of their own.
   tee_model_not_found: 'model_not_found',
 };

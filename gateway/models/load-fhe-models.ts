@@ -4,7 +4,7 @@ import path from 'node:path';
 import {
   compileOnnx, DEFAULT_FHE_VARIANT, FHE_VARIANTS, isDistinctVariant, isFheVariant, type FhePlan, type FheVariant,
 } from '../../fhe';
-import { resolveModelEntry } from '../../models';
+import { readModelCalibration, resolveModelEntry } from '../../models';
 
 /** One compilation of a model: its plan, the spec exactly as clients receive it, and the spec's SHA-256. */
 export type ServedFheVariant = {
@@ -55,11 +55,18 @@ export function loadFheModels(entries: readonly string[], variants: readonly str
     } catch (err) {
       throw new ModelLoadError(`fhe.models: cannot read "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
+    let calibration;
+    try {
+      // Models with non-polynomial activations (e.g. digits-relu-mlp) are compiled against their stored calibration.
+      calibration = readModelCalibration(resolved.calibration, bytes);
+    } catch (err) {
+      throw new ModelLoadError(`fhe.models: "${id}" cannot be served in FHE mode: ${(err as Error).message}`);
+    }
     const compiled = new Map<FheVariant, ServedFheVariant>();
     for (const variant of ordered) {
       let plan: FhePlan;
       try {
-        plan = compileOnnx(bytes, { name: id, ...FHE_VARIANTS[variant] });
+        plan = compileOnnx(bytes, { name: id, ...FHE_VARIANTS[variant], calibration });
       } catch (err) {
         throw new ModelLoadError(`fhe.models: "${id}" cannot be served in FHE mode (${variant}): ${(err as Error).message}`);
       }

@@ -36,6 +36,9 @@ export type StartFheHttpStackOptions = {
   fhe?: Partial<Omit<FheServiceOptions, 'models' | 'sessions' | 'pool' | 'logger'>>;
   /** A stand-in worker pool (default: a real one, 1 thread). */
   pool?: FhePool;
+  /** Threads and per-worker key cache of the real pool (default 1 and 256 MB). */
+  threads?: number;
+  keyCacheBytes?: number;
 };
 
 export async function startFheHttpStack(options: StartFheHttpStackOptions = {}): Promise<FheHttpStack> {
@@ -43,7 +46,7 @@ export async function startFheHttpStack(options: StartFheHttpStackOptions = {}):
   const models = loadFheModels(options.models ?? ['breast-cancer-lr'], options.variants ?? ['blocks', 'feature-major']);
   const pool = options.pool ?? await createFhePool({
     plans: Object.fromEntries([...models.values()].flatMap((m) => [...m.variants.values()].map((v) => [v.planKey, v.plan]))),
-    threads: 1, maxQueue: 16, keyCacheBytes: 256 * 1024 * 1024,
+    threads: options.threads ?? 1, maxQueue: 16, keyCacheBytes: options.keyCacheBytes ?? 256 * 1024 * 1024,
   });
   const sessions = new SessionStore({
     ttlMs: 60_000, maxBytes: 4 * 1024 ** 3, maxSessions: 100, maxSessionsPerCaller: 100, sessionCostBytes: 1024,
