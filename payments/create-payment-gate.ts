@@ -6,7 +6,7 @@ import type { LedgerChannel, PaymentLedger, PaymentReceipt } from './payment-led
 import { verifyVoucher } from './verify-voucher';
 import {
   decodePaymentPayload, VEIL_CHANNEL_SCHEME, X402_VERSION,
-  type ChannelStateView, type PaymentRequired, type PaymentRequirements, type SettlementResponse,
+  type ChannelStateView, type PaymentRequired, type PaymentRequirements, type SettlementResponse, type SignedUsage,
 } from './x402-messages';
 
 export type PaymentGateOptions = {
@@ -33,8 +33,11 @@ export type PaidAdmission = {
   channelId: string;
   payer: Address;
   ceiling: bigint;
-  /** Charges `actual` (clamped to the ceiling by the caller's price, refused above it) and returns the x402 receipt. */
-  commit(actual: bigint): Promise<{ receipt: PaymentReceipt; response: SettlementResponse }>;
+  /**
+   * Charges `actual` (clamped to the ceiling by the caller's price, refused above it) and returns the x402 receipt;
+   * `usage`, the enclave's signed counts the charge was computed from, rides in the receipt for the payer to check.
+   */
+  commit(actual: bigint, usage?: SignedUsage): Promise<{ receipt: PaymentReceipt; response: SettlementResponse }>;
   release(): Promise<void>;
 };
 
@@ -167,12 +170,13 @@ export function createPaymentGate(options: PaymentGateOptions): PaymentGate {
         channelId: verified.channelId,
         payer: payment.config.payer,
         ceiling,
-        async commit(actual) {
+        async commit(actual, usage) {
           if (done) throw new Error('this admission was already committed or released');
           if (actual < 0n || actual > ceiling) throw new RangeError(`the actual cost ${actual} is outside 0..${ceiling}`);
           done = true;
           const receipt = await ledger.commit(reserved.reservationId, actual, now());
-          return { receipt, response: settlement(receipt, payment.config.payer, reserved.channel) };
+          const response = settlement(receipt, payment.config.payer, reserved.channel);
+          return { receipt, response: usage ? { ...response, extra: { ...response.extra, usage } } : response };
         },
         async release() {
           if (done) return;

@@ -27,7 +27,7 @@ export {
   X402_VERSION, VEIL_CHANNEL_SCHEME, PAYMENT_REQUIRED_HEADER, PAYMENT_SIGNATURE_HEADER, PAYMENT_RESPONSE_HEADER, MAX_PAYMENT_HEADER_BYTES,
   decodePaymentPayload, decodeX402, encodeX402,
 } from './x402-messages';
-export type { ChannelPayment, ChannelStateView, PaymentPayload, PaymentRequired, PaymentRequirements, SettlementResponse } from './x402-messages';
+export type { ChannelPayment, ChannelStateView, PaymentPayload, PaymentRequired, PaymentRequirements, SettlementResponse, SignedUsage } from './x402-messages';
 export { verifyVoucher } from './verify-voucher';
 export type { VerifiedVoucher, VerifyVoucherParameters } from './verify-voucher';
 export { createPaymentGate } from './create-payment-gate';

@@ -2,7 +2,7 @@ import { getAddress, type Address, type Hex } from 'viem';
 import { PaymentError } from './payment-error';
 import type { PaymentPayload, PaymentRequired, SettlementResponse } from './x402-types';
 
-export type { ChannelPayment, ChannelStateView, PaymentPayload, PaymentRequired, PaymentRequirements, SettlementResponse } from './x402-types';
+export type { ChannelPayment, ChannelStateView, PaymentPayload, PaymentRequired, PaymentRequirements, SettlementResponse, SignedUsage } from './x402-types';
 
 /**
  * The x402 v2 messages Veil exchanges (coinbase/x402 specs/x402-specification-v2.md §5, transports-v2/http.md): the

@@ -41,6 +41,12 @@ export type SettlementResponse = {
   transaction: '';
   network: string;
   payer: Address;
-  extra: { requestId: string; chargedAmount: string; channelState: ChannelStateView };
+  extra: { requestId: string; chargedAmount: string; channelState: ChannelStateView; usage?: SignedUsage };
 };
+
+/**
+ * What a TEE call used, as its enclave signed it (tee/PROTOCOL.md §12), carried in the receipt so the payer can check
+ * the charge against counts the gateway cannot forge: for a stream window, the counts through the last event delivered.
+ */
+export type SignedUsage = { inputTokens: number; outputTokens: number; events: number; signature: string };
 

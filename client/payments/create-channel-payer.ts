@@ -44,6 +44,12 @@ export type ChannelPayerOptions = {
   maxSpend?: bigint;
 };
 
+/**
+ * What the caller knows a call may cost beyond its ceiling: `maxCharge`, e.g. the quoted prices × the enclave's signed
+ * usage (a TEE call's ceiling is its whole context window, far above what it uses). A receipt above it is a mismatch.
+ */
+export type ChargeCheck = { maxCharge?: bigint; because?: string };
+
 /** One call being paid: pass it to settle() with the gateway's PAYMENT-RESPONSE, or to fail() when the call failed. */
 export type CallHandle = { readonly id: number; readonly ceiling: bigint; readonly voucherMax: bigint };
 export type PaidCall = { /** The PAYMENT-SIGNATURE header value. */ header: string; handle: CallHandle };
@@ -95,7 +101,7 @@ export type ChannelPayer = {
    * Checks the gateway's PAYMENT-RESPONSE for a call against the payer's own view and confirms its charge.
    * @throws {PaymentMismatch} (and the payer stops) when the receipt is not what the payer authorized
    */
-  settle(handle: CallHandle, paymentResponseHeader: string): SettledCall;
+  settle(handle: CallHandle, paymentResponseHeader: string, check?: ChargeCheck): SettledCall;
   /**
    * Releases a call's ceiling: the call failed without a charge (the gateway answered an error without a receipt).
    * `uncertain`: no answer came at all (a network error), so the gateway may have charged it; its ceiling then stays
@@ -314,7 +320,7 @@ export function createChannelPayer(options: ChannelPayerOptions): ChannelPayer {
       }
     },
 
-    settle(callHandle, header) {
+    settle(callHandle, header, check) {
       const handle = inFlight.get(callHandle.id);
       if (!handle) throw new PayerError('call_not_in_flight', 'settle: this call is not in flight (unknown, or already settled or failed)');
       refuseStopped();
@@ -343,6 +349,9 @@ export function createChannelPayer(options: ChannelPayerOptions): ChannelPayer {
       const charged = BigInt(extra.chargedAmount);
       const cumulative = BigInt(state.charged);
       if (charged > handle.ceiling) bad('extra.chargedAmount', `the gateway charged ${charged}, above this call's ceiling ${handle.ceiling}`);
+      if (check?.maxCharge !== undefined && charged > check.maxCharge) {
+        bad('extra.chargedAmount', `the gateway charged ${charged}, more than ${check.because ?? 'this call may cost'} (${check.maxCharge})`);
+      }
       if (cumulative > signedMax) bad('extra.channelState.charged', `the gateway reports ${cumulative} charged, more than any voucher this payer signed (${signedMax})`);
       let placed: ReturnType<ReceiptChain['add']>;
       try {

@@ -1,5 +1,5 @@
 import type { PaymentRequired, PaymentRequirements } from '../../payments';
-import type { CallHandle, ChannelPayer, SettledCall } from './create-channel-payer';
+import type { CallHandle, ChannelPayer, ChargeCheck, SettledCall } from './create-channel-payer';
 import { isPayerError, PayerError, type PayerErrorCode } from './payer-error';
 
 export type PaymentRoundsOptions = {
@@ -21,7 +21,7 @@ export type PaymentRoundsOptions = {
 /** What one attempt of a call got back, in transport-neutral terms (HTTP 402 ≙ gRPC FAILED_PRECONDITION + trailer). */
 export type RoundAnswer =
   | { transportError: true }
-  | { transportError?: false; paymentRequired: boolean; required?: PaymentRequired; receipt?: string };
+  | { transportError?: false; paymentRequired: boolean; required?: PaymentRequired; receipt?: string; check?: ChargeCheck };
 
 /** One call's payment, attempt by attempt. */
 export type PaymentRound = {
@@ -85,7 +85,7 @@ export function createPaymentRounds(payer: ChannelPayer, options: PaymentRoundsO
           }
           if (paid && answer.receipt !== undefined) {
             done = true; // a charged answer is final whatever it says: paying again would pay twice
-            const settled = payer.settle(paid.handle, answer.receipt);
+            const settled = payer.settle(paid.handle, answer.receipt, answer.check);
             if (lastSettled.size >= REMEMBERED_RESOURCES && !lastSettled.has(resource)) lastSettled.delete(lastSettled.keys().next().value!);
             lastSettled.set(resource, paid.requirements);
             options.onSettled?.(settled, resource);

@@ -1,7 +1,7 @@
 /** `client/payments`: the SDK's payer for per-call billing (issue #11 §4): a payment channel, vouchers, receipt checks, fetch that pays. */
 export {
   createChannelPayer,
-  type CallHandle, type ChannelPayer, type ChannelPayerOptions, type PaidCall, type PayerStatus, type ResyncResult, type SettledCall,
+  type CallHandle, type ChannelPayer, type ChannelPayerOptions, type ChargeCheck, type PaidCall, type PayerStatus, type ResyncResult, type SettledCall,
 } from './create-channel-payer';
 export { createReceiptChain, type ChainReceipt, type ReceiptChain } from './create-receipt-chain';
 export { payingFetch, type PayingFetchOptions } from './paying-fetch';

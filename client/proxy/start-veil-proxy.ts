@@ -5,6 +5,7 @@ import type { AttestationClaims, AttestationEnvelope, VerifyEvidenceOptions } fr
 import { MODEL_ID_PATTERN, type TeeOperation } from '../../tee';
 import { writeWithBackpressure } from '../../proto';
 import type { ChannelPayer, PaymentRoundsOptions } from '../payments';
+import type { PriceTable } from '../../payments';
 import { createHttpTeeTransport, isRelayedRefusal, type HttpTeeTransport, type TeeEvidenceVerifier, type TeeModelClient, type TeePolicy } from '../tee';
 import { createIdempotencyCache, type IdempotencyEntry, type StoredAnswer } from './create-idempotency-cache';
 import { createProxyModels, type ProxyAttestation } from './create-proxy-models';
@@ -46,6 +47,8 @@ export type StartVeilProxyOptions = {
   payer?: ChannelPayer;
   /** How the payer's rounds run (prepay, corrections, onSettled: told each receipt). */
   payment?: PaymentRoundsOptions;
+  /** The prices the operator agreed to; every charge is checked against them (default: the gateway's table, pinned on first use). */
+  prices?: PriceTable;
 };
 
 export type VeilProxy = {
@@ -73,7 +76,7 @@ const OPERATIONS: Record<string, TeeOperation> = { '/v1/chat/completions': 'chat
  */
 export async function startVeilProxy(options: StartVeilProxyOptions): Promise<VeilProxy> {
   // The default deadline bounds what runs without a caller's (attesting a node); relays pass upstreamDeadlineMs.
-  const own = options.transport ? undefined : createHttpTeeTransport({ baseUrl: options.gateway ?? 'http://127.0.0.1:8080', apiKey: options.apiKey, deadlineMs: 30_000, payer: options.payer, payment: options.payment });
+  const own = options.transport ? undefined : createHttpTeeTransport({ baseUrl: options.gateway ?? 'http://127.0.0.1:8080', apiKey: options.apiKey, deadlineMs: 30_000, payer: options.payer, payment: options.payment, prices: options.prices });
   const router = options.transport ?? own!;
   const deadlineMs = options.upstreamDeadlineMs ?? 10 * 60_000;
   const models = createProxyModels({

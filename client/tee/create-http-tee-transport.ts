@@ -4,8 +4,9 @@ import { VeilClientError } from '../veil-client-error';
 import { AnswerTooLarge, createGatewayRequester, type GatewayAnswer, type GatewayRequest } from './create-gateway-requester';
 import { TEE_CALL_ERRORS, type RoutedTeeInferRequest, type RoutedTeeTransport, type TeeCallOptions, type TeeRoute } from './create-gateway-tee-transport';
 import { readServerSentEvents } from './read-server-sent-events';
-import { decodeX402, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, type PaymentRequired } from '../../payments';
+import { decodeX402, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, type PaymentRequired, type PriceTable } from '../../payments';
 import { createPaymentRounds, type ChannelPayer, type PaymentRound, type PaymentRoundsOptions } from '../payments';
+import { createChargeChecker } from './create-charge-checker';
 
 /** A model the gateway lists on `GET /v1/models` (the OpenAI list entry plus Veil's fields). */
 export type GatewayModel = { id: string; object: 'model'; created: number; owned_by: string; modes: string[]; kind: string; context_length: number };
@@ -35,6 +36,11 @@ export type CreateHttpTeeTransportOptions = {
   payer?: ChannelPayer;
   /** How the payer's rounds run (prepay, corrections, onSettled). */
   payment?: PaymentRoundsOptions;
+  /**
+   * The prices the app agreed to (GET /v1/pricing's table): every TEE charge is checked against them × the enclave's
+   * signed usage. Default: the gateway's own table, read on the first paid call and pinned from then on.
+   */
+  prices?: PriceTable;
 };
 
 export const SEALED_CONTENT_TYPE = 'application/vnd.veil.sealed';
@@ -112,6 +118,7 @@ export function createHttpTeeTransport(options: CreateHttpTeeTransportOptions): 
   };
 
   const rounds = options.payer ? createPaymentRounds(options.payer, options.payment) : undefined;
+  const charges = createChargeChecker({ prices: options.prices, fetchPricing: () => getJson<unknown>('/v1/pricing') });
 
   /**
    * Posts a sealed call and pays for it: unpaid (or prepaid) first, then each "payment required" answer is paid and
@@ -144,7 +151,8 @@ export function createHttpTeeTransport(options: CreateHttpTeeTransportOptions): 
         return { response, round: undefined };
       }
       if (!stream) {
-        await round.answer({ paymentRequired: false, receipt: response.header(PAYMENT_RESPONSE_HEADER) });
+        const receipt = response.header(PAYMENT_RESPONSE_HEADER);
+        await round.answer({ paymentRequired: false, receipt, check: await charges.check(request, receipt, { charged: 0n }) });
         return { response, round: undefined };
       }
       return { response, round };
@@ -155,8 +163,9 @@ export function createHttpTeeTransport(options: CreateHttpTeeTransportOptions): 
    * A paid stream's account on the client side: the round of the window being spent now is settled by the next
    * in-band payment-response; a payment-required event is paid (a new round) and the voucher posted to the stream.
    */
-  const streamPayments = (first: PaymentRound | undefined, streamId: string | undefined, limits: ReturnType<typeof limited>) => {
+  const streamPayments = (first: PaymentRound | undefined, streamId: string | undefined, limits: ReturnType<typeof limited>, request: RoutedTeeInferRequest) => {
     let open = first;
+    const so = { charged: 0n }; // what this stream's windows charged so far
     return {
       async settled(data: string) {
         // Without a payer the stream is paid otherwise (an API key's budget): its receipts are for the operator's books.
@@ -165,7 +174,7 @@ export function createHttpTeeTransport(options: CreateHttpTeeTransportOptions): 
         if (!open || receipt === undefined) throw new TeeError('tee_stream_invalid', 'the gateway sent a payment receipt this stream did not pay for');
         const round = open;
         open = undefined;
-        await round.answer({ paymentRequired: false, receipt });
+        await round.answer({ paymentRequired: false, receipt, check: await charges.check(request, receipt, so) });
       },
       async required(data: string) {
         const header = jsonField(data, 'payment_required');
@@ -222,7 +231,11 @@ export function createHttpTeeTransport(options: CreateHttpTeeTransportOptions): 
     async getEvidence({ modelId, nonce, excludeNodeIds }, opts) {
       const query = new URLSearchParams({ model: modelId, nonce: Buffer.from(nonce).toString('hex') });
       if (excludeNodeIds.length > 0) query.set('exclude', excludeNodeIds.join(','));
-      return parseRoute(await getJson<unknown>(`/v1/attestation?${query}`, opts));
+      const route = parseRoute(await getJson<unknown>(`/v1/attestation?${query}`, opts));
+      // Charges are checked against usage this node signs; connectTeeModel refuses the node if its evidence does not
+      // attest this very address, before any paid request is sealed to it.
+      if (route.evidence.identity) charges.remember(route.nodeId, route.evidence.identity.signingAddress);
+      return route;
     },
 
     async infer(request, opts) {
@@ -260,7 +273,7 @@ export function createHttpTeeTransport(options: CreateHttpTeeTransportOptions): 
           response.discard();
           throw new TeeError('tee_stream_invalid', 'the gateway answered a stream request without an event stream');
         }
-        paying = streamPayments(round, response.header('x-veil-stream-id'), limits);
+        paying = streamPayments(round, response.header('x-veil-stream-id'), limits, request);
         const events = readServerSentEvents(response.body)[Symbol.asyncIterator]();
         for (;;) {
           let next: IteratorResult<{ event: string; data: string }>;

@@ -4,7 +4,7 @@ import { VeilError } from '../errors';
 import { callerKey } from '../grpc/call-context';
 import type { Logger } from '../logger';
 import {
-  chargeCall, createStreamCredit, DEFAULT_STREAM_PAUSE_MS, DEFAULT_STREAM_WINDOW_TOKENS, teeActualUsage, teeCeilingUsage, teeStreamWindowUsage,
+  chargeCall, createStreamCredit, DEFAULT_STREAM_PAUSE_MS, DEFAULT_STREAM_WINDOW_TOKENS, teeActualUsage, teeCeilingUsage, teeSignedUsage, teeStreamWindowUsage,
   type GatewayPayments, type StreamCredit, type TeeModelFacts,
 } from '../payments';
 import { answerOnce } from './answer-once';
@@ -100,7 +100,7 @@ export function registerTeeRoutes(app: FastifyInstance, options: RegisterTeeRout
           // Paid (issue #11): admitted before the relay, charged what the node signed, committed before the answer leaves.
           const response = await chargeCall(payments, context, { resource, modelId, ceilingUsage: teeCeilingUsage(facts, body.byteLength) }, async () => {
             const value = await renamed(router.infer(params, teeContext), RELAY_PARAMS);
-            return { value, usage: teeActualUsage(value.usage) };
+            return { value, usage: teeActualUsage(value.usage), signed: teeSignedUsage(value.usage, 0) };
           });
           writer.send({
             status: 200,
@@ -209,13 +209,14 @@ async function relayStream(events: AsyncIterable<HttpTeeStreamEvent>, context: H
         // Paid: each event is relayed only once the credit covers the node's signed counts through it (maybe after a
         // pause for a top-up); the last one only after the stream's charge is committed.
         const usage = teeActualUsage(next.value.usage);
+        const statement = teeSignedUsage(next.value.usage, count + 1);
         await credit?.cover(usage);
         if (signed && credit) {
-          credit.delivered(usage);
+          credit.delivered(usage, statement);
           await credit.finish();
         }
         await sse.write(sealedEvent(next.value));
-        credit?.delivered(usage);
+        credit?.delivered(usage, statement);
         count++;
         if (context.signal.aborted) throw context.signal.reason;
       }

@@ -1,4 +1,4 @@
-import { costOf, encodeX402, priceOf, type BudgetGate, type PaidAdmission, type PaymentGate, type PriceTable, type ReplayedAdmission, type Usage } from '../../payments';
+import { costOf, encodeX402, priceOf, type BudgetGate, type PaidAdmission, type PaymentGate, type PriceTable, type ReplayedAdmission, type SignedUsage, type Usage } from '../../payments';
 import { callerKey, type CallContext } from '../grpc/call-context';
 import { withSpan } from '../with-span';
 
@@ -34,7 +34,7 @@ export async function chargeCall<T>(
   payments: GatewayPayments | undefined,
   context: CallContext,
   call: PaidCall,
-  work: () => Promise<{ value: T; usage: Usage }>,
+  work: () => Promise<{ value: T; usage: Usage; signed?: SignedUsage }>,
 ): Promise<T> {
   if (!payments) return (await work()).value;
   const price = priceOf(payments.prices, call.modelId);
@@ -54,7 +54,7 @@ export async function chargeCall<T>(
     context.payment.response = encodeX402(admission.response);
     return value;
   }
-  let out: { value: T; usage: Usage };
+  let out: { value: T; usage: Usage; signed?: SignedUsage };
   try {
     out = await work();
   } catch (err) {
@@ -63,7 +63,7 @@ export async function chargeCall<T>(
     throw err;
   }
   const actual = costOf(price, out.usage);
-  const { response } = await withSpan('veil.payment.commit', () => admission.commit(actual < ceiling ? actual : ceiling));
+  const { response } = await withSpan('veil.payment.commit', () => admission.commit(actual < ceiling ? actual : ceiling, out.signed));
   context.payment.response = encodeX402(response);
   return out.value;
 }

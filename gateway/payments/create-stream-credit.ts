@@ -1,4 +1,4 @@
-import { costOf, encodeX402, PaymentError, priceOf, type PaidAdmission, type PaymentRequired, type SettlementResponse, type Usage } from '../../payments';
+import { costOf, encodeX402, PaymentError, priceOf, type PaidAdmission, type PaymentRequired, type SignedUsage, type Usage } from '../../payments';
 import { VeilError } from '../errors';
 import { admitCall, paysFromBudget, type GatewayPayments } from './charge-call';
 import type { CallContext } from '../grpc/call-context';
@@ -36,8 +36,11 @@ export type StreamCredit = {
    * @throws {PaymentError} `payment_required` when no top-up came within `pauseMs`; the stream then ends
    */
   cover(usage: Usage): Promise<void>;
-  /** After an event reached the client: its counts are what an abandoned stream is charged. */
-  delivered(usage: Usage): void;
+  /**
+   * After an event reached the client: its counts are what an abandoned stream is charged; `signed`, the node's
+   * statement of them, goes into the window's receipt for the payer to check.
+   */
+  delivered(usage: Usage, signed?: SignedUsage): void;
   /** The client's top-up voucher for a paused stream (the voucher endpoint or an in-stream message). @throws {PaymentError} */
   topUp(header: string | undefined): Promise<void>;
   /** Whether the stream waits for a top-up now. */
@@ -62,6 +65,7 @@ export function createStreamCredit(options: StreamCreditOptions): StreamCredit {
   /** What earlier windows committed, and what has been delivered (both cumulative over the stream). */
   let committed = 0n;
   let deliveredCost = 0n;
+  let lastSigned: SignedUsage | undefined;
   let nextCeiling = 0n;
   let waiting: { resolve(): void; reject(err: unknown): void } | undefined;
   let finished = false;
@@ -87,7 +91,7 @@ export function createStreamCredit(options: StreamCreditOptions): StreamCredit {
       await window.release();
       return;
     }
-    const { response } = await window.commit(amount);
+    const { response } = await window.commit(amount, lastSigned);
     committed += amount;
     await options.onSettled(encodeX402(response));
   };
@@ -133,9 +137,10 @@ export function createStreamCredit(options: StreamCreditOptions): StreamCredit {
         await pause(need);
       }
     },
-    delivered(usage) {
+    delivered(usage, signed) {
       const cost = costOf(price, usage);
       if (cost > deliveredCost) deliveredCost = cost;
+      if (signed && (!lastSigned || signed.events > lastSigned.events)) lastSigned = signed;
     },
     async topUp(header) {
       if (!waiting) throw new VeilError('invalid_argument', 'this stream is not waiting for a payment', { param: 'stream' });

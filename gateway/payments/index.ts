@@ -6,5 +6,5 @@ export { devPaymentContracts, startPayments } from './start-payments';
 export { pricingBody } from './pricing-body';
 export type { PricingInfo } from './pricing-body';
 export type { PaymentsInfo, StartedPayments, StartPaymentsDependencies } from './start-payments';
-export { teeActualUsage, teeCeilingUsage, teeStreamWindowUsage } from './tee-usage';
+export { teeActualUsage, teeCeilingUsage, teeSignedUsage, teeStreamWindowUsage } from './tee-usage';
 export type { TeeModelFacts } from './tee-usage';

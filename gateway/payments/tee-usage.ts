@@ -1,4 +1,4 @@
-import type { Usage } from '../../payments';
+import type { SignedUsage, Usage } from '../../payments';
 import type { TeeUsage } from '../../proto';
 
 /** What the router knows of a TEE model before a call runs: its kind and context window, as the node attested them. */
@@ -24,4 +24,9 @@ export function teeStreamWindowUsage(model: TeeModelFacts | undefined, windowTok
 /** What a call used, from the node's signed counts (verified by the router against the attested key). */
 export function teeActualUsage(usage: TeeUsage | undefined): Usage {
   return { calls: 1, inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0 };
+}
+
+/** The node's signed statement as the receipt carries it (`events`: 0 for a single answer, else the events delivered). */
+export function teeSignedUsage(usage: TeeUsage | undefined, events: number): SignedUsage | undefined {
+  return usage ? { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, events, signature: usage.signature } : undefined;
 }

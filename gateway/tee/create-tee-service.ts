@@ -6,7 +6,7 @@ import { handleServerStream, handleUnary } from '../grpc/handle-call';
 import type { Logger } from '../logger';
 import { VeilError } from '../errors';
 import type { CallContext } from '../grpc/call-context';
-import { chargeCall, createStreamCredit, teeActualUsage, teeCeilingUsage, type GatewayPayments } from '../payments';
+import { chargeCall, createStreamCredit, teeActualUsage, teeCeilingUsage, teeSignedUsage, type GatewayPayments } from '../payments';
 import type { TeeRouter } from './create-tee-router';
 
 
@@ -38,7 +38,7 @@ export function createTeeService(router: TeeRouter, logger: Logger, payments?: G
             { nodeId: request.nodeId, modelId: request.modelId, sealedRequest: request.sealedRequest },
             { signal: context.signal, deadline: context.deadline },
           );
-          return { value, usage: teeActualUsage(value.usage) };
+          return { value, usage: teeActualUsage(value.usage), signed: teeSignedUsage(value.usage, 0) };
         });
         span.setAttribute('veil.response_bytes', response.sealedResponse.byteLength);
         logger.debug('tee relayed', {
@@ -92,14 +92,15 @@ async function* relayStream(router: TeeRouter, logger: Logger, request: RoutedTe
       events++;
       bytes += event.sealedEvent.byteLength;
       const usage = teeActualUsage(event.usage);
+      const statement = teeSignedUsage(event.usage, events);
       await credit?.cover(usage);
       // The last event leaves only once the stream's charge is committed (its receipt goes in the trailer).
       if (event.signature && credit) {
-        credit.delivered(usage);
+        credit.delivered(usage, statement);
         await credit.finish();
       }
       yield event;
-      credit?.delivered(usage);
+      credit?.delivered(usage, statement);
     }
   } finally {
     // Done, failed or abandoned: charged what was delivered.
