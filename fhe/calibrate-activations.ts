@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readOnnxModel, OnnxError } from '../onnx';
 import { FheCompileError } from './errors';
 import { runTracedStages } from './run-traced-stages';
-import { traceOnnxModel } from './trace-onnx-model';
+import { traceOnnxBytes } from './trace-onnx-bytes';
 
 /** Observed inputs of one activation (all its features pooled): range and a histogram over [min, max]. */
 export type ActivationCalibration = { name: string; op: string; size: number; count: number; min: number; max: number; histogram: number[] };
@@ -38,14 +37,7 @@ export function modelSha256(bytes: Uint8Array): string {
  * @throws {FheCompileError} when the model cannot be traced, or `rows` is empty or of the wrong width.
  */
 export function calibrateActivations(bytes: Uint8Array, rows: readonly ArrayLike<number>[], options: CalibrateActivationsOptions = {}): FheCalibration {
-  let model;
-  try {
-    model = readOnnxModel(bytes);
-  } catch (err) {
-    if (err instanceof OnnxError) throw new FheCompileError(`cannot read the model: ${err.message}`);
-    throw err;
-  }
-  const traced = traceOnnxModel(model);
+  const traced = traceOnnxBytes(bytes);
   if (rows.length === 0) throw new FheCompileError('the calibration set is empty', undefined, undefined, 'calibration_malformed');
   const values = new Map<number, number[]>();
   rows.forEach((row, r) => {

@@ -10,17 +10,12 @@ import { calibrateActivations } from './calibrate-activations';
 import { chebyshevDepth } from './chebyshev-schedule';
 import { selectCkksParameters } from './ckks-parameters';
 import { compileOnnx } from './compile-onnx';
-import { createCkksRuntime } from './create-ckks-runtime';
-import { createFheClientKeys } from './create-fhe-client-keys';
-import { createPlanEvaluator } from './create-plan-evaluator';
 import { FheCompileError } from './errors';
 import type { FhePlan } from './fhe-plan';
-import { loadCiphertext } from './load-ciphertext';
-import { loadEvaluationKeys } from './load-evaluation-keys';
-import { loadSeal } from './load-seal';
 import { packInputs } from './pack-inputs';
 import { parseCalibration } from './parse-calibration';
 import { seededRandom } from './test-models';
+import { encryptedLogits } from './test-support/encrypted-logits';
 import { simulatePlan } from './simulate-plan';
 import { unpackOutputs } from './unpack-outputs';
 
@@ -127,32 +122,13 @@ test('encrypted Chebyshev evaluation (blocks and feature-major) matches the plan
   const bytes = CASES[6]![1];
   const calibration = calibrateActivations(bytes, rows(400, 1));
   const xs = rows(5, 3);
-  const seal = await loadSeal();
   for (const layout of ['replicated-blocks', 'feature-major'] as const) {
     // Degree 8 (depth 4) keeps the ring at N=16384 while exercising every step kind of the schedule.
     const plan = compileOnnx(bytes, { calibration, layout, maxDepth: 6 });
     expect(plan.approximations![0]!.degree).toBe(8);
-    const runtime = createCkksRuntime(seal, plan.spec.params);
-    const client = createFheClientKeys(runtime, plan.spec);
-    const evaluator = createPlanEvaluator(runtime, plan);
-    const keys = loadEvaluationKeys(runtime, client.evaluationKeys(), plan.spec);
-    try {
-      const got: Float64Array[] = [];
-      for (const [g, group] of packInputs(plan.spec, xs).entries()) {
-        const inputs = group.map((slots) => loadCiphertext(runtime, client.encrypt(slots)));
-        const outputs = evaluator.evaluate(inputs, keys);
-        const slots = outputs.map((ct) => client.decrypt(ct.saveArray(seal.ComprModeType.none)));
-        for (const ct of [...inputs, ...outputs]) ct.delete();
-        got.push(...unpackOutputs(plan.spec, slots, Math.min(plan.spec.batchCapacity, xs.length - g * plan.spec.batchCapacity)));
-      }
-      const want = simulated(plan, xs);
-      got.forEach((g, i) => g.forEach((v, j) => expect(Math.abs(v - want[i]![j]!)).toBeLessThanOrEqual(1e-3)));
-    } finally {
-      keys.delete();
-      evaluator.delete();
-      client.delete();
-      runtime.delete();
-    }
+    const got = await encryptedLogits(plan, xs);
+    const want = simulated(plan, xs);
+    got.forEach((g, i) => g.forEach((v, j) => expect(Math.abs(v - want[i]![j]!)).toBeLessThanOrEqual(1e-3)));
   }
 }, 120_000);
 

@@ -1,4 +1,3 @@
-import { readOnnxModel, OnnxError } from '../onnx';
 import { approximateActivations } from './approximate-activations';
 import type { ChebyshevStage } from './approximate-activations';
 import type { FheCalibration } from './calibrate-activations';
@@ -6,7 +5,7 @@ import { chebyshevDepth } from './chebyshev-schedule';
 import { selectCkksParameters } from './ckks-parameters';
 import { FheCompileError } from './errors';
 import type { FheActivationApproximation, FheLayerStats, FheLayoutKind, FheLinearOp, FheModelSpec, FheOp, FhePlan } from './fhe-plan';
-import { traceOnnxModel } from './trace-onnx-model';
+import { traceOnnxBytes } from './trace-onnx-bytes';
 import type { ActivationStage, LinearStage, PolyStage } from './trace-onnx-model';
 
 export type CompileOnnxOptions = {
@@ -58,14 +57,7 @@ type LinearGeometry = { n: number; m: number; span: number; diagonals: number; r
 export function compileOnnx(bytes: Uint8Array, options: CompileOnnxOptions = {}): FhePlan {
   const layoutKind = options.layout ?? 'replicated-blocks';
   if (layoutKind !== 'replicated-blocks' && layoutKind !== 'feature-major') throw new FheCompileError(`unknown layout "${String(layoutKind)}"`);
-  let model;
-  try {
-    model = readOnnxModel(bytes);
-  } catch (err) {
-    if (err instanceof OnnxError) throw new FheCompileError(`cannot read the model: ${err.message}`);
-    throw err;
-  }
-  const traced = traceOnnxModel(model);
+  const traced = traceOnnxBytes(bytes);
   const folded = foldSquares(traced.stages);
   const stageLevels = (st: PlanStage | ActivationStage) =>
     st.kind === 'activation' ? 0 : st.kind === 'chebyshev' ? chebyshevDepth(st.coeffs.length - 1) : st.kind === 'poly' && st.coeffs.length - 1 >= 2 ? 2 : 1;

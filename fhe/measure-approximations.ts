@@ -1,17 +1,10 @@
-import { readOnnxModel } from '../onnx';
-import type { FhePlan } from './fhe-plan';
+import type { FheActivationApproximation, FhePlan } from './fhe-plan';
 import { evaluateChebyshev } from './fit-chebyshev';
 import { runTracedStages } from './run-traced-stages';
-import { traceOnnxModel } from './trace-onnx-model';
+import { traceOnnxBytes } from './trace-onnx-bytes';
 
 /** One activation's approximation measured on concrete rows (exact inputs from the plaintext forward pass). */
-export type ActivationCheck = {
-  name: string;
-  op: string;
-  observed: [number, number];
-  fitted: [number, number];
-  degree: number;
-  levels: number;
+export type ActivationCheck = Pick<FheActivationApproximation, 'name' | 'op' | 'observed' | 'fitted' | 'degree' | 'levels'> & {
   /** max / mean |f(u) − p(u)| over every feature of every row. */
   maxError: number;
   meanError: number;
@@ -33,7 +26,7 @@ export type ActivationCheck = {
 export function measureApproximations(bytes: Uint8Array, plan: FhePlan, rows: readonly ArrayLike<number>[]): ActivationCheck[] {
   const approximations = plan.approximations ?? [];
   if (approximations.length === 0) return [];
-  const { stages } = traceOnnxModel(readOnnxModel(bytes));
+  const { stages } = traceOnnxBytes(bytes);
   const checks = approximations.map((a): ActivationCheck => ({
     name: a.name, op: a.op, observed: a.observed, fitted: a.fitted, degree: a.degree, levels: a.levels,
     maxError: 0, meanError: 0, values: 0, outsideFitted: 0, outsideObserved: 0,

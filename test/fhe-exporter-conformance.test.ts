@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import {
-  calibrateActivations, compileOnnx, createCkksRuntime, measureApproximations, simulatePlan, createFheClientKeys, createPlanEvaluator, FHE_VARIANTS, FheCompileError,
-  loadEvaluationKeys, loadCiphertext, loadSeal, logitsModel, packInputs, unpackOutputs, type FheVariant,
+  calibrateActivations, compileOnnx, measureApproximations, simulatePlan, FHE_VARIANTS, FheCompileError, logitsModel, packInputs, unpackOutputs, type FheVariant,
 } from '../fhe';
+import { encryptedLogits } from '../fhe/test-support/encrypted-logits';
 import { readOnnxModel } from '../onnx';
 
 const DIR = path.join(__dirname, 'fixtures', 'onnx');
@@ -42,28 +42,10 @@ describe.each(SUPPORTED)('%s', (name) => {
 
     const plan = compileOnnx(bytes, { name, ...FHE_VARIANTS[variant] });
     expect(plan.spec.stats.rotations).toBe(plan.spec.stats.minRotations);
-    const runtime = createCkksRuntime(await loadSeal(), plan.spec.params);
-    const client = createFheClientKeys(runtime, plan.spec);
-    const evaluator = createPlanEvaluator(runtime, plan);
-    const keys = loadEvaluationKeys(runtime, client.evaluationKeys(), plan.spec);
-    try {
-      const encrypted: Float64Array[] = [];
-      for (const [g, group] of packInputs(plan.spec, rows).entries()) {
-        const inputs = group.map((slots) => loadCiphertext(runtime, client.encrypt(slots)));
-        const outputs = evaluator.evaluate(inputs, keys);
-        const slots = outputs.map((ct) => client.decrypt(ct.saveArray(runtime.seal.ComprModeType.none)));
-        for (const ct of [...inputs, ...outputs]) ct.delete();
-        encrypted.push(...unpackOutputs(plan.spec, slots, Math.min(plan.spec.batchCapacity, rows.length - g * plan.spec.batchCapacity)));
-      }
-      const plain = await plaintextLogits(bytes, rows);
-      expect(encrypted).toHaveLength(rows.length);
-      encrypted.forEach((e, i) => e.forEach((v, j) => expect(Math.abs(v - plain[i]![j]!)).toBeLessThanOrEqual(1e-3)));
-    } finally {
-      keys.delete();
-      evaluator.delete();
-      client.delete();
-      runtime.delete();
-    }
+    const encrypted = await encryptedLogits(plan, rows);
+    const plain = await plaintextLogits(bytes, rows);
+    expect(encrypted).toHaveLength(rows.length);
+    encrypted.forEach((e, i) => e.forEach((v, j) => expect(Math.abs(v - plain[i]![j]!)).toBeLessThanOrEqual(1e-3)));
   });
 });
 
@@ -133,22 +115,7 @@ describe.each(ACTIVATION_FIXTURES)('%s', (name) => {
     expect(inRange.filter(Boolean).length).toBeGreaterThanOrEqual(rows.length * 0.9);
     simulated.forEach((v, i) => inRange[i] && v.forEach((x, j) => expect(Math.abs(x - plain[i]![j]!)).toBeLessThanOrEqual(bound)));
     if (!name.endsWith('-gelu')) return;
-    const runtime = createCkksRuntime(await loadSeal(), plan.spec.params);
-    const client = createFheClientKeys(runtime, plan.spec);
-    const evaluator = createPlanEvaluator(runtime, plan);
-    const keys = loadEvaluationKeys(runtime, client.evaluationKeys(), plan.spec);
-    try {
-      const group = packInputs(plan.spec, meta.input)[0]!;
-      const inputs = group.map((slots) => loadCiphertext(runtime, client.encrypt(slots)));
-      const outputs = evaluator.evaluate(inputs, keys);
-      const got = unpackOutputs(plan.spec, outputs.map((ct) => client.decrypt(ct.saveArray(runtime.seal.ComprModeType.none))), meta.input.length);
-      for (const ct of [...inputs, ...outputs]) ct.delete();
-      got.forEach((v, i) => v.forEach((x, j) => expect(Math.abs(x - simulated[i]![j]!)).toBeLessThanOrEqual(1e-3)));
-    } finally {
-      keys.delete();
-      evaluator.delete();
-      client.delete();
-      runtime.delete();
-    }
+    const got = await encryptedLogits(plan, meta.input);
+    got.forEach((v, i) => v.forEach((x, j) => expect(Math.abs(x - simulated[i]![j]!)).toBeLessThanOrEqual(1e-3)));
   }, 120_000);
 });
