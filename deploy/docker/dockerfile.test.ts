@@ -65,7 +65,7 @@ describe('deploy/docker/Dockerfile', () => {
 
   test('the runtime modules the gateway, worker and proxy import are all copied', () => {
     const copied = new Set(final.body.filter((i) => i.keyword === 'COPY' && !i.flags.from).flatMap((i) => i.text.split(/\s+/).slice(0, -1)));
-    const modules = ['bin', 'cli', 'gateway', 'workers', 'client', 'proto', 'fhe', 'onnx', 'llm', 'tee', 'attestation', 'chain', 'payments', 'models'];
+    const modules = ['bin', 'cli', 'gateway', 'workers', 'client', 'proto', 'tracing', 'fhe', 'onnx', 'llm', 'tee', 'attestation', 'chain', 'payments', 'models'];
     for (const m of modules) expect(copied).toContain(m);
     // And tsconfig's module list names nothing else the runtime could need (bench/test/deploy are tooling).
     const include = (JSON.parse(fs.readFileSync(path.join(ROOT, 'tsconfig.json'), 'utf8')) as { include: string[] }).include;
