@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createVeilClient } from '../client';
 import { createGateway, createLogger, loadConfig } from '../gateway';
 import { captureCli } from '../test/support/capture-cli';
 import { resolveDemoModel, run } from './demo';
@@ -104,3 +105,36 @@ test('veil demo --mode chat streams a reply from the gateway\'s toy chat model, 
     await gateway.close();
   }
 });
+
+test('veil demo --mode both: the same test split through FHE and an attested TEE node, cross-checked with each other and plaintext', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'veil-demo-both-'));
+  const gateway = await createGateway(loadConfig({
+    env: {},
+    overrides: {
+      grpc: { port: 0 }, http: { enabled: false }, fhe: { models: ['breast-cancer-lr'], variants: ['blocks'], workers: 1 },
+      tee: { models: ['breast-cancer-lr'] }, chain: { enabled: false }, dataDir,
+    },
+  }), { logger: createLogger({ level: 'silent', format: 'text' }) });
+  try {
+    const r = await captureCli(run, ['--mode', 'both', '--model', 'lr', '--target', gateway.address, '--latency-samples', '2', '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report).toMatchObject({ mode: 'both', model: 'breast-cancer-lr', samples: 113, teeSignaturesValid: true, teeNode: 'local' });
+    // Exact models: both private paths give every row plaintext's class.
+    expect(report).toMatchObject({ fheVsTee: 1, fheVsPlaintext: 1, teeVsPlaintext: 1 });
+    expect(report.fheAccuracy).toBe(report.plaintextAccuracy);
+    const shown = await captureCli(run, ['--mode', 'both', '--model', 'lr', '--target', gateway.address, '--latency-samples', '1']);
+    expect(shown.out).toMatch(/FHE vs TEE +100\.00% of rows get the same class/);
+    expect((await captureCli(run, ['--mode', 'both', '--input', 'x.csv'])).code).toBe(2);
+    // ListModels says which models are served both ways.
+    const client = createVeilClient({ target: gateway.address });
+    try {
+      expect((await client.listModels()).models.find((m) => m.id === 'breast-cancer-lr')?.modes).toEqual(['fhe', 'tee']);
+    } finally {
+      client.close();
+    }
+  } finally {
+    await gateway.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 120_000);

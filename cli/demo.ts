@@ -11,13 +11,15 @@ export const summary = 'encrypted (FHE), attested-TEE or private chat (TEE langu
 
 const DEFAULT_TARGET = `${CONFIG_SCHEMA.grpc.host.default}:${CONFIG_SCHEMA.grpc.port.default}`;
 
-const HELP = `usage: veil demo [--mode fhe|tee|chat] [--target HOST:PORT] [--model ID] [--input FILE.csv] [--latency-samples N] [--json]
+const HELP = `usage: veil demo [--mode fhe|tee|both|chat] [--target HOST:PORT] [--model ID] [--input FILE.csv] [--latency-samples N] [--json]
                  [--prompt TEXT] [--max-tokens N] [--api-key KEY] [--tls-ca FILE]
 
 --mode fhe (default): encrypts the model's test split with CKKS on this machine, sends only ciphertexts and
 evaluation keys to the gateway, decrypts the answers here, and compares them with plaintext onnxruntime-node.
 --mode tee: fetches a TEE node's evidence through the gateway, verifies it here, seals the rows to that
 node's attested key, checks every signed receipt, opens the answers here, and compares with plaintext.
+--mode both: the cross-check — sends the same test split through FHE and through an attested TEE node and reports
+how often the two encrypted paths agree with each other and with plaintext (exit 1 if they disagree on more than 1 %).
 --mode chat: attests the node serving a chat model (default toy-chat-kjv, a toy trained on the KJV Bible), seals a
 chat request to it, streams the reply as it is generated (every event authenticated here) and verifies the
 stream's signed receipt, then prints what was attested.
@@ -64,8 +66,8 @@ export async function run(args: string[]): Promise<number> {
   }
   const target = values.target ?? DEFAULT_TARGET;
   const mode = values.mode ?? 'fhe';
-  if (mode !== 'fhe' && mode !== 'tee' && mode !== 'chat') {
-    console.error('veil demo: --mode must be fhe, tee or chat');
+  if (mode !== 'fhe' && mode !== 'tee' && mode !== 'both' && mode !== 'chat') {
+    console.error('veil demo: --mode must be fhe, tee, both or chat');
     return 2;
   }
   const maxTokens = Number(values['max-tokens'] ?? 48);
@@ -87,6 +89,13 @@ export async function run(args: string[]): Promise<number> {
   const connection = { apiKey, credentials };
   if (mode === 'tee') return runTee(target, model, values.input, latencySamples, values.json ?? false, connection);
   if (mode === 'chat') return runChat(target, model, values.prompt ?? 'In the beginning', maxTokens, values.json ?? false, connection);
+  if (mode === 'both') {
+    if (values.input !== undefined) {
+      console.error('veil demo: --mode both runs the model\'s test split (its labels are the ground truth); --input goes with --mode tee');
+      return 2;
+    }
+    return runBoth(target, model, latencySamples, values.json ?? false, connection);
+  }
   if (values.input !== undefined) {
     console.error('veil demo: --input is supported with --mode tee only');
     return 2;
@@ -182,6 +191,48 @@ async function runChat(target: string, modelId: string, prompt: string, maxToken
     printRows(rows);
   }
   return report.receipt ? 0 : 1;
+}
+
+/** Agreement of two class assignments of the same rows. */
+const agreement = (a: readonly number[], b: readonly number[]) => (a.length === 0 ? 0 : a.filter((c, i) => c === b[i]).length / a.length);
+
+/**
+ * `--mode both`: the same test rows through FHE (CKKS, decrypted here) and through an attested TEE node (sealed, every
+ * receipt checked), then how often the two private paths agree with each other and with plaintext onnxruntime-node.
+ * No other private-inference system can run this check: it needs both kinds of privacy behind one API.
+ */
+async function runBoth(target: string, modelId: string, latencySamples: number | undefined, json: boolean, connection: Connection): Promise<number> {
+  let fhe: FheDemoReport;
+  let tee: TeeDemoReport;
+  try {
+    fhe = await runFheDemo({ target, modelId, latencySamples, progress: json ? undefined : createProgress(), ...connection });
+    tee = await runTeeDemo({ target, modelId, latencySamples, progress: json ? undefined : createProgress(), ...connection });
+  } catch (err) {
+    return demoFailed(err, target);
+  }
+  const report = {
+    mode: 'both', model: modelId, target, samples: fhe.samples,
+    fheVsTee: agreement(fhe.classes, tee.classes),
+    fheVsPlaintext: agreement(fhe.classes, fhe.plaintextClasses),
+    teeVsPlaintext: agreement(tee.classes, fhe.plaintextClasses),
+    fheAccuracy: fhe.encryptedAccuracy, teeAccuracy: tee.teeAccuracy, plaintextAccuracy: fhe.plaintextAccuracy,
+    teeSignaturesValid: tee.signatureValid, teeNode: tee.nodeId, teeSimulated: tee.simulated,
+    fheP50Ms: fhe.p50Ms, teeP50Ms: tee.p50Ms,
+  };
+  if (json) console.log(JSON.stringify(report));
+  else {
+    const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
+    printRows([
+      ['model', `${modelId}: ${report.samples} test rows through FHE (CKKS N=${fhe.polyModulusDegree}) and TEE (node ${tee.nodeId}${tee.simulated ? ', SIMULATED' : `, ${tee.platform}`})`],
+      ['FHE vs TEE', `${pct(report.fheVsTee)} of rows get the same class`],
+      ['FHE vs plaintext', pct(report.fheVsPlaintext)],
+      ['TEE vs plaintext', pct(report.teeVsPlaintext)],
+      ['accuracy', `FHE ${pct(report.fheAccuracy)}, TEE ${pct(report.teeAccuracy)}, plaintext ${pct(report.plaintextAccuracy)}`],
+      ['TEE receipts', tee.signatureValid ? 'every one valid' : 'INVALID'],
+      ['single-row p50', `FHE ${fhe.p50Ms} ms, TEE ${tee.p50Ms} ms`],
+    ]);
+  }
+  return tee.signatureValid && report.fheVsTee >= 0.99 ? 0 : 1;
 }
 
 /** What the client attested, the same rows for every TEE demo. */

@@ -34,6 +34,9 @@ export type FheDemoReport = {
   /** FHE variants the SDK chose (by batch size) for the single-sample calls and for the batched call. */
   singleVariant: string;
   batchVariant: string;
+  /** The class each test row was given, encrypted and by plaintext onnxruntime-node (for `--mode both`'s cross-check). */
+  classes: number[];
+  plaintextClasses: number[];
 };
 
 export type RunFheDemoParameters = {
@@ -133,6 +136,8 @@ export async function runFheDemo(params: RunFheDemoParameters): Promise<FheDemoR
       batchCapacity: model.spec.batchCapacity,
       singleVariant,
       batchVariant: batch.variant,
+      classes: encClasses,
+      plaintextClasses: plainClasses,
     };
   } finally {
     await model?.close().catch(() => undefined);

@@ -31,6 +31,8 @@ export type TeeDemoReport = {
   p95Ms: number;
   latencySamples: number;
   failovers: number;
+  /** The class each row was given by the enclave (every row, not only the first five). */
+  classes: number[];
 };
 
 export type RunTeeDemoParameters = {
@@ -105,8 +107,8 @@ export async function runTeeDemo(params: RunTeeDemoParameters): Promise<TeeDemoR
     const plain = await runOnnxModel(fs.readFileSync(bundled.file), bundled.input.name, bundled.output.name, rows.map((r) => Float64Array.from(r)));
     maxAbsError = 0;
     plain.forEach((p, i) => p.forEach((v, j) => (maxAbsError = Math.max(maxAbsError!, Math.abs(v - outputs[i]![j]!)))));
+    const classOf = (scores: ArrayLike<number>) => (scores.length === 1 ? (scores[0]! >= 0.5 ? 1 : 0) : argmax(scores));
     if (test) {
-      const classOf = (scores: ArrayLike<number>) => (scores.length === 1 ? (scores[0]! >= 0.5 ? 1 : 0) : argmax(scores));
       const acc = (predicted: number[]) => predicted.filter((p, i) => p === test.labels[i]).length / test.labels.length;
       teeAccuracy = acc(outputs.map(classOf));
       plaintextAccuracy = acc(plain.map(classOf));
@@ -119,6 +121,7 @@ export async function runTeeDemo(params: RunTeeDemoParameters): Promise<TeeDemoR
       measurement: model.measurement, signingAddress: model.signingAddress, signatureValid,
       outputs: params.rows ? outputs : outputs.slice(0, 5), samples: rows.length, teeAccuracy, plaintextAccuracy, maxAbsError,
       p50Ms: round(quantile(latencies, 0.5)), p95Ms: round(quantile(latencies, 0.95)), latencySamples: latencyCount, failovers: model.failovers,
+      classes: outputs.map(classOf),
     };
   } finally {
     model?.close();
