@@ -3,9 +3,11 @@ import type { GaloisKeys } from 'node-seal/implementation/galois-keys';
 import type { RelinKeys } from 'node-seal/implementation/relin-keys';
 import type { CkksRuntime } from './create-ckks-runtime';
 import { checkEvaluationInputs } from './check-evaluation-inputs';
+import { chebyshevBasis } from './chebyshev-basis';
 import { chebyshevSchedule } from './chebyshev-schedule';
 import type { ChebyshevSchedule } from './chebyshev-schedule';
 import { createConstantPlaintexts } from './create-constant-plaintexts';
+import { fixScale } from './fix-scale';
 import type { FhePlan } from './fhe-plan';
 
 export type FeatureMajorEvaluator = {
@@ -69,11 +71,6 @@ export function createFeatureMajorEvaluator(runtime: CkksRuntime, plan: FhePlan)
     scale = outScale;
   }
 
-  const fixScale = (ct: CipherText, expected: number) => {
-    if (ct.scale === expected) return;
-    if (Math.abs(ct.scale - expected) > expected * 1e-9) throw new Error('internal: ciphertext scale drifted from the plan');
-    ct.setScale(expected);
-  };
   // A zero multiplier would make SEAL's result transparent (an error); 2/scale encodes to the integer 2 instead,
   // contributing ≤ 2^-29·|x| — far below the noise.
   const nz = (c: number, ptScale: number) => (c !== 0 ? c : 2 / ptScale);
@@ -130,25 +127,10 @@ export function createFeatureMajorEvaluator(runtime: CkksRuntime, plan: FhePlan)
               const sch = st.chebyshev!;
               const atLevel = (ct: CipherText, lvl: number) => temp(evaluator.cipherModSwitchTo(ct, levels[lvl]!.parmsId)!);
               cur.forEach((x, f) => {
-                const T: CipherText[] = [];
-                T[1] = x;
-                const brought = (k: number, lvl: number) => (sch.levels[k] === lvl ? T[k]! : atLevel(T[k]!, lvl));
-                for (const sp of sch.steps) {
-                  const a = brought(sp.m, sp.level);
-                  const prod = temp(sp.m === sp.n ? evaluator.square(a)! : evaluator.multiply(a, brought(sp.n, sp.level))!);
-                  evaluator.relinearize(prod, rk, prod);
-                  evaluator.rescaleToNext(prod, prod);
-                  fixScale(prod, sp.scale);
-                  evaluator.add(prod, prod, prod);
-                  if (sp.j === 0) evaluator.subPlain(prod, consts.get(1, sp.alignScale, sp.level + 1), prod);
-                  else {
-                    const tj = temp(evaluator.multiplyPlain(brought(sp.j, sp.level), consts.get(1, sp.alignScale, sp.level))!);
-                    evaluator.rescaleToNext(tj, tj);
-                    fixScale(tj, sp.scale);
-                    evaluator.sub(prod, tj, prod);
-                  }
-                  T[sp.k] = prod;
-                }
+                const brought = chebyshevBasis(sch, x, {
+                  evaluator, relinKeys: rk, track: temp, atLevel,
+                  align: (sp, product) => consts.get(1, sp.alignScale, product ? sp.level : sp.level + 1),
+                });
                 let acc: CipherText | undefined;
                 for (let k = 1; k <= sch.degree; k++) {
                   const c = op.coeffs[k]?.[f] ?? 0;

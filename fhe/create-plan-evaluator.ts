@@ -4,10 +4,12 @@ import type { PlainText } from 'node-seal/implementation/plain-text';
 import type { RelinKeys } from 'node-seal/implementation/relin-keys';
 import type { CkksRuntime } from './create-ckks-runtime';
 import { checkEvaluationInputs } from './check-evaluation-inputs';
+import { chebyshevBasis } from './chebyshev-basis';
 import { chebyshevSchedule } from './chebyshev-schedule';
 import type { ChebyshevSchedule } from './chebyshev-schedule';
 import { createFeatureMajorEvaluator } from './create-feature-major-evaluator';
 import { FheInputError } from './errors';
+import { fixScale } from './fix-scale';
 import type { FhePlan } from './fhe-plan';
 
 export type PlanEvaluationKeys = { relinKeys?: RelinKeys; galoisKeys?: GaloisKeys };
@@ -137,12 +139,6 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
     throw err;
   }
 
-  /* Makes a ciphertext's scale exactly the expected value (they agree to ~1e-16 relative; SEAL's check is 1 ulp). */
-  const fixScale = (ct: CipherText, expected: number) => {
-    if (ct.scale === expected) return;
-    if (Math.abs(ct.scale - expected) > expected * 1e-9) throw new Error('internal: ciphertext scale drifted from the plan');
-    ct.setScale(expected);
-  };
   const addInto = (acc: CipherText, t: CipherText) => {
     fixScale(t, acc.scale);
     evaluator.add(acc, t, acc);
@@ -156,26 +152,7 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
    */
   function evaluateChebyshev(p: Extract<Prepared, { kind: 'chebyshev' }>, t: CipherText, rk: () => RelinKeys, track: (ct: CipherText) => CipherText): CipherText {
     const sch = p.schedule;
-    const T: CipherText[] = [];
-    T[1] = t;
-    const levelOf = (k: number) => sch.levels[k]!;
-    const brought = (k: number, lvl: number) => (levelOf(k) === lvl ? T[k]! : track(atLevel(T[k]!, lvl)));
-    for (const st of sch.steps) {
-      const a = brought(st.m, st.level);
-      const prod = track(st.m === st.n ? evaluator.square(a)! : evaluator.multiply(a, brought(st.n, st.level))!);
-      evaluator.relinearize(prod, rk(), prod);
-      evaluator.rescaleToNext(prod, prod);
-      fixScale(prod, st.scale);
-      evaluator.add(prod, prod, prod);
-      if (st.j === 0) evaluator.subPlain(prod, p.align[st.k]!, prod);
-      else {
-        const tj = track(evaluator.multiplyPlain(brought(st.j, st.level), p.align[st.k]!)!);
-        evaluator.rescaleToNext(tj, tj);
-        fixScale(tj, st.scale);
-        evaluator.sub(prod, tj, prod);
-      }
-      T[st.k] = prod;
-    }
+    const brought = chebyshevBasis(sch, t, { evaluator, relinKeys: rk(), track, atLevel: (ct, lvl) => track(atLevel(ct, lvl)), align: (st) => p.align[st.k]! });
     let acc: CipherText | undefined;
     for (let k = 1; k <= sch.degree; k++) {
       const c = p.coeffs[k];
