@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandFlags } from './parse-command-flags';
 import { ConfigError, loadConfigWithSources } from '../gateway/config';
 import { describeEffectiveConfig } from './describe-effective-config';
 import { SERVE_FLAG_OPTIONS, serveOverrides, type ServeFlags } from './serve-overrides';
@@ -15,17 +15,9 @@ with every problem named.
   --json   one JSON array of { key, value, source, origin, env, redacted }`;
 
 export async function run(args: string[]): Promise<number> {
-  let values: ServeFlags & { json?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({ args, options: { ...SERVE_FLAG_OPTIONS, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
-  } catch (err) {
-    console.error(`veil config: ${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseCommandFlags<ServeFlags & { json?: boolean; help?: boolean }>('config', args, { ...SERVE_FLAG_OPTIONS, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, HELP);
+  if ('exit' in parsed) return parsed.exit;
+  const values = parsed.values;
   let settings;
   try {
     settings = describeEffectiveConfig(loadConfigWithSources({ overrides: serveOverrides(values) }));

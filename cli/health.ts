@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
+import { parseCommandFlags } from './parse-command-flags';
 
 export const summary = 'ask a gateway or worker for its gRPC health (grpc.health.v1)';
 
@@ -29,24 +29,12 @@ type HealthClient = grpc.Client & {
 };
 
 export async function run(args: string[]): Promise<number> {
-  let v: Flags;
-  try {
-    ({ values: v } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        target: { type: 'string' }, service: { type: 'string' }, 'timeout-ms': { type: 'string' }, 'tls-ca': { type: 'string' },
-        'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'server-name': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    console.error(`veil health: ${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (v.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseCommandFlags<Flags>('health', args, {
+    target: { type: 'string' }, service: { type: 'string' }, 'timeout-ms': { type: 'string' }, 'tls-ca': { type: 'string' },
+    'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'server-name': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  }, HELP);
+  if ('exit' in parsed) return parsed.exit;
+  const v = parsed.values;
   const target = v.target ?? '127.0.0.1:50051';
   const timeoutMs = Number(v['timeout-ms'] ?? 3000);
   if (!/^\d+$/.test(v['timeout-ms'] ?? '3000') || timeoutMs < 1 || timeoutMs > 600_000) {

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandFlags } from './parse-command-flags';
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
 /** The parsed flags of an option table: booleans for boolean options, strings for the rest, all optional. */
@@ -17,16 +17,6 @@ export function parseSubcommand<O extends OptionSpec>(
     console.log(help);
     return { exit: sub ? 0 : 2 };
   }
-  let values: SubcommandValues<O>;
-  try {
-    ({ values } = parseArgs({ args: rest, options, strict: true, allowPositionals: false }) as { values: SubcommandValues<O> });
-  } catch (err) {
-    console.error(`veil ${command} ${sub}: ${(err as Error).message}\n\n${help}`);
-    return { exit: 2 };
-  }
-  if ((values as { help?: boolean }).help) {
-    console.log(help);
-    return { exit: 0 };
-  }
-  return { sub, values };
+  const parsed = parseCommandFlags<SubcommandValues<O>>(`${command} ${sub}`, rest, options, help);
+  return 'exit' in parsed ? parsed : { sub, values: parsed.values };
 }
