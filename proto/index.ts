@@ -3,6 +3,8 @@ export type { VeilProto, VeilServiceName } from './load-veil-proto';
 export type * from './messages';
 export type * from './tee-messages';
 export { closeGrpcServer } from './close-grpc-server';
+export { closeHttpApp } from './close-http-app';
+export type { ClosableHttpApp } from './close-http-app';
 export { createTlsChannelCredentials, createTlsFileProvider, createTlsServerCredentials, TlsFilesError } from './create-tls-file-provider';
 export type { CreateTlsFileProviderOptions, TlsFileProvider, TlsFiles } from './create-tls-file-provider';
 export { scheduleAt, MAX_TIMER_DELAY_MS } from './schedule-at';

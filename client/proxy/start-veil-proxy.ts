@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AttestationClaims, AttestationEnvelope, VerifyEvidenceOptions } from '../../attestation';
 import { MODEL_ID_PATTERN, type TeeOperation } from '../../tee';
-import { writeWithBackpressure } from '../../proto';
+import { closeHttpApp, writeWithBackpressure } from '../../proto';
 import type { ChannelPayer, PaymentRoundsOptions } from '../payments';
 import type { PriceTable } from '../../payments';
 import { createHttpTeeTransport, isRelayedRefusal, type HttpTeeTransport, type TeeEvidenceVerifier, type TeeModelClient, type TeePolicy } from '../tee';
@@ -247,14 +247,7 @@ export async function startVeilProxy(options: StartVeilProxyOptions): Promise<Ve
     port: address.port,
     attestations: () => models.attestations(),
     async close() {
-      // fastify closes the connections idle when close() starts; one whose answer was still running becomes idle later
-      // and would otherwise hold close() for its keep-alive timeout (72 s). Keep closing those until the drain ends.
-      const sweep = setInterval(() => app.server.closeIdleConnections(), 25);
-      try {
-        await app.close();
-      } finally {
-        clearInterval(sweep);
-      }
+      await closeHttpApp(app);
       models.close();
       own?.close();
     },

@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { createTlsFileProvider, type TlsFileProvider } from '../../proto';
+import { closeHttpApp, createTlsFileProvider, type TlsFileProvider } from '../../proto';
 import type { CallGuard } from '../auth';
 import { VeilError } from '../errors';
 import type { Logger } from '../logger';
@@ -199,16 +199,9 @@ async function build(options: CreateHttpServerOptions, tls: TlsFileProvider | un
     close(graceMs = 5_000) {
       closingDone ??= (async () => {
         closing = true;
-        const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
-        force.unref();
-        // fastify closes the connections idle when close() starts; one whose answer was still running becomes idle
-        // later and would otherwise hold the close for its keep-alive timeout (72 s), past any grace period.
-        const sweep = setInterval(() => app.server.closeIdleConnections(), 25);
         try {
-          await app.close();
+          await closeHttpApp(app, graceMs);
         } finally {
-          clearInterval(sweep);
-          clearTimeout(force);
           tls?.close();
         }
       })();

@@ -90,7 +90,7 @@ export function registerTeeRoutes(app: FastifyInstance, options: RegisterTeeRout
     const teeContext = { signal: context.signal, deadline: context.deadline, caller: callerKey(context) };
     const started = performance.now();
     const payments = options.payments;
-    const facts = router.models().find((m) => m.id === modelId);
+    const facts = payments ? router.models().find((m) => m.id === modelId) : undefined; // only a billed call needs it
     const resource = `tee:${modelId}`;
     await answerOnce({
       request, reply, context, store: options.idempotency, body, bodyLimitBytes: options.bodyLimitBytes,

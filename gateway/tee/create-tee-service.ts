@@ -29,7 +29,7 @@ export function createTeeService(router: TeeRouter, logger: Logger, payments?: G
       withSpan('veil.tee.relay', async (span) => {
         span.setAttributes({ 'veil.model': request.modelId, 'veil.tee.node': request.nodeId, 'veil.request_bytes': request.sealedRequest?.byteLength ?? 0 });
         const started = performance.now();
-        const facts = router.models().find((m) => m.id === request.modelId);
+        const facts = payments ? router.models().find((m) => m.id === request.modelId) : undefined; // only a billed call needs it
         // Paid (issue #11): admitted before the relay, charged what the node signed it used, never above the ceiling.
         const response = await chargeCall(payments, context, {
           resource: `tee:${request.modelId}`, modelId: request.modelId, ceilingUsage: teeCeilingUsage(facts, request.sealedRequest?.byteLength ?? 0),
