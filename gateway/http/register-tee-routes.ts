@@ -110,7 +110,6 @@ export function registerTeeRoutes(app: FastifyInstance, options: RegisterTeeRout
               'x-veil-signing-address': response.signingAddress,
               'x-veil-node-micros': String(response.nodeMicros),
               'x-veil-compute-micros': String(response.computeMicros),
-              ...usageHeaders(response.usage),
               ...(context.payment.response ? { 'payment-response': context.payment.response } : {}),
             },
             body: Buffer.from(response.sealedResponse.buffer, response.sealedResponse.byteOffset, response.sealedResponse.byteLength),
@@ -241,12 +240,6 @@ function sealedEvent(event: HttpTeeStreamEvent): string {
     ? { e, signature: event.signature, signing_address: event.signingAddress ?? '', node_micros: Number(event.nodeMicros ?? 0), compute_micros: Number(event.computeMicros ?? 0) }
     : { e };
   return `event: sealed\ndata: ${JSON.stringify(data)}\n\n`;
-}
-
-/** A response's signed usage as headers, so the client can check the charge against the node's own counts. */
-function usageHeaders(usage: HttpTeeStreamEvent['usage']): Record<string, string> {
-  if (!usage) return {};
-  return { 'x-veil-usage': `${usage.inputTokens},${usage.outputTokens}`, 'x-veil-usage-signature': usage.signature };
 }
 
 function isSealed(request: FastifyRequest): boolean {

@@ -43,8 +43,6 @@ export type StreamCredit = {
   delivered(usage: Usage, signed?: SignedUsage): void;
   /** The client's top-up voucher for a paused stream (the voucher endpoint or an in-stream message). @throws {PaymentError} */
   topUp(header: string | undefined): Promise<void>;
-  /** Whether the stream waits for a top-up now. */
-  readonly paused: boolean;
   /** Ends the account: the open window is charged what was delivered in it (released when nothing was). Idempotent. */
   finish(): Promise<void>;
 };
@@ -152,9 +150,6 @@ export function createStreamCredit(options: StreamCreditOptions): StreamCredit {
       }
       current = admission;
       waiting.resolve();
-    },
-    get paused() {
-      return waiting !== undefined;
     },
     async finish() {
       if (finished) return;
