@@ -12,3 +12,9 @@ export const DEV_ACCOUNTS = [
 ] as const satisfies readonly { address: Address; privateKey: Hex }[];
 
 export const DEV_CHAIN_ID = 31337;
+
+/**
+ * Chain ids of local development chains (anvil/Hardhat 31337, geth --dev/Ganache 1337): whoever runs one writes it, and
+ * its dev accounts' keys are public. A registry there proves nothing; dev account 1 may pay there without a key given.
+ */
+export const DEV_CHAIN_IDS: ReadonlySet<number> = new Set([DEV_CHAIN_ID, 1337]);

@@ -56,7 +56,7 @@ export {
   type StartDevChainParameters,
   type StartDevChainReturnType,
 } from './start-dev-chain';
-export { DEV_ACCOUNTS, DEV_CHAIN_ID } from './dev-accounts';
+export { DEV_ACCOUNTS, DEV_CHAIN_ID, DEV_CHAIN_IDS } from './dev-accounts';
 export {
   createAttestationPublisher,
   type AttestationPublisher,

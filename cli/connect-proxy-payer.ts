@@ -1,27 +1,24 @@
-import { isAddress, type Address } from 'viem';
-import { connectChain, DEV_ACCOUNTS, loadPrivateKey, PRIVATE_KEY_ENV } from '../chain';
-import { createChannelPayer, createSessionKey, type ChannelPayer } from '../client';
+import { loadPrivateKey, PRIVATE_KEY_ENV } from '../chain';
+import { connectGatewayPayer, DEV_PAYER_BUDGET, isDevChainPricing, isPayerError, type ChannelPayer } from '../client';
 import { UsageError } from './verify';
 
-export type ProxyPayFlags = { pay?: boolean; 'pay-rpc'?: string; 'max-spend'?: string; 'max-per-call'?: string; deposit?: string; 'key-file'?: string };
+export type ProxyPayFlags = {
+  pay?: boolean; 'no-pay'?: boolean; 'pay-rpc'?: string; 'max-spend'?: string; 'max-per-call'?: string; deposit?: string; 'key-file'?: string;
+};
 
 /** What the proxy pays with: a fresh channel from the payer's wallet, vouchers signed by a session key of this run. */
 export type ProxyPayer = { payer: ChannelPayer; describe: string };
-
-/** Chains whose dev account 1 (a PUBLIC key) may pay without a key being given: anvil's and Hardhat's. */
-const DEV_CHAIN_IDS = new Set([31337, 1337]);
 
 const AMOUNT = /^[1-9][0-9]{0,37}$/;
 
 /** Checks the pay flags before anything starts (exit 2 on misuse). */
 export function checkPayFlags(v: ProxyPayFlags): void {
+  if (v.pay && v['no-pay']) throw new UsageError('--pay and --no-pay contradict each other');
   if (!v.pay) {
     for (const name of ['pay-rpc', 'max-spend', 'max-per-call', 'deposit'] as const) if (v[name] !== undefined) throw new UsageError(`--${name} goes with --pay`);
     return;
   }
-  if (v['pay-rpc'] === undefined) throw new UsageError('--pay needs --pay-rpc URL: the chain the gateway takes payments on (`veil serve` prints it)');
-  if (!/^https?:\/\//.test(v['pay-rpc'])) throw new UsageError(`--pay-rpc must be an http:// or https:// URL (got "${v['pay-rpc'].slice(0, 60)}")`);
-  if (v['max-spend'] === undefined) throw new UsageError('--pay needs --max-spend N: the most this proxy may pay in total (token atomic units), so no app can drain the wallet');
+  if (v['pay-rpc'] !== undefined && !/^https?:\/\//.test(v['pay-rpc'])) throw new UsageError(`--pay-rpc must be an http:// or https:// URL (got "${v['pay-rpc'].slice(0, 60)}")`);
   for (const name of ['max-spend', 'max-per-call', 'deposit'] as const) {
     const raw = v[name];
     if (raw !== undefined && !AMOUNT.test(raw)) throw new UsageError(`--${name}: a positive whole number of token atomic units (got "${raw.slice(0, 40)}")`);
@@ -29,38 +26,51 @@ export function checkPayFlags(v: ProxyPayFlags): void {
 }
 
 /**
- * The proxy's payer (issue #11 §4): the gateway's GET /v1/pricing says where to pay (network, contract, token,
- * receiver); the wallet is the key in --key-file / VEIL_PRIVATE_KEY, or on a development chain dev account 1; a fresh
- * channel is opened on first use with --deposit (default the budget), and `--max-spend` caps everything it signs.
+ * The proxy's payer (issue #11 §4), from the gateway's GET /v1/pricing:
+ * - the gateway does not charge → none (and `--pay` is a usage error);
+ * - `--no-pay` → none: apps get the gateway's 402s;
+ * - a development chain whose URL the gateway publishes (its embedded anvil) → pays on its own from dev account 1 with
+ *   a budget of DEV_PAYER_BUDGET, so `npm start` + `veil proxy --allow-simulated` works with no flags;
+ * - anywhere else → `--pay --max-spend N` and the wallet's key are required, and asked for by name.
+ * A fresh channel opens on first use with --deposit (default the budget); the budget caps everything it signs.
  */
-export async function connectProxyPayer(v: ProxyPayFlags, gateway: string, fetchImpl: typeof fetch = fetch): Promise<ProxyPayer> {
-  let pricing: { enabled?: unknown; network?: unknown; contract?: unknown; token?: unknown; receiver?: unknown; minWithdrawDelay?: unknown };
+export async function connectProxyPayer(v: ProxyPayFlags, gateway: string, fetchImpl: typeof fetch = fetch): Promise<ProxyPayer | undefined> {
+  let pricing: Record<string, unknown>;
   try {
     const response = await fetchImpl(new URL('/v1/pricing', gateway), { signal: AbortSignal.timeout(10_000) });
-    pricing = (await response.json()) as typeof pricing;
+    pricing = (await response.json()) as Record<string, unknown>;
   } catch (err) {
+    if (!v.pay) return undefined; // reaching the gateway is checked (and reported) by the attestation that follows
     throw new Error(`the gateway at ${gateway} did not answer GET /v1/pricing: ${(err as Error).message}`);
   }
-  if (pricing.enabled !== true) throw new UsageError(`the gateway at ${gateway} does not charge (payments are off there): drop --pay`);
-  const addresses = ['contract', 'token', 'receiver'] as const;
-  for (const name of addresses) if (typeof pricing[name] !== 'string' || !isAddress(pricing[name] as string, { strict: false })) throw new Error(`the gateway's pricing names no valid ${name} address`);
-  const chainId = Number(String(pricing.network).replace(/^eip155:/, ''));
-  const dev = DEV_CHAIN_IDS.has(chainId);
+  if (pricing.enabled !== true) {
+    if (v.pay) throw new UsageError(`the gateway at ${gateway} does not charge (payments are off there): drop --pay`);
+    return undefined;
+  }
+  if (v['no-pay']) return undefined;
+  const network = String(pricing.network);
+  const dev = isDevChainPricing(pricing);
+  if (!v.pay && !(dev && typeof pricing.rpcUrl === 'string')) {
+    throw new UsageError(`the gateway at ${gateway} charges for calls on ${network}: start with --pay --max-spend N (and the wallet's --key-file), or --no-pay to forward calls unpaid (apps then get HTTP 402)`);
+  }
+  if (v['max-spend'] === undefined && !dev) throw new UsageError(`--pay on ${network} needs --max-spend N: the most this proxy may pay in total (token atomic units), so no app can drain the wallet`);
   const keyFile = v['key-file'];
-  const privateKey = keyFile !== undefined || process.env[PRIVATE_KEY_ENV] !== undefined
-    ? loadPrivateKey({ env: process.env, keyFile }).privateKey
-    : dev ? DEV_ACCOUNTS[1].privateKey : undefined;
-  if (privateKey === undefined) throw new UsageError(`--pay on chain ${chainId} needs the paying wallet's key in --key-file or ${PRIVATE_KEY_ENV}`);
-  const zero = '0x0000000000000000000000000000000000000000';
-  const conn = await connectChain({ rpcUrl: v['pay-rpc']!, registryAddress: zero, privateKey, retryCount: 1, pollingInterval: dev ? 50 : 500 });
-  if (conn.chainId !== chainId) throw new UsageError(`--pay-rpc is chain ${conn.chainId}, but the gateway takes payments on ${String(pricing.network)}`);
-  const maxSpend = BigInt(v['max-spend']!);
-  const delay = typeof pricing.minWithdrawDelay === 'number' ? Math.max(pricing.minWithdrawDelay, 86_400) : 86_400;
-  const payer = createChannelPayer({
-    publicClient: conn.publicClient, walletClient: conn.walletClient!, sessionKey: createSessionKey(),
-    contractAddress: pricing.contract as Address, token: pricing.token as Address, receiver: pricing.receiver as Address,
-    withdrawDelay: delay, deposit: v.deposit !== undefined ? BigInt(v.deposit) : maxSpend, maxSpend,
-    ...(v['max-per-call'] !== undefined ? { maxPerCall: BigInt(v['max-per-call']) } : {}),
-  });
-  return { payer, describe: `${conn.walletClient!.account.address} on ${String(pricing.network)}${dev && keyFile === undefined ? ' (dev account 1)' : ''}, budget ${maxSpend}` };
+  const privateKey = keyFile !== undefined || process.env[PRIVATE_KEY_ENV] !== undefined ? loadPrivateKey({ env: process.env, keyFile }).privateKey : undefined;
+  const maxSpend = v['max-spend'] !== undefined ? BigInt(v['max-spend']) : DEV_PAYER_BUDGET;
+  try {
+    const connected = await connectGatewayPayer({
+      pricing, maxSpend,
+      ...(v['pay-rpc'] !== undefined ? { rpcUrl: v['pay-rpc'] } : {}),
+      ...(privateKey !== undefined ? { privateKey } : {}),
+      ...(v.deposit !== undefined ? { deposit: BigInt(v.deposit) } : {}),
+      ...(v['max-per-call'] !== undefined ? { maxPerCall: BigInt(v['max-per-call']) } : {}),
+    });
+    const automatic = v.pay ? '' : ' — automatic: the gateway charges on a development chain (--no-pay to opt out)';
+    return { payer: connected.payer, describe: `${connected.describe}${automatic}` };
+  } catch (err) {
+    if (isPayerError(err, 'chain_rpc_required')) throw new UsageError(`${err.message} (--pay-rpc URL)`);
+    if (isPayerError(err, 'wallet_key_required')) throw new UsageError(`${err.message}: --key-file F or ${PRIVATE_KEY_ENV}`);
+    if (isPayerError(err, 'chain_mismatch')) throw new UsageError(err.message.replace('the chain at the URL given', '--pay-rpc'));
+    throw err;
+  }
 }

@@ -58,7 +58,7 @@ describe('veil demo --mode tee --input', () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'veil-demo-gw-'));
     const config = loadConfig({
       env: {},
-      overrides: { grpc: { port: 0 }, fhe: { models: [] }, tee: { models: ['breast-cancer-lr'] }, chain: { enabled: false }, dataDir },
+      overrides: { grpc: { port: 0 }, http: { enabled: false }, fhe: { models: [] }, tee: { models: ['breast-cancer-lr'] }, chain: { enabled: false }, dataDir },
     });
     const gateway = await createGateway(config, { logger: createLogger({ level: 'silent', format: 'text' }) });
     try {
@@ -106,13 +106,14 @@ test('veil demo --mode chat streams a reply from the gateway\'s toy chat model, 
   }
 });
 
-test('veil demo --mode both: the same test split through FHE and an attested TEE node, cross-checked with each other and plaintext', async () => {
+test('veil demo --mode both: the same test split through FHE and an attested TEE node, cross-checked with each other and plaintext — paid on the embedded dev chain', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'veil-demo-both-'));
   const gateway = await createGateway(loadConfig({
     env: {},
     overrides: {
       grpc: { port: 0 }, http: { enabled: false }, fhe: { models: ['breast-cancer-lr'], variants: ['blocks'], workers: 1 },
-      tee: { models: ['breast-cancer-lr'] }, chain: { enabled: false }, dataDir,
+      // The embedded dev chain and payments on, as `npm start` runs: every demo call is paid from dev account 1.
+      tee: { models: ['breast-cancer-lr'], languageModels: ['toy-chat-kjv'] }, dataDir,
     },
   }), { logger: createLogger({ level: 'silent', format: 'text' }) });
   try {
@@ -123,8 +124,15 @@ test('veil demo --mode both: the same test split through FHE and an attested TEE
     // Exact models: both private paths give every row plaintext's class.
     expect(report).toMatchObject({ fheVsTee: 1, fheVsPlaintext: 1, teeVsPlaintext: 1 });
     expect(report.fheAccuracy).toBe(report.plaintextAccuracy);
+    expect(report.paid).toMatchObject({ channel: expect.stringMatching(/^0x[0-9a-f]{64}$/), payer: expect.stringContaining('(dev account 1), budget 10000000') });
+    expect(BigInt(report.paid.amount)).toBeGreaterThan(0n);
+    // A paid token stream over gRPC (InferStream: one voucher up front, charged what it delivered): exactly the price
+    // table's 50 per call + 1 per prompt token + 5 per completion token of the signed usage.
+    const chat = JSON.parse((await captureCli(run, ['--mode', 'chat', '--target', gateway.address, '--max-tokens', '12', '--json'])).out);
+    expect(BigInt(chat.paid.amount)).toBe(50n + BigInt(chat.usage.prompt_tokens) + 5n * BigInt(chat.usage.completion_tokens));
     const shown = await captureCli(run, ['--mode', 'both', '--model', 'lr', '--target', gateway.address, '--latency-samples', '1']);
     expect(shown.out).toMatch(/FHE vs TEE +100\.00% of rows get the same class/);
+    expect(shown.out).toMatch(/^paid +\d+ token units \(\d+\.\d{6} vUSD\), every receipt settled/m);
     expect((await captureCli(run, ['--mode', 'both', '--input', 'x.csv'])).code).toBe(2);
     // ListModels says which models are served both ways.
     const client = createVeilClient({ target: gateway.address });
@@ -137,4 +145,4 @@ test('veil demo --mode both: the same test split through FHE and an attested TEE
     await gateway.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
-}, 120_000);
+}, 180_000);

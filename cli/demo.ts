@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { CONFIG_SCHEMA } from '../gateway/config';
+import type { ChannelPayer, GatewayPayer } from '../client';
+import { connectDemoPayer } from './connect-demo-payer';
 import { createProgress } from './progress';
 import { runFheDemo, type FheDemoReport } from './run-fhe-demo';
 import { readFeatureCsv, runTeeDemo, type TeeDemoReport } from './run-tee-demo';
@@ -86,33 +88,43 @@ export async function run(args: string[]): Promise<number> {
       return 2;
     }
   }
-  const connection = { apiKey, credentials };
-  if (mode === 'tee') return runTee(target, model, values.input, latencySamples, values.json ?? false, connection);
-  if (mode === 'chat') return runChat(target, model, values.prompt ?? 'In the beginning', maxTokens, values.json ?? false, connection);
-  if (mode === 'both') {
-    if (values.input !== undefined) {
-      console.error('veil demo: --mode both runs the model\'s test split (its labels are the ground truth); --input goes with --mode tee');
-      return 2;
-    }
-    return runBoth(target, model, latencySamples, values.json ?? false, connection);
+  if (values.input !== undefined && mode === 'both') {
+    console.error('veil demo: --mode both runs the model\'s test split (its labels are the ground truth); --input goes with --mode tee');
+    return 2;
   }
-  if (values.input !== undefined) {
+  if (values.input !== undefined && mode !== 'tee') {
     console.error('veil demo: --input is supported with --mode tee only');
     return 2;
   }
+  let rows: number[][] | undefined;
+  try {
+    rows = values.input === undefined ? undefined : readFeatureCsv(values.input, model);
+  } catch (err) {
+    console.error(`veil demo: ${(err as Error).message}`);
+    return 2;
+  }
+  const connection: Connection = { apiKey, credentials };
+  try {
+    // A gateway that charges (payments are on by default on its embedded dev chain) is paid from dev account 1.
+    const paying = await connectDemoPayer(target, connection);
+    if (paying) Object.assign(connection, { payer: paying.payer, paying });
+  } catch (err) {
+    return demoFailed(err, target);
+  }
+  if (mode === 'tee') return runTee(target, model, rows, latencySamples, values.json ?? false, connection);
+  if (mode === 'chat') return runChat(target, model, values.prompt ?? 'In the beginning', maxTokens, values.json ?? false, connection);
+  if (mode === 'both') return runBoth(target, model, latencySamples, values.json ?? false, connection);
   let report: FheDemoReport;
   try {
     report = await runFheDemo({ target, modelId: model, latencySamples, progress: createProgress(), ...connection });
   } catch (err) {
-    const e = err as { code?: string | number; message: string };
-    const hint = e.code === 'unavailable' ? ` (is \`veil serve\` running at ${target}?)` : '';
-    console.error(`veil demo: ${e.message}${hint}`);
-    return 1;
+    return demoFailed(err, target);
   }
   if (values.json) {
-    console.log(JSON.stringify(report));
+    console.log(JSON.stringify(withPaid(report, connection)));
   } else {
     printReport(report);
+    printPaid(connection);
   }
   return report.encryptedAccuracy === report.plaintextAccuracy ? 0 : 1;
 }
@@ -133,16 +145,24 @@ function printReport(r: FheDemoReport): void {
   printRows(rows);
 }
 
-type Connection = { apiKey?: string; credentials?: grpc.ChannelCredentials };
+type Connection = { apiKey?: string; credentials?: grpc.ChannelCredentials; payer?: ChannelPayer; paying?: GatewayPayer };
 
-async function runTee(target: string, modelId: string, input: string | undefined, latencySamples: number | undefined, json: boolean, connection: Connection): Promise<number> {
-  let rows: number[][] | undefined;
-  try {
-    rows = input === undefined ? undefined : readFeatureCsv(input, modelId);
-  } catch (err) {
-    console.error(`veil demo: ${(err as Error).message}`);
-    return 2;
-  }
+/** What the demo paid (confirmed by the gateway's receipts), for the JSON report. */
+function withPaid<T extends object>(report: T, connection: Connection): T & { paid?: { amount: string; channel: string; payer: string } } {
+  if (!connection.paying) return report;
+  const status = connection.paying.payer.status();
+  return { ...report, paid: { amount: String(status.confirmed), channel: status.channelId, payer: connection.paying.describe } };
+}
+
+/** The paid row of a table report: what the gateway's receipts charged, from which wallet, on which channel. */
+function printPaid(connection: Connection): void {
+  if (!connection.paying) return;
+  const status = connection.paying.payer.status();
+  const vusd = (Number(status.confirmed) / 1e6).toFixed(6);
+  printRows([['paid', `${status.confirmed} token units (${vusd} vUSD), every receipt settled — ${connection.paying.describe}, channel ${status.channelId.slice(0, 10)}…`]]);
+}
+
+async function runTee(target: string, modelId: string, rows: number[][] | undefined, latencySamples: number | undefined, json: boolean, connection: Connection): Promise<number> {
   let report: TeeDemoReport;
   try {
     report = await runTeeDemo({ target, modelId, rows, latencySamples, progress: json ? undefined : createProgress(), ...connection });
@@ -150,7 +170,7 @@ async function runTee(target: string, modelId: string, input: string | undefined
     return demoFailed(err, target);
   }
   if (json) {
-    console.log(JSON.stringify(report));
+    console.log(JSON.stringify(withPaid(report, connection)));
   } else {
     const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
     const rows: [string, string][] = [
@@ -162,6 +182,7 @@ async function runTee(target: string, modelId: string, input: string | undefined
       ['single-row latency', `p50 ${report.p50Ms} ms, p95 ${report.p95Ms} ms (${report.latencySamples} calls, seal→gateway→node→verify→open)`],
     ];
     printRows(rows);
+    printPaid(connection);
   }
   return report.signatureValid ? 0 : 1;
 }
@@ -180,7 +201,7 @@ async function runChat(target: string, modelId: string, prompt: string, maxToken
     return demoFailed(err, target);
   }
   if (json) {
-    console.log(JSON.stringify(report));
+    console.log(JSON.stringify(withPaid(report, connection)));
   } else {
     const rows: [string, string][] = [
       ...attestedRows(report, 'TEE language model'),
@@ -189,6 +210,7 @@ async function runChat(target: string, modelId: string, prompt: string, maxToken
       ['timing', `first token ${report.timeToFirstTokenMs} ms, whole reply ${report.totalMs} ms (seal → gateway → node → verify → open)`],
     ];
     printRows(rows);
+    printPaid(connection);
   }
   return report.receipt ? 0 : 1;
 }
@@ -219,7 +241,7 @@ async function runBoth(target: string, modelId: string, latencySamples: number |
     teeSignaturesValid: tee.signatureValid, teeNode: tee.nodeId, teeSimulated: tee.simulated,
     fheP50Ms: fhe.p50Ms, teeP50Ms: tee.p50Ms,
   };
-  if (json) console.log(JSON.stringify(report));
+  if (json) console.log(JSON.stringify(withPaid(report, connection)));
   else {
     const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
     printRows([
@@ -231,6 +253,7 @@ async function runBoth(target: string, modelId: string, latencySamples: number |
       ['TEE receipts', tee.signatureValid ? 'every one valid' : 'INVALID'],
       ['single-row p50', `FHE ${fhe.p50Ms} ms, TEE ${tee.p50Ms} ms`],
     ]);
+    printPaid(connection);
   }
   return tee.signatureValid && report.fheVsTee >= 0.99 ? 0 : 1;
 }

@@ -20,7 +20,7 @@ const DEFAULT_PORT = 8787;
 const HELP = `usage: veil proxy [--gateway URL] [--host H] [--port P] [--api-key KEY] [--model ID]... [--policy FILE]
                   [--allow-simulated [--simulated-key KEY]... | --accept-self-signed]
                   [--onchain --rpc URL --registry ADDR]
-                  [--pay --pay-rpc URL --max-spend N [--max-per-call N] [--deposit N] [--key-file F]]
+                  [--pay [--max-spend N] [--pay-rpc URL] [--max-per-call N] [--deposit N] [--key-file F] | --no-pay]
 
 Serves the OpenAI API locally (/v1/chat/completions with and without stream, /v1/embeddings, /v1/models) plus
 /v1/attestation (what it verified). For each model it fetches the serving node's evidence through the gateway for
@@ -45,15 +45,18 @@ The gateway sees model ids, node ids and sizes, never a prompt or a completion.
                   unexpired measurement and its HPKE key (as veil verify --onchain)
   --rpc URL --registry ADDR  the chain and registry for --onchain, pinned from your own records; a development
                   chain (31337/1337) is refused unless --allow-simulated
-  --pay           pay a gateway that charges (issue #11): a fresh payment channel from the paying wallet, every call
-                  and stream window paid with a voucher, every receipt checked (an overcharging gateway is refused)
-  --pay-rpc URL   the chain the gateway takes payments on (\`veil serve\` prints its embedded chain's address)
+  Payments: a gateway that charges (issue #11) on a development chain whose URL it publishes (\`npm start\`'s embedded
+  anvil) is paid automatically from dev account 1, a PUBLIC key, with a budget of 10 vUSD. Anywhere else, --pay.
+  --pay           pay from a fresh payment channel of the paying wallet: every call and stream window paid with a
+                  voucher, every receipt checked (an overcharging gateway is refused)
   --max-spend N   the proxy's budget in token atomic units (vUSD: 1000000 = 1 vUSD); past it apps get HTTP 402
-                  insufficient_quota and nothing more is signed. Required with --pay
+                  insufficient_quota and nothing more is signed. Required with --pay except on a development chain
+  --pay-rpc URL   the chain the gateway takes payments on (default: the URL it publishes, its embedded chain only)
   --max-per-call N  the highest ceiling one call may ask for
   --deposit N     the channel's first deposit (default: the budget)
-  --key-file F    the paying wallet's key (or VEIL_CHAIN_PRIVATE_KEY); on a development chain (31337) the default
-                  is dev account 1, a PUBLIC key
+  --key-file F    the paying wallet's key (or VEIL_CHAIN_PRIVATE_KEY); on a development chain (31337/1337) the
+                  default is dev account 1
+  --no-pay        never pay: calls go through unpaid, and apps get the gateway's HTTP 402 where it charges
 
 Point a client at it:  new OpenAI({ baseURL: 'http://127.0.0.1:${DEFAULT_PORT}/v1', apiKey: 'unused' })`;
 
@@ -77,7 +80,7 @@ export async function run(args: string[]): Promise<number> {
         'allow-simulated': { type: 'boolean' }, 'simulated-key': { type: 'string', multiple: true }, 'accept-self-signed': { type: 'boolean' },
         onchain: { type: 'boolean' }, rpc: { type: 'string' }, registry: { type: 'string' },
         pay: { type: 'boolean' }, 'pay-rpc': { type: 'string' }, 'max-spend': { type: 'string' }, 'max-per-call': { type: 'string' },
-        deposit: { type: 'string' }, 'key-file': { type: 'string' },
+        deposit: { type: 'string' }, 'key-file': { type: 'string' }, 'no-pay': { type: 'boolean' },
       },
     }));
   } catch (err) {
@@ -106,13 +109,11 @@ export async function run(args: string[]): Promise<number> {
   }
 
   let paying: ProxyPayer | undefined;
-  if (v.pay) {
-    try {
-      paying = await connectProxyPayer(v, settings.gateway);
-    } catch (err) {
-      console.error(`veil proxy: cannot pay: ${(err as Error).message}`);
-      return err instanceof UsageError ? 2 : 1;
-    }
+  try {
+    paying = await connectProxyPayer(v, settings.gateway);
+  } catch (err) {
+    console.error(`veil proxy: cannot pay: ${(err as Error).message}`);
+    return err instanceof UsageError ? 2 : 1;
   }
   const transport = createHttpTeeTransport({ baseUrl: settings.gateway, apiKey: settings.apiKey, deadlineMs: 30_000, payer: paying?.payer });
   let models = v.model ?? [];

@@ -1,4 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
+import type { ChannelPayer } from '../client';
 import { connectTeeModel, type TeeModelClient, type TeeStreamReceipt } from '../client/tee';
 import type { Progress } from './progress';
 import { DEMO_POLICY } from './run-tee-demo';
@@ -27,6 +28,8 @@ export type RunChatDemoParameters = {
   target: string;
   apiKey?: string;
   credentials?: grpc.ChannelCredentials;
+  /** Pays a charging gateway (issue #11): `veil demo` passes its dev payer (connectDemoPayer). */
+  payer?: ChannelPayer;
   modelId: string;
   prompt: string;
   maxTokens: number;
@@ -48,7 +51,7 @@ export async function runChatDemo(params: RunChatDemoParameters): Promise<ChatDe
   try {
     // SIMULATED nodes of any gateway, their verifier key unpinned: self-signed evidence, accepted knowingly (the demo says so).
     model = await connectTeeModel({
-      gateway: target, apiKey: params.apiKey, credentials: params.credentials, modelId, policy: DEMO_POLICY, allowSimulated: true, roots: { simulated: 'self-signed' },
+      gateway: target, apiKey: params.apiKey, credentials: params.credentials, payer: params.payer, modelId, policy: DEMO_POLICY, allowSimulated: true, roots: { simulated: 'self-signed' },
     });
     progress?.done(`${model.nodeId} (${model.simulated ? 'SIMULATED' : model.platform})`);
     let receipt: TeeStreamReceipt | undefined;

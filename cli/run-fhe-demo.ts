@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type * as grpc from '@grpc/grpc-js';
-import { connectFheModel, createVeilClient, type FheModelClient } from '../client';
+import { connectFheModel, createVeilClient, payingInterceptor, type ChannelPayer, type FheModelClient } from '../client';
 import { logitsModel } from '../fhe';
 import { readOnnxModel } from '../onnx';
 import { argmax, BUNDLED_MODELS, isBundledModelId, loadDataset, runOnnxModel } from '../models';
@@ -44,6 +44,8 @@ export type RunFheDemoParameters = {
   /** API key (auth.mode = api-keys) and channel credentials (a TLS gateway). */
   apiKey?: string;
   credentials?: grpc.ChannelCredentials;
+  /** Pays a charging gateway (issue #11): `veil demo` passes its dev payer (connectDemoPayer). */
+  payer?: ChannelPayer;
   modelId: string;
   /** How many single-sample calls to time (default: up to 100). */
   latencySamples?: number;
@@ -75,7 +77,7 @@ export async function runFheDemo(params: RunFheDemoParameters): Promise<FheDemoR
   const plaintextAccuracy = accuracy(plainClasses, test.labels);
   progress?.done();
 
-  const client = createVeilClient({ target, apiKey: params.apiKey, credentials: params.credentials });
+  const client = createVeilClient({ target, apiKey: params.apiKey, credentials: params.credentials, interceptors: params.payer ? [payingInterceptor(params.payer)] : [] });
   let model: FheModelClient | undefined;
   try {
     progress?.step('fetching the FHE specs (keys are generated and uploaded per variant on first use)');

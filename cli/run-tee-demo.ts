@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type * as grpc from '@grpc/grpc-js';
+import type { ChannelPayer } from '../client';
 import { connectTeeModel, type TeeModelClient, type TeePolicy } from '../client/tee';
 import { argmax, BUNDLED_MODELS, isBundledModelId, loadDataset, readNumericCsv, runOnnxModel } from '../models';
 import type { Progress } from './progress';
@@ -40,6 +41,8 @@ export type RunTeeDemoParameters = {
   /** API key (auth.mode = api-keys) and channel credentials (a TLS gateway). */
   apiKey?: string;
   credentials?: grpc.ChannelCredentials;
+  /** Pays a charging gateway (issue #11): `veil demo` passes its dev payer (connectDemoPayer). */
+  payer?: ChannelPayer;
   modelId: string;
   /** Feature rows (e.g. from --input); default: the bundled model's test split. */
   rows?: number[][];
@@ -71,7 +74,7 @@ export async function runTeeDemo(params: RunTeeDemoParameters): Promise<TeeDemoR
   try {
     // SIMULATED nodes of any gateway, their verifier key unpinned: self-signed evidence, accepted knowingly (the demo says so).
     model = await connectTeeModel({
-      gateway: target, apiKey: params.apiKey, credentials: params.credentials, modelId, policy: DEMO_POLICY, allowSimulated: true,
+      gateway: target, apiKey: params.apiKey, credentials: params.credentials, payer: params.payer, modelId, policy: DEMO_POLICY, allowSimulated: true,
       roots: { simulated: 'self-signed' },
     });
     progress?.done(`${model.nodeId} (${model.simulated ? 'SIMULATED' : model.platform})`);

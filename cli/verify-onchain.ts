@@ -2,7 +2,7 @@ import { getAddress, isAddress, type Address } from 'viem';
 import {
   parseEnvelope, verifyEvidence, type AttestationEnvelope, type AttestationPolicy, type SimulatedTrust, type VerifyEvidenceResult,
 } from '../attestation';
-import { connectChain, DEV_CHAIN_ID } from '../chain';
+import { connectChain, DEV_CHAIN_IDS } from '../chain';
 import { createVeilClient } from '../client';
 import { checkEnclaveOnchain } from '../client/trust';
 
@@ -54,8 +54,6 @@ export class OnchainRegistryRefused extends Error {
   readonly code = 'dev_registry_refused' as const;
 }
 
-/** Chain ids of local development chains (anvil/hardhat 31337, geth --dev/ganache 1337): whoever runs them writes them. */
-const DEV_CHAIN_IDS: ReadonlySet<number> = new Set([DEV_CHAIN_ID, 1337]);
 
 /**
  * Connects to a registry and refuses a local development chain (whose operator writes what it likes) unless allowed:

@@ -8,5 +8,5 @@ export { VeilClientError } from './veil-client-error';
 export { apiKeyInterceptor } from './api-key-interceptor';
 export { startVeilProxy } from './proxy';
 export type { ProxyAttestation, StartVeilProxyOptions, VeilProxy } from './proxy';
-export { createChannelPayer, createSessionKey, payingFetch, payingInterceptor, PaymentMismatch, isPaymentMismatch, PayerError, isPayerError } from './payments';
-export type { CallHandle, ChannelPayer, ChannelPayerOptions, PaidCall, PayerStatus, PayingFetchOptions, PayingInterceptorOptions, ResyncResult, SettledCall, PayerErrorCode } from './payments';
+export { connectGatewayPayer, createChannelPayer, createSessionKey, DEV_PAYER_BUDGET, isDevChainPricing, payingFetch, payingInterceptor, PaymentMismatch, isPaymentMismatch, PayerError, isPayerError } from './payments';
+export type { CallHandle, ChannelPayer, ChannelPayerOptions, ConnectGatewayPayerOptions, GatewayPayer, PaidCall, PayerStatus, PayingFetchOptions, PayingInterceptorOptions, ResyncResult, SettledCall, PayerErrorCode } from './payments';

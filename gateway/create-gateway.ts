@@ -130,7 +130,12 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
     const pricing: PricingInfo = payments
       ? {
         enabled: true, prices: payments.prices,
-        payTo: { network: payments.info.network, contract: payments.info.contract, token: payments.info.token, receiver: payments.info.receiver, minWithdrawDelay: config.payments.minWithdrawDelaySeconds },
+        payTo: {
+          network: payments.info.network, contract: payments.info.contract, token: payments.info.token, receiver: payments.info.receiver,
+          minWithdrawDelay: config.payments.minWithdrawDelaySeconds,
+          // Only the embedded dev chain's URL (loopback, no credentials): an operator's chain.rpcUrl may carry an API key.
+          ...(payments.info.embedded ? { rpcUrl: payments.info.rpcUrl } : {}),
+        },
       }
       : { enabled: false, prices: DEFAULT_PRICE_TABLE };
 

@@ -30,6 +30,8 @@ beforeAll(async () => {
     overrides: {
       grpc: { port: 0, maxReceiveMessageBytes: 4 * 1024 * 1024 }, http: { port: 0 },
       fhe: { models: ['breast-cancer-lr'], workers: 2, maxQueue: 8, uploadIdleTimeoutMs: 1_000 },
+      // Serving, not billing: paid FHE calls are test/paid-fhe*.
+      payments: { enabled: false },
       dataDir,
     },
   });

@@ -10,3 +10,4 @@ export { PaymentMismatch, isPaymentMismatch } from './payment-mismatch';
 export { PayerError, isPayerError, type PayerErrorCode } from './payer-error';
 export { createSessionKey } from './create-session-key';
 export { payingInterceptor, type PayingInterceptorOptions } from './paying-interceptor';
+export { connectGatewayPayer, DEV_PAYER_BUDGET, isDevChainPricing, type ConnectGatewayPayerOptions, type GatewayPayer } from './connect-gateway-payer';

@@ -15,7 +15,17 @@ export type PayerErrorCode =
   /** A PaymentMismatch stopped this payer: it signs nothing more on this channel. */
   | 'payer_stopped'
   /** settle()/fail() got a handle that is not in flight (unknown, or already settled or failed). */
-  | 'call_not_in_flight';
+  | 'call_not_in_flight'
+  /** connectGatewayPayer: the gateway's pricing says it does not charge, so there is nothing to pay. */
+  | 'gateway_not_charging'
+  /** connectGatewayPayer: the gateway's pricing lacks or garbles where to pay (network, contract, token, receiver). */
+  | 'pricing_invalid'
+  /** connectGatewayPayer: no chain URL was given and the gateway publishes none (only its embedded dev chain's). */
+  | 'chain_rpc_required'
+  /** connectGatewayPayer: a non-development chain needs the paying wallet's own key. */
+  | 'wallet_key_required'
+  /** connectGatewayPayer: the chain URL given is another chain than the gateway's pricing names. */
+  | 'chain_mismatch';
 
 export class PayerError extends Error {
   override readonly name = 'PayerError';

@@ -1,7 +1,7 @@
 import { InterceptingCall, Metadata, status as GrpcStatus, type Interceptor, type StatusObject } from '@grpc/grpc-js';
 import { decodeX402, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, type PaymentRequired } from '../../payments';
 import type { ChannelPayer } from './create-channel-payer';
-import { createPaymentRounds, type PaymentRoundsOptions } from './create-payment-rounds';
+import { createPaymentRounds, type PaymentRound, type PaymentRoundsOptions } from './create-payment-rounds';
 
 export type PayingInterceptorOptions = PaymentRoundsOptions;
 
@@ -10,7 +10,10 @@ export type PayingInterceptorOptions = PaymentRoundsOptions;
  * FAILED_PRECONDITION with a `payment-required` trailer is paid by `payer` (`payment-signature` metadata) and sent
  * again; the `payment-response` trailer of the answer is settled (PaymentMismatch on an overcharge, surfaced as the
  * call's error); a corrective answer resyncs and retries. The same rounds as payingFetch (createPaymentRounds).
- * Streaming calls pass through untouched (they are not billed per call here).
+ * A server-streaming call (Tee.InferStream: the voucher pays the whole context up front, the receipt comes in the
+ * trailer) is paid the same way, its messages passed on as they arrive; it is retried only while nothing was
+ * delivered, so an app never sees a message twice. Client- and bidi-streaming calls pass through untouched (uploads
+ * are not billed).
  *
  * @example
  * const client = createVeilClient({ target, interceptors: [payingInterceptor(payer)] })
@@ -19,7 +22,8 @@ export function payingInterceptor(payer: ChannelPayer, options: PayingIntercepto
   const rounds = createPaymentRounds(payer, options);
   return (callOptions, nextCall) => {
     const method = callOptions.method_definition;
-    if (method.requestStream || method.responseStream) return new InterceptingCall(nextCall(callOptions));
+    if (method.requestStream) return new InterceptingCall(nextCall(callOptions));
+    if (method.responseStream) return payServerStream(rounds.round(method.path), callOptions, nextCall);
     const round = rounds.round(method.path);
     let request: unknown;
     /** A paid retry in progress (a fresh call): the app's cancel reaches it too. */
@@ -97,6 +101,82 @@ export function payingInterceptor(payer: ChannelPayer, options: PayingIntercepto
       },
     });
   };
+}
+
+type NextCall = Parameters<Interceptor>[1];
+
+/** A call whose reads (the app's flow control) reach whichever attempt is delivering: grpc-js has no requester hook for them. */
+class StreamAttempts extends InterceptingCall {
+  constructor(private readonly current: () => ReturnType<NextCall> | undefined, ...rest: ConstructorParameters<typeof InterceptingCall>) {
+    super(...rest);
+  }
+
+  override startRead(): void {
+    const retry = this.current();
+    if (retry) retry.startRead();
+    else super.startRead();
+  }
+}
+
+/** payingInterceptor for a server-streaming call: the rounds of a unary call, messages passed on as they arrive. */
+function payServerStream(round: PaymentRound, callOptions: Parameters<Interceptor>[0], nextCall: NextCall): InterceptingCall {
+  let request: unknown;
+  let retrying: ReturnType<NextCall> | undefined;
+  let received = 0;
+  return new StreamAttempts(() => retrying, nextCall(callOptions), {
+    start(metadata, listener, next) {
+      const fail = (err: unknown, statusNext: (s: StatusObject) => void) =>
+        statusNext({ code: GrpcStatus.FAILED_PRECONDITION, details: (err as Error).message, metadata: codeTrailer(err) });
+      // Once a message went to the app the answer is final: a retry would deliver the stream's start twice.
+      const decide = (status: StatusObject) => {
+        const paymentRequired = received === 0 && status.code === GrpcStatus.FAILED_PRECONDITION && status.metadata.get(PAYMENT_REQUIRED_HEADER).length > 0;
+        return round.answer({ paymentRequired, required: paymentRequired ? readRequired(status.metadata) : undefined, receipt: single(status.metadata, PAYMENT_RESPONSE_HEADER) });
+      };
+      const settle = (status: StatusObject, statusNext: (s: StatusObject) => void) => {
+        decide(status).then(
+          (again) => (again === undefined ? statusNext(status) : retry(again, statusNext)),
+          (err: unknown) => fail(err, statusNext),
+        );
+      };
+      const retry = (signature: string, statusNext: (s: StatusObject) => void) => {
+        const md = metadata.clone();
+        md.set(PAYMENT_SIGNATURE_HEADER, signature);
+        const call = nextCall(callOptions);
+        retrying = call;
+        call.start(md, {
+          onReceiveMessage(m) {
+            received++;
+            listener.onReceiveMessage(m);
+          },
+          onReceiveStatus: (status) => settle(status, statusNext),
+        });
+        call.sendMessage(request);
+        call.halfClose();
+        call.startRead(); // the read the app asked of the refused attempt
+      };
+      round.first().then((signature) => {
+        if (signature === undefined) metadata.remove(PAYMENT_SIGNATURE_HEADER);
+        else metadata.set(PAYMENT_SIGNATURE_HEADER, signature);
+        next(metadata, {
+          onReceiveMessage(m, mNext) {
+            received++;
+            mNext(m);
+          },
+          onReceiveStatus: (status, statusNext) => settle(status, statusNext),
+        });
+      }, (err: unknown) => {
+        listener.onReceiveStatus({ code: GrpcStatus.FAILED_PRECONDITION, details: (err as Error).message, metadata: codeTrailer(err) });
+      });
+    },
+    sendMessage(m, next) {
+      request = m;
+      next(m);
+    },
+    cancel(next) {
+      retrying?.cancelWithStatus(GrpcStatus.CANCELLED, 'cancelled by the client');
+      next();
+    },
+  });
 }
 
 function codeTrailer(err: unknown): Metadata {

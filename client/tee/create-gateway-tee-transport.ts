@@ -3,6 +3,7 @@ import { callServerStream, callUnary, loadVeilProto, traceGrpcCalls, type CallLi
 import { isTeeErrorCode, TeeError, type TeeOperation } from '../../tee';
 import { apiKeyInterceptors } from '../api-key-interceptor';
 import { fromServiceError, VeilClientError } from '../veil-client-error';
+import { payingInterceptor, type ChannelPayer } from '../payments';
 
 /** Per-call limits for TEE calls. */
 export type TeeCallOptions = { deadlineMs?: number; signal?: AbortSignal };
@@ -52,6 +53,13 @@ export type CreateGatewayTeeTransportOptions = {
   /** Default deadline of each call. */
   deadlineMs?: number;
   maxMessageBytes?: number;
+  /**
+   * Pays a charging gateway (issue #11) through payingInterceptor: Infer per call, InferStream with one voucher for
+   * the whole context up front (the gRPC stream cannot take a top-up), charged what it delivered (receipt in the
+   * trailer). The HTTP transport also checks each charge against the node's signed usage; this one checks the voucher
+   * ceiling only.
+   */
+  payer?: ChannelPayer;
 };
 
 /**
@@ -65,7 +73,7 @@ export function createGatewayTeeTransport(options: CreateGatewayTeeTransportOpti
     'grpc.max_send_message_length': max,
     'grpc.max_receive_message_length': max,
     // A client span per call, its traceparent sent in metadata (OpenTelemetry API only; no-op without a tracer).
-    interceptors: [traceGrpcCalls('veil-client'), ...(apiKeyInterceptors(options.apiKey).interceptors ?? [])],
+    interceptors: [traceGrpcCalls('veil-client'), ...(apiKeyInterceptors(options.apiKey).interceptors ?? []), ...(options.payer ? [payingInterceptor(options.payer)] : [])],
   });
   const errors = {
     ...TEE_CALL_ERRORS,

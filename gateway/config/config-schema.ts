@@ -195,10 +195,15 @@ export const CONFIG_SCHEMA = {
     },
     attestationTtlSeconds: { kind: 'int', min: 60, max: 30 * 24 * 3600, default: 3600, env: 'VEIL_CHAIN_ATTESTATION_TTL_SECONDS', doc: 'expiry of each published attestation' },
   },
-  // issue #11: per-call billing over payment channels (payments/). Off by default until the SDK, `veil proxy` and
-  // `veil demo` pay on their own; then the embedded dev chain and a funded dev account make it zero-config.
+  // issue #11: per-call billing over payment channels (payments/). On by default in development: the embedded dev
+  // chain takes the payments and `veil demo`, `veil proxy` and the SDK's dev payer pay from a funded dev account, so
+  // the zero-config path shows money flowing. Channels live on chain, so the default follows chain.enabled
+  // (applyPaymentsDefault); the production profile starts it off.
   payments: {
-    enabled: { kind: 'bool', default: false, env: 'VEIL_PAYMENTS_ENABLED', doc: 'charge calls (FHE predictions, TEE calls and token streams) over x402 payment channels' },
+    enabled: {
+      kind: 'bool', default: true, env: 'VEIL_PAYMENTS_ENABLED',
+      doc: 'charge calls (FHE predictions, TEE calls and token streams) over x402 payment channels; the default follows chain.enabled (off without a chain) and is off in production',
+    },
     ledger: { kind: 'enum', values: ['sqlite', 'postgres'], default: 'sqlite', env: 'VEIL_PAYMENTS_LEDGER', doc: '"sqlite" (one gateway; a file under dataDir) or "postgres" (replicas sharing one database)' },
     sqliteSynchronous: {
       kind: 'enum', values: ['full', 'normal'], default: 'full', env: 'VEIL_PAYMENTS_SQLITE_SYNCHRONOUS',

@@ -132,9 +132,10 @@ describe('profile=production', () => {
     expect(config.profile).toBe('production');
     expect(config.tee).toMatchObject({ local: false, allowSimulated: false });
     expect(config.chain.enabled).toBe(false);
+    expect(config.payments.enabled).toBe(false);
     expect(config.auth.mode).toBe('api-keys');
     const dev = loadConfig({ env: {} });
-    expect([dev.tee.local, dev.tee.allowSimulated, dev.chain.enabled, dev.auth.mode]).toEqual([true, true, true, 'off']);
+    expect([dev.tee.local, dev.tee.allowSimulated, dev.chain.enabled, dev.payments.enabled, dev.auth.mode]).toEqual([true, true, true, true, 'off']);
   });
 
   test('the profile may come from the config file; its defaults sit below the file', () => {
@@ -236,6 +237,20 @@ describe('loadConfigWithSources', () => {
     expect(sources.get('/http/port')).toEqual({ kind: 'flag', label: 'command line' });
     // An empty env var sets nothing, so the default stands and is reported as such.
     expect(sources.get('/log/level')).toEqual({ kind: 'default', label: 'default' });
+  });
+
+  test('payments are on by default in development, on the embedded chain; the default follows chain.enabled', () => {
+    const on = loadConfigWithSources({ env: {} });
+    expect([on.config.payments.enabled, on.config.chain.enabled, on.config.chain.rpcUrl]).toEqual([true, true, 'embedded']);
+    expect(on.sources.get('/payments/enabled')).toEqual({ kind: 'default', label: 'default' });
+    const noChain = loadConfigWithSources({ env: { VEIL_CHAIN_ENABLED: 'false' } });
+    expect(noChain.config.payments.enabled).toBe(false);
+    expect(noChain.sources.get('/payments/enabled')).toEqual({ kind: 'default', label: 'default (off: chain.enabled = false)' });
+    // Asked for explicitly without a chain: refused, naming the setting and where it came from.
+    expect(problemsOf(() => loadConfig({ env: { VEIL_CHAIN_ENABLED: 'false', VEIL_PAYMENTS_ENABLED: 'true' } }))).toEqual([
+      { path: '/payments/enabled', message: expect.stringContaining('needs chain.enabled = true'), source: 'env VEIL_PAYMENTS_ENABLED' },
+    ]);
+    expect(loadConfig({ overrides: { payments: { enabled: false } }, env: {} }).payments.enabled).toBe(false);
   });
 
   test('a profile default is reported as a default, naming the profile', () => {

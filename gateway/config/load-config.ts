@@ -4,6 +4,7 @@ import { ConfigError, type ConfigProblem, type ConfigSources } from './config-er
 import { checkProductionProfile } from './check-production-profile';
 import { checkTeeTrust } from './check-tee-trust';
 import { checkHttpConfig } from './check-http-config';
+import { applyPaymentsDefault } from './apply-payments-default';
 import { PROFILE_DEFAULTS, type Profile } from './profile-defaults';
 
 
@@ -111,6 +112,7 @@ export function loadConfigWithSources(params: LoadConfigParameters = {}): Loaded
     const sourceOf: ConfigSources = (path) => sources.get(path)?.label ?? 'default';
     problems.push(...checkTeeTrust(config, sourceOf));
     problems.push(...checkHttpConfig(config, sourceOf));
+    problems.push(...applyPaymentsDefault(config, sources));
     if (config.profile === 'production') problems.push(...checkProductionProfile(config, sourceOf));
   }
   if (problems.length > 0) throw new ConfigError(problems);

@@ -12,6 +12,8 @@ export const PROFILE_DEFAULTS: Readonly<Record<Profile, Readonly<Record<string, 
     tee: Object.freeze({ local: false, allowSimulated: false, measurements: Object.freeze([]) }),
     // No embedded anvil: publishing needs a real chain.rpcUrl and registry address, so it is off until configured.
     chain: Object.freeze({ enabled: false }),
+    // Billing takes a real chain's contract, token and receiver: off until configured.
+    payments: Object.freeze({ enabled: false }),
     // Every call needs an API key.
     auth: Object.freeze({ mode: 'api-keys' }),
   }),

@@ -5,7 +5,11 @@ export type PricingInfo = {
   enabled: boolean;
   prices: PriceTable;
   /** Where payments go (absent when payments are off). */
-  payTo?: { network: string; contract: string; token: string; receiver: string; minWithdrawDelay: number };
+  payTo?: {
+    network: string; contract: string; token: string; receiver: string; minWithdrawDelay: number;
+    /** The embedded dev chain's JSON-RPC URL, where a dev client opens its channel (never an operator's chain.rpcUrl). */
+    rpcUrl?: string;
+  };
 };
 
 /**

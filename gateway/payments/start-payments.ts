@@ -14,7 +14,11 @@ import type { GatewayPayments } from './charge-call';
 import { timeLedger } from '../telemetry/payments-metrics';
 
 /** Where the gateway takes payments, as `GET /v1/pricing` reports it. */
-export type PaymentsInfo = { network: string; chainId: number; rpcUrl: string; contract: Address; token: Address; receiver: Address; ledger: 'sqlite' | 'postgres' };
+export type PaymentsInfo = {
+  network: string; chainId: number; rpcUrl: string; contract: Address; token: Address; receiver: Address; ledger: 'sqlite' | 'postgres';
+  /** The chain is the embedded anvil dev chain (its loopback URL is then published, so dev clients can open channels). */
+  embedded: boolean;
+};
 
 export type StartedPayments = GatewayPayments & {
   ledger: PaymentLedger;
@@ -168,7 +172,7 @@ export async function startPayments(config: VeilConfig, deps: StartPaymentsDepen
   const watcher = setInterval(() => void watch(), p.watchIntervalSeconds * 1000);
   watcher.unref();
 
-  const info: PaymentsInfo = { network: `eip155:${chainId}`, chainId, rpcUrl, contract, token, receiver, ledger: p.ledger };
+  const info: PaymentsInfo = { network: `eip155:${chainId}`, chainId, rpcUrl, contract, token, receiver, ledger: p.ledger, embedded };
   logger.info('payments on', { network: info.network, contract, token, receiver, ledger: p.ledger });
   return {
     gate, prices, ledger, info, settlement, watch,
