@@ -123,13 +123,12 @@ export async function run(args: string[]): Promise<number> {
   if (values.json) {
     console.log(JSON.stringify(withPaid(report, connection)));
   } else {
-    printReport(report);
-    printPaid(connection);
+    printReport(report, paidRows(connection));
   }
   return report.encryptedAccuracy === report.plaintextAccuracy ? 0 : 1;
 }
 
-function printReport(r: FheDemoReport): void {
+function printReport(r: FheDemoReport, extra: [string, string][]): void {
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
   const rows: [string, string][] = [
     ['model', `${r.model} (CKKS N=${r.polyModulusDegree}; variants used: ${r.singleVariant} for single samples, ${r.batchVariant} for the batch)`],
@@ -141,6 +140,7 @@ function printReport(r: FheDemoReport): void {
     ['single-sample latency', `p50 ${r.p50Ms} ms, p95 ${r.p95Ms} ms (${r.latencySamples} calls after warm-up, encrypt→gRPC→evaluate→decrypt)`],
     ['batched throughput', `${r.batchSamplesPerSecond} samples/s (${r.samples} samples in ${r.batchMs} ms)`],
     ['bytes uploaded', `${(r.bytesUploaded / 1e6).toFixed(2)} MB (keys ${(r.keyBytes / 1e6).toFixed(2)} MB, ${r.ciphertextBytesPerSample} B/sample batched)`],
+    ...extra,
   ];
   printRows(rows);
 }
@@ -155,11 +155,11 @@ function withPaid<T extends object>(report: T, connection: Connection): T & { pa
 }
 
 /** The paid row of a table report: what the gateway's receipts charged, from which wallet, on which channel. */
-function printPaid(connection: Connection): void {
-  if (!connection.paying) return;
+function paidRows(connection: Connection): [string, string][] {
+  if (!connection.paying) return [];
   const status = connection.paying.payer.status();
   const vusd = (Number(status.confirmed) / 1e6).toFixed(6);
-  printRows([['paid', `${status.confirmed} token units (${vusd} vUSD), every receipt settled — ${connection.paying.describe}, channel ${status.channelId.slice(0, 10)}…`]]);
+  return [['paid', `${status.confirmed} token units (${vusd} vUSD), every receipt settled — ${connection.paying.describe}, channel ${status.channelId.slice(0, 10)}…`]];
 }
 
 async function runTee(target: string, modelId: string, rows: number[][] | undefined, latencySamples: number | undefined, json: boolean, connection: Connection): Promise<number> {
@@ -180,9 +180,9 @@ async function runTee(target: string, modelId: string, rows: number[][] | undefi
       ['outputs', report.outputs.slice(0, 5).map((o) => `[${o.map((v) => v.toFixed(4)).join(', ')}]`).join(' ') + (report.samples > 5 ? ' …' : '')],
       ['TEE accuracy', `${pct(report.teeAccuracy)} (plaintext onnxruntime-node: ${pct(report.plaintextAccuracy)}; max |diff| ${report.maxAbsError?.toExponential(2) ?? 'n/a'})`],
       ['single-row latency', `p50 ${report.p50Ms} ms, p95 ${report.p95Ms} ms (${report.latencySamples} calls, seal→gateway→node→verify→open)`],
+      ...paidRows(connection),
     ];
     printRows(rows);
-    printPaid(connection);
   }
   return report.signatureValid ? 0 : 1;
 }
@@ -208,9 +208,9 @@ async function runChat(target: string, modelId: string, prompt: string, maxToken
       ['receipt', report.receipt ? `valid — EIP-191 over the sealed request and all ${report.receipt.events} sealed events (${report.receipt.text.slice(0, 40)}…)` : 'MISSING'],
       ['finish', `${report.finishReason ?? 'none'}; ${report.usage ? `${report.usage.prompt_tokens} prompt + ${report.usage.completion_tokens} completion tokens` : 'no usage'}`],
       ['timing', `first token ${report.timeToFirstTokenMs} ms, whole reply ${report.totalMs} ms (seal → gateway → node → verify → open)`],
+      ...paidRows(connection),
     ];
     printRows(rows);
-    printPaid(connection);
   }
   return report.receipt ? 0 : 1;
 }
@@ -252,8 +252,8 @@ async function runBoth(target: string, modelId: string, latencySamples: number |
       ['accuracy', `FHE ${pct(report.fheAccuracy)}, TEE ${pct(report.teeAccuracy)}, plaintext ${pct(report.plaintextAccuracy)}`],
       ['TEE receipts', tee.signatureValid ? 'every one valid' : 'INVALID'],
       ['single-row p50', `FHE ${fhe.p50Ms} ms, TEE ${tee.p50Ms} ms`],
+      ...paidRows(connection),
     ]);
-    printPaid(connection);
   }
   return tee.signatureValid && report.fheVsTee >= 0.99 ? 0 : 1;
 }
