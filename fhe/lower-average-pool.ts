@@ -37,10 +37,32 @@ export function lowerAveragePool(attrs: Record<string, OnnxAttributeValue>, inDi
 /** GlobalAveragePool on [C, ...spatial]: the mean over each channel's spatial positions, output [C, 1, …, 1]. */
 export function lowerGlobalAveragePool(inDims: number[], fail: (reason: string) => never): LoweredLayer {
   if (inDims.length < 2) fail(`GlobalAveragePool needs [batch, C, spatial…] (the input is [batch, ${inDims.join(', ')}])`);
-  const c = inDims[0]!;
-  const area = inDims.slice(1).reduce((a, b) => a * b, 1);
-  const n = c * area;
-  const weights = new Float64Array(c * n);
-  for (let ch = 0; ch < c; ch++) for (let p = 0; p < area; p++) weights[ch * n + ch * area + p] = 1 / area;
-  return { weights, bias: new Float64Array(c), outDims: [c, ...inDims.slice(1).map(() => 1)] };
+  return lowerReduce(inDims, inDims.slice(1).map((_, k) => k + 1), true, true);
+}
+
+/**
+ * ReduceMean / ReduceSum over feature axes (indices into `inDims`, the shape without the batch axis) as a dense map;
+ * the dynamo exporter writes adaptive_avg_pool2d(x, 1) as ReduceMean over the spatial axes.
+ */
+export function lowerReduce(inDims: number[], axes: number[], keepDims: boolean, mean: boolean): LoweredLayer {
+  const reduced = new Set(axes);
+  const kept = inDims.map((d, k) => (reduced.has(k) ? 1 : d));
+  const n = inDims.reduce((a, b) => a * b, 1);
+  const outs = kept.reduce((a, b) => a * b, 1);
+  const count = n / outs;
+  const weights = new Float64Array(outs * n);
+  for (let i = 0; i < n; i++) {
+    let rem = i;
+    let row = 0;
+    let stride = 1;
+    for (let k = inDims.length - 1; k >= 0; k--) {
+      const idx = rem % inDims[k]!;
+      rem = Math.floor(rem / inDims[k]!);
+      if (!reduced.has(k)) row += idx * stride;
+      stride *= kept[k]!;
+    }
+    weights[row * n + i] = mean ? 1 / count : 1;
+  }
+  const outDims = keepDims ? kept : inDims.filter((_, k) => !reduced.has(k));
+  return { weights, bias: new Float64Array(outs), outDims: outDims.length ? outDims : [1] };
 }

@@ -2,7 +2,7 @@ import type { OnnxModel, OnnxNode, OnnxTensor } from '../onnx';
 import { activationFunction } from './activation-functions';
 import { FheCompileError } from './errors';
 import type { FhePostprocess } from './fhe-plan';
-import { lowerAveragePool, lowerGlobalAveragePool } from './lower-average-pool';
+import { lowerAveragePool, lowerGlobalAveragePool, lowerReduce } from './lower-average-pool';
 import { lowerConv, type LoweredLayer } from './lower-conv';
 
 /** Dense layer y = W·x + b; `weights` is row-major m × n. */
@@ -149,7 +149,9 @@ export function traceOnnxModel(model: OnnxModel): TraceOnnxModelResult {
         if (v.kind === 'const') fail('constant folding is not supported; fold it at export');
         if (target.kind !== 'const') fail('the target shape must be a constant');
         const d = v as Dyn | Fn;
-        out({ ...d, dims: reshapeDims(d.dims, Array.from((target as Const).data), fail) });
+        const shape = Array.from((target as Const).data);
+        if (numAttr(node, 'allowzero', 0) === 1 && shape.includes(0)) fail('a zero-sized dimension (allowzero=1) is not supported');
+        out({ ...d, dims: reshapeDims(d.dims, shape, fail) });
         break;
       }
       case 'Unsqueeze':
@@ -206,6 +208,29 @@ export function traceOnnxModel(model: OnnxModel): TraceOnnxModelResult {
         out(applyLinear(a, lowered.weights, lowered.bias, lowered.outDims, node, stages));
         break;
       }
+      case 'ReduceMean':
+      case 'ReduceSum': {
+        const a = dynOrFnIn(get(0), 0, fail, stages);
+        let axes = Array.isArray(node.attributes.axes) ? (node.attributes.axes as number[]) : undefined;
+        if (node.inputs[1]) {
+          const v = get(1);
+          if (v.kind !== 'const') fail('the axes must be a constant');
+          axes = Array.from((v as Const).data);
+        }
+        const rank = a.dims.length + 1;
+        if (!axes || axes.length === 0) {
+          if (numAttr(node, 'noop_with_empty_axes', 0) === 1) {
+            out(a);
+            break;
+          }
+          fail('reducing over every axis would mix the samples of a batch; give the feature axes');
+        }
+        const norm = axes!.map((x) => (x < 0 ? x + rank : x));
+        if (norm.some((x) => x <= 0 || x >= rank)) fail(`axes [${axes!.join(', ')}] include the batch axis; only feature axes can be reduced`);
+        const lowered = lowerReduce(a.dims, norm.map((x) => x - 1), numAttr(node, 'keepdims', 1) !== 0, node.opType === 'ReduceMean');
+        out(applyLinear(a, lowered.weights, lowered.bias, lowered.outDims, node, stages));
+        break;
+      }
       case 'MaxPool':
       case 'GlobalMaxPool':
         fail(`${node.opType} has no low-degree polynomial form under CKKS (a max needs a high-degree sign approximation per comparison); use AveragePool (torch.nn.AvgPool2d) or GlobalAveragePool instead`);
@@ -217,7 +242,9 @@ export function traceOnnxModel(model: OnnxModel): TraceOnnxModelResult {
         const params = [1, 2, 3, 4].map((i) => get(i));
         if (params.some((p) => p.kind !== 'const')) fail('scale, bias, mean and variance must be initializers');
         const [scale, shift, mean, variance] = params.map((p) => (p as Const).data) as [Float64Array, Float64Array, Float64Array, Float64Array];
-        out(batchNorm(v as Dyn | Fn, { scale, shift, mean, variance, epsilon: numAttr(node, 'epsilon', 1e-5) }, fail));
+        // After an activation, the affine map acts on the activation's output: emit it, and the map folds forward.
+        const x = v.kind === 'fn' ? materialiseFn(v, stages, fail) : (v as Dyn);
+        out(batchNorm(x, { scale, shift, mean, variance, epsilon: numAttr(node, 'epsilon', 1e-5) }, fail));
         break;
       }
       case 'Gemm': {
@@ -632,9 +659,10 @@ type BatchNormParameters = { scale: Float64Array; shift: Float64Array; mean: Flo
 /**
  * Inference BatchNormalization y = γ(x − μ)/√(σ² + ε) + β per channel (axis 1), an affine map per feature. After a
  * dense layer (Conv/Gemm) with nothing non-affine between, it is folded into that layer's rows and bias, so the layer
- * output is what the next activation is calibrated on; elsewhere it stays an affine term of the value.
+ * output is what the next activation is calibrated on; elsewhere (after an activation) it stays an affine term of the
+ * value, which the next dense layer absorbs.
  */
-function batchNorm(v: Dyn | Fn, p: BatchNormParameters, fail: (reason: string) => never): Dyn | Fn {
+function batchNorm(v: Dyn, p: BatchNormParameters, fail: (reason: string) => never): Dyn {
   const channels = v.dims.length > 1 ? v.dims[0]! : v.size;
   if ([p.scale, p.shift, p.mean, p.variance].some((t) => t.length !== channels)) fail(`the parameters do not have one value per channel (${channels})`);
   const per = v.size / channels;
@@ -644,10 +672,6 @@ function batchNorm(v: Dyn | Fn, p: BatchNormParameters, fail: (reason: string) =
     const c = Math.floor(i / per);
     s[i] = p.scale[c]! / Math.sqrt(p.variance[c]! + p.epsilon);
     t[i] = p.shift[c]! - p.mean[c]! * s[i]!;
-  }
-  if (v.kind === 'fn') {
-    const f = v.f;
-    return { ...v, f: (u, i) => s[i]! * f(u, i) + t[i]!, memo: {} };
   }
   const lin = v.source.lin;
   if (lin && degree(v.coeffs) <= 1) {
