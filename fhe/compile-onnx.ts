@@ -43,7 +43,11 @@ type SquareStage = { kind: 'square'; name: string; op: string; shift: Float64Arr
 type PlanStage = LinearStage | PolyStage | SquareStage | ChebyshevStage;
 
 /* Geometry of one dense layer in the replicated-blocks layout (see the comment on `layoutLinear`). */
-type LinearGeometry = { n: number; m: number; span: number; diagonals: number; rows: number; baby: number; giant: number; sumSteps: number[]; extent: number; expanded?: boolean };
+type LinearGeometry = {
+  n: number; m: number; span: number; diagonals: number; rows: number; baby: number; giant: number; sumSteps: number[]; extent: number; expanded?: boolean;
+  /** Rotations of the best baby/giant split over the nonzero diagonals (sparse layers such as convolutions need few). */
+  rotations?: number;
+};
 
 /**
  * Compiles an ONNX model (opset 13–17) into a CKKS evaluation plan: traced stages → folded activations →
@@ -95,7 +99,7 @@ export function compileOnnx(bytes: Uint8Array, options: CompileOnnxOptions = {})
   for (let i = stages.length - 1; i >= 0; i--) {
     const st = stages[i]!;
     if (st.kind !== 'linear') continue;
-    let geo = layoutLinear(pow2(st.inputSize), pow2(st.outputSize), need);
+    let geo = layoutLinear(pow2(st.inputSize), pow2(st.outputSize), need, weightAt(st));
     if (i === 0 && options.expandInput) {
       const expanded = layoutExpandedLinear(pow2(st.inputSize), pow2(st.outputSize), need, Math.max(extent, inputPeriod));
       if (expanded.diagonals * pow2(Math.max(expanded.extent, extent, inputPeriod)) <= slotCount) geo = expanded;
@@ -291,18 +295,41 @@ export function pow2(n: number): number {
  * Rotations: (baby − 1) + (giant − 1) + log2(n/D); for D = 2^k the best split gives 2^⌈k/2⌉ + 2^⌊k/2⌋ − 2.
  * Plaintext multiplies: D. We pick D among m, 2m, …, n minimising rotations·6 + multiplies (a rotation costs about
  * six ct×pt products in node-seal), then the smaller extent.
+ * Sparse matrices (a convolution or pool lowered to a dense map, see trace-onnx-model.ts) have few nonzero diagonals
+ * K: only those are multiplied, and the split is chosen over K — rotations |{k mod baby} ∖ {0}| + |{⌊k/baby⌋} ∖ {0}|
+ * (a 3×3 convolution on an 8×8 image has 9 diagonals per input channel, and 4 rotations instead of 14).
  */
-function layoutLinear(n: number, m: number, need: number): LinearGeometry {
+function layoutLinear(n: number, m: number, need: number, w: (i: number, c: number) => number): LinearGeometry {
   let best: LinearGeometry | undefined;
-  const cost = (g: LinearGeometry) => (g.baby - 1 + g.giant - 1 + g.sumSteps.length) * 6 + g.diagonals;
+  const cost = (g: LinearGeometry & { nonzero: number }) => (g.rotations! + g.sumSteps.length) * 6 + g.nonzero;
+  let bestCost = Infinity;
   for (let d = Math.min(m, n); d <= n; d *= 2) {
     const rows = d === n ? Math.max(need, 1) : need + n - d;
-    const k = Math.log2(d);
-    const baby = 2 ** Math.ceil(k / 2);
+    const nonzero: number[] = [];
+    for (let k = 0; k < d; k++) {
+      for (let j = 0; j < rows; j++) {
+        if (w(j % m, (j + k) % n) !== 0) {
+          nonzero.push(k);
+          break;
+        }
+      }
+    }
+    if (nonzero.length === 0) nonzero.push(0);
+    // Largest baby first, so a dense matrix keeps the balanced split 2^⌈k/2⌉ · 2^⌊k/2⌋.
+    let split = { baby: d, rotations: Infinity };
+    for (let b = d; b >= 1; b /= 2) {
+      const r = new Set(nonzero.map((k) => k % b).filter((x) => x !== 0)).size + new Set(nonzero.map((k) => Math.floor(k / b)).filter((x) => x !== 0)).size;
+      if (r < split.rotations) split = { baby: b, rotations: r };
+    }
     const sumSteps: number[] = [];
     for (let h = n / 2; h >= d; h /= 2) sumSteps.push(h);
-    const geo = { n, m, span: need, diagonals: d, rows, baby, giant: d / baby, sumSteps, extent: d + rows - 1 };
-    if (!best || cost(geo) < cost(best) || (cost(geo) === cost(best) && geo.extent < best.extent)) best = geo;
+    const geo = { n, m, span: need, diagonals: d, rows, baby: split.baby, giant: d / split.baby, sumSteps, extent: d + rows - 1, rotations: split.rotations, nonzero: nonzero.length };
+    const c = cost(geo);
+    if (!best || c < bestCost || (c === bestCost && geo.extent < best.extent)) {
+      const { nonzero: _nonzero, ...kept } = geo;
+      best = kept;
+      bestCost = c;
+    }
   }
   return best!;
 }
@@ -362,9 +389,7 @@ function buildExpandedLinearOp(st: LinearStage, geo: LinearGeometry, blockSize: 
 
 function minRotations(geo: LinearGeometry): number {
   if (geo.expanded) return Math.log2(geo.n);
-  let best = Infinity;
-  for (let b = 1; b <= geo.diagonals; b *= 2) best = Math.min(best, b - 1 + geo.diagonals / b - 1);
-  return best + geo.sumSteps.length;
+  return geo.rotations! + geo.sumSteps.length;
 }
 
 function buildLinearOp(st: LinearStage, geo: LinearGeometry, blockSize: number, plainScaleBits: number): FheLinearOp {

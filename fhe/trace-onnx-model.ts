@@ -2,6 +2,8 @@ import type { OnnxModel, OnnxNode, OnnxTensor } from '../onnx';
 import { activationFunction } from './activation-functions';
 import { FheCompileError } from './errors';
 import type { FhePostprocess } from './fhe-plan';
+import { lowerAveragePool, lowerGlobalAveragePool, lowerReduce } from './lower-average-pool';
+import { lowerConv, type LoweredLayer } from './lower-conv';
 
 /** Dense layer y = W·x + b; `weights` is row-major m × n. */
 export type LinearStage = { kind: 'linear'; name: string; op: string; weights: Float64Array; bias: Float64Array; inputSize: number; outputSize: number };
@@ -16,17 +18,22 @@ export type Stage = LinearStage | PolyStage | ActivationStage;
 
 export type TraceOnnxModelResult = { inputName: string; inputSize: number; stages: Stage[]; postprocess: FhePostprocess; outputName: string };
 
-const SUPPORTED = 'Gemm, MatMul, Add, Sub, Mul, Div, Neg, Pow (2 or 3), Flatten, Reshape, Identity, Constant; '
+const SUPPORTED = 'Gemm, MatMul, Conv, AveragePool, GlobalAveragePool, BatchNormalization, Add (incl. residual), Sub, Mul, Div, Neg, Pow (2 or 3), '
+  + 'Flatten, Reshape, Unsqueeze, Squeeze, Transpose, Identity, Constant; '
   + 'Relu, LeakyRelu, Sigmoid, Tanh, Softplus, Gelu, Erf (calibrated); final Sigmoid/Softmax/ArgMax';
 const MAX_DEGREE = 3;
 const ELEMENTWISE = new Set(['Add', 'Sub', 'Mul', 'Div', 'Neg', 'Pow']);
 
 /* A materialised tensor (the model input or a stage output) possibly followed by a pending affine map. */
-type Source = { base: number; lin?: { weights: Float64Array; bias: Float64Array; m: number; n: number; name: string; op: string }; stage?: number };
+type Source = {
+  base: number; lin?: { weights: Float64Array; bias: Float64Array; m: number; n: number; name: string; op: string }; stage?: number;
+  /** Polynomials of this source already emitted as a poly stage (keyed by their coefficient arrays): their output tensor. */
+  emitted?: Map<Float64Array[], Dyn>;
+};
 /* A dynamic value: an elementwise polynomial (per-feature coefficients) of a source's (pending) output. */
-type Dyn = { kind: 'dyn'; source: Source; coeffs: Float64Array[]; size: number; /** last elementwise node */ node?: string };
+type Dyn = { kind: 'dyn'; source: Source; coeffs: Float64Array[]; size: number; /** shape without the batch axis (product = size) */ dims: number[]; /** last elementwise node */ node?: string };
 /* A dynamic value that is a non-polynomial function of a source's (pending) output u: y_i = f(u_i, i). */
-type Fn = { kind: 'fn'; source: Source; f: (u: number, i: number) => number; size: number; ops: string[]; node?: string };
+type Fn = { kind: 'fn'; source: Source; f: (u: number, i: number) => number; size: number; dims: number[]; ops: string[]; node?: string; /** its activation stage, once emitted (shared by the copies of one function) */ memo: { stage?: Dyn } };
 type Const = { kind: 'const'; dims: number[]; data: Float64Array };
 type Value = Dyn | Fn | Const;
 
@@ -46,15 +53,16 @@ export function traceOnnxModel(model: OnnxModel): TraceOnnxModelResult {
   if (g.outputs.length !== 1) throw new FheCompileError(`the model must have exactly one output tensor (found ${g.outputs.length})`);
   const input = g.inputs[0]!;
   const shape = input.shape ?? [];
-  const last = shape[shape.length - 1];
-  if (typeof last !== 'number' || last < 1 || shape.slice(0, -1).some((d) => typeof d === 'number' && d !== 1 && shape.length > 2)) {
-    throw new FheCompileError(`input "${input.name}" must have shape [batch, features] with a fixed feature count (got [${shape.join(', ')}])`);
+  // [batch, features] or an image [batch, C, H, W] (any fixed non-batch shape): the client packs the flattened row.
+  const inputDims = shape.length === 1 ? shape : shape.slice(1);
+  if (inputDims.length === 0 || !inputDims.every((d): d is number => typeof d === 'number' && d >= 1)) {
+    throw new FheCompileError(`input "${input.name}" must have shape [batch, features] or [batch, C, H, W] with fixed sizes after the batch axis (got [${shape.join(', ')}])`);
   }
-  const inputSize = last;
+  const inputSize = inputDims.reduce((a, b) => a * b, 1);
   const stages: Stage[] = [];
   const env = new Map<string, Value>();
   for (const [name, t] of g.initializers) env.set(name, { kind: 'const', dims: t.dims, data: t.data });
-  env.set(input.name, { kind: 'dyn', source: { base: -1 }, coeffs: identity(inputSize), size: inputSize });
+  env.set(input.name, { kind: 'dyn', source: { base: -1 }, coeffs: identity(inputSize), size: inputSize, dims: inputDims });
   const outputName = g.outputs[0]!.name;
   let postprocess: FhePostprocess = 'none';
   let finalName: string | undefined;
@@ -85,6 +93,23 @@ export function traceOnnxModel(model: OnnxModel): TraceOnnxModelResult {
       if (v.kind !== 'dyn') fail(`input ${i} must depend on the model input`);
       return v as Dyn;
     };
+    // A residual Add/Sub: an activation or polynomial whose stage is already emitted (a later layer read it) is, for
+    // the other branch, that stage's output tensor.
+    if ((node.opType === 'Add' || node.opType === 'Sub') && node.inputs.length === 2) {
+      const [a, b] = [env.get(node.inputs[0]!), env.get(node.inputs[1]!)];
+      const emitted = (v: Value | undefined, w: Value | undefined): Dyn | undefined => {
+        if (!v || v.kind === 'const' || !w || w.kind === 'const' || w.source === v.source) return undefined;
+        return v.kind === 'fn' ? v.memo.stage : degree(v.coeffs) > 1 ? v.source.emitted?.get(v.coeffs) : undefined;
+      };
+      const [ea, eb] = [emitted(a, b), emitted(b, a)];
+      if (ea || eb) {
+        const d = [ea ?? a!, eb ?? b!] as Dyn[];
+        if (d.every((x) => x.kind === 'dyn')) {
+          out(d[0]!.source === d[1]!.source ? polyCombine(d[0]!, d[1]!, (x, y) => x + (node.opType === 'Sub' ? -y : y)) : addBranches(d[0]!, d[1]!, node.opType === 'Sub' ? -1 : 1, node, fail));
+          continue;
+        }
+      }
+    }
     // Elementwise ops touching a non-polynomial value stay one function of the same layer output.
     if (ELEMENTWISE.has(node.opType) && node.inputs.slice(0, 2).some((name) => env.get(name)?.kind === 'fn')) {
       out(combineFn(node, get(0), node.inputs[1] !== undefined ? get(1) : undefined, fail));
@@ -106,21 +131,120 @@ export function traceOnnxModel(model: OnnxModel): TraceOnnxModelResult {
         break;
       }
       case 'Identity':
-      case 'Flatten':
         out(get(0));
         break;
+      case 'Flatten': {
+        const v = get(0);
+        if (v.kind === 'const') fail('constant folding is not supported; fold it at export');
+        const d = v as Dyn | Fn;
+        const axis = numAttr(node, 'axis', 1);
+        // axis 1 keeps the batch axis and flattens the rest; axis 0 ([1, batch·features]) is kept for single rows.
+        if (axis !== 0 && axis !== 1 && axis !== -d.dims.length) fail(`Flatten at axis ${axis} mixes the batch axis with the features; only axis 1 is supported`);
+        out({ ...d, dims: [d.size] });
+        break;
+      }
       case 'Reshape': {
         const v = get(0);
         const target = get(1);
-        if (v.kind !== 'const') {
-          if (target.kind !== 'const') fail('the target shape must be a constant');
-          const dims = Array.from((target as Const).data);
-          const lastDim = dims[dims.length - 1];
-          const ok = dims.length >= 1 && (lastDim === v.size || (lastDim === -1 && dims.slice(0, -1).every((d) => d === 1 || d === 0 || d === -1)))
-            && dims.slice(0, -1).every((d) => d === -1 || d === 1 || d === 0);
-          if (!ok) fail(`reshape to [${dims.join(', ')}] changes the [batch, ${v.size}] feature layout`);
-          out(v);
-        } else out(v);
+        if (v.kind === 'const') fail('constant folding is not supported; fold it at export');
+        if (target.kind !== 'const') fail('the target shape must be a constant');
+        const d = v as Dyn | Fn;
+        const shape = Array.from((target as Const).data);
+        if (numAttr(node, 'allowzero', 0) === 1 && shape.includes(0)) fail('a zero-sized dimension (allowzero=1) is not supported');
+        out({ ...d, dims: reshapeDims(d.dims, shape, fail) });
+        break;
+      }
+      case 'Unsqueeze':
+      case 'Squeeze': {
+        const v = get(0);
+        if (v.kind === 'const') fail('constant folding is not supported; fold it at export');
+        const d = v as Dyn | Fn;
+        let axes = Array.isArray(node.attributes.axes) ? (node.attributes.axes as number[]) : undefined;
+        if (node.inputs[1]) {
+          const a = get(1);
+          if (a.kind !== 'const') fail('the axes must be a constant');
+          axes = Array.from((a as Const).data);
+        }
+        out({ ...d, dims: squeezeDims(d.dims, axes, node.opType === 'Unsqueeze', fail) });
+        break;
+      }
+      case 'Transpose': {
+        const v = get(0);
+        if (v.kind === 'const') fail('constant folding is not supported; fold it at export');
+        const d = v as Dyn | Fn;
+        const rank = d.dims.length + 1;
+        const perm = Array.isArray(node.attributes.perm) ? (node.attributes.perm as number[]) : Array.from({ length: rank }, (_, k) => rank - 1 - k);
+        if (perm.length !== rank || perm[0] !== 0 || [...perm].sort((x, y) => x - y).some((p, k) => p !== k)) {
+          fail(`perm [${perm.join(', ')}] must keep the batch axis first and permute the other ${rank - 1} axes`);
+        }
+        const dims = perm.slice(1).map((p) => d.dims[p - 1]!);
+        const moved = perm.slice(1).filter((p) => d.dims[p - 1] !== 1);
+        // Only size-1 axes move: the flattened order is unchanged, so this is a relabelling and costs nothing.
+        if (moved.every((p, k) => k === 0 || p > moved[k - 1]!)) {
+          out({ ...d, dims });
+          break;
+        }
+        // A real permutation of the features is a linear map; it folds into the neighbouring dense layer.
+        const a = dynOrFnIn(d, 0, fail, stages);
+        out(applyLinear(a, transposeMatrix(d.dims, perm.slice(1).map((p) => p - 1)), new Float64Array(d.size), dims, node, stages));
+        break;
+      }
+      case 'Conv':
+      case 'AveragePool':
+      case 'GlobalAveragePool': {
+        const a = dynOrFnIn(get(0), 0, fail, stages);
+        let lowered: LoweredLayer;
+        if (node.opType === 'Conv') {
+          const k = get(1);
+          if (k.kind !== 'const') fail('the kernel (input W) must be an initializer');
+          let bias: Float64Array | undefined;
+          if (node.inputs[2]) {
+            const bv = get(2);
+            if (bv.kind !== 'const') fail('the bias (input B) must be an initializer');
+            bias = (bv as Const).data;
+          }
+          lowered = lowerConv(node.attributes, a.dims, k as Const, bias, fail);
+        } else lowered = node.opType === 'AveragePool' ? lowerAveragePool(node.attributes, a.dims, fail) : lowerGlobalAveragePool(a.dims, fail);
+        out(applyLinear(a, lowered.weights, lowered.bias, lowered.outDims, node, stages));
+        break;
+      }
+      case 'ReduceMean':
+      case 'ReduceSum': {
+        const a = dynOrFnIn(get(0), 0, fail, stages);
+        let axes = Array.isArray(node.attributes.axes) ? (node.attributes.axes as number[]) : undefined;
+        if (node.inputs[1]) {
+          const v = get(1);
+          if (v.kind !== 'const') fail('the axes must be a constant');
+          axes = Array.from((v as Const).data);
+        }
+        const rank = a.dims.length + 1;
+        if (!axes || axes.length === 0) {
+          if (numAttr(node, 'noop_with_empty_axes', 0) === 1) {
+            out(a);
+            break;
+          }
+          fail('reducing over every axis would mix the samples of a batch; give the feature axes');
+        }
+        const norm = axes!.map((x) => (x < 0 ? x + rank : x));
+        if (norm.some((x) => x <= 0 || x >= rank)) fail(`axes [${axes!.join(', ')}] include the batch axis; only feature axes can be reduced`);
+        const lowered = lowerReduce(a.dims, norm.map((x) => x - 1), numAttr(node, 'keepdims', 1) !== 0, node.opType === 'ReduceMean');
+        out(applyLinear(a, lowered.weights, lowered.bias, lowered.outDims, node, stages));
+        break;
+      }
+      case 'MaxPool':
+      case 'GlobalMaxPool':
+        fail(`${node.opType} has no low-degree polynomial form under CKKS (a max needs a high-degree sign approximation per comparison); use AveragePool (torch.nn.AvgPool2d) or GlobalAveragePool instead`);
+        break;
+      case 'BatchNormalization': {
+        const v = get(0);
+        if (v.kind === 'const') fail('input 0 must depend on the model input');
+        if (numAttr(node, 'training_mode', 0) !== 0 || node.outputs.filter(Boolean).length > 1) fail('only inference-mode BatchNormalization (one output) is supported; export the model in eval() mode');
+        const params = [1, 2, 3, 4].map((i) => get(i));
+        if (params.some((p) => p.kind !== 'const')) fail('scale, bias, mean and variance must be initializers');
+        const [scale, shift, mean, variance] = params.map((p) => (p as Const).data) as [Float64Array, Float64Array, Float64Array, Float64Array];
+        // After an activation, the affine map acts on the activation's output: emit it, and the map folds forward.
+        const x = v.kind === 'fn' ? materialiseFn(v, stages, fail) : (v as Dyn);
+        out(batchNorm(x, { scale, shift, mean, variance, epsilon: numAttr(node, 'epsilon', 1e-5) }, fail));
         break;
       }
       case 'Gemm': {
@@ -143,26 +267,29 @@ export function traceOnnxModel(model: OnnxModel): TraceOnnxModelResult {
         if (node.inputs[2]) {
           const cv = get(2);
           if (cv.kind !== 'const') fail('the bias (input C) must be an initializer');
-          const cb = broadcastVector(cv as Const, m);
+          const cb = broadcastVector(cv as Const, [m]);
           if (!cb) fail(`bias of shape [${(cv as Const).dims.join(', ')}] does not broadcast to [${m}]`);
           for (let i = 0; i < m; i++) bias[i] = beta * cb![i]!;
         }
-        out(applyLinear(a, w, bias, m, node, stages));
+        out(applyLinear(a, w, bias, [m], node, stages));
         break;
       }
       case 'MatMul': {
         const a0 = get(0);
         const a = a0.kind === 'fn' ? dynOrFnIn(a0, 0, fail, stages) : a0;
         const b = get(1);
-        if (a.kind !== 'dyn' || b.kind !== 'const') fail('only MatMul(input-dependent [batch, n], constant [n, m]) is supported');
+        if (a.kind !== 'dyn' || b.kind !== 'const') fail('only MatMul(input-dependent [batch, …, n], constant [n, m]) is supported');
         const bc = b as Const;
         const av = a as Dyn;
-        if (bc.dims.length !== 2 || bc.dims[0] !== av.size) fail(`weight of shape [${bc.dims.join(', ')}] does not multiply [batch, ${av.size}]`);
+        const k = av.dims[av.dims.length - 1]!;
+        if (bc.dims.length !== 2 || bc.dims[0] !== k) fail(`weight of shape [${bc.dims.join(', ')}] does not multiply [batch, ${av.dims.join(', ')}]`);
+        // Over the last axis, for each of the `rows` leading positions (one block of the block-diagonal map).
         const m = bc.dims[1]!;
+        const rows = av.size / k;
         const n = av.size;
-        const w = new Float64Array(m * n);
-        for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) w[i * n + j] = bc.data[j * m + i]!;
-        out(applyLinear(av, w, new Float64Array(m), m, node, stages));
+        const w = new Float64Array(rows * m * n);
+        for (let r = 0; r < rows; r++) for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) w[(r * m + i) * n + r * k + j] = bc.data[j * m + i]!;
+        out(applyLinear(av, w, new Float64Array(rows * m), [...av.dims.slice(0, -1), m], node, stages));
         break;
       }
       case 'Add':
@@ -172,11 +299,11 @@ export function traceOnnxModel(model: OnnxModel): TraceOnnxModelResult {
         const b = get(1);
         if (a.kind === 'const' && b.kind === 'const') fail('constant folding of two constants is not supported; fold it at export');
         if (a.kind === 'dyn' && b.kind === 'dyn') {
-          if (a.source !== b.source) fail('adds two different intermediate tensors; only polynomials of one tensor are supported');
-          out(polyCombine(a, b, (x, y) => x + sign * y));
+          if (a.source !== b.source) out(addBranches(a, b, sign, node, fail));
+          else out(polyCombine(a, b, (x, y) => x + sign * y));
         } else {
           const d = (a.kind === 'dyn' ? a : b) as Dyn;
-          const c = broadcastVector((a.kind === 'const' ? a : b) as Const, d.size);
+          const c = broadcastVector((a.kind === 'const' ? a : b) as Const, d.dims);
           if (!c) fail(`constant does not broadcast to [batch, ${d.size}]`);
           const dynSign = a.kind === 'dyn' ? 1 : sign;
           const constSign = a.kind === 'dyn' ? sign : 1;
@@ -197,7 +324,7 @@ export function traceOnnxModel(model: OnnxModel): TraceOnnxModelResult {
           out(checkDegree(polyMultiply(a, b), fail));
         } else {
           const d = (a.kind === 'dyn' ? a : b) as Dyn;
-          const c = broadcastVector((a.kind === 'const' ? a : b) as Const, d.size);
+          const c = broadcastVector((a.kind === 'const' ? a : b) as Const, d.dims);
           if (!c) fail(`constant does not broadcast to [batch, ${d.size}]`);
           const f = node.opType === 'Div' ? c!.map((v) => 1 / v) : c!;
           if (f.some((v) => !Number.isFinite(v))) fail('division by zero');
@@ -268,12 +395,32 @@ function isIdentity(coeffs: Float64Array[]): boolean {
   return degree(coeffs) === 1 && coeffs[0]!.every((v) => v === 0) && coeffs[1]!.every((v) => v === 1);
 }
 
-/** Broadcasts a constant to a per-feature vector: scalar, [size], [1, size] (or [1]…). */
-function broadcastVector(c: Const, size: number): Float64Array | undefined {
+/**
+ * Broadcasts a constant (NumPy rules, right-aligned) onto a value of shape [batch, ...dims] without growing it: a
+ * scalar, [size], [1, size], a per-channel [C, 1, 1]… Returns the constant per flattened feature.
+ */
+function broadcastVector(c: Const, dims: number[]): Float64Array | undefined {
+  const size = dims.reduce((a, b) => a * b, 1);
   if (c.data.length === 1) return new Float64Array(size).fill(c.data[0]!);
-  const dims = c.dims.filter((d, i) => !(d === 1 && i < c.dims.length - 1));
-  if (dims.length === 1 && dims[0] === size && c.data.length === size) return Float64Array.from(c.data);
-  return undefined;
+  const cd = [...c.dims];
+  while (cd.length > dims.length && cd[0] === 1) cd.shift(); // leading 1s (the batch axis)
+  if (cd.length > dims.length) return undefined;
+  while (cd.length < dims.length) cd.unshift(1);
+  if (cd.some((d, k) => d !== 1 && d !== dims[k])) return undefined;
+  const out = new Float64Array(size);
+  for (let i = 0; i < size; i++) {
+    let rem = i;
+    let src = 0;
+    let stride = 1;
+    for (let k = dims.length - 1; k >= 0; k--) {
+      const idx = rem % dims[k]!;
+      rem = Math.floor(rem / dims[k]!);
+      if (cd[k] !== 1) src += idx * stride;
+      stride *= cd[k]!;
+    }
+    out[i] = c.data[src]!;
+  }
+  return out;
 }
 
 function polyCombine(a: Dyn, b: Dyn, f: (x: number, y: number) => number): Dyn {
@@ -317,8 +464,10 @@ function materialise(s: Source, stages: Stage[]): number {
  * and a pending dense layer is multiplied in, so chains of affine ops become one matrix. A value of degree ≥ 2 is
  * materialised as a polynomial stage first.
  */
-function applyLinear(v: Dyn, w: Float64Array, b: Float64Array, m: number, node: OnnxNode, stages: Stage[]): Dyn {
+function applyLinear(v: Dyn, w: Float64Array, b: Float64Array, outDims: number[], node: OnnxNode, stages: Stage[]): Dyn {
   const n = v.size;
+  const m = outDims.reduce((x, y) => x * y, 1);
+  const dims = outDims;
   if (degree(v.coeffs) <= 1) {
     const c0 = v.coeffs[0]!;
     const c1 = v.coeffs[1] ?? new Float64Array(n);
@@ -339,15 +488,19 @@ function applyLinear(v: Dyn, w: Float64Array, b: Float64Array, m: number, node: 
         for (let t = 0; t < k; t++) composed[i * k + t]! += aij * prev.weights[j * k + t]!;
         bias[i]! += aij * prev.bias[j]!;
       }
-      return { kind: 'dyn', source: { base: v.source.base, lin: { weights: composed, bias, m, n: k, name: node.name, op: node.opType } }, coeffs: identity(m), size: m };
+      return { kind: 'dyn', source: { base: v.source.base, lin: { weights: composed, bias, m, n: k, name: node.name, op: node.opType } }, coeffs: identity(m), size: m, dims };
     }
-    return { kind: 'dyn', source: { base: v.source.base, lin: { weights: a, bias, m, n, name: node.name, op: node.opType } }, coeffs: identity(m), size: m };
+    return { kind: 'dyn', source: { base: v.source.base, lin: { weights: a, bias, m, n, name: node.name, op: node.opType } }, coeffs: identity(m), size: m, dims };
   }
-  const base = materialise(v.source, stages);
-  void base;
-  stages.push({ kind: 'poly', name: v.node ?? `${node.name}:activation`, op: 'Poly', coeffs: v.coeffs.slice(0, degree(v.coeffs) + 1), size: n });
-  const polyStage = stages.length - 1;
-  return { kind: 'dyn', source: { base: polyStage, lin: { weights: w, bias: b, m, n, name: node.name, op: node.opType } }, coeffs: identity(m), size: m };
+  let emitted = v.source.emitted?.get(v.coeffs);
+  if (!emitted) {
+    materialise(v.source, stages);
+    stages.push({ kind: 'poly', name: v.node ?? `${node.name}:activation`, op: 'Poly', coeffs: v.coeffs.slice(0, degree(v.coeffs) + 1), size: n });
+    emitted = { kind: 'dyn', source: { base: stages.length - 1 }, coeffs: identity(n), size: n, dims: v.dims };
+    (v.source.emitted ??= new Map()).set(v.coeffs, emitted);
+  }
+  const polyStage = emitted.source.base;
+  return { kind: 'dyn', source: { base: polyStage, lin: { weights: w, bias: b, m, n, name: node.name, op: node.opType } }, coeffs: identity(m), size: m, dims };
 }
 
 /** Emits whatever the final value still needs; an affine tail folds into the pending dense layer (diag(c1)·W, c1⊙b + c0). */
@@ -383,13 +536,13 @@ function polyAtFeature(coeffs: Float64Array[], i: number, u: number): number {
 function asFn(v: Dyn | Fn): Fn {
   if (v.kind === 'fn') return v;
   const coeffs = v.coeffs;
-  return { kind: 'fn', source: v.source, f: (u, i) => polyAtFeature(coeffs, i, u), size: v.size, ops: [], node: v.node };
+  return { kind: 'fn', source: v.source, f: (u, i) => polyAtFeature(coeffs, i, u), size: v.size, dims: v.dims, ops: [], node: v.node, memo: {} };
 }
 
 function applyFn(v: Dyn | Fn, g: (x: number) => number, op: string): Fn {
   const inner = asFn(v);
   const f = inner.f;
-  return { ...inner, f: (u, i) => g(f(u, i)), ops: [...inner.ops, op] };
+  return { ...inner, f: (u, i) => g(f(u, i)), ops: [...inner.ops, op], memo: {} };
 }
 
 /**
@@ -411,7 +564,7 @@ function combineFn(node: OnnxNode, a: Value, b: Value | undefined, fail: (reason
   if (dyn.some((d) => d.size !== size)) fail('operands have different feature counts');
   const operand = (v: Value): ((u: number, i: number) => number) => {
     if (v.kind !== 'const') return asFn(v).f;
-    const c = broadcastVector(v, size);
+    const c = broadcastVector(v, dyn[0]!.dims);
     if (!c) fail(`constant does not broadcast to [batch, ${size}]`);
     return (_u, i) => c![i]!;
   };
@@ -424,7 +577,7 @@ function combineFn(node: OnnxNode, a: Value, b: Value | undefined, fail: (reason
         : op === 'Mul' ? (u, i) => fa(u, i) * fb(u, i)
           : (u, i) => fa(u, i) / fb(u, i);
   const ops = [...new Set(dyn.flatMap((d) => d.ops))];
-  return { kind: 'fn', source: dyn[0]!.source, f, size, ops };
+  return { kind: 'fn', source: dyn[0]!.source, f, size, dims: dyn[0]!.dims, ops, memo: {} };
 }
 
 /**
@@ -432,10 +585,12 @@ function combineFn(node: OnnxNode, a: Value, b: Value | undefined, fail: (reason
  * approximation's input scaling into that layer, so the activation must read a dense layer's output).
  */
 function materialiseFn(v: Fn, stages: Stage[], fail: (reason: string) => never): Dyn {
+  if (v.memo.stage) return v.memo.stage;
   if (!v.source.lin) fail(`the activation ${v.ops.join(', ')} must directly follow a dense layer (Gemm/MatMul)`);
   materialise(v.source, stages);
   stages.push({ kind: 'activation', name: v.node ?? 'activation', op: v.ops.join('+') || 'Activation', f: v.f, size: v.size });
-  return { kind: 'dyn', source: { base: stages.length - 1 }, coeffs: identity(v.size), size: v.size };
+  v.memo.stage = { kind: 'dyn', source: { base: stages.length - 1 }, coeffs: identity(v.size), size: v.size, dims: v.dims };
+  return v.memo.stage;
 }
 
 /** A Gemm/MatMul operand: a non-polynomial value becomes its activation stage first. */
@@ -443,4 +598,135 @@ function dynOrFnIn(v: Value, i: number, fail: (reason: string) => never, stages:
   if (v.kind === 'fn') return materialiseFn(v, stages, fail);
   if (v.kind !== 'dyn') fail(`input ${i} must depend on the model input`);
   return v as Dyn;
+}
+
+/**
+ * Reshape of a value that keeps the batch axis first: the target's first entry is the batch (-1, 0 or a fixed batch
+ * size), the rest must hold the same features (one -1 inferred, 0 copies the input's size on that axis). A rank-1
+ * target ([features] or [-1]) is accepted as before (single rows).
+ */
+function reshapeDims(dims: number[], target: number[], fail: (reason: string) => never): number[] {
+  const size = dims.reduce((a, b) => a * b, 1);
+  const bad = (): never => fail(`reshape to [${target.join(', ')}] changes the [batch, ${dims.join(', ')}] feature layout (the batch axis must stay first)`);
+  if (target.length === 1) return target[0] === size || target[0] === -1 ? [size] : bad();
+  const rest = target.slice(1).map((d, k) => (d === 0 ? dims[k] ?? bad() : d));
+  const known = rest.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const free = rest.filter((d) => d === -1).length;
+  if (rest.some((d) => d === 0 || d < -1) || free > 1 || (free === 1 && target[0] === -1)) bad();
+  if (free === 1) {
+    if (known === 0 || size % known !== 0) bad();
+    return rest.map((d) => (d === -1 ? size / known : d));
+  }
+  return known === size ? rest : bad();
+}
+
+/** Unsqueeze / Squeeze of the non-batch axes (axis 0 would move the batch axis: refused). */
+function squeezeDims(dims: number[], axes: number[] | undefined, unsqueeze: boolean, fail: (reason: string) => never): number[] {
+  const full: number[] = [NaN, ...dims];
+  if (unsqueeze) {
+    if (!axes || axes.length === 0) fail('Unsqueeze needs its axes');
+    const rank = full.length + axes!.length;
+    const norm = axes!.map((a) => (a < 0 ? a + rank : a)).sort((a, b) => a - b);
+    if (norm.some((a) => a <= 0 || a >= rank)) fail(`axes [${axes!.join(', ')}] would move the batch axis`);
+    for (const a of norm) full.splice(a, 0, 1);
+    return full.slice(1);
+  }
+  const norm = (axes ?? dims.flatMap((d, k) => (d === 1 ? [k + 1] : []))).map((a) => (a < 0 ? a + full.length : a));
+  if (norm.some((a) => a <= 0 || a >= full.length || full[a] !== 1)) fail(`axes [${(axes ?? []).join(', ')}] are not size-1 feature axes`);
+  return full.slice(1).filter((_, k) => !norm.includes(k + 1));
+}
+
+/** The permutation matrix of a transpose of the feature axes (perm over dims, without the batch axis). */
+function transposeMatrix(dims: number[], perm: number[]): Float64Array {
+  const size = dims.reduce((a, b) => a * b, 1);
+  const outDims = perm.map((p) => dims[p]!);
+  const inStrides = dims.map((_, k) => dims.slice(k + 1).reduce((a, b) => a * b, 1));
+  const w = new Float64Array(size * size);
+  for (let o = 0; o < size; o++) {
+    let rem = o;
+    let src = 0;
+    for (let k = outDims.length - 1; k >= 0; k--) {
+      src += (rem % outDims[k]!) * inStrides[perm[k]!]!;
+      rem = Math.floor(rem / outDims[k]!);
+    }
+    w[o * size + src] = 1;
+  }
+  return w;
+}
+
+type BatchNormParameters = { scale: Float64Array; shift: Float64Array; mean: Float64Array; variance: Float64Array; epsilon: number };
+
+/**
+ * Inference BatchNormalization y = γ(x − μ)/√(σ² + ε) + β per channel (axis 1), an affine map per feature. After a
+ * dense layer (Conv/Gemm) with nothing non-affine between, it is folded into that layer's rows and bias, so the layer
+ * output is what the next activation is calibrated on; elsewhere (after an activation) it stays an affine term of the
+ * value, which the next dense layer absorbs.
+ */
+function batchNorm(v: Dyn, p: BatchNormParameters, fail: (reason: string) => never): Dyn {
+  const channels = v.dims.length > 1 ? v.dims[0]! : v.size;
+  if ([p.scale, p.shift, p.mean, p.variance].some((t) => t.length !== channels)) fail(`the parameters do not have one value per channel (${channels})`);
+  const per = v.size / channels;
+  const s = new Float64Array(v.size);
+  const t = new Float64Array(v.size);
+  for (let i = 0; i < v.size; i++) {
+    const c = Math.floor(i / per);
+    s[i] = p.scale[c]! / Math.sqrt(p.variance[c]! + p.epsilon);
+    t[i] = p.shift[c]! - p.mean[c]! * s[i]!;
+  }
+  const lin = v.source.lin;
+  if (lin && degree(v.coeffs) <= 1) {
+    const c0 = v.coeffs[0]!;
+    const c1 = v.coeffs[1] ?? new Float64Array(v.size);
+    const weights = new Float64Array(lin.weights.length);
+    const bias = new Float64Array(lin.m);
+    for (let i = 0; i < lin.m; i++) {
+      const a = s[i]! * c1[i]!;
+      for (let j = 0; j < lin.n; j++) weights[i * lin.n + j] = a * lin.weights[i * lin.n + j]!;
+      bias[i] = a * lin.bias[i]! + s[i]! * c0[i]! + t[i]!;
+    }
+    return { ...v, source: { base: v.source.base, lin: { ...lin, weights, bias } }, coeffs: identity(v.size) };
+  }
+  const coeffs = v.coeffs.map((k) => k.map((x, i) => x * s[i]!));
+  coeffs[0] = coeffs[0]!.map((x, i) => x + t[i]!);
+  return { ...v, coeffs };
+}
+
+/** A degree ≤ 1 value as one affine map of its base tensor: rows diag(c1)·W (W = identity when nothing is pending). */
+function affineOfBase(v: Dyn): { weights: Float64Array; bias: Float64Array; n: number } {
+  const c0 = v.coeffs[0]!;
+  const c1 = v.coeffs[1] ?? new Float64Array(v.size);
+  const lin = v.source.lin;
+  const n = lin ? lin.n : v.size;
+  const weights = new Float64Array(v.size * n);
+  const bias = new Float64Array(v.size);
+  for (let i = 0; i < v.size; i++) {
+    if (lin) {
+      for (let j = 0; j < n; j++) weights[i * n + j] = c1[i]! * lin.weights[i * n + j]!;
+      bias[i] = c1[i]! * lin.bias[i]! + c0[i]!;
+    } else {
+      weights[i * n + i] = c1[i]!;
+      bias[i] = c0[i]!;
+    }
+  }
+  return { weights, bias, n };
+}
+
+/**
+ * a ± b for two branches of the graph (a residual connection). When both are affine in the same materialised tensor
+ * (e.g. h + Conv(h), the block's input and a linear branch read from one activation's output) the sum is one dense
+ * map of that tensor, folded like any other. Branches from different layers would need the earlier ciphertext kept
+ * at its level beside the later one (a second layout at another depth), which the plan does not do: refused.
+ */
+function addBranches(a: Dyn, b: Dyn, sign: number, node: OnnxNode, fail: (reason: string) => never): Dyn {
+  if (a.size !== b.size || a.dims.join() !== b.dims.join()) fail(`adds branches of different shapes [${a.dims.join(', ')}] and [${b.dims.join(', ')}]`);
+  if (a.source.base !== b.source.base) {
+    fail('adds two branches that leave different layers (a skip connection across an activation); only branches that are affine in one tensor (e.g. h + Conv(h)) are supported');
+  }
+  if (degree(a.coeffs) > 1 || degree(b.coeffs) > 1) fail('adds a polynomial branch to another branch; only affine branches of one tensor are supported');
+  const x = affineOfBase(a);
+  const y = affineOfBase(b);
+  if (x.n !== y.n) fail('adds branches that read tensors of different sizes');
+  const weights = x.weights.map((w, k) => w + sign * y.weights[k]!);
+  const bias = x.bias.map((v, k) => v + sign * y.bias[k]!);
+  return { kind: 'dyn', source: { base: a.source.base, lin: { weights, bias, m: a.size, n: x.n, name: node.name, op: node.opType } }, coeffs: identity(a.size), size: a.size, dims: a.dims };
 }

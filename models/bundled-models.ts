@@ -57,6 +57,16 @@ export const BUNDLED_MODELS = Object.freeze({
     description: 'MLP 64 → 128 → Relu → 64 → Relu → 10 on raw 8×8 digit pixels (0..16); TEE exact, FHE with calibrated Relu approximations.',
     calibration: path.join(MODELS_DIR, 'digits-relu-mlp.calibration.json'),
   },
+  'digits-cnn': {
+    file: path.join(MODELS_DIR, 'digits-cnn.onnx'),
+    dataset: 'digits',
+    task: 'multiclass',
+    // Trained for FHE: everything but the square is linear, so CKKS evaluates it exactly (depth 3, no calibration).
+    modes: ['fhe', 'tee'],
+    input: { name: 'x', features: 64 },
+    output: { name: 'logits', size: 10, kind: 'logits' },
+    description: 'CNN on raw 8×8 digit pixels (0..16): Reshape → Conv 1→8 3×3 → x² → AvgPool 2×2 → Gemm 128→10 (PyTorch export).',
+  },
 } as const satisfies Record<string, BundledModel>);
 
 export type BundledModelId = keyof typeof BUNDLED_MODELS;
