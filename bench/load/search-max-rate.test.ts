@@ -62,3 +62,12 @@ describe('sustains / verdict', () => {
     expect(sustains({ ...base, completed: 0, latency: { ...base.latency, p99: NaN } }, { p99BoundMs: 100 })).toBe(false);
   });
 });
+
+describe('searchMaxRate with whole rates', () => {
+  test('every rate tried is a whole number, and bisection stops when no whole rate is left between', async () => {
+    const r = await searchMaxRate({ measure: fakeStep(4.5), sustains: underBound, startRate: 3, wholeRates: true, minRate: 1, precision: 0.01 });
+    expect(r.steps.map((s) => s.rate)).toEqual([3, 6, 4, 5]);
+    expect(r.maxSustainedRate).toBe(4);
+    expect(r.lowestFailedRate).toBe(5);
+  });
+});

@@ -16,6 +16,8 @@ export type RateSearchParameters = {
   /** Never go below / above these rates (defaults 0.25 and 10,000 requests/s). */
   minRate?: number;
   maxRate?: number;
+  /** Whole requests per second only (autocannon's budgets are per second): every rate tried is rounded down. */
+  wholeRates?: boolean;
 };
 
 export type RateSearchStep = { rate: number; sustained: boolean; outcome: LoadStepOutcome };
@@ -36,7 +38,7 @@ export type RateSearchResult = {
  * one passed, so the answer is the highest sustained rate *seen*, with the bracket it came from.
  */
 export async function searchMaxRate({
-  measure, sustains, startRate, growth = 2, precision = 0.1, maxSteps = 12, minRate = 0.25, maxRate = 10_000,
+  measure, sustains, startRate, growth = 2, precision = 0.1, maxSteps = 12, minRate = 0.25, maxRate = 10_000, wholeRates = false,
 }: RateSearchParameters): Promise<RateSearchResult> {
   if (!(growth > 1)) throw new RangeError(`growth must be > 1, got ${growth}`);
   if (!(startRate > 0)) throw new RangeError(`startRate must be > 0, got ${startRate}`);
@@ -51,13 +53,22 @@ export async function searchMaxRate({
     else lowestFailed = lowestFailed === undefined ? rate : Math.min(lowestFailed, rate);
     return ok;
   };
-  const clamp = (r: number) => Math.min(maxRate, Math.max(minRate, r));
+  const tidy = wholeRates ? (r: number) => Math.max(1, Math.floor(r)) : roundRate;
+  const clamp = (r: number) => tidy(Math.min(maxRate, Math.max(minRate, r)));
   let rate = clamp(startRate);
   // Bracket: up while passing, down while failing.
   if (await step(rate)) {
-    while (steps.length < maxSteps && rate < maxRate && lowestFailed === undefined) await step((rate = clamp(rate * growth)));
+    while (steps.length < maxSteps && rate < maxRate && lowestFailed === undefined) {
+      const next = clamp(rate * growth);
+      if (next <= rate) break;
+      await step((rate = next));
+    }
   } else {
-    while (steps.length < maxSteps && rate > minRate && best === 0) await step((rate = clamp(rate / growth)));
+    while (steps.length < maxSteps && rate > minRate && best === 0) {
+      const next = clamp(rate / growth);
+      if (next >= rate) break;
+      await step((rate = next));
+    }
   }
   // Bisect between the highest pass and the lowest failure above it.
   for (;;) {
@@ -65,7 +76,7 @@ export async function searchMaxRate({
     if (hi === undefined || best === 0 || steps.length >= maxSteps) break;
     if (hi <= best) break; // noise: a higher rate passed than one that failed; nothing left to bracket
     if ((hi - best) / best <= precision) break;
-    const mid = roundRate((best + hi) / 2);
+    const mid = tidy((best + hi) / 2);
     if (mid <= best || mid >= hi) break; // the bracket is as narrow as rounded rates go
     await step(mid);
   }
@@ -74,5 +85,5 @@ export async function searchMaxRate({
 
 /** Rates in the report read better rounded: to 2 significant digits below 10, integers above. */
 function roundRate(r: number): number {
-  return r >= 10 ? Math.round(r) : Math.round(r * 10) / 10;
+  return r >= 10 ? Math.round(r) : Number(r.toPrecision(2));
 }
