@@ -19,7 +19,7 @@ export type LoadResultRow = {
   /** The sustained step's latency at that rate, ms. */
   p50AtMaxMs: number | null;
   p99AtMaxMs: number | null;
-  steps: { rate: number; verdict: string; scheduled: number; completed: number; achievedRate: number; p50Ms: number; p99Ms: number; maxMs: number; maxIssueLagMs: number | null; errors: Record<string, number> }[];
+  steps: { rate: number; seconds: number; verdict: string; scheduled: number; completed: number; achievedRate: number; p50Ms: number; p99Ms: number; maxMs: number; maxIssueLagMs: number | null; errors: Record<string, number> }[];
 };
 
 export type LoadReport = {
@@ -43,7 +43,7 @@ function row(s: ModeSearch): LoadResultRow {
     maxSustainedRate: s.search.maxSustainedRate, lowestFailedRate: s.search.lowestFailedRate ?? null,
     p50AtMaxMs: num(best?.outcome.latency.p50), p99AtMaxMs: num(best?.outcome.latency.p99),
     steps: s.search.steps.map(({ rate, outcome }) => ({
-      rate: outcome.targetRate === rate ? rate : outcome.targetRate, verdict: verdict(outcome, { p99BoundMs: s.p99BoundMs }),
+      rate: outcome.targetRate === rate ? rate : outcome.targetRate, seconds: round(outcome.durationMs / 1000, 1), verdict: verdict(outcome, { p99BoundMs: s.p99BoundMs }),
       scheduled: outcome.scheduled, completed: outcome.completed, achievedRate: round(outcome.achievedRate, 1),
       p50Ms: outcome.latency.p50, p99Ms: outcome.latency.p99, maxMs: outcome.latency.max, maxIssueLagMs: num(outcome.maxIssueLagMs), errors: outcome.errors,
     })),
@@ -81,8 +81,10 @@ export function buildLoadReport(run: LoadHarnessRun, machine: Machine): { json: 
     '',
     `Open model: requests are issued on a constant-arrival schedule whether or not earlier ones answered, and each latency is measured from the time the request was due `
       + '(gRPC: bench/load/run-open-loop.ts, hdr-histogram-js; HTTP: autocannon, see bench/load/run-autocannon-step.ts for how its per-connection pacing is kept honest). '
-      + `A rate is sustained when ≥ 99 % of a ${json.setup.stepSeconds} s step's requests succeed and their p99 is within the mode's bound; the search doubles the rate from half what `
-      + `serial requests do until a step fails, then bisects to ${Math.round(run.options.precision * 100)} % (at most ${run.options.maxSteps} steps). Topology: ${TOPOLOGY}.`,
+      + `A rate is sustained when ≥ 99 % of a step's requests succeed and their p99 is within the mode's bound (a step lasts ${json.setup.stepSeconds} s, longer at low rates to hold ≥ 50 requests, `
+      + `at most ${json.setup.stepSeconds * 3} s); the search doubles the rate from half what serial requests do until a step fails, then bisects to ${Math.round(run.options.precision * 100)} % `
+      + `(at most ${run.options.maxSteps} steps). The 1- and 2-gateway searches of a mode run at the same time and take turns step by step, so drift in the machine's load falls on both alike. `
+      + `Topology: ${TOPOLOGY}. The in-process TEE node runs one onnxruntime thread with a queue of 4 (tee.localThreads = 1): beyond that it refuses at once with \`overloaded\`.`,
     '',
     ...Object.entries(json.setup.requests).map(([m, r]) => `- **${m}**: ${r}`),
     '',
@@ -96,7 +98,7 @@ export function buildLoadReport(run: LoadHarnessRun, machine: Machine): { json: 
       `### ${r.mode} · ${r.gateways} gateway${r.gateways > 1 ? 's' : ''} (p99 ≤ ${r.p99BoundMs} ms)`,
       '',
       markdownTable(r.steps.map((s) => ({
-        'req/s': s.rate, verdict: s.verdict, 'ok / due': `${s.completed} / ${s.scheduled}`, 'achieved req/s': s.achievedRate,
+        'req/s': s.rate, s: s.seconds, verdict: s.verdict, 'ok / due': `${s.completed} / ${s.scheduled}`, 'achieved req/s': s.achievedRate,
         'p50 ms': s.p50Ms, 'p99 ms': s.p99Ms, 'max ms': s.maxMs, 'issue lag ms': s.maxIssueLagMs ?? 'n/a',
       }))),
       '',

@@ -48,7 +48,7 @@ export const LOAD_MODES: readonly LoadMode[] = [
     open: async ({ gateways }) => openLoopMode(await openFheArm(gateways)),
   },
   {
-    id: 'tee-grpc', p99BoundMs: 100, wholeRates: false,
+    id: 'tee-grpc', p99BoundMs: 250, wholeRates: false,
     request: 'TEE breast-cancer-lr, 1 row: seal → gRPC Tee.Infer → in-process SIMULATED node → verify receipt → open, SDK in the bench process',
     open: async ({ gateways }) => openLoopMode(await openTeeArm(gateways)),
   },

@@ -66,6 +66,9 @@ export async function runAutocannonStep({ urls, ratePerSecond, durationMs, body,
   // Requests autocannon never sent (a connection fell behind its budget) count as failures: they are what a queue hid.
   const unsent = scheduled - result.requests.sent;
   if (unsent > 0) errors.unsent = unsent;
+  // Sent but neither answered nor failed when the instance stopped: still queued somewhere.
+  const unfinished = result.requests.sent - completed - result.non2xx - result.errors;
+  if (unfinished > 0) errors.unfinished = unfinished;
   const l = result.latency;
   return {
     targetRate: rate, durationMs, scheduled, completed, errors,

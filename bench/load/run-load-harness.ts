@@ -1,6 +1,6 @@
 /**
- * The load harness: for 1 and then 2 gateway processes side by side, each mode's highest sustained arrival rate
- * (searchMaxRate over fixed-duration steps). Every gateway is its own `veil serve` process with its own state (no
+ * The load harness: for 1 and 2 gateway processes side by side, each mode's highest sustained arrival rate
+ * (searchMaxRate over fixed-rate steps, the two topologies' steps taking turns). Every gateway is its own `veil serve` process with its own state (no
  * shared ledger: payments are off, so there is nothing durable to share) and its in-process SIMULATED TEE node;
  * with two, the bench spreads requests over them in turn (client-side round robin), each HTTP arm through its own
  * `veil proxy` process. Load generator, gateways and proxies all share this machine's cores.
@@ -10,11 +10,12 @@ import { startGatewayProcess, type GatewayProcess } from '../start-gateway-proce
 import { startProxyProcess, type ProxyProcess } from '../start-proxy-process';
 import { percentile, round } from '../write-bench-report';
 import { CHAT_REQUEST, LOAD_MODES, type LoadModeId, type LoadStack } from './load-modes';
+import { createTurnLock } from './create-turn-lock';
 import { sustains } from './load-step';
 import { searchMaxRate, type RateSearchResult } from './search-max-rate';
 
 export type LoadHarnessOptions = {
-  /** Each step's length, ms. */
+  /** Each step's length, ms (longer at low rates, so a step has ≥ 50 requests: at most 3 × this). */
   stepMs: number;
   /** Bisection stops when the bracket is narrower than this fraction. */
   precision: number;
@@ -76,45 +77,58 @@ async function startStack(n: number, withProxies: boolean): Promise<{ stack: Loa
   return { stack: { gateways: gateways.map((g) => ({ address: g.address, simulatedKeys: g.simulatedKeys })), proxyUrls: proxies.map((p) => p.url) }, stop };
 }
 
+/** One step's length: at least `stepMs`, long enough for `minRequests` at this rate, at most 3 × stepMs. */
+export function stepLength(stepMs: number, ratePerSecond: number, minRequests = 50): number {
+  return Math.min(3 * stepMs, Math.max(stepMs, Math.ceil((minRequests / ratePerSecond) * 1000)));
+}
+
 export async function runLoadHarness(options: LoadHarnessOptions): Promise<LoadHarnessRun> {
   const { stepMs, precision, maxSteps, gatewayCounts = [1, 2], modes = LOAD_MODES.map((m) => m.id), warmup = 20, log = console.log } = options;
   const chosen = LOAD_MODES.filter((m) => modes.includes(m.id));
   const searches: ModeSearch[] = [];
   const loadStart = os.loadavg().map((x) => round(x));
-  for (const n of gatewayCounts) {
-    const { stack, stop } = await startStack(n, chosen.some((m) => m.id === 'chat-http'));
-    try {
-      for (const mode of chosen) {
-        const opened = await mode.open(stack);
-        try {
+  // Every topology is up at once and their searches take turns step by step (one TurnLock per mode): load from
+  // other jobs on a shared machine drifts over minutes, and this way it falls on 1 and 2 gateways alike.
+  const stacks: { n: number; stack: LoadStack; stop(): Promise<void> }[] = [];
+  try {
+    for (const n of gatewayCounts) stacks.push({ n, ...(await startStack(n, chosen.some((m) => m.id === 'chat-http'))) });
+    for (const mode of chosen) {
+      const turns = createTurnLock();
+      const opened = await Promise.all(stacks.map(async ({ n, stack }) => ({ n, mode: await mode.open(stack) })));
+      try {
+        const found = await Promise.all(opened.map(async ({ n, mode: arm }) => {
           const times: number[] = [];
-          for (let i = 0; i < warmup; i++) {
-            const t0 = performance.now();
-            await opened.once();
-            times.push(performance.now() - t0);
-          }
+          await turns.run(async () => {
+            for (let i = 0; i < warmup; i++) {
+              const t0 = performance.now();
+              await arm.once();
+              times.push(performance.now() - t0);
+            }
+          });
           // The first calls pay for JIT and connection set-up: the second half is the unloaded latency.
           const unloadedP50Ms = round(percentile(times.slice(Math.floor(times.length / 2)), 0.5));
           const startRate = startingRate(unloadedP50Ms, n, mode.wholeRates);
-          log(`${mode.id} · ${n} gateway(s): unloaded p50 ${unloadedP50Ms} ms, searching from ${startRate}/s (p99 ≤ ${mode.p99BoundMs} ms, ${stepMs / 1000} s steps)`);
+          const tag = `${mode.id} · ${n} gateway${n > 1 ? 's' : ''}`;
+          log(`${tag}: unloaded p50 ${unloadedP50Ms} ms, searching from ${startRate}/s (p99 ≤ ${mode.p99BoundMs} ms)`);
           const search = await searchMaxRate({
             startRate, precision, maxSteps, minRate: mode.wholeRates ? 1 : 0.25, wholeRates: mode.wholeRates,
-            measure: async (rate) => {
-              const outcome = await opened.step(rate, stepMs);
-              log(`  ${rate}/s: ${outcome.completed}/${outcome.scheduled} ok, p50 ${outcome.latency.p50} p99 ${outcome.latency.p99} ms, lag ${outcome.maxIssueLagMs} ms${Object.keys(outcome.errors).length ? `, errors ${JSON.stringify(outcome.errors)}` : ''}`);
+            measure: (rate) => turns.run(async () => {
+              const outcome = await arm.step(rate, stepLength(stepMs, rate));
+              log(`  ${tag} ${rate}/s: ${outcome.completed}/${outcome.scheduled} ok, p50 ${outcome.latency.p50} p99 ${outcome.latency.p99} ms, lag ${outcome.maxIssueLagMs} ms${Object.keys(outcome.errors).length ? `, errors ${JSON.stringify(outcome.errors)}` : ''}`);
               return outcome;
-            },
+            }),
             sustains: (o) => sustains(o, { p99BoundMs: mode.p99BoundMs }),
           });
-          log(`  → ${mode.id} · ${n} gateway(s): ${search.maxSustainedRate}/s sustained`);
-          searches.push({ mode: mode.id, gateways: n, request: mode.request, p99BoundMs: mode.p99BoundMs, unloadedP50Ms, startRate, search });
-        } finally {
-          await opened.close();
-        }
+          log(`  → ${tag}: ${search.maxSustainedRate}/s sustained`);
+          return { mode: mode.id, gateways: n, request: mode.request, p99BoundMs: mode.p99BoundMs, unloadedP50Ms, startRate, search };
+        }));
+        searches.push(...found);
+      } finally {
+        for (const o of opened) await o.mode.close();
       }
-    } finally {
-      await stop();
     }
+  } finally {
+    for (const s of stacks) await s.stop();
   }
   return { options: { stepMs, precision, maxSteps, gatewayCounts, modes, warmup }, searches, loadAverage: { start: loadStart, end: os.loadavg().map((x) => round(x)) } };
 }
