@@ -6,7 +6,7 @@
  *   node bin/run-ts.cjs bench/load.ts [--quick] [--step-seconds S] [--modes fhe-grpc,tee-grpc,chat-http] [--gateways 1,2]
  *
  * Writes bench/results/load.json, load.md and load.svg (load.png when rsvg-convert is installed); with --quick
- * (2 s steps, a coarser search: what `npm run bench` runs) load-quick.*.
+ * (1.5 s steps, a coarser search: what `npm run bench` runs) load-quick.*.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,10 +16,10 @@ import { renderLoadChart } from './load/render-load-chart';
 import { runLoadHarness, type LoadHarnessOptions } from './load/run-load-harness';
 import { machineInfo, writeBenchReport } from './write-bench-report';
 
-/** The full run, and the quick one `npm run bench` takes (about a minute and a half on an idle 2-core machine). */
+/** The full run, and the quick one `npm run bench` takes (two to three minutes on a loaded 2-core machine, most of it starting 3 gateways and 3 proxies). */
 export const LOAD_PRESETS = {
   full: { stepMs: 8_000, precision: 0.1, maxSteps: 10 },
-  quick: { stepMs: 2_000, precision: 0.35, maxSteps: 5, warmup: 10 },
+  quick: { stepMs: 1_500, precision: 0.35, maxSteps: 4, warmup: 10, minStepRequests: 20 },
 } satisfies Record<string, LoadHarnessOptions>;
 
 export async function runLoadBench(options: LoadHarnessOptions, name: string) {

@@ -51,22 +51,22 @@ export const QUICK_SET: readonly QuickBench[] = [
     },
   },
   {
-    name: 'chat', script: 'chat.ts', args: ['5', '64'], report: 'chat',
+    name: 'chat', script: 'chat.ts', args: ['3', '32'], report: 'chat',
     headline: (j) => {
       const arm = (j.chat as Json[]).find((r) => String(r.arm).includes('worker'))!;
       return `toy-chat-kjv through veil proxy: ${arm['tokens/s p50']} tokens/s p50, TTFT p50 ${ms(arm['TTFT p50 ms'])}`;
     },
   },
   {
-    name: 'gateway-soak', script: 'gateway-soak.ts', args: ['10', '2', 'tee'], report: 'gateway-soak-tee',
-    headline: (j) => `TEE, 2 closed-loop clients for 10 s: ${j.result.calls} calls, p99 ${ms(j.result['p99 ms'])}, errors ${j.result.errors}`,
+    name: 'gateway-soak', script: 'gateway-soak.ts', args: ['5', '2', 'tee'], report: 'gateway-soak-tee',
+    headline: (j) => `TEE, 2 closed-loop clients for 5 s: ${j.result.calls} calls, p99 ${ms(j.result['p99 ms'])}, errors ${j.result.errors}`,
   },
   {
     name: 'fhe-plan', script: 'fhe-plan.ts', args: ['models/breast-cancer-lr.onnx'], env: { FHE_BENCH_ITERATIONS: '5' }, report: 'fhe-plan',
     headline: (j) => (j.results as Json[]).map((r) => `${r.layout} single p50 ${ms(r.single.p50Ms)}`).join(', '),
   },
   {
-    name: 'attestation', script: 'attestation.ts', args: ['50'], report: 'attestation',
+    name: 'attestation', script: 'attestation.ts', args: ['20'], report: 'attestation',
     headline: (j) => (j.summary as Json[]).map((s) => `${s.platform} p50 ${ms(s.p50_ms)}`).join(', '),
   },
 ];

@@ -13,7 +13,7 @@ function outcome(rate: number, p99: number, completed = Math.round(rate * 2)): L
 }
 
 const run: LoadHarnessRun = {
-  options: { stepMs: 2000, precision: 0.35, maxSteps: 5, gatewayCounts: [1, 2], modes: ['tee-grpc'], warmup: 10 },
+  options: { stepMs: 2000, precision: 0.35, maxSteps: 5, gatewayCounts: [1, 2], modes: ['tee-grpc'], warmup: 10, minStepRequests: 50 },
   loadAverage: { start: [1, 1, 1], end: [2, 2, 2] },
   searches: [1, 2].map((gateways) => ({
     mode: 'tee-grpc' as const, gateways, request: 'one TEE row', p99BoundMs: 100, unloadedP50Ms: 3, startRate: 20,

@@ -15,8 +15,10 @@ import { sustains } from './load-step';
 import { searchMaxRate, type RateSearchResult } from './search-max-rate';
 
 export type LoadHarnessOptions = {
-  /** Each step's length, ms (longer at low rates, so a step has ≥ 50 requests: at most 3 × this). */
+  /** Each step's length, ms (longer at low rates, so a step has ≥ minStepRequests: at most 3 × this). */
   stepMs: number;
+  /** Requests a step holds at least, time permitting (default 50: a p99 of fewer is little more than the maximum). */
+  minStepRequests?: number;
   /** Bisection stops when the bracket is narrower than this fraction. */
   precision: number;
   /** At most this many steps per search. */
@@ -83,7 +85,7 @@ export function stepLength(stepMs: number, ratePerSecond: number, minRequests = 
 }
 
 export async function runLoadHarness(options: LoadHarnessOptions): Promise<LoadHarnessRun> {
-  const { stepMs, precision, maxSteps, gatewayCounts = [1, 2], modes = LOAD_MODES.map((m) => m.id), warmup = 20, log = console.log } = options;
+  const { stepMs, precision, maxSteps, gatewayCounts = [1, 2], modes = LOAD_MODES.map((m) => m.id), warmup = 20, minStepRequests = 50, log = console.log } = options;
   const chosen = LOAD_MODES.filter((m) => modes.includes(m.id));
   const searches: ModeSearch[] = [];
   const loadStart = os.loadavg().map((x) => round(x));
@@ -113,7 +115,7 @@ export async function runLoadHarness(options: LoadHarnessOptions): Promise<LoadH
           const search = await searchMaxRate({
             startRate, precision, maxSteps, minRate: mode.wholeRates ? 1 : 0.25, wholeRates: mode.wholeRates,
             measure: (rate) => turns.run(async () => {
-              const outcome = await arm.step(rate, stepLength(stepMs, rate));
+              const outcome = await arm.step(rate, stepLength(stepMs, rate, minStepRequests));
               log(`  ${tag} ${rate}/s: ${outcome.completed}/${outcome.scheduled} ok, p50 ${outcome.latency.p50} p99 ${outcome.latency.p99} ms, lag ${outcome.maxIssueLagMs} ms${Object.keys(outcome.errors).length ? `, errors ${JSON.stringify(outcome.errors)}` : ''}`);
               return outcome;
             }),
@@ -130,5 +132,5 @@ export async function runLoadHarness(options: LoadHarnessOptions): Promise<LoadH
   } finally {
     for (const s of stacks) await s.stop();
   }
-  return { options: { stepMs, precision, maxSteps, gatewayCounts, modes, warmup }, searches, loadAverage: { start: loadStart, end: os.loadavg().map((x) => round(x)) } };
+  return { options: { stepMs, precision, maxSteps, gatewayCounts, modes, warmup, minStepRequests }, searches, loadAverage: { start: loadStart, end: os.loadavg().map((x) => round(x)) } };
 }
