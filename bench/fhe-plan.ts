@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { compileOnnx, measureBarePlan } from '../fhe';
 import type { FheLayoutKind, MeasureBarePlanResult } from '../fhe';
+import { RESULTS_DIR } from './write-bench-report';
 
 type Variant = { label: string; layout: FheLayoutKind; expandInput?: boolean };
 const VARIANTS: Variant[] = [
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
     }
   }
   const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadavg: os.loadavg().map((l) => +l.toFixed(2)), date: new Date().toISOString() };
-  const outDir = path.join(__dirname, 'results');
+  const outDir = RESULTS_DIR;
   mkdirSync(outDir, { recursive: true });
   writeFileSync(path.join(outDir, 'fhe-plan.json'), `${JSON.stringify({ machine, iterations, results: rows }, null, 2)}\n`);
   const mb = (b: number) => (b / 1e6).toFixed(2);

@@ -23,7 +23,8 @@ export function startGatewayProcess(env: Record<string, string>): Promise<Gatewa
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-bench-'));
   const child = spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'veil.cjs'), 'serve'], {
     // Only what the bench sets: the caller's secrets (e.g. VEIL_CHAIN_PRIVATE_KEY) and stray VEIL_* settings stay out.
-    env: childProcessEnv({ extra: { VEIL_GRPC_HOST: '127.0.0.1', VEIL_GRPC_PORT: '0', VEIL_LOG_LEVEL: 'warn', VEIL_DATA_DIR: dataDir, ...env } }),
+    // Free ports for both APIs: a bench gateway must not fail because a user's gateway holds 8080.
+    env: childProcessEnv({ extra: { VEIL_GRPC_HOST: '127.0.0.1', VEIL_GRPC_PORT: '0', VEIL_HTTP_PORT: '0', VEIL_LOG_LEVEL: 'warn', VEIL_DATA_DIR: dataDir, ...env } }),
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-export const RESULTS_DIR = path.join(__dirname, 'results');
+/** Where reports go: bench/results, or VEIL_BENCH_RESULTS_DIR (bench/run.ts points its quick runs elsewhere, so they never overwrite the full runs' figures). */
+export const RESULTS_DIR = process.env.VEIL_BENCH_RESULTS_DIR ? path.resolve(process.env.VEIL_BENCH_RESULTS_DIR) : path.join(__dirname, 'results');
 
 /** The machine a number was measured on; every report carries it so numbers are never read out of context. */
 export function machineInfo() {
