@@ -156,6 +156,7 @@ async function main() {
     const bareTps = percentile(tps(bare), 0.5);
     const bareDecode = percentile(decodeTps(bare), 0.5);
     const bareMs = percentile(bare.map((s) => s.ms), 0.5);
+    const allowanceMs = bareMs / TARGET_THROUGHPUT_RATIO - bareMs;
     const bareTtft = percentile(bare.map((s) => s.ttftMs), 0.5);
     const chatRows = [...chat].map(([name, samples]) => {
       const t = tps(samples);
@@ -226,8 +227,11 @@ async function main() {
         + 'decode tokens/s = (completion tokens − 1) ÷ (request − TTFT): the rate after the first token, which has its own target. '
         + 'added ms/token = (p50 request − p50 TTFT) of the arm minus the same of the bare host, per token after the first: a model whose step takes S ms keeps S ÷ (S + added) of its bare rate.',
       '',
-      `Whole-request tokens/s includes the time to first token: for this ${round(bareMs, 1)} ms completion (bare host p50), 0.95 of the bare rate leaves ${round(bareMs / TARGET_THROUGHPUT_RATIO - bareMs, 1)} ms for everything the sealed path adds, TTFT included, `
-        + 'so it cannot be met together with a 5 ms TTFT allowance; the decode rate is the throughput figure that target can be read against. Both are reported.',
+      `Whole-request tokens/s includes the time to first token: for this ${round(bareMs, 1)} ms completion (bare host p50), 0.95 of the bare rate leaves ${round(allowanceMs, 1)} ms for everything the sealed path adds, TTFT included`
+        + (allowanceMs < TARGET_ADDED_TTFT_MS ? `, less than the ${TARGET_ADDED_TTFT_MS} ms TTFT allowance alone, so the two targets cannot both be met on it` : '')
+        + '. The decode rate (after the first token) is the throughput figure to read beside a separate TTFT target; both are reported.',
+      '',
+      'Where the time goes (spans, CPU profiles, syscalls) and what was changed for it: `chat-profile.md`.',
       '',
       '## Chat',
       '',
