@@ -16,7 +16,7 @@ export type ChatChartInput = { chat: Row[]; embeddings: Row[] };
 
 const WIDTH = 1100;
 const ROW_H = 26;
-const LABEL_W = 230;
+const LABEL_W = 290;
 const GAP = 70;
 const PANELS = 3;
 const PANEL_W = (WIDTH - LABEL_W - GAP * (PANELS - 1) - 40) / PANELS;
@@ -60,7 +60,8 @@ export function renderChatChartSvg({ chat, embeddings }: ChatChartInput): string
   const maxRatio = Math.max(...chat.map((r) => Number(r['tokens/s ÷ bare host']))) * 1.15;
   const xTarget = p(2) + (0.95 / maxRatio) * PANEL_W;
   out.push(`<line x1="${xTarget}" y1="${top - 4}" x2="${xTarget}" y2="${top + chatH}" stroke="#c00" stroke-dasharray="4 3"/>`);
-  const embedColour = (arm: string) => (arm.startsWith('bare') ? COLOURS[1]! : arm.includes('worker') ? COLOURS[2]! : COLOURS[3]!);
+  // The chat panel's colour for the same arm (a compared checkout's arm included); the bare embedding arm as the bare host's.
+  const embedColour = (arm: string) => colour.get(arm) ?? (arm.startsWith('bare') ? COLOURS[1]! : COLOURS[2]!);
   for (const [i, batch] of [1, 16].entries()) {
     const rows = embeddings.filter((r) => Number(r.batch) === batch);
     out.push(...panel(p(i), embedTop, `embeddings/s, p50, batch ${batch} (toy-embed-kjv)`, rows.map((r) => ({ label: String(r.arm), value: Number(r['embeddings/s p50']), colour: embedColour(String(r.arm)) })), ''));

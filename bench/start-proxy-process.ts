@@ -11,6 +11,8 @@ export type StartProxyProcessOptions = {
   models: readonly string[];
   /** Pinned SIMULATED verifier keys (hex), as `veil serve` prints them; the proxy is started with --allow-simulated. */
   simulatedKeys: readonly string[];
+  /** The checkout whose `bin/veil.cjs` runs (default this one; a bench may compare another). */
+  root?: string;
 };
 
 /**
@@ -19,7 +21,7 @@ export type StartProxyProcessOptions = {
  */
 export function startProxyProcess(options: StartProxyProcessOptions): Promise<ProxyProcess> {
   const args = [
-    path.join(__dirname, '..', 'bin', 'veil.cjs'), 'proxy', '--gateway', options.gateway, '--port', '0', '--allow-simulated',
+    path.join(options.root ?? path.join(__dirname, '..'), 'bin', 'veil.cjs'), 'proxy', '--gateway', options.gateway, '--port', '0', '--allow-simulated',
     ...options.simulatedKeys.flatMap((k) => ['--simulated-key', k]), ...options.models.flatMap((m) => ['--model', m]),
   ];
   // Only what the bench sets: the caller's secrets and stray VEIL_* settings stay out.

@@ -1,6 +1,7 @@
 import { TeeError } from './tee-error';
 import { teeSignatureText, teeStreamSignatureText, type TeeSignatureTextParameters, type TeeStreamSignatureTextParameters } from './tee-signature';
-import { addressOf, digestOf, parseReceiptSignature, recoverPublicKey, verifyWithPublicKey } from './secp256k1-receipts';
+import { addressOf, digestOf, isLowS, parseReceiptSignature, recoverPublicKey, verifyWithPublicKey } from './secp256k1-receipts';
+import { teeUsageText, type TeeUsageTextParameters } from './tee-usage';
 
 export type TeeSignatureVerifier = {
   /** The attested address this verifier accepts. */
@@ -17,6 +18,12 @@ export type TeeSignatureVerifier = {
    * @throws {TeeError} `tee_bad_signature`
    */
   verifyStream(params: TeeStreamSignatureTextParameters & { signature: string }): void;
+  /**
+   * The same check for a signed usage statement over {@link teeUsageText} (PROTOCOL §12): what a relay checks on
+   * every stream event, so the cached key saves the recovery and the address hash each time.
+   * @throws {TeeError} `tee_bad_signature`
+   */
+  verifyUsage(params: TeeUsageTextParameters & { signature: string }): void;
 };
 
 const BAD_SIGNER = 'the response was not signed by the attested signing key over these exact request and response bytes (tampered, replayed or wrong signer)';
@@ -39,6 +46,7 @@ export function createTeeSignatureVerifier(signingAddress: string): TeeSignature
     },
     verify: (params) => verifyText(teeSignatureText(params), params.signature),
     verifyStream: (params) => verifyText(teeStreamSignatureText(params), params.signature),
+    verifyUsage: (params) => verifyText(teeUsageText(params), params.signature),
   };
 
   function verifyText(text: string, signature: string): void {
@@ -46,6 +54,8 @@ export function createTeeSignatureVerifier(signingAddress: string): TeeSignature
     if (!parsed) throw new TeeError('tee_bad_signature', 'the response signature is malformed');
     const digest = digestOf(text);
     if (!key) {
+      // High-S is refused here too, so the first signature is held to the rule every later one (and the chain) follows.
+      if (!isLowS(parsed.compact)) throw new TeeError('tee_bad_signature', BAD_SIGNER, { expected });
       const recovered = recoverPublicKey(parsed.compact, parsed.recid, digest);
       if (!recovered) throw new TeeError('tee_bad_signature', 'the response signature is malformed');
       const address = addressOf(recovered);

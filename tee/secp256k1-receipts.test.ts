@@ -1,4 +1,4 @@
-import { recoverMessageAddress, verifyMessage } from 'viem';
+import { hashMessage, recoverMessageAddress, verifyMessage } from 'viem';
 import { addressOf, createReceiptSigner, digestOf, parseReceiptSignature, recoverPublicKey } from './secp256k1-receipts';
 
 test('native receipts are standard EIP-191 signatures: viem verifies and recovers them', async () => {
@@ -25,4 +25,10 @@ test('error: malformed signatures are reported as undefined, not thrown', () => 
   expect(parseReceiptSignature('0x12')).toBeUndefined();
   expect(parseReceiptSignature(`0x${'00'.repeat(64)}05`)).toBeUndefined();
   expect(recoverPublicKey(new Uint8Array(64), 0, new Uint8Array(32))).toBeUndefined();
+});
+
+test('digestOf is viem\'s hashMessage byte for byte (ASCII, empty, multi-byte UTF-8, long)', () => {
+  for (const message of ['veil-v1-usage:m:ab:3:12:34', '', 'ünïcode ✓ 𝄞', 'x'.repeat(1000)]) {
+    expect(Buffer.from(digestOf(message)).toString('hex')).toBe(hashMessage(message).slice(2));
+  }
 });

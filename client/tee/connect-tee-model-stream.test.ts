@@ -15,7 +15,7 @@ const POLICY: TeePolicy = { measurements: [`simulated:${MEASUREMENT}`], debug: '
 const utf8 = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 const REQUEST = { model: 'toy-chat', messages: [{ role: 'user', content: 'one two three' }] };
 
-type Behaviour = 'ok' | 'session-unknown' | 'node-gone' | 'cut' | 'no-end' | 'slow';
+type Behaviour = 'ok' | 'session-unknown' | 'node-gone' | 'cut' | 'no-end' | 'slow' | 'batched' | 'empty-batch';
 
 function status(code: grpc.status, details: string, veilCode?: string): Partial<grpc.StatusObject> {
   const metadata = new grpc.Metadata();
@@ -83,6 +83,14 @@ describe('TeeModelClient.call / stream over gRPC Tee.InferStream', () => {
           const { identity, opened } = await open(call);
           const sealer = identity.createStreamSealer(opened);
           const chunks = words(opened).map((w) => ({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: w } }] }));
+          if (mode === 'batched' || mode === 'empty-batch') {
+            // PROTOCOL §10: chunks ready together travel as one data event holding an array of them.
+            call.write({ sealedEvent: sealer.seal('data', utf8(mode === 'batched' ? chunks.slice(0, 2) : [])) });
+            call.write({ sealedEvent: sealer.seal('data', utf8(chunks[2])) });
+            call.write({ sealedEvent: sealer.seal('end', utf8({ compute_micros: 7 })), signature: await sealer.sign(), signingAddress: identity.signingAddress, nodeMicros: 9, computeMicros: 7 });
+            call.end();
+            return;
+          }
           for (const [i, chunk] of chunks.entries()) {
             if (call.cancelled) return;
             call.write({ sealedEvent: sealer.seal('data', utf8(chunk)) });
@@ -127,6 +135,19 @@ describe('TeeModelClient.call / stream over gRPC Tee.InferStream', () => {
     const result = await model.call('embeddings', { model: 'toy-chat', messages: [{ content: 'a b' }] });
     expect(result.body).toEqual({ object: 'list', data: [{ embedding: [2] }] });
     expect(result.receipt.text).toMatch(/^veil-v1:toy-chat:/);
+    model.close();
+  });
+
+  test('a data event holding several chunks yields each in order; the receipt counts events, not chunks', async () => {
+    const model = await connect();
+    const receipts: TeeStreamReceipt[] = [];
+    behaviour = ['batched'];
+    const chunks = await collect(model.stream(REQUEST, { onReceipt: (r) => receipts.push(r) }));
+    expect(chunks.map((c) => (c as { choices: { delta: { content: string } }[] }).choices[0]!.delta.content)).toEqual(['one', 'two', 'three']);
+    expect(receipts[0]!.count).toBe(3);
+    behaviour = ['empty-batch'];
+    const error = await collect(model.stream(REQUEST)).catch((e: unknown) => e);
+    expect(isTeeError(error, 'internal')).toBe(true);
     model.close();
   });
 

@@ -175,15 +175,29 @@ export function isRelayedRefusal(err: unknown): boolean {
 const utf8 = new TextEncoder();
 
 function jsonOf(bytes: Uint8Array, what: string): object {
-  let value: unknown;
+  const value = parsedJson(bytes, what);
+  if (!isObject(value)) throw new TeeError('internal', `the enclave's ${what} is not a JSON object`);
+  return value;
+}
+
+/** A data event's chunks (PROTOCOL §10): one chunk object, or a non-empty array of the chunks that were ready together. */
+function chunksOf(bytes: Uint8Array): object[] {
+  const value = parsedJson(bytes, 'stream chunk');
+  if (isObject(value)) return [value];
+  if (!Array.isArray(value) || value.length === 0 || !value.every(isObject)) throw new TeeError('internal', 'the enclave\'s stream event is neither a chunk object nor an array of them');
+  return value;
+}
+
+function parsedJson(bytes: Uint8Array, what: string): unknown {
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return JSON.parse(utf8Fatal.decode(bytes));
   } catch (cause) {
     throw new TeeError('internal', `the enclave's ${what} is not JSON`, undefined, { cause });
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TeeError('internal', `the enclave's ${what} is not a JSON object`);
-  return value;
 }
+
+const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
+const isObject = (value: unknown): value is object => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** The error a stream's signed `error` event reports: `{code, message, param}` from the enclave. */
 function streamFailure(body: object): Error {
@@ -410,7 +424,7 @@ export async function connectTeeModel(params: ConnectTeeModelParameters): Promis
   });
 
   /** A started stream: its first event already opened (so failures before it can still fail over). */
-  type StartedStream = { next(): Promise<object | undefined>; cancel(): Promise<void> };
+  type StartedStream = { next(): Promise<object[] | undefined>; cancel(): Promise<void> };
 
   const streamExchange = (json: Uint8Array, options?: TeeOperationOptions): Exchange<StartedStream> => ({
     body: operationBody('chat.completions', json),
@@ -420,7 +434,7 @@ export async function connectTeeModel(params: ConnectTeeModelParameters): Promis
       const events = inferStream.call(router, { nodeId: node.nodeId, modelId, sealedRequest: request.sealed, operation: 'chat.completions', idempotencyKey }, options)[Symbol.asyncIterator]();
       // A fresh opener per attempt: a re-sent request's stored stream is checked from its first event again.
       const opener = request.openStream(requestId);
-      const open = async (): Promise<object | undefined> => {
+      const open = async (): Promise<object[] | undefined> => {
         let step: IteratorResult<TeeStreamEvent>;
         try {
           step = await events.next();
@@ -434,7 +448,7 @@ export async function connectTeeModel(params: ConnectTeeModelParameters): Promis
         }
         // Throws tee_stream_invalid for an event out of order, repeated, altered, for another request, or after the end.
         const event = opener.open(step.value.sealedEvent);
-        if (event.kind === 'data') return jsonOf(event.body, 'stream chunk');
+        if (event.kind === 'data') return chunksOf(event.body);
         // The terminal event carries the receipt over every frame, this one included.
         const signature = step.value.signature ?? '';
         if (!signature) throw new TeeError('tee_stream_invalid', 'the stream\'s last event carries no receipt');
@@ -454,14 +468,14 @@ export async function connectTeeModel(params: ConnectTeeModelParameters): Promis
         await events.return?.();
       };
       // Pull the first event inside the exchange: a refusal before any event (node gone, session unknown) is retried.
-      let first: object | undefined;
+      let first: object[] | undefined;
       try {
         first = await open();
       } catch (err) {
         await cancel().catch(() => undefined);
         throw err;
       }
-      let pending: object | undefined = first;
+      let pending: object[] | undefined = first;
       let started = first !== undefined;
       return {
         next: async () => {
@@ -513,9 +527,9 @@ export async function connectTeeModel(params: ConnectTeeModelParameters): Promis
       let finished = false;
       try {
         for (;;) {
-          const chunk = await started.next();
-          if (chunk === undefined) break;
-          yield chunk;
+          const chunks = await started.next();
+          if (chunks === undefined) break;
+          yield* chunks;
         }
         finished = true;
       } finally {

@@ -96,7 +96,9 @@ test('SSE: every event opens in order and the last one\'s receipt covers the who
   for (const { event, data } of events) {
     expect(event).toBe('sealed');
     const opened = opener.open(new Uint8Array(Buffer.from(String(data.e), 'base64')));
-    if (opened.kind === 'data') words.push(JSON.parse(Buffer.from(opened.body).toString()).choices[0].delta.content);
+    // PROTOCOL §10: one chunk, or an array of the chunks that were ready together.
+    const value = opened.kind === 'data' ? JSON.parse(Buffer.from(opened.body).toString()) : [];
+    for (const chunk of Array.isArray(value) ? value : [value]) words.push(chunk.choices[0].delta.content);
   }
   expect(words).toEqual(['In', 'the', 'beginning']);
   expect(opener.ended).toBe(true);

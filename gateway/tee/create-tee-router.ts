@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { AttestationClaims, AttestationEnvelope } from '../../attestation';
 import type { GetTeeEvidenceResponse, TeeInferResponse, TeeModelInfo, TeeStreamEvent, TeeUsage } from '../../proto';
 import { runWithLimits } from '../../proto';
-import { isTeeError, verifyTeeUsage } from '../../tee';
+import { createTeeSignatureVerifier, isTeeError, type TeeSignatureVerifier } from '../../tee';
 import { VeilError } from '../errors';
 import type { Logger } from '../logger';
 import { createRateLimiter } from './create-rate-limiter';
@@ -261,11 +261,22 @@ export function createTeeRouter(options: CreateTeeRouterOptions): TeeRouter {
    * verify is broken or lying about what it did: it is quarantined and the call fails as if the node went away.
    */
   const requestHashOf = (params: RoutedInferParameters) => createHash('sha256').update(params.sealedRequest).digest();
+  // One verifier per attested key: a stream's every event is checked against the key its first statement recovered.
+  const usageVerifiers = new WeakMap<NodeRecord, TeeSignatureVerifier>();
+  const usageVerifier = (node: NodeRecord): TeeSignatureVerifier => {
+    let verifier = usageVerifiers.get(node);
+    if (verifier?.signingAddress !== node.signingAddress.toLowerCase()) {
+      verifier = createTeeSignatureVerifier(node.signingAddress); // a re-attested node may have a new key
+      usageVerifiers.set(node, verifier);
+    }
+    return verifier;
+  };
+
   const checkedUsage = (node: NodeRecord, params: RoutedInferParameters, requestHash: Buffer, events: number, usage: TeeUsage): TeeUsage => {
     try {
-      verifyTeeUsage({
+      usageVerifier(node).verifyUsage({
         modelId: params.modelId, requestHash, events,
-        inputTokens: Number(usage.inputTokens), outputTokens: Number(usage.outputTokens), signature: usage.signature, signingAddress: node.signingAddress,
+        inputTokens: Number(usage.inputTokens), outputTokens: Number(usage.outputTokens), signature: usage.signature,
       });
     } catch (err) {
       quarantine(node, 'bad_usage_signature', { detail: err instanceof Error ? err.message : String(err) });

@@ -23,6 +23,13 @@ const ATTESTATION = { measurements: [`simulated:${MEASUREMENT}`], debug: 'forbid
 const text = new TextEncoder();
 
 const fakeHost = () => createFakeLanguageHost(MODEL);
+
+type Chunk = { choices: Array<{ delta: { content: string } }> };
+/** A data event's chunks (PROTOCOL §10): one chunk object, or an array of the chunks that were ready together. */
+const chunksOf = (body: Uint8Array): Chunk[] => {
+  const value = JSON.parse(Buffer.from(body).toString()) as Chunk | Chunk[];
+  return Array.isArray(value) ? value : [value];
+};
 const emptyPool = EMPTY_TEE_POOL;
 
 describe('sealed operation bodies and streams through the gateway relay', () => {
@@ -83,28 +90,38 @@ describe('sealed operation bodies and streams through the gateway relay', () => 
     const opener = request.openStream(requestId);
     const words: string[] = [];
     let last: TeeStreamEvent | undefined;
+    let events = 0;
     for await (const event of streamOf(request.sealed)) {
       const opened = opener.open(event.sealedEvent);
-      if (opened.kind === 'data') words.push(JSON.parse(Buffer.from(opened.body).toString()).choices[0].delta.content);
+      if (opened.kind === 'data') words.push(...chunksOf(opened.body).map((c) => c.choices[0]!.delta.content));
       else expect(opened.kind).toBe('end');
       last = event;
+      events++;
     }
     expect(words).toEqual(['In', 'the', 'beginning', 'God']);
     expect(opener.ended).toBe(true);
     const { hash, count } = opener.transcript();
-    expect(count).toBe(5);
+    expect(count).toBe(events);
     createTeeSignatureVerifier(worker.node.identity.signingAddress).verifyStream({ modelId: MODEL, requestBytes: request.sealed, transcriptHash: hash, count, signature: last!.signature! });
   });
 
   test('every event carries the node\'s signed usage so far; the router checks it against the attested key (PROTOCOL §12)', async () => {
-    const { request } = await seal('chat.completions', { stream: true, messages: [{ role: 'user', content: 'In the beginning God' }] });
+    const { requestId, request } = await seal('chat.completions', { stream: true, messages: [{ role: 'user', content: 'In the beginning God' }] });
+    const opener = request.openStream(requestId);
     const usages: { inputTokens: number; outputTokens: number }[] = [];
+    const delivered: number[] = [];
+    let words = 0;
     for await (const event of streamOf(request.sealed)) {
       expect(event.usage?.signature).toMatch(/^0x[0-9a-f]{130}$/);
       usages.push({ inputTokens: event.usage!.inputTokens, outputTokens: event.usage!.outputTokens });
+      const opened = opener.open(event.sealedEvent);
+      if (opened.kind === 'data') words += chunksOf(opened.body).length;
+      delivered.push(words);
     }
-    // The fake meters a token per word: 4 prompt tokens, then 1, 2, 3, 4 generated; the end event repeats the total.
-    expect(usages).toEqual([1, 2, 3, 4, 4].map((outputTokens) => ({ inputTokens: 4, outputTokens })));
+    // The fake meters a token per word: 4 prompt tokens, and each event the words generated through its last chunk
+    // (chunks ready together share one event); the end event repeats the total.
+    expect(usages).toEqual(delivered.map((outputTokens) => ({ inputTokens: 4, outputTokens })));
+    expect(usages.at(-1)).toEqual({ inputTokens: 4, outputTokens: 4 });
     const unary = await seal('chat.completions', { model: MODEL, messages: [{ role: 'user', content: 'a b c' }] });
     const response = await callUnary<TeeInferResponse>(stub, 'Infer', { nodeId, modelId: MODEL, sealedRequest: unary.request.sealed }, {}, errors);
     expect(response.usage).toMatchObject({ inputTokens: 3, outputTokens: 3 });
@@ -142,13 +159,18 @@ describe('sealed operation bodies and streams through the gateway relay', () => 
     const { requestId, request } = await seal('chat.completions', { stream: true, messages: [{ role: 'user', content: 'fail-mid a b c' }] });
     const opener = request.openStream(requestId);
     const kinds: string[] = [];
+    const words: string[] = [];
     let lastBody = '';
     for await (const event of streamOf(request.sealed)) {
       const opened = opener.open(event.sealedEvent);
       kinds.push(opened.kind);
+      if (opened.kind === 'data') words.push(...chunksOf(opened.body).map((c) => c.choices[0]!.delta.content));
       lastBody = Buffer.from(opened.body).toString();
     }
-    expect(kinds).toEqual(['data', 'data', 'error']);
+    // The two chunks made before the failure are delivered, then the signed error event ends the stream.
+    expect(words).toEqual(['fail-mid', 'a']);
+    expect(kinds.at(-1)).toBe('error');
+    expect(kinds.slice(0, -1).every((k) => k === 'data')).toBe(true);
     expect(JSON.parse(lastBody)).toEqual({ code: 'internal', message: 'internal error', param: null });
   });
 

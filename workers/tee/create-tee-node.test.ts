@@ -1,11 +1,14 @@
+import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { createSimulatedProvider, type AttestationEnvelope } from '../../attestation';
 import { loadVeilProto } from '../../proto';
-import { createHpkeSuite, createTeeChannel, encodeTeeRequestBody, isTeeError, newRequestId } from '../../tee';
+import { createHpkeSuite, createTeeChannel, encodeTeeOperationRequest, encodeTeeRequestBody, isTeeError, newRequestId, verifyTeeUsage } from '../../tee';
 import { WorkerTaskError } from '../task-envelope';
 import { createTeeNode, type TeeEvidenceSource } from './create-tee-node';
 import type { TeePool, TeeRunParameters } from './create-tee-pool';
 import { startTeeNodeServer } from './start-tee-node-server';
+import type { TeeLanguageHost } from './tee-language-host';
+import { EMPTY_TEE_POOL } from './test-support/fake-language-host';
 
 const MODEL = 'm';
 
@@ -102,6 +105,50 @@ describe('createTeeNode', () => {
     } finally {
       stub.close();
       await server.close();
+    }
+  });
+
+  test('a stream seals the chunks that are ready together as one event, each event signed with the counts through its last chunk', async () => {
+    let step!: () => void;
+    const stepped = new Promise<void>((resolve) => (step = resolve));
+    const chunk = (content: string) => ({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content } }] });
+    const host: TeeLanguageHost = {
+      models: [{ id: 'chat', kind: 'chat', contextLength: 64 }],
+      run: () => Promise.reject(new Error('not used')),
+      async *stream(_model, _request, _signal, meter) {
+        meter?.({ promptTokens: 3, completionTokens: 0 });
+        yield chunk(''); // the role chunk, ready with the first token
+        meter?.({ promptTokens: 3, completionTokens: 1 });
+        yield chunk('In');
+        await stepped; // the next model step
+        meter?.({ promptTokens: 3, completionTokens: 2 });
+        yield chunk(' the');
+        yield { object: 'chat.completion.chunk', choices: [], usage: { completion_tokens: 2 } };
+      },
+      close: async () => undefined,
+    };
+    const node = createTeeNode({ pool: EMPTY_TEE_POOL, languageHost: host, evidenceRefreshMs: 0 });
+    await node.start();
+    try {
+      const channel = createTeeChannel({ suite: createHpkeSuite(), hpkePublicKey: node.identity.hpkePublicKey, modelId: 'chat', reuseSession: false });
+      const requestId = newRequestId();
+      const body = new TextEncoder().encode(JSON.stringify({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'x' }] }));
+      const request = await channel.seal(encodeTeeOperationRequest({ requestId, timestampMs: Date.now(), modelId: 'chat', operation: 'chat.completions', body }));
+      const opener = request.openStream(requestId);
+      const events = node.inferStream({ modelId: 'chat', sealedRequest: request.sealed });
+      const opened: { kind: string; body: unknown; usage: [number, number] }[] = [];
+      for await (const event of events) {
+        const e = opener.open(event.sealedEvent);
+        opened.push({ kind: e.kind, body: JSON.parse(Buffer.from(e.body).toString()), usage: [event.usage!.inputTokens, event.usage!.outputTokens] });
+        verifyTeeUsage({ modelId: 'chat', requestHash: createHash('sha256').update(request.sealed).digest(), events: opened.length, ...event.usage!, signingAddress: node.identity.signingAddress });
+        if (opened.length === 1) step(); // the second step only runs once the first event is out: nothing waited for it
+      }
+      expect(opened.map((e) => e.kind)).toEqual(['data', 'data', 'end']);
+      expect(opened[0]!.body).toEqual([chunk(''), chunk('In')]);
+      expect(opened[1]!.body).toEqual([chunk(' the'), { object: 'chat.completion.chunk', choices: [], usage: { completion_tokens: 2 } }]);
+      expect(opened.map((e) => e.usage)).toEqual([[3, 1], [3, 2], [3, 2]]);
+    } finally {
+      await node.stop();
     }
   });
 });

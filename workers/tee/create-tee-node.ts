@@ -10,6 +10,7 @@ import {
   createEnclaveIdentity, encodeTeeOperationResponse, encodeTeeResponseBody, ReplayGuard, SILENT_TEE_LOGGER, TEE_HPKE_SUITE, TEE_PROTOCOL, TeeError,
   type EnclaveIdentity, type OpenedTeeRequest, type ReplayGuardOptions, type TeeLogger,
 } from '../../tee';
+import { batchReadyItems } from './batch-ready-items';
 import type { TeePool } from './create-tee-pool';
 import type { TeeLanguageHost } from './tee-language-host';
 import { toTeeGrpcStatus, toTeeNodeFailure } from './to-tee-grpc-status';
@@ -266,21 +267,32 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
       if (json.stream !== true) throw new TeeError('invalid_input', 'InferStream takes a chat completion with stream: true', undefined, { param: 'stream' });
       const started = performance.now();
       // Every event carries the tokens read and generated so far, signed: a paid stream is charged for what it delivered.
+      // The host meters each chunk just before yielding it, so the counts are taken with the chunk they belong to.
       let metered = { inputTokens: 0, outputTokens: 0 };
       const meter = (u: { promptTokens: number; completionTokens: number }) => { metered = { inputTokens: u.promptTokens, outputTokens: u.completionTokens }; };
-      const chunks = host!.stream(request.modelId, json, signal, meter)[Symbol.asyncIterator]();
+      async function* meteredChunks() {
+        for await (const chunk of host!.stream(request.modelId, json, signal, meter)) yield { chunk, counts: metered };
+      }
+      // Chunks ready at the same moment (the role chunk with the first token; finish with usage) leave as one event:
+      // every event costs a seal, a signature and a write on each hop, and grouping by readiness delays nothing.
+      const chunks = batchReadyItems(meteredChunks());
       // Refusals before the first token (parameters, context length) are plain errors, so HTTP can answer 400.
       let next = await guarded(ticket, chunks.next());
       const sealer = id.createStreamSealer(opened);
       const computeMicros = () => Math.round((performance.now() - started) * 1000);
-      const usage = (): TeeUsage => ({ ...metered, signature: id.signUsage(opened, sealer.count, metered) });
+      // The counts of the last chunk sealed so far (the end and error events repeat them).
+      let counts = metered;
+      const usage = (): TeeUsage => ({ ...counts, signature: id.signUsage(opened, sealer.count, counts) });
       const last = async (frame: Uint8Array, compute: number): Promise<TeeStreamEvent> => ({
         sealedEvent: frame, signature: await sealer.sign(), signingAddress: id.signingAddress, nodeMicros: Math.round((performance.now() - t0) * 1000), computeMicros: compute,
         usage: usage(),
       });
       try {
         while (!next.done) {
-          const sealedEvent = sealer.seal('data', utf8.encode(JSON.stringify(next.value)));
+          // PROTOCOL §10: one chunk is its JSON object, several ready together a JSON array of them, in order.
+          const batch = next.value.map((c) => c.chunk);
+          counts = next.value[next.value.length - 1]!.counts;
+          const sealedEvent = sealer.seal('data', utf8.encode(JSON.stringify(batch.length === 1 ? batch[0] : batch)));
           yield { sealedEvent, usage: usage() };
           next = await chunks.next();
         }
@@ -293,7 +305,7 @@ export function createTeeNode(options: CreateTeeNodeOptions): TeeNode {
         return;
       } finally {
         // The consumer stopped early (client gone) or generation ended: either way the host releases its slot.
-        await chunks.return?.();
+        await chunks.return(undefined);
       }
       throwIfCancelled(signal);
       const compute = computeMicros();
