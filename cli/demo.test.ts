@@ -83,7 +83,7 @@ test('veil demo --mode chat streams a reply from the gateway\'s toy chat model, 
     env: {},
     overrides: {
       grpc: { port: 0 }, http: { enabled: false }, fhe: { models: ['breast-cancer-lr'], variants: ['blocks'], workers: 1 },
-      // streamWindowMs 0: one sealed event per token, so the receipt's event count is checked against the tokens.
+      // streamWindowMs 0: tokens are not held back to fill a window; the receipt's event count is checked against them.
       tee: { models: ['breast-cancer-lr'], languageModels: ['toy-chat-kjv'], streamWindowMs: 0 }, chain: { enabled: false },
     },
   }), { logger: createLogger({ level: 'silent', format: 'text' }) });
@@ -98,7 +98,10 @@ test('veil demo --mode chat streams a reply from the gateway\'s toy chat model, 
     expect(report.nodeId).toBe('local');
     expect(report.completion.length).toBeGreaterThan(0);
     expect(report.usage.completion_tokens).toBeLessThanOrEqual(16);
-    expect(report.receipt.events).toBeGreaterThan(report.usage.completion_tokens);
+    // Chunks ready together travel as one sealed event (PROTOCOL §10): at least a data event and the signed end, at
+    // most one per chunk (role, each token, finish, usage) plus the end.
+    expect(report.receipt.events).toBeGreaterThanOrEqual(2);
+    expect(report.receipt.events).toBeLessThanOrEqual(report.usage.completion_tokens + 4);
     expect((await captureCli(run, ['--mode', 'chat', '--target', gateway.address, '--model', 'breast-cancer-lr'])).code).toBe(1);
     expect((await captureCli(run, ['--mode', 'chat', '--max-tokens', '0'])).code).toBe(2);
   } finally {
