@@ -7,10 +7,10 @@ test('split: whole shares as even as they go, adding up to the whole rate', () =
   expect(split(40.9, 20).reduce((a, b) => a + b, 0)).toBe(40);
 });
 
-test('startingRate: half what serial requests do, per gateway; whole numbers for autocannon', () => {
-  expect(startingRate(10, 1, false)).toBe(50);
-  expect(startingRate(10, 2, false)).toBe(100);
-  expect(startingRate(160, 1, false)).toBe(3.1);
-  expect(startingRate(160, 1, true)).toBe(3);
+test('startingRate: a quarter of what serial requests do, per gateway; whole numbers for autocannon', () => {
+  expect(startingRate(10, 1, false)).toBe(25);
+  expect(startingRate(10, 2, false)).toBe(50);
+  expect(startingRate(80, 1, false)).toBe(3.1);
+  expect(startingRate(80, 1, true)).toBe(3);
   expect(startingRate(5_000, 1, true)).toBe(1);
 });

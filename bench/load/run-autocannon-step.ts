@@ -66,8 +66,11 @@ export async function runAutocannonStep({ urls, ratePerSecond, durationMs, body,
   // Requests autocannon never sent (a connection fell behind its budget) count as failures: they are what a queue hid.
   const unsent = scheduled - result.requests.sent;
   if (unsent > 0) errors.unsent = unsent;
-  // Sent but neither answered nor failed when the instance stopped: still queued somewhere.
-  const unfinished = result.requests.sent - completed - result.non2xx - result.errors;
+  // Sent but neither answered nor failed when the instance stopped: still queued somewhere. autocannon may send a
+  // request or so per connection past the schedule (its first goes out at once, then one per tick); those are the
+  // last sent, so the unanswered ones are taken to be them first.
+  const overshoot = Math.max(0, result.requests.sent - scheduled);
+  const unfinished = result.requests.sent - completed - result.non2xx - result.errors - overshoot;
   if (unfinished > 0) errors.unfinished = unfinished;
   const l = result.latency;
   return {

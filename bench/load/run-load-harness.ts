@@ -50,9 +50,9 @@ const GATEWAY_ENV = {
   VEIL_TEE_MODELS: 'breast-cancer-lr', VEIL_TEE_LANGUAGE_MODELS: CHAT_REQUEST.model,
 };
 
-/** Half what one-at-a-time requests would do: the search doubles from there. */
+/** A quarter of what one-at-a-time requests would do: usually below the knee, and the search doubles from there. */
 export function startingRate(unloadedP50Ms: number, gateways: number, wholeRates: boolean): number {
-  const r = Math.max(1, (500 / Math.max(0.1, unloadedP50Ms)) * gateways);
+  const r = Math.max(1, (250 / Math.max(0.1, unloadedP50Ms)) * gateways);
   return wholeRates ? Math.max(1, Math.floor(r)) : r >= 10 ? Math.round(r) : Number(r.toPrecision(2));
 }
 
