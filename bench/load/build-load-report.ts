@@ -82,7 +82,7 @@ export function buildLoadReport(run: LoadHarnessRun, machine: Machine): { json: 
     `Open model: requests are issued on a constant-arrival schedule whether or not earlier ones answered, and each latency is measured from the time the request was due `
       + '(gRPC: bench/load/run-open-loop.ts, hdr-histogram-js; HTTP: autocannon, see bench/load/run-autocannon-step.ts for how its per-connection pacing is kept honest). '
       + `A rate is sustained when ≥ 99 % of a step's requests succeed and their p99 is within the mode's bound (a step lasts ${json.setup.stepSeconds} s, longer at low rates to hold ≥ ${run.options.minStepRequests} requests, `
-      + `at most ${json.setup.stepSeconds * 3} s); the search doubles the rate from half what serial requests do until a step fails, then bisects to ${Math.round(run.options.precision * 100)} % `
+      + `at most ${json.setup.stepSeconds * 3} s); the search doubles the rate from a quarter of what serial requests do until a step fails, then bisects to ${Math.round(run.options.precision * 100)} % `
       + `(at most ${run.options.maxSteps} steps). The 1- and 2-gateway searches of a mode run at the same time and take turns step by step, so drift in the machine's load falls on both alike. `
       + `Topology: ${TOPOLOGY}. The in-process TEE node runs one onnxruntime thread with a queue of 4 (tee.localThreads = 1): beyond that it refuses at once with \`overloaded\`.`,
     '',

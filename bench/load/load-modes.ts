@@ -1,7 +1,9 @@
 /**
  * The three load modes and how each one's step is run: gRPC FHE and TEE through the SDK on the open-loop generator,
  * HTTP chat through `veil proxy` with autocannon. Each names its p99 bound: the latency a step's p99 must stay within
- * for its rate to count as sustained.
+ * for its rate to count as sustained. The bounds sit well above what a loaded shared machine's scheduler alone adds
+ * (p99 ≈ 250 ms even at 1 request/s when other jobs keep the 2 cores busy), so the search finds where queueing
+ * starts — past it an open-model queue grows without end, to seconds within one step — not the scheduler's noise.
  */
 import { openFheArm, openTeeArm, type GrpcGateway, type RequestArm } from './grpc-arms';
 import type { LoadStepOutcome } from './load-step';
@@ -43,17 +45,17 @@ function openLoopMode(arm: RequestArm): OpenedMode {
 
 export const LOAD_MODES: readonly LoadMode[] = [
   {
-    id: 'fhe-grpc', p99BoundMs: 250, wholeRates: false,
+    id: 'fhe-grpc', p99BoundMs: 1000, wholeRates: false,
     request: 'FHE breast-cancer-lr, 1 sample (blocks): encrypt → gRPC Fhe.Predict → decrypt, SDK in the bench process',
     open: async ({ gateways }) => openLoopMode(await openFheArm(gateways)),
   },
   {
-    id: 'tee-grpc', p99BoundMs: 250, wholeRates: false,
+    id: 'tee-grpc', p99BoundMs: 500, wholeRates: false,
     request: 'TEE breast-cancer-lr, 1 row: seal → gRPC Tee.Infer → in-process SIMULATED node → verify receipt → open, SDK in the bench process',
     open: async ({ gateways }) => openLoopMode(await openTeeArm(gateways)),
   },
   {
-    id: 'chat-http', p99BoundMs: 500, wholeRates: true,
+    id: 'chat-http', p99BoundMs: 1000, wholeRates: true,
     request: `HTTP POST /v1/chat/completions (toy-chat-kjv, max_tokens ${CHAT_REQUEST.max_tokens}, not streamed) to veil proxy → sealed → gateway HTTP → node; autocannon`,
     open: async ({ proxyUrls }) => {
       const urls = proxyUrls.map((u) => `${u}/v1/chat/completions`);

@@ -7,7 +7,8 @@
  * when the connection is made, and a connection waits for its answer before its next request. Two consequences,
  * handled here:
  * - arrivals come in bursts (every connection of an instance fires at the top of its second), so each URL's rate is
- *   split over up to 20 instances started 1/20 s apart: bursts of rate/20 every 50 ms, close to constant arrival;
+ *   split over up to 20 instances, and all of them are started evenly over one second: with 20, bursts of rate/20
+ *   every 50 ms, close to constant arrival;
  * - it is not an open model: a connection whose answer is late sends its next request late. Each connection gets
  *   one request per second (connections = rate), so a request leaves on time unless the previous one on its
  *   connection took over a second, and queueing beyond that shows up as requests never sent: counted as `unsent`,
@@ -39,14 +40,24 @@ export function split(n: number, k: number): number[] {
   return Array.from({ length: k }, (_, i) => Math.floor(whole / k) + (i < whole % k ? 1 : 0));
 }
 
+/**
+ * The autocannon instances of a step: each URL's share of the rate split over up to 20 instances, those of every URL
+ * interleaved (u0, u1, u0, u1, …) and their starts spread evenly over one second together — staggering each URL's on
+ * its own would start every URL's first instance at once, a burst of one request per URL.
+ */
+export function planInstances(urls: readonly string[], ratePerSecond: number): { url: string; rate: number; startDelayMs: number }[] {
+  const perUrl = urls.map((url, u) => {
+    const rate = split(ratePerSecond, urls.length)[u]!;
+    return split(rate, Math.max(1, Math.min(MAX_INSTANCES_PER_URL, rate))).filter((r) => r > 0).map((r) => ({ url, rate: r }));
+  });
+  const interleaved = Array.from({ length: Math.max(0, ...perUrl.map((x) => x.length)) }, (_, g) => perUrl.flatMap((x) => (x[g] ? [x[g]] : []))).flat();
+  return interleaved.map((x, k) => ({ ...x, startDelayMs: (k * 1000) / interleaved.length }));
+}
+
 export async function runAutocannonStep({ urls, ratePerSecond, durationMs, body, timeoutSeconds = 10 }: AutocannonStepParameters): Promise<LoadStepOutcome> {
   const duration = durationMs / 1000;
   const payload = JSON.stringify(body);
-  const instances = urls.flatMap((url, u) => {
-    const rate = split(ratePerSecond, urls.length)[u]!;
-    const groups = Math.max(1, Math.min(MAX_INSTANCES_PER_URL, rate));
-    return split(rate, groups).map((r, g) => ({ url, rate: r, startDelayMs: (g * 1000) / groups }));
-  }).filter((x) => x.rate > 0);
+  const instances = planInstances(urls, ratePerSecond);
   const runs = await Promise.all(instances.map(async ({ url, rate, startDelayMs }) => {
     await new Promise((resolve) => setTimeout(resolve, startDelayMs));
     return autocannon({
@@ -66,8 +77,11 @@ export async function runAutocannonStep({ urls, ratePerSecond, durationMs, body,
   // Requests autocannon never sent (a connection fell behind its budget) count as failures: they are what a queue hid.
   const unsent = scheduled - result.requests.sent;
   if (unsent > 0) errors.unsent = unsent;
-  // Sent but neither answered nor failed when the instance stopped: still queued somewhere.
-  const unfinished = result.requests.sent - completed - result.non2xx - result.errors;
+  // Sent but neither answered nor failed when the instance stopped: still queued somewhere. autocannon may send a
+  // request or so per connection past the schedule (its first goes out at once, then one per tick); those are the
+  // last sent, so the unanswered ones are taken to be them first.
+  const overshoot = Math.max(0, result.requests.sent - scheduled);
+  const unfinished = result.requests.sent - completed - result.non2xx - result.errors - overshoot;
   if (unfinished > 0) errors.unfinished = unfinished;
   const l = result.latency;
   return {

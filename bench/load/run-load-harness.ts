@@ -1,10 +1,10 @@
 /**
  * The load harness: for 1 and 2 gateway processes side by side, each mode's highest sustained arrival rate
- * (searchMaxRate over fixed-rate steps, the two topologies' steps taking turns). Every gateway is its own `veil serve` process with its own state (no
- * shared ledger: payments are off, so there is nothing durable to share) and its in-process SIMULATED TEE node;
- * with two, the bench spreads requests over them in turn (client-side round robin), each HTTP arm through its own
- * `veil proxy` process. Load generator, gateways and proxies all share this machine's cores.
- */
+ * (searchMaxRate over fixed-rate steps, the two topologies' steps taking turns). Every gateway is its own
+ * `veil serve` process with its own state (no shared ledger: payments are off, so there is nothing durable to share)
+ * and its in-process SIMULATED TEE node; with two, the bench spreads requests over them in turn (client-side round
+ * robin), each HTTP arm through its own `veil proxy` process. Load generator, gateways and proxies all share this
+ * machine's cores. */
 import os from 'node:os';
 import { startGatewayProcess, type GatewayProcess } from '../start-gateway-process';
 import { startProxyProcess, type ProxyProcess } from '../start-proxy-process';
@@ -23,7 +23,7 @@ export type LoadHarnessOptions = {
   precision: number;
   /** At most this many steps per search. */
   maxSteps: number;
-  /** Gateway counts to run, in order (default [1, 2]). */
+  /** Gateway counts to compare (default [1, 2]): a stack of each is up for the whole run. */
   gatewayCounts?: readonly number[];
   modes?: readonly LoadModeId[];
   /** Serial warm-up requests per mode before its search; their p50 sets the starting rate. */
@@ -50,9 +50,9 @@ const GATEWAY_ENV = {
   VEIL_TEE_MODELS: 'breast-cancer-lr', VEIL_TEE_LANGUAGE_MODELS: CHAT_REQUEST.model,
 };
 
-/** Half what one-at-a-time requests would do: the search doubles from there. */
+/** A quarter of what one-at-a-time requests would do: usually below the knee, and the search doubles from there. */
 export function startingRate(unloadedP50Ms: number, gateways: number, wholeRates: boolean): number {
-  const r = Math.max(1, (500 / Math.max(0.1, unloadedP50Ms)) * gateways);
+  const r = Math.max(1, (250 / Math.max(0.1, unloadedP50Ms)) * gateways);
   return wholeRates ? Math.max(1, Math.floor(r)) : r >= 10 ? Math.round(r) : Number(r.toPrecision(2));
 }
 

@@ -45,12 +45,15 @@ describe('runOpenLoop', () => {
       fire: () => {
         const n = i++;
         if (n === 0) return Promise.reject(Object.assign(new Error('busy'), { code: 'overloaded' }));
-        if (n === 1) return new Promise(() => {});
+        // Fails long after the drain: it counts as unfinished, and its late failure changes nothing.
+        if (n === 1) return sleep(400).then(() => Promise.reject(Object.assign(new Error('late'), { code: 'deadline_exceeded' })));
         return Promise.resolve();
       },
     });
     expect(outcome.scheduled).toBe(4);
     expect(outcome.errors).toEqual({ overloaded: 1, unfinished: 1 });
     expect(outcome.completed).toBe(2);
+    await sleep(500);
+    expect(outcome.errors).toEqual({ overloaded: 1, unfinished: 1 });
   });
 });

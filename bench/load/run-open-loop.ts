@@ -20,8 +20,8 @@ const defaultErrorCode = (err: unknown) => {
 
 /**
  * Runs one open-model step: issues requests on the arrival schedule whether or not earlier ones answered, and
- * records each success's latency from its due time in an HdrHistogram. Every request gets the deadline
- * `durationMs + drainMs` past its due time would leave, so nothing outlives the step's drain.
+ * records each success's latency from its due time in an HdrHistogram. Each request's deadline is the end of the
+ * step's drain; one still running then counts as `unfinished`, and whatever it does later is not counted.
  */
 export async function runOpenLoop({ ratePerSecond, durationMs, fire, drainMs = 10_000, errorCode = defaultErrorCode }: OpenLoopParameters): Promise<LoadStepOutcome> {
   const schedule = createArrivalSchedule({ ratePerSecond, durationMs });
@@ -32,7 +32,8 @@ export async function runOpenLoop({ ratePerSecond, durationMs, fire, drainMs = 1
   let maxIssueLagMs = 0;
   let lastAnswerAt = 0;
   const start = performance.now();
-  const fail = (code: string) => void (errors[code] = (errors[code] ?? 0) + 1);
+  let closed = false;
+  const fail = (code: string) => void (closed || (errors[code] = (errors[code] ?? 0) + 1));
 
   const issue = (index: number) => {
     const dueAt = start + schedule.dueAt(index);
@@ -43,6 +44,7 @@ export async function runOpenLoop({ ratePerSecond, durationMs, fire, drainMs = 1
       .then(() => fire(budget))
       .then(
         () => {
+          if (closed) return;
           const at = performance.now();
           histogram.record(at - dueAt);
           lastAnswerAt = Math.max(lastAnswerAt, at);
@@ -68,6 +70,7 @@ export async function runOpenLoop({ ratePerSecond, durationMs, fire, drainMs = 1
     await Promise.race([Promise.race(inFlight), drainOver]);
     clearTimeout(timer);
   }
+  closed = true;
   const unfinished = inFlight.size;
   if (unfinished > 0) errors.unfinished = (errors.unfinished ?? 0) + unfinished;
   const elapsedMs = Math.max(durationMs, (lastAnswerAt || performance.now()) - start);
