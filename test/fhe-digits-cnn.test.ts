@@ -44,8 +44,9 @@ test('ListModels serves digits-cnn in FHE mode: depth 3, N=8192, 16 images per c
   expect(plan.spec.stats.depth).toBe(3);
   expect(plan.spec.params.polyModulusDegree).toBe(8192);
   expect(plan.spec.batchCapacity).toBe(16);
-  // The stride-2 Conv is dense in the diagonal basis (64 diagonals: 8 + 8 − 2 rotations); the rest as for an MLP.
-  expect(plan.spec.stats.layers.map((l) => [l.op, l.rotations, l.plainMultiplies])).toEqual([['Conv', 14, 64], ['Square', 0, 0], ['Gemm', 9, 16]]);
+  // In PyTorch's (channel, y, x) order the stride-2 Conv touches all 64 diagonals (14 rotations); with its outputs
+  // placed next to their taps (permuteLinearOutputs) it needs 16 diagonals and 6 rotations.
+  expect(plan.spec.stats.layers.map((l) => [l.op, l.rotations, l.plainMultiplies])).toEqual([['Conv', 6, 16], ['Square', 0, 0], ['Gemm', 9, 16]]);
 });
 
 test('FHE accuracy on the digits test split (feature-major, one group) ≥ 98.5 % and equal to plaintext onnxruntime; blocks agree', async () => {
