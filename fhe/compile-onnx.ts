@@ -5,6 +5,7 @@ import { chebyshevDepth } from './chebyshev-schedule';
 import { selectCkksParameters } from './ckks-parameters';
 import { FheCompileError } from './errors';
 import type { FheActivationApproximation, FheLayerStats, FheLayoutKind, FheLinearOp, FheModelSpec, FheOp, FhePlan } from './fhe-plan';
+import { permuteLinearOutputs } from './permute-linear-outputs';
 import { traceOnnxBytes } from './trace-onnx-bytes';
 import type { ActivationStage, LinearStage, PolyStage } from './trace-onnx-model';
 
@@ -91,6 +92,8 @@ export function compileOnnx(bytes: Uint8Array, options: CompileOnnxOptions = {})
     return approximations ? { ...plan, approximations } : plan;
   }
 
+  // Free reorderings of hidden features that cut a sparse layer's diagonals (strided convolutions).
+  stages = permuteLinearOutputs(stages, pow2);
   const inputPeriod = pow2(traced.inputSize);
   // Backward pass: the span of valid, periodic slots each stage must leave behind for the next one.
   const geometry = new Map<number, LinearGeometry>();

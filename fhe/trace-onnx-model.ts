@@ -135,7 +135,10 @@ export function traceOnnxModel(model: OnnxModel): TraceOnnxModelResult {
         break;
       case 'Flatten': {
         const v = get(0);
-        if (v.kind === 'const') fail('constant folding is not supported; fold it at export');
+        if (v.kind === 'const') {
+          out(v);
+          break;
+        }
         const d = v as Dyn | Fn;
         const axis = numAttr(node, 'axis', 1);
         // axis 1 keeps the batch axis and flattens the rest; axis 0 ([1, batch·features]) is kept for single rows.
@@ -146,26 +149,73 @@ export function traceOnnxModel(model: OnnxModel): TraceOnnxModelResult {
       case 'Reshape': {
         const v = get(0);
         const target = get(1);
-        if (v.kind === 'const') fail('constant folding is not supported; fold it at export');
+        if (v.kind === 'const') {
+          out(v);
+          break;
+        }
         if (target.kind !== 'const') fail('the target shape must be a constant');
         const d = v as Dyn | Fn;
         const shape = Array.from((target as Const).data);
-        if (numAttr(node, 'allowzero', 0) === 1 && shape.includes(0)) fail('a zero-sized dimension (allowzero=1) is not supported');
+        if (numAttr(node, 'allowzero', 0) === 1 && shape.slice(1).includes(0)) fail('a zero-sized dimension (allowzero=1) is not supported');
         out({ ...d, dims: reshapeDims(d.dims, shape, fail) });
         break;
       }
       case 'Unsqueeze':
       case 'Squeeze': {
         const v = get(0);
-        if (v.kind === 'const') fail('constant folding is not supported; fold it at export');
-        const d = v as Dyn | Fn;
         let axes = Array.isArray(node.attributes.axes) ? (node.attributes.axes as number[]) : undefined;
         if (node.inputs[1]) {
           const a = get(1);
           if (a.kind !== 'const') fail('the axes must be a constant');
           axes = Array.from((a as Const).data);
         }
+        if (v.kind === 'const') {
+          // Shape arithmetic (x.view(x.size(0), -1)): only the data's shape changes.
+          const rank = v.dims.length + (node.opType === 'Unsqueeze' ? (axes?.length ?? 0) : 0);
+          const norm = (axes ?? []).map((x) => (x < 0 ? x + rank : x));
+          const dims = [...v.dims];
+          if (node.opType === 'Unsqueeze') for (const x of [...norm].sort((p, q) => p - q)) dims.splice(x, 0, 1);
+          out({ ...v, dims: node.opType === 'Unsqueeze' ? dims : dims.filter((d, k) => d !== 1 || (axes !== undefined && !norm.includes(k))) });
+          break;
+        }
+        const d = v as Dyn | Fn;
         out({ ...d, dims: squeezeDims(d.dims, axes, node.opType === 'Unsqueeze', fail) });
+        break;
+      }
+      // The shape computation exporters write for x.view(x.size(0), -1): Shape → Gather → Unsqueeze → Concat. The
+      // batch size is unknown at compile time (NaN); Reshape reads a NaN first entry as "the batch".
+      case 'Shape': {
+        const v = get(0);
+        const full = v.kind === 'const' ? v.dims : [NaN, ...(v as Dyn | Fn).dims];
+        const rank = full.length;
+        const clamp = (x: number) => Math.min(rank, Math.max(0, x < 0 ? x + rank : x));
+        const picked = full.slice(clamp(numAttr(node, 'start', 0)), clamp(numAttr(node, 'end', rank)));
+        out({ kind: 'const', dims: [picked.length], data: Float64Array.from(picked) });
+        break;
+      }
+      case 'Gather': {
+        const data = get(0);
+        const idx = get(1);
+        if (data.kind !== 'const' || idx.kind !== 'const') fail('only Gather on constants (shape arithmetic) is supported');
+        const dc = data as Const;
+        const ic = idx as Const;
+        if (dc.dims.length !== 1 || numAttr(node, 'axis', 0) !== 0) fail('only Gather from a 1-D constant along axis 0 is supported');
+        const picked = Array.from(ic.data, (i) => dc.data[i < 0 ? i + dc.data.length : i]);
+        if (picked.some((x) => x === undefined)) fail('Gather index out of range');
+        out({ kind: 'const', dims: ic.dims, data: Float64Array.from(picked as number[]) });
+        break;
+      }
+      case 'Concat': {
+        const parts = node.inputs.map((_, i) => get(i));
+        if (parts.some((p) => p.kind !== 'const' || p.dims.length > 1)) fail('only Concat of 1-D constants (shape arithmetic) is supported');
+        const data = Float64Array.from(parts.flatMap((p) => Array.from((p as Const).data)));
+        out({ kind: 'const', dims: [data.length], data });
+        break;
+      }
+      case 'Cast': {
+        const v = get(0);
+        if (v.kind !== 'const') fail('Cast of an input-dependent tensor is not supported');
+        out(v);
         break;
       }
       case 'Transpose': {
@@ -609,6 +659,7 @@ function reshapeDims(dims: number[], target: number[], fail: (reason: string) =>
   const size = dims.reduce((a, b) => a * b, 1);
   const bad = (): never => fail(`reshape to [${target.join(', ')}] changes the [batch, ${dims.join(', ')}] feature layout (the batch axis must stay first)`);
   if (target.length === 1) return target[0] === size || target[0] === -1 ? [size] : bad();
+  if (!(Number.isNaN(target[0]) || target[0]! >= -1)) bad(); // NaN: the batch size, from Shape
   const rest = target.slice(1).map((d, k) => (d === 0 ? dims[k] ?? bad() : d));
   const known = rest.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
   const free = rest.filter((d) => d === -1).length;

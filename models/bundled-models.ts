@@ -65,7 +65,7 @@ export const BUNDLED_MODELS = Object.freeze({
     modes: ['fhe', 'tee'],
     input: { name: 'x', features: 64 },
     output: { name: 'logits', size: 10, kind: 'logits' },
-    description: 'CNN on raw 8×8 digit pixels (0..16): Reshape → Conv 1→8 3×3 → x² → AvgPool 2×2 → Gemm 128→10 (PyTorch export).',
+    description: 'CNN on raw 8×8 digit pixels (0..16): Reshape → Conv 1→8 3×3 stride 2 → x² → Gemm 128→10 (PyTorch export).',
   },
 } as const satisfies Record<string, BundledModel>);
 

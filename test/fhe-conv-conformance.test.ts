@@ -43,7 +43,7 @@ const top1 = (v: ArrayLike<number>) => Array.from(v).indexOf(Math.max(...Array.f
 
 // [fixture, activations, also run encrypted] — one encrypted run per exporter keeps the suite's time down.
 const RELU_CNNS: [string, number, boolean][] = [
-  ['torch-cnn', 1, true], ['torch-cnn-bn-flat', 1, false], ['torch-cnn-residual', 2, false],
+  ['torch-cnn', 1, true], ['torch-cnn-bn-flat', 1, false], ['torch-cnn-view', 1, false], ['torch-cnn-residual', 2, false],
   ['torch-dynamo-cnn', 1, false], ['torch-dynamo-cnn-bn-flat', 1, false], ['torch-dynamo-cnn-residual', 2, true],
 ];
 

@@ -1,5 +1,5 @@
 /**
- * digits-cnn (PyTorch-exported Conv → x² → AvgPool → Gemm, models/train_digits_cnn.py) served in FHE mode end to end:
+ * digits-cnn (PyTorch-exported Conv stride 2 → x² → Gemm, models/train_digits_cnn.py) served in FHE mode end to end:
  * the gateway compiles it (no calibration: everything but the square is linear), the SDK predicts the whole digits
  * test split encrypted over gRPC, and the FHE accuracy must reach 98.5 % and agree with plaintext onnxruntime.
  */
@@ -37,13 +37,16 @@ test('the committed model is what PyTorch exported (ops, split, test accuracy re
   expect(entry.modes).toEqual(['fhe', 'tee']);
 });
 
-test('ListModels serves digits-cnn in FHE mode: depth 3, N=8192, the Conv in 5 rotations', async () => {
+test('ListModels serves digits-cnn in FHE mode: depth 3, N=8192, 16 images per ciphertext', async () => {
   const { models } = await client.listModels();
   expect(models.find((m) => m.id === MODEL)).toMatchObject({ modes: expect.arrayContaining(['fhe']), inputSize: 64, outputSize: 10 });
   const plan = stack.models.get(MODEL)!.primary.plan;
   expect(plan.spec.stats.depth).toBe(3);
   expect(plan.spec.params.polyModulusDegree).toBe(8192);
-  expect(plan.spec.stats.layers.map((l) => [l.op, l.rotations])).toEqual([['Conv', 5], ['Square', 0], ['Gemm', 11]]);
+  expect(plan.spec.batchCapacity).toBe(16);
+  // In PyTorch's (channel, y, x) order the stride-2 Conv touches all 64 diagonals (14 rotations); with its outputs
+  // placed next to their taps (permuteLinearOutputs) it needs 16 diagonals and 6 rotations.
+  expect(plan.spec.stats.layers.map((l) => [l.op, l.rotations, l.plainMultiplies])).toEqual([['Conv', 6, 16], ['Square', 0, 0], ['Gemm', 9, 16]]);
 });
 
 test('FHE accuracy on the digits test split (feature-major, one group) ≥ 98.5 % and equal to plaintext onnxruntime; blocks agree', async () => {
