@@ -395,7 +395,12 @@ export function createChannelPayer(options: ChannelPayerOptions): ChannelPayer {
         if (err instanceof PaymentMismatch) stop(err);
         throw err;
       }
-      uncertain = 0n; // the adopted total counts whatever the uncertain calls were charged before it
+      // The adopted total counts whatever the uncertain calls were charged before it. What they were not charged may
+      // still be held: a call cut by a crashed replica keeps its reservation until it expires, and the gateway wants
+      // vouchers to cover it. So as much of the uncertain amount as the gateway still reports reserved stays counted
+      // (never more than the payer already risked, never more than is reserved).
+      const reserved = typeof state.reserved === 'string' && UINT.test(state.reserved) ? BigInt(state.reserved) : 0n;
+      uncertain = uncertain < reserved ? uncertain : reserved;
       return { adopted: true, lost, confirmed: chain.confirmed };
     },
 
