@@ -31,7 +31,7 @@ const CHAT = 'toy-chat-kjv';
 const FHE_CALLS = 36;
 const CHAT_CALLS = 16;
 /** Errors that say "not served, send it again" — after a replica went away, or while its reservation is still held. */
-const RETRIABLE = new Set(['unavailable', 'payment_in_progress', 'session_not_found', 'tee_node_unavailable', 'http_502', 'http_503', 'upstream_unavailable']);
+const RETRIABLE = new Set(['http_connection', 'unavailable', 'payment_in_progress', 'session_not_found', 'tee_node_unavailable', 'http_502', 'http_503', 'upstream_unavailable']);
 
 const pgBin = findPostgresBin();
 const nginxBin = findNginx();
@@ -113,6 +113,7 @@ if (!pgBin || !nginxBin) {
       } catch (err) {
         const code = codeOf(err);
         log.push(code);
+        process.stderr.write(`DEBUG ${code} ${(err as Error).message.slice(0, 200)}\n`);
         if (!RETRIABLE.has(code) || attempt >= 20) throw err;
         await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 2_000)));
       }

@@ -118,7 +118,7 @@ export function createPaymentRounds(payer: ChannelPayer, options: PaymentRoundsO
             if (++corrections > maxCorrections) return ((done = true), undefined);
             payer.resync(required);
             const status = payer.status();
-            if (status.confirmed + status.inFlight + BigInt(requirements.amount) <= lastVoucher) return ((done = true), undefined);
+            if (status.confirmed + status.inFlight + status.held + BigInt(requirements.amount) <= lastVoucher) return ((done = true), undefined);
           }
           return pay(requirements);
         },
