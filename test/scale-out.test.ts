@@ -53,7 +53,6 @@ if (!pgBin || !nginxBin) {
   beforeAll(async () => {
     net = createReplicaNetwork(2);
     if (net.mode === 'loopback') console.warn(`scale-out: NO NETWORK NAMESPACES (${net.reason}); gateways, workers and clients all talk over loopback`);
-    process.stderr.write(`DEBUG net ${net.mode}\n`);
     [pg, chain] = await Promise.all([startPostgres({ bin: pgBin }), startPaymentsChain()]);
     // PostgreSQL and anvil listen on loopback only; the gateways' namespaces reach them through the hub address.
     const [pgForward, chainForward] = await Promise.all([forwardTcp(net.hub, pg.port), forwardTcp(net.hub, Number(new URL(chain.dev.rpcUrl).port))]);
@@ -78,7 +77,6 @@ if (!pgBin || !nginxBin) {
     // One after the other: two gateways compiling FHE plans and attesting nodes at once on two loaded cores would
     // time each other's probes out.
     for (const i of [0, 1]) {
-      process.stderr.write(`DEBUG starting gateway ${i} ${JSON.stringify(env(i))}\n`);
       const g = await startGatewayProcess(env(i), { prefix: net.prefix(i) });
       // A gateway bound to its namespace's address prints that address; on loopback, 127.0.0.1.
       gateways.push({ ...g, address: g.address.replace(/^0\.0\.0\.0/, net.hosts[i]!), httpUrl: g.httpUrl?.replace('0.0.0.0', net.hosts[i]!) });
@@ -113,7 +111,6 @@ if (!pgBin || !nginxBin) {
       } catch (err) {
         const code = codeOf(err);
         log.push(code);
-        process.stderr.write(`DEBUG ${code} ${(err as Error).message.slice(0, 200)}\n`);
         if (!RETRIABLE.has(code) || attempt >= 20) throw err;
         await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 2_000)));
       }

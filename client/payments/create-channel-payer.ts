@@ -361,11 +361,10 @@ export function createChannelPayer(options: ChannelPayerOptions): ChannelPayer {
       }
       if (cumulative > signedMax) bad('extra.channelState.charged', `the gateway reports ${cumulative} charged, more than any voucher this payer signed (${signedMax})`);
       if (held > 0n && typeof state.reserved === 'string' && UINT.test(state.reserved)) {
-        // The channel's reservations as this call was admitted: a held reservation that expired since is not held any
-        // more. An estimate that falls short only costs one corrective 402, which holds it again.
-        const reserved = BigInt(state.reserved);
-        const orphaned = reserved > inFlightSum() ? reserved - inFlightSum() : 0n;
-        if (orphaned < held) held = orphaned;
+        // The channel's other reservations as this call was admitted: a held reservation that expired by then is not
+        // held any more. An estimate that falls short only costs one corrective 402, which holds it again.
+        const others = BigInt(state.reserved) - handle.ceiling;
+        if (others < held) held = others > 0n ? others : 0n;
       }
       let placed: ReturnType<ReceiptChain['add']>;
       try {
@@ -410,12 +409,12 @@ export function createChannelPayer(options: ChannelPayerOptions): ChannelPayer {
         throw err;
       }
       // A call cut by a crashed replica keeps its reservation until it expires, and the gateway wants every voucher to
-      // cover it meanwhile: what the gateway reports reserved beyond this payer's own calls in flight is held for
-      // calls that never answered — never more than the ceilings of those calls (what the payer already risked).
+      // cover it meanwhile. Which of the reservations are this payer's live calls cannot be told apart (some of those
+      // in flight here are not admitted yet), so what is held is the reservations the gateway reports, up to the
+      // ceilings of the calls that never answered: never more than the payer already risked on them.
       const reserved = typeof state.reserved === 'string' && UINT.test(state.reserved) ? BigInt(state.reserved) : 0n;
-      const orphaned = reserved > inFlightSum() ? reserved - inFlightSum() : 0n;
       const risked = uncertain + held;
-      held = risked < orphaned ? risked : orphaned;
+      held = risked < reserved ? risked : reserved;
       uncertain = 0n; // the adopted total counts whatever the uncertain calls were charged before it
       return { adopted: true, lost, confirmed: chain.confirmed };
     },
