@@ -74,13 +74,7 @@ if (!pgBin || !nginxBin) {
       // A call cut by the kill holds its reservation this long; its retry (same key) waits it out as payment_in_progress.
       VEIL_PAYMENTS_RESERVATION_TTL_SECONDS: '10',
     });
-    // One after the other: two gateways compiling FHE plans and attesting nodes at once on two loaded cores would
-    // time each other's probes out.
-    for (const i of [0, 1]) {
-      const g = await startGatewayProcess(env(i), { prefix: net.prefix(i) });
-      // A gateway bound to its namespace's address prints that address; on loopback, 127.0.0.1.
-      gateways.push({ ...g, address: g.address.replace(/^0\.0\.0\.0/, net.hosts[i]!), httpUrl: g.httpUrl?.replace('0.0.0.0', net.hosts[i]!) });
-    }
+    gateways.push(...await Promise.all([0, 1].map((i) => startGatewayProcess(env(i), { prefix: net.prefix(i) }))));
     nginx = await startNginx(gateways.map((g) => new URL(g.httpUrl!).host), nginxBin);
   }, 240_000);
 
