@@ -11,7 +11,7 @@
 import OpenAI from 'openai';
 import { DEFAULT_SIMULATED_MEASUREMENT } from '../attestation';
 import { startGatewayProcess, type GatewayProcess } from '../bench/start-gateway-process';
-import { connectChain, DEV_ACCOUNTS } from '../chain';
+import { connectChain, DEV_ACCOUNTS, getChannel } from '../chain';
 import {
   connectFheModel, createChannelPayer, createSessionKey, createVeilClient, payingInterceptor, startVeilProxy,
   type ChannelPayer, type FheModelClient, type SettledCall, type VeilClient, type VeilProxy,
@@ -73,6 +73,9 @@ if (!pgBin || !nginxBin) {
       VEIL_PAYMENTS_SETTLEMENT_KEY_FILE: 'none',
       // A call cut by the kill holds its reservation this long; its retry (same key) waits it out as payment_in_progress.
       VEIL_PAYMENTS_RESERVATION_TTL_SECONDS: '10',
+      // The replica that survives also settles (the receiver's key, dev account 2): every charge is claimed on chain
+      // as soon as the chain watcher next looks, so the test can check the chain against the ledger.
+      ...(i === 1 ? { VEIL_PAYMENTS_SETTLEMENT_PRIVATE_KEY: DEV_ACCOUNTS[2].privateKey, VEIL_PAYMENTS_CLAIM_THRESHOLD: '1', VEIL_PAYMENTS_WATCH_INTERVAL_SECONDS: '1' } : {}),
     });
     gateways.push(...await Promise.all([0, 1].map((i) => startGatewayProcess(env(i), { prefix: net.prefix(i) }))));
     nginx = await startNginx(gateways.map((g) => new URL(g.httpUrl!).host), nginxBin);
@@ -191,6 +194,16 @@ if (!pgBin || !nginxBin) {
       expect(fheCharged).toBe(fheReceipts.reduce((a, r) => a + r.charged, 0n));
       expect(chatCharged).toBe(chatReceipts.reduce((a, r) => a + r.charged, 0n));
       expect(totals.charged).toBe(fheCharged + chatCharged);
+      // And the chain: the surviving replica's settlement worker claims exactly what the ledger charged.
+      const claimed = async (channelId: `0x${string}`) => (await getChannel(chain.payer.publicClient, { contractAddress: chain.contract, channelId })).claimed;
+      const deadline = Date.now() + 30_000;
+      let onChain = [0n, 0n];
+      while (Date.now() < deadline) {
+        onChain = [await claimed(fhePayer.channelId), await claimed(chatPayer.channelId)];
+        if (onChain[0] === fheCharged && onChain[1] === chatCharged) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(onChain).toEqual([fheCharged, chatCharged]);
     } finally {
       await ledger.close();
     }

@@ -29,6 +29,7 @@ export function createReplicaNetwork(count: number): ReplicaNetwork {
   const loopback = (reason: string): ReplicaNetwork => ({
     mode: 'loopback', reason, hub: '127.0.0.1', hosts: Array(count).fill('127.0.0.1'), bind: Array(count).fill('127.0.0.1'), prefix: () => [], close: () => undefined,
   });
+  if (process.env.VEIL_TEST_NO_NETNS === '1') return loopback('VEIL_TEST_NO_NETNS=1');
   if (process.getuid?.() !== 0) return loopback('not root');
   if (!IP) return loopback('iproute2 (ip) not found');
   const tag = String(process.pid % 10_000);
