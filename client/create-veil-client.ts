@@ -12,6 +12,8 @@ import { fromServiceError, VeilClientError } from './veil-client-error';
 /**
  * Where the gateway is: one `target` (`host:port`, or a `dns:///name:port` / `ipv4:a:p,b:p` target naming several
  * replicas), or several replicas as `targets` (IP:port each). Several addresses are balanced by grpc-js round_robin.
+ * Only `targets` keeps an FHE session on the replica that opened it; behind one multi-address `target` a session's
+ * calls follow the balancer, and a call that lands elsewhere costs `connectFheModel` a key re-upload.
  */
 export type VeilClientTarget =
   | { /** host:port of the gateway, e.g. `127.0.0.1:50051`, or a grpc-js target naming several addresses. */ target: string; targets?: never }
