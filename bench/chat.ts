@@ -81,7 +81,7 @@ async function startStack(languageHost: Stack['languageHost'], compare?: { root:
     VEIL_TEE_LANGUAGE_HOST: languageHost, VEIL_TEE_LANGUAGE_MODELS: `${CHAT},${EMBED}`, VEIL_HTTP_PORT: '0',
     VEIL_CHAIN_ENABLED: 'false', VEIL_FHE_MODELS: 'breast-cancer-lr', VEIL_FHE_VARIANTS: 'blocks', VEIL_FHE_WORKERS: '1',
     VEIL_TEE_MODELS: 'breast-cancer-lr', VEIL_TEE_LOCAL_THREADS: '1',
-  }, compare?.root);
+  }, compare ? { root: compare.root } : {});
   try {
     if (!gateway.httpUrl) throw new Error('the gateway printed no HTTP URL');
     const proxy = await startProxyProcess({ gateway: gateway.httpUrl, models: [CHAT, EMBED], simulatedKeys: gateway.simulatedKeys, root: compare?.root });

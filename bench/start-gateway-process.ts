@@ -15,14 +15,16 @@ export type GatewayProcess = {
 };
 
 /**
- * Runs `veil serve` as its own process on a free loopback port, as a deployment would, so benchmark clients
- * do not share the gateway's event loop. Resolves with the address the gateway printed. `root` is the checkout whose
- * `bin/veil.cjs` runs (default this one; a bench may compare another).
+ * Runs `veil serve` as its own process on a free loopback port (or what `env` binds), as a deployment would, so
+ * benchmark clients do not share the gateway's event loop. Resolves with the address the gateway printed. `root` is
+ * the checkout whose `bin/veil.cjs` runs (default this one; a bench may compare another).
  */
-export function startGatewayProcess(env: Record<string, string>, root = path.join(__dirname, '..')): Promise<GatewayProcess> {
+export function startGatewayProcess(env: Record<string, string>, options: { prefix?: readonly string[]; root?: string } = {}): Promise<GatewayProcess> {
   // A private data dir: a bench must not share the dev chain state of a gateway the user runs.
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-bench-'));
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'veil.cjs'), 'serve'], {
+  // `prefix` runs it under another program that execs it (e.g. `ip netns exec NS`): the pid stays the gateway's.
+  const [command, ...wrap] = [...(options.prefix ?? []), process.execPath];
+  const child = spawn(command!, [...wrap, path.join(options.root ?? path.join(__dirname, '..'), 'bin', 'veil.cjs'), 'serve'], {
     // Only what the bench sets: the caller's secrets (e.g. VEIL_CHAIN_PRIVATE_KEY) and stray VEIL_* settings stay out.
     // Free ports for both APIs: a bench gateway must not fail because a user's gateway holds 8080.
     env: childProcessEnv({ extra: { VEIL_GRPC_HOST: '127.0.0.1', VEIL_GRPC_PORT: '0', VEIL_HTTP_PORT: '0', VEIL_LOG_LEVEL: 'warn', VEIL_DATA_DIR: dataDir, ...env } }),
@@ -54,6 +56,8 @@ export function startGatewayProcess(env: Record<string, string>, root = path.joi
         pid: child.pid!,
         stop: () =>
           new Promise<void>((done) => {
+            // Already gone (killed by a test): there is nothing to wait for.
+            if (child.exitCode !== null || child.signalCode !== null) return done();
             child.once('exit', () => done());
             child.kill('SIGTERM');
           }),

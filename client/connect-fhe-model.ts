@@ -3,7 +3,9 @@ import {
   packInputs, protectDecryptedOutputs, unpackOutputs, type CkksRuntime, type FheClientKeys, type FheModelSpec, type FheVariant,
   type OutputPrecision,
 } from '../fhe';
+import { randomUUID } from 'node:crypto';
 import type { FheGatewayClient } from './create-http-fhe-client';
+import { isUnavailable } from './retry-unavailable';
 import { VeilClientError } from './veil-client-error';
 
 export type ConnectFheModelParameters = {
@@ -54,13 +56,32 @@ export type FheModelClient = {
    * variant's session is opened at connect; under `auto` each variant's session opens the first time it is used.
    */
   session(variant?: FheVariant): Promise<string>;
-  /** Evaluation-key bytes uploaded so far, over every variant used. */
+  /** Evaluation-key bytes uploaded so far, over every variant used (re-established sessions included). */
   keyBytes: number;
-  predict(samples: ArrayLike<number>[], options?: { signal?: AbortSignal; variant?: FheVariant }): Promise<FhePrediction>;
+  /** Sessions opened again because the replica holding one went away or no longer had it. */
+  reestablished: number;
+  /**
+   * `idempotencyKey`: the call's retry key (default: a fresh one). Pass the same key when retrying a failed call
+   * yourself, so a paid call whose first attempt was charged is answered from that receipt instead of charged again.
+   */
+  predict(samples: ArrayLike<number>[], options?: { signal?: AbortSignal; variant?: FheVariant; idempotencyKey?: string }): Promise<FhePrediction>;
   close(): Promise<void>;
 };
 
-type VariantSession = { variant: FheVariant; spec: FheModelSpec; runtime: CkksRuntime; keys: FheClientKeys; sessionId: string; keyBytes: number };
+type VariantSession = {
+  variant: FheVariant; spec: FheModelSpec; runtime: CkksRuntime; keys: FheClientKeys; sessionId: string; keyBytes: number;
+  /** A new session being opened for this variant after the old one was lost (shared by the calls that noticed). */
+  reopening?: Promise<string>;
+};
+
+/**
+ * The replica holding the session is gone (UNAVAILABLE, or a balancer's 502/503 for it) or does not hold it (another
+ * replica, or it restarted): the keys this client still holds can open a new session and the call can be sent again.
+ */
+function isSessionLost(err: unknown): boolean {
+  const code = (err as VeilClientError | undefined)?.code;
+  return code === 'session_not_found' || code === 'http_502' || code === 'http_503' || isUnavailable(err);
+}
 
 /**
  * Connects to one model for encrypted inference: fetches its public specs, generates CKKS key pairs locally (secret
@@ -92,22 +113,41 @@ export async function connectFheModel(params: ConnectFheModelParameters): Promis
   const seal = await loadSeal();
   const sessions = new Map<FheVariant, Promise<VariantSession>>();
   const opened: VariantSession[] = [];
+  let reestablished = 0;
+
+  /** Uploads a variant's evaluation keys (made afresh from the key pair held here; the secret key never leaves). */
+  const upload = (variant: FheVariant, keys: FheClientKeys) => {
+    const evaluation = keys.evaluationKeys();
+    return client.createFheSession(
+      { modelId, variant, specSha256: specs[variant]!.sha256, galoisKeys: evaluation.galoisKeys, relinKeys: evaluation.relinKeys },
+      { deadlineMs: params.deadlineMs },
+    );
+  };
+  /** Opens a new session in place of `lost`, once however many calls noticed; a caller that lost an older one gets the current. */
+  const reestablish = (s: VariantSession, lost: string): Promise<string> => {
+    if (s.sessionId !== lost) return Promise.resolve(s.sessionId);
+    s.reopening ??= upload(s.variant, s.keys).then((created) => {
+      s.sessionId = created.sessionId;
+      s.keyBytes += created.bytesReceived;
+      reestablished++;
+      return created.sessionId;
+    }).finally(() => {
+      s.reopening = undefined;
+    });
+    return s.reopening;
+  };
 
   const open = (variant: FheVariant): Promise<VariantSession> => {
     let pending = sessions.get(variant);
     if (!pending) {
       pending = (async () => {
-        const { spec, sha256 } = specs[variant]!;
+        const { spec } = specs[variant]!;
         const runtime = createCkksRuntime(seal, spec.params);
         let keys: FheClientKeys | undefined;
         try {
           keys = createFheClientKeys(runtime, spec);
-          const evaluation = keys.evaluationKeys();
-          const session = await client.createFheSession(
-            { modelId, variant, specSha256: sha256, galoisKeys: evaluation.galoisKeys, relinKeys: evaluation.relinKeys },
-            { deadlineMs: params.deadlineMs },
-          );
-          const s = { variant, spec, runtime, keys, sessionId: session.sessionId, keyBytes: session.bytesReceived };
+          const session = await upload(variant, keys);
+          const s: VariantSession = { variant, spec, runtime, keys, sessionId: session.sessionId, keyBytes: session.bytesReceived };
           opened.push(s);
           return s;
         } catch (err) {
@@ -139,6 +179,9 @@ export async function connectFheModel(params: ConnectFheModelParameters): Promis
     get keyBytes() {
       return opened.reduce((a, s) => a + s.keyBytes, 0);
     },
+    get reestablished() {
+      return reestablished;
+    },
     async predict(samples, options = {}) {
       const inputSize = specs[primaryVariant]!.spec.inputSize;
       samples.forEach((s, i) => {
@@ -153,6 +196,7 @@ export async function connectFheModel(params: ConnectFheModelParameters): Promis
       if (!specs[variant]) throw new VeilClientError('invalid_argument', `variant "${variant}" is not available on this connection`);
       const session = await open(variant);
       const { spec, keys } = session;
+      const idempotencyKey = options.idempotencyKey ?? randomUUID();
 
       const encrypted = packInputs(spec, samples).map((group) => group.map((slots) => keys.encrypt(slots)));
       let bytesUploaded = 0;
@@ -168,10 +212,21 @@ export async function connectFheModel(params: ConnectFheModelParameters): Promis
         while (next < starts.length) {
           const start = starts[next++]!;
           const slice = encrypted.slice(start, start + groupsPerRequest);
-          const response = await client.predict(session.sessionId, slice.map((ciphertexts) => ({ ciphertexts })), {
+          const send = (sessionId: string) => client.predict(sessionId, slice.map((ciphertexts) => ({ ciphertexts })), {
             deadlineMs: params.deadlineMs,
             signal: options.signal,
+            // One key per slice, the same on the retry below: a paid slice is charged once whichever replica answers it.
+            idempotencyKey: starts.length > 1 ? `${idempotencyKey}/${start}` : idempotencyKey,
           });
+          const used = session.sessionId;
+          let response;
+          try {
+            response = await send(used);
+          } catch (err) {
+            // Moved by a balancer or left behind by a replica that went away: the same keys, a new session, one retry.
+            if (!isSessionLost(err) || options.signal?.aborted) throw err;
+            response = await send(await reestablish(session, used));
+          }
           if (response.groups.length !== slice.length) {
             throw new VeilClientError('internal', `gateway returned ${response.groups.length} groups for ${slice.length}`);
           }

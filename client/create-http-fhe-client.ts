@@ -103,7 +103,8 @@ export function createHttpFheClient(options: HttpFheClientOptions): FheGatewayCl
       const framed = encodeCiphertextGroups(groups);
       const response = await call(`/v1/fhe/sessions/${encodeURIComponent(sessionId)}/predict`, {
         method: 'POST',
-        headers: { 'content-type': 'application/octet-stream', accept: 'application/octet-stream' },
+        // The key makes a paid retry (by the caller, or through a balancer to another replica) a replay, not a new charge.
+        headers: { 'content-type': 'application/octet-stream', accept: 'application/octet-stream', ...(opts?.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {}) },
         body: framed as Uint8Array<ArrayBuffer>,
       }, opts);
       const answer = decodeCiphertextGroups(new Uint8Array(await response.arrayBuffer()));

@@ -57,12 +57,17 @@ export function callUnary<Res>(
   request: unknown,
   limits: CallLimits,
   errors: CallLimitErrors & { fromStatus(err: grpc.ServiceError): Error },
+  /** Request metadata beyond what the client's interceptors add (e.g. an `idempotency-key`). */
+  metadata?: grpc.Metadata,
 ): Promise<Res> {
   return runWithLimits((signal) => new Promise<Res>((resolve, reject) => {
-    const stub = client as unknown as Record<string, (req: unknown, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall>;
+    type Callback = (err: grpc.ServiceError | null, res: Res) => void;
+    const stub = client as unknown as Record<string, (req: unknown, ...rest: [grpc.Metadata, grpc.CallOptions, Callback] | [grpc.CallOptions, Callback]) => grpc.ClientUnaryCall>;
     const fn = stub[method];
     if (typeof fn !== 'function') throw new TypeError(`no unary method ${method} on this client`);
-    const call = fn.call(client, request, limits.deadline ? { deadline: limits.deadline } : {}, (err, response) => (err ? reject(errors.fromStatus(err)) : resolve(response)));
+    const options: grpc.CallOptions = limits.deadline ? { deadline: limits.deadline } : {};
+    const done: Callback = (err, response) => (err ? reject(errors.fromStatus(err)) : resolve(response));
+    const call = metadata ? fn.call(client, request, metadata, options, done) : fn.call(client, request, options, done);
     signal.addEventListener('abort', () => call.cancel(), { once: true });
   }), limits, errors);
 }

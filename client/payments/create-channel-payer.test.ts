@@ -262,6 +262,22 @@ test('corrective 402: a receipt lost in transit is resynced within what was sign
   expect(isPayerError(await caught(p.pay(claim(0n).accepts[0]!)), 'payer_stopped')).toBe(true);
 });
 
+test('a call cut by a crashed replica leaves its reservation held: after one corrective 402 the vouchers cover it, so calls go on', async () => {
+  const s = await server({ dropBeforeCommit: (b) => b.cost === 44 });
+  const p = payer();
+  const fetch = payingFetch(p);
+  expect((await post(fetch, s.url, { ceiling: 100, cost: 10 })).status).toBe(200);
+  await expect(post(fetch, s.url, { ceiling: 100, cost: 44 })).rejects.toThrow(); // reserved, then no answer at all
+  // 10 + 100 does not cover 10 charged + 100 still reserved + 100: the gate corrects, the payer holds the orphan's 100.
+  const res = await post(fetch, s.url, { ceiling: 100, cost: 5 });
+  expect(res.status).toBe(200);
+  expect(p.status()).toMatchObject({ confirmed: 15n, inFlight: 0n });
+  expect(await s.ledger.channel(p.channelId)).toMatchObject({ charged: 15n, reserved: 100n });
+  expect(p.status().signedMax).toBe(210n); // never more than charged + the orphan's ceiling + the call's own
+  expect((await post(fetch, s.url, { ceiling: 100, cost: 5 })).status).toBe(200); // and the next call needs no correction
+  expect(s.corrections).toBe(1);
+});
+
 test('auto top-up: a call the remaining deposit cannot cover tops the channel up first (real anvil)', async () => {
   const s = await server();
   const fixed = payer({ deposit: 250n });

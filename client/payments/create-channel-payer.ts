@@ -74,6 +74,11 @@ export type PayerStatus = {
   /** The ceilings of the calls in flight. */
   inFlight: bigint;
   inFlightCalls: number;
+  /**
+   * Reserved on the gateway for calls of this payer that never answered (a replica that crashed mid-call), as a
+   * corrective 402 reported it: every voucher covers it until a receipt or a resync shows it expired.
+   */
+  held: bigint;
   /** The highest voucher ever signed: the most the receiver can claim. */
   signedMax: bigint;
   /** What this payer authorized beyond the channel's state when it started (the budget counts this). */
@@ -157,6 +162,8 @@ export function createChannelPayer(options: ChannelPayerOptions): ChannelPayer {
   let deposited = 0n;
   let signedMax = 0n;
   let uncertain = 0n;
+  /** Reserved on the gateway for calls of this payer that never answered (a crashed replica's): vouchers cover it. */
+  let held = 0n;
   let stopped: PaymentMismatch | undefined;
   let nextId = 0;
   const inFlight = new Map<number, CallHandle>();
@@ -257,7 +264,7 @@ export function createChannelPayer(options: ChannelPayerOptions): ChannelPayer {
   const status = (): PayerStatus => {
     const confirmed = chain?.confirmed ?? startCharged;
     return {
-      channelId, config, network, opened: chain !== undefined, deposited, confirmed, inFlight: inFlightSum(), inFlightCalls: inFlight.size, signedMax,
+      channelId, config, network, opened: chain !== undefined, deposited, confirmed, inFlight: inFlightSum(), inFlightCalls: inFlight.size, held, signedMax,
       spent: confirmed - startCharged,
       ...(stopped ? { stopped: { field: stopped.field, message: stopped.message } } : {}),
     };
@@ -292,7 +299,7 @@ export function createChannelPayer(options: ChannelPayerOptions): ChannelPayer {
       await open();
       for (;;) {
         refuseStopped();
-        const needed = chain!.confirmed + inFlightSum() + ceiling;
+        const needed = chain!.confirmed + inFlightSum() + held + ceiling;
         if (maxSpend !== undefined && needed - startCharged > maxSpend) {
           throw new PayerError('budget_exceeded', `paying this call (ceiling ${ceiling}) could take the total to ${needed - startCharged}, above the budget ${maxSpend}`);
         }
@@ -353,6 +360,12 @@ export function createChannelPayer(options: ChannelPayerOptions): ChannelPayer {
         bad('extra.chargedAmount', `the gateway charged ${charged}, more than ${check.because ?? 'this call may cost'} (${check.maxCharge})`);
       }
       if (cumulative > signedMax) bad('extra.channelState.charged', `the gateway reports ${cumulative} charged, more than any voucher this payer signed (${signedMax})`);
+      if (held > 0n && typeof state.reserved === 'string' && UINT.test(state.reserved)) {
+        // The channel's other reservations as this call was admitted: a held reservation that expired by then is not
+        // held any more. An estimate that falls short only costs one corrective 402, which holds it again.
+        const others = BigInt(state.reserved) - handle.ceiling;
+        if (others < held) held = others > 0n ? others : 0n;
+      }
       let placed: ReturnType<ReceiptChain['add']>;
       try {
         placed = chain!.add({ requestId: extra.requestId, charged, cumulative }, allowance);
@@ -395,6 +408,13 @@ export function createChannelPayer(options: ChannelPayerOptions): ChannelPayer {
         if (err instanceof PaymentMismatch) stop(err);
         throw err;
       }
+      // A call cut by a crashed replica keeps its reservation until it expires, and the gateway wants every voucher to
+      // cover it meanwhile. Which of the reservations are this payer's live calls cannot be told apart (some of those
+      // in flight here are not admitted yet), so what is held is the reservations the gateway reports, up to the
+      // ceilings of the calls that never answered: never more than the payer already risked on them.
+      const reserved = typeof state.reserved === 'string' && UINT.test(state.reserved) ? BigInt(state.reserved) : 0n;
+      const risked = uncertain + held;
+      held = risked < reserved ? risked : reserved;
       uncertain = 0n; // the adopted total counts whatever the uncertain calls were charged before it
       return { adopted: true, lost, confirmed: chain.confirmed };
     },

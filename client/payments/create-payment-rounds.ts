@@ -35,6 +35,15 @@ export type PaymentRound = {
   answer(answer: RoundAnswer): Promise<string | undefined>;
 };
 
+/**
+ * An HTTP answer that came from a balancer in front of the gateway, not from a gateway: 502 (the replica died or
+ * dropped the connection mid-call) or 504 (it did not answer in time). The call may have been charged before its
+ * answer was lost, so such an attempt is settled as a transport error (its ceiling stays counted as possibly charged).
+ */
+export function isBalancerFailure(status: number, receipt: string | undefined): boolean {
+  return (status === 502 || status === 504) && receipt === undefined;
+}
+
 const PREPAY_FALLBACK = new Set<PayerErrorCode>(['ceiling_above_max_per_call', 'budget_exceeded', 'deposit_insufficient']);
 const REMEMBERED_RESOURCES = 1_000;
 
@@ -109,7 +118,7 @@ export function createPaymentRounds(payer: ChannelPayer, options: PaymentRoundsO
             if (++corrections > maxCorrections) return ((done = true), undefined);
             payer.resync(required);
             const status = payer.status();
-            if (status.confirmed + status.inFlight + BigInt(requirements.amount) <= lastVoucher) return ((done = true), undefined);
+            if (status.confirmed + status.inFlight + status.held + BigInt(requirements.amount) <= lastVoucher) return ((done = true), undefined);
           }
           return pay(requirements);
         },

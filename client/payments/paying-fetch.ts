@@ -1,6 +1,6 @@
 import { decodeX402, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, type PaymentRequired } from '../../payments';
 import type { ChannelPayer } from './create-channel-payer';
-import { createPaymentRounds, type PaymentRoundsOptions } from './create-payment-rounds';
+import { createPaymentRounds, isBalancerFailure, type PaymentRoundsOptions } from './create-payment-rounds';
 
 export type PayingFetchOptions = PaymentRoundsOptions;
 
@@ -41,6 +41,10 @@ export function payingFetch(payer: ChannelPayer, fetchImpl: Fetch = globalThis.f
       }
       const paymentRequired = response.status === 402;
       const receipt = response.headers.get(PAYMENT_RESPONSE_HEADER) ?? undefined;
+      if (isBalancerFailure(response.status, receipt)) {
+        await round.answer({ transportError: true });
+        return response;
+      }
       // A streamed body cannot be sent again: refused only when a 402 asks for it, so uploads to free routes pass.
       const replayable = !(init?.body instanceof ReadableStream);
       signature = await round.answer({ paymentRequired: paymentRequired && replayable, required: paymentRequired ? readPaymentRequired(response) : undefined, receipt });

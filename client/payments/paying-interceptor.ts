@@ -45,6 +45,10 @@ export function payingInterceptor(payer: ChannelPayer, options: PayingIntercepto
           deliver({ code: GrpcStatus.FAILED_PRECONDITION, details: (err as Error).message, metadata: codeTrailer(err) }, statusNext);
         };
         const decide = async (status: StatusObject) => {
+          // No gateway answered (the replica died, the connection dropped): the call may have been charged before its
+          // answer was lost, so its ceiling stays counted as possibly charged — the next voucher covers it, and a retry
+          // under the same idempotency key replays the receipt if it was. A gateway's own refusal carries its code.
+          if (status.code !== GrpcStatus.OK && status.metadata.get('veil-error-code').length === 0) return round.answer({ transportError: true });
           const paymentRequired = status.code === GrpcStatus.FAILED_PRECONDITION && status.metadata.get(PAYMENT_REQUIRED_HEADER).length > 0;
           return round.answer({ paymentRequired, required: paymentRequired ? readRequired(status.metadata) : undefined, receipt: single(status.metadata, PAYMENT_RESPONSE_HEADER) });
         };

@@ -5,7 +5,7 @@ import { AnswerTooLarge, createGatewayRequester, type GatewayAnswer, type Gatewa
 import { TEE_CALL_ERRORS, type RoutedTeeInferRequest, type RoutedTeeTransport, type TeeCallOptions, type TeeRoute } from './create-gateway-tee-transport';
 import { readServerSentEvents } from './read-server-sent-events';
 import { decodeX402, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, type PaymentRequired, type PriceTable } from '../../payments';
-import { createPaymentRounds, type ChannelPayer, type PaymentRound, type PaymentRoundsOptions } from '../payments';
+import { createPaymentRounds, isBalancerFailure, type ChannelPayer, type PaymentRound, type PaymentRoundsOptions } from '../payments';
 import { createChargeChecker } from './create-charge-checker';
 
 /** A model the gateway lists on `GET /v1/models` (the OpenAI list entry plus Veil's fields). */
@@ -147,7 +147,7 @@ export function createHttpTeeTransport(options: CreateHttpTeeTransportOptions): 
         return { response, round: undefined };
       }
       if (!ok(response)) {
-        await round.answer({ paymentRequired: false });
+        await round.answer(isBalancerFailure(response.status, response.header(PAYMENT_RESPONSE_HEADER)) ? { transportError: true } : { paymentRequired: false });
         return { response, round: undefined };
       }
       if (!stream) {

@@ -1,4 +1,4 @@
-import { costOf, encodeX402, priceOf, type BudgetGate, type PaidAdmission, type PaymentGate, type PriceTable, type ReplayedAdmission, type SignedUsage, type Usage } from '../../payments';
+import { costOf, decodePaymentPayload, encodeX402, priceOf, type BudgetGate, type PaidAdmission, type PaymentGate, type PriceTable, type ReplayedAdmission, type SignedUsage, type Usage } from '../../payments';
 import { callerKey, type CallContext } from '../grpc/call-context';
 import { withSpan } from '../with-span';
 
@@ -42,7 +42,7 @@ export async function chargeCall<T>(
   if (ceiling === 0n) return (await work()).value;
   const key = context.payment.idempotencyKey;
   // Without a key every call is its own request; with one, a retry is recognised by the caller who sent it.
-  const requestId = key !== undefined && /^[\x21-\x7e]{1,255}$/.test(key) ? `idem:${callerKey(context)}:${key}` : `req:${context.requestId}`;
+  const requestId = key !== undefined && /^[\x21-\x7e]{1,255}$/.test(key) ? `idem:${idempotencyScope(context)}:${key}` : `req:${context.requestId}`;
   // issue #12: verification (signature, binding, on-chain authorizer or key budget, reservation) and the commit are spans of the call.
   const admission = await withSpan('veil.payment.verify', async (span) => {
     const admitted = await admitCall(payments, context, { requestId, resource: call.resource, ceiling });
@@ -66,6 +66,24 @@ export async function chargeCall<T>(
   const { response } = await withSpan('veil.payment.commit', () => admission.commit(actual < ceiling ? actual : ceiling, out.signed));
   context.payment.response = encodeX402(response);
   return out.value;
+}
+
+/**
+ * Whose retry key this is. A voucher's channel when the call carries one: only the channel's authorizer can sign a
+ * voucher the gate admits, and it is the same whichever replica or proxy hop the retry comes through (behind a
+ * balancer, or after failing over to another gateway, the peer address differs). Otherwise the API key or peer.
+ */
+function idempotencyScope(context: CallContext): string {
+  const header = context.payment.signature;
+  if (header !== undefined && header !== '') {
+    try {
+      const channel = decodePaymentPayload(header).payload.voucher.channelId;
+      if (typeof channel === 'string' && /^0x[0-9a-fA-F]{64}$/.test(channel)) return `channel:${channel.toLowerCase()}`;
+    } catch {
+      // A malformed header is refused by the gate; its scope does not matter.
+    }
+  }
+  return callerKey(context);
 }
 
 /**

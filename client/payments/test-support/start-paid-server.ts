@@ -27,6 +27,8 @@ export type PaidServerOptions = {
   statusAfterCommit?: number;
   /** A gateway that commits the charge and then drops the connection (the client never sees the receipt). */
   dropAfterCommit?: (body: PaidCallBody) => boolean;
+  /** Drop the connection after admission, neither committing nor releasing: a replica that crashed mid-call (its reservation stays until it expires). */
+  dropBeforeCommit?: (body: PaidCallBody) => boolean;
 };
 
 export type PaidServer = { url: string; gate: PaymentGate; served: number; /** 402s that carried the channel's state. */ corrections: number; /** HTTP requests received. */ requests: number; stop(): Promise<void> };
@@ -83,6 +85,10 @@ export async function startPaidServer(options: PaidServerOptions): Promise<PaidS
       return;
     }
     if (body.delayMs) await new Promise((r) => setTimeout(r, body.delayMs));
+    if (options.dropBeforeCommit?.(body)) {
+      res.socket?.destroy();
+      return;
+    }
     const { response } = await admission.commit(BigInt(body.cost));
     served++;
     if (options.dropAfterCommit?.(body)) {
