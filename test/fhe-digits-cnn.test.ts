@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { connectFheModel, createVeilClient, type VeilClient } from '../client';
 import { readOnnxModel } from '../onnx';
 import { argmax, BUNDLED_MODELS, loadDigits, runOnnxModel } from '../models';
+import { createTeePool } from '../workers/tee';
 import { startFheHttpStack, type FheHttpStack } from './support/start-fhe-http-stack';
 
 const MODEL = 'digits-cnn';
@@ -49,7 +50,7 @@ test('ListModels serves digits-cnn in FHE mode: depth 3, N=8192, 16 images per c
   expect(plan.spec.stats.layers.map((l) => [l.op, l.rotations, l.plainMultiplies])).toEqual([['Conv', 6, 16], ['Square', 0, 0], ['Gemm', 9, 16]]);
 });
 
-test('FHE accuracy on the digits test split (feature-major, one group) ≥ 98.5 % and equal to plaintext onnxruntime; blocks agree', async () => {
+test('FHE accuracy on the digits test split (feature-major, one group) ≥ 98.5 % and equal to plaintext onnxruntime; blocks and the TEE pool agree', async () => {
   const { test: split } = loadDigits();
   const plain = await runOnnxModel(fs.readFileSync(entry.file), 'x', 'logits', split.features);
   const model = await connectFheModel({ client, modelId: MODEL, variant: 'feature-major' });
@@ -61,6 +62,17 @@ test('FHE accuracy on the digits test split (feature-major, one group) ≥ 98.5 
     expect(accuracy(encrypted.logits)).toBeGreaterThanOrEqual(0.985);
     expect(agreement).toBe(1);
     encrypted.logits.forEach((l, i) => l.forEach((v, j) => expect(Math.abs(v - plain[i]![j]!)).toBeLessThan(1e-2)));
+    // TEE mode runs the same file in onnxruntime workers: the two encrypted paths agree on every test row.
+    const tee = await createTeePool({ models: { [MODEL]: entry.file }, threads: 1 });
+    try {
+      const data = Float32Array.from(split.features.flatMap((f) => Array.from(f)));
+      const { outputs } = await tee.run({ modelId: MODEL, inputs: { x: { dims: [split.features.length, 64], data } } });
+      const teeLogits = outputs.logits!.data as Float32Array;
+      const teeTop1 = split.features.map((_, i) => argmax(teeLogits.subarray(i * 10, (i + 1) * 10)));
+      expect(teeTop1).toEqual(encrypted.logits.map((l) => argmax(l)));
+    } finally {
+      await tee.close();
+    }
   } finally {
     await model.close();
   }
