@@ -26,8 +26,9 @@ how often the two encrypted paths agree with each other and with plaintext (exit
 chat request to it, streams the reply as it is generated (every event authenticated here) and verifies the
 stream's signed receipt, then prints what was attested.
   --target            gateway address (default ${DEFAULT_TARGET}, where \`veil serve\` listens by default)
-  --model             breast-cancer-lr (default; alias lr), digits-mlp (alias digits), or digits-relu-mlp (FHE only when
-                      the gateway serves it: fhe.models / VEIL_FHE_MODELS; its Relus are calibrated approximations)
+  --model             breast-cancer-lr (default; alias lr), digits-mlp (alias digits), digits-cnn (a convolutional net,
+                      both modes by default), or digits-relu-mlp (FHE only when the gateway serves it: fhe.models /
+                      VEIL_FHE_MODELS; its Relus are calibrated approximations)
   --input             (tee) CSV of feature rows instead of the test split: one row per line, comma-separated
                       numbers (30 for breast-cancer-lr, 64 for the digits models), an optional header line of
                       column names; no quotes, no empty cells (a bad file exits 2 naming its line and column)

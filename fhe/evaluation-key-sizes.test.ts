@@ -24,7 +24,7 @@ async function serialisedSizes(spec: Pick<FheModelSpec, 'params' | 'galoisSteps'
   }
 }
 
-const bundled = (['breast-cancer-lr', 'digits-mlp'] as const).flatMap((id) =>
+const bundled = (['breast-cancer-lr', 'digits-mlp', 'digits-cnn'] as const).flatMap((id) =>
   Object.entries(FHE_VARIANTS).map(([variant, options]) => [id, variant, options] as const));
 
 test.each(bundled)('%s %s: the declared sizes are exactly what the SDK uploads', async (id, _variant, options) => {

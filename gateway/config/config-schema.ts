@@ -70,7 +70,7 @@ export const CONFIG_SCHEMA = {
   },
   fhe: {
     models: {
-      kind: 'list', default: ['breast-cancer-lr', 'digits-mlp'], env: 'VEIL_FHE_MODELS',
+      kind: 'list', default: ['breast-cancer-lr', 'digits-mlp', 'digits-cnn'], env: 'VEIL_FHE_MODELS',
       doc: 'bundled model ids (or paths to .onnx files) served in FHE mode; comma-separated in env',
     },
     variants: {
@@ -102,7 +102,7 @@ export const CONFIG_SCHEMA = {
   tee: {
     enabled: { kind: 'bool', default: true, env: 'VEIL_TEE_ENABLED', doc: 'serve TEE mode (veil.v1.Tee) at all' },
     models: {
-      kind: 'list', default: ['breast-cancer-lr', 'digits-mlp', 'digits-relu-mlp'], env: 'VEIL_TEE_MODELS',
+      kind: 'list', default: ['breast-cancer-lr', 'digits-mlp', 'digits-relu-mlp', 'digits-cnn'], env: 'VEIL_TEE_MODELS',
       doc: 'bundled model ids (or .onnx paths) the in-process TEE node serves; remote nodes announce their own',
     },
     // issue #10: chat and embedding models (Hugging Face ONNX export folders) the in-process node serves.

@@ -7,12 +7,12 @@ describe('loadConfig', () => {
     const config = loadConfig({ env: {} });
     expect(config.grpc.host).toBe('127.0.0.1');
     expect(config.grpc.port).toBe(50051);
-    expect(config.fhe.models).toEqual(['breast-cancer-lr', 'digits-mlp']);
+    expect(config.fhe.models).toEqual(['breast-cancer-lr', 'digits-mlp', 'digits-cnn']);
     expect(config.fhe.workers).toBeGreaterThanOrEqual(1);
     expect(config.log.level).toBe('info');
     // TEE mode by default: one in-process SIMULATED node, allowed explicitly (development default), no remote nodes.
     expect(config.tee).toMatchObject({ enabled: true, local: true, allowSimulated: true, nodes: [], measurements: ['any'] });
-    expect(config.tee.models).toEqual(['breast-cancer-lr', 'digits-mlp', 'digits-relu-mlp']);
+    expect(config.tee.models).toEqual(['breast-cancer-lr', 'digits-mlp', 'digits-relu-mlp', 'digits-cnn']);
   });
 
   test('tee.nodes and the routing policy come from env like every other leaf', () => {
