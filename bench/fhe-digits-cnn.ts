@@ -13,19 +13,10 @@ import { connectFheModel, createVeilClient } from '../client';
 import { argmax, BUNDLED_MODELS, loadDigits, runOnnxModel } from '../models';
 import { startGatewayProcess } from './start-gateway-process';
 import { machineInfo, markdownTable, percentile, round, writeBenchReport } from './write-bench-report';
+import { timeRuns } from './time-runs';
 
 type Row = Record<string, string | number>;
 
-async function timeRuns(fn: () => Promise<unknown>, budgetMs: number, min = 10, max = 200): Promise<number[]> {
-  const times: number[] = [];
-  const started = performance.now();
-  while (times.length < max && (times.length < min || performance.now() - started < budgetMs)) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  return times;
-}
 
 async function benchModel(modelId: 'digits-cnn' | 'digits-mlp'): Promise<Row> {
   const gateway = await startGatewayProcess({

@@ -17,20 +17,10 @@ import * as ort from 'onnxruntime-node';
 import { BUNDLED_MODELS, isBundledModelId, loadDataset } from '../models';
 import { startGatewayProcess } from './start-gateway-process';
 import { machineInfo, markdownTable, percentile, round, writeBenchReport } from './write-bench-report';
+import { timeRuns } from './time-runs';
 
 type Row = Record<string, string | number>;
 
-/** Repeats `fn` until `budgetMs` is spent or `max` runs are done (at least `min`), returning each duration. */
-async function timeRuns(fn: () => Promise<unknown> | unknown, budgetMs: number, min = 10, max = 200): Promise<number[]> {
-  const times: number[] = [];
-  const started = performance.now();
-  while (times.length < max && (times.length < min || performance.now() - started < budgetMs)) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  return times;
-}
 
 async function benchVariant(client: VeilClient, modelId: string, variant: FheVariant, bytes: Uint8Array): Promise<Row> {
   const plan: FhePlan = compileOnnx(bytes, { name: modelId, ...FHE_VARIANTS[variant] }); // what the gateway compiled

@@ -2,17 +2,10 @@
  * Prometheus metrics: RPC counts and latencies by method and outcome code, served only when configured, and
  * carrying nothing a client sent.
  */
-import net from 'node:net';
 import { connectFheModel, createVeilClient, VeilClientError } from '../client';
 import { createGateway, createLogger, loadConfig } from '../gateway';
+import { freePort } from './support/free-port';
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 test('RPC counts and latencies are exported by method and outcome code, never by request content', async () => {
   const port = await freePort();

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { CONFIG_SCHEMA, isConfigField, loadConfig, type ConfigTree } from '../../gateway/config';
@@ -7,6 +6,7 @@ import { createLogger } from '../../gateway';
 import { recordRpc, startTelemetry } from '../../gateway/telemetry';
 import { run as runWorker } from '../../cli/worker';
 import { captureCli } from '../../test/support/capture-cli';
+import { freePort } from '../../test/support/free-port';
 
 const DIR = __dirname;
 type Service = {
@@ -106,11 +106,3 @@ describe('deploy/compose/compose.yaml', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}

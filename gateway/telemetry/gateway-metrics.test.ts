@@ -4,21 +4,14 @@
  * unsettled amount, reserved amount, pending claims and settlement lag. Labels are model, variant, state, operation
  * and outcome — never anything a client sent.
  */
-import net from 'node:net';
 import type { PaymentLedger } from '../../payments';
 import { createLogger } from '../logger';
 import { observeFhePool, recordFheGroups } from './fhe-metrics';
 import { observePayments, timeLedger } from './payments-metrics';
 import { startTelemetry, type Telemetry } from './start-telemetry';
 import { meterTeeStream, observeTeeNodes } from './tee-metrics';
+import { freePort } from '../../test/support/free-port';
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 let telemetry: Telemetry;
 beforeAll(async () => {

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
 import { createGateway, createLogger, loadConfig, type Gateway } from '../../gateway';
+import { freePort } from '../support/free-port';
 
 const ROOT = path.join(__dirname, '..', '..');
 const VEIL = path.join(ROOT, 'bin', 'veil.cjs');
@@ -245,16 +245,6 @@ function processRss(pid: number): number {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function boundedLines(max = 200) {
   const kept: string[] = [];
