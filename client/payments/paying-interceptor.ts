@@ -1,7 +1,7 @@
 import { InterceptingCall, Metadata, status as GrpcStatus, type Interceptor, type StatusObject } from '@grpc/grpc-js';
 import { decodeX402, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, type PaymentRequired } from '../../payments';
 import type { ChannelPayer } from './create-channel-payer';
-import { createPaymentRounds, type PaymentRound, type PaymentRoundsOptions } from './create-payment-rounds';
+import { createPaymentRounds, type PaymentRound, type PaymentRoundsOptions, type RoundAnswer } from './create-payment-rounds';
 
 export type PayingInterceptorOptions = PaymentRoundsOptions;
 
@@ -44,14 +44,7 @@ export function payingInterceptor(payer: ChannelPayer, options: PayingIntercepto
           message = null;
           deliver({ code: GrpcStatus.FAILED_PRECONDITION, details: (err as Error).message, metadata: codeTrailer(err) }, statusNext);
         };
-        const decide = async (status: StatusObject) => {
-          // No gateway answered (the replica died, the connection dropped): the call may have been charged before its
-          // answer was lost, so its ceiling stays counted as possibly charged — the next voucher covers it, and a retry
-          // under the same idempotency key replays the receipt if it was. A gateway's own refusal carries its code.
-          if (status.code !== GrpcStatus.OK && status.metadata.get('veil-error-code').length === 0) return round.answer({ transportError: true });
-          const paymentRequired = status.code === GrpcStatus.FAILED_PRECONDITION && status.metadata.get(PAYMENT_REQUIRED_HEADER).length > 0;
-          return round.answer({ paymentRequired, required: paymentRequired ? readRequired(status.metadata) : undefined, receipt: single(status.metadata, PAYMENT_RESPONSE_HEADER) });
-        };
+        const decide = (status: StatusObject) => round.answer(answerOf(status, true));
         const retry = (signature: string, statusNext: (s: StatusObject) => void) => {
           const md = metadata.clone();
           md.set(PAYMENT_SIGNATURE_HEADER, signature);
@@ -132,10 +125,7 @@ function payServerStream(round: PaymentRound, callOptions: Parameters<Intercepto
       const fail = (err: unknown, statusNext: (s: StatusObject) => void) =>
         statusNext({ code: GrpcStatus.FAILED_PRECONDITION, details: (err as Error).message, metadata: codeTrailer(err) });
       // Once a message went to the app the answer is final: a retry would deliver the stream's start twice.
-      const decide = (status: StatusObject) => {
-        const paymentRequired = received === 0 && status.code === GrpcStatus.FAILED_PRECONDITION && status.metadata.get(PAYMENT_REQUIRED_HEADER).length > 0;
-        return round.answer({ paymentRequired, required: paymentRequired ? readRequired(status.metadata) : undefined, receipt: single(status.metadata, PAYMENT_RESPONSE_HEADER) });
-      };
+      const decide = (status: StatusObject) => round.answer(answerOf(status, received === 0));
       const settle = (status: StatusObject, statusNext: (s: StatusObject) => void) => {
         decide(status).then(
           (again) => (again === undefined ? statusNext(status) : retry(again, statusNext)),
@@ -181,6 +171,19 @@ function payServerStream(round: PaymentRound, callOptions: Parameters<Intercepto
       next();
     },
   });
+}
+
+/**
+ * What a call's final status says about its payment, the one rule for unary calls and server streams. No gateway
+ * answered (the replica died, the connection dropped: a status without the gateway's `veil-error-code`): the call may
+ * have been charged before its answer was lost, so its ceiling stays counted as possibly charged — the next voucher
+ * covers it, and a retry under the same idempotency key replays the receipt if it was. "Payment required" is acted on
+ * only while the call may still be sent again (`mayRetry`: nothing of it reached the app yet).
+ */
+function answerOf(status: StatusObject, mayRetry: boolean): RoundAnswer {
+  if (status.code !== GrpcStatus.OK && status.metadata.get('veil-error-code').length === 0) return { transportError: true };
+  const paymentRequired = mayRetry && status.code === GrpcStatus.FAILED_PRECONDITION && status.metadata.get(PAYMENT_REQUIRED_HEADER).length > 0;
+  return { paymentRequired, required: paymentRequired ? readRequired(status.metadata) : undefined, receipt: single(status.metadata, PAYMENT_RESPONSE_HEADER) };
 }
 
 function codeTrailer(err: unknown): Metadata {

@@ -5,9 +5,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port';
 
 export const VEIL_NGINX_CONF = join(__dirname, '..', '..', 'deploy', 'nginx', 'veil.conf');
 
@@ -29,17 +30,6 @@ export function renderVeilNginxConf(upstreams: readonly string[], port: number):
     .filter((l, i) => i === first || !l.includes('# veil-upstream'))
     .flatMap((l, i, all) => (all[i] === template ? servers : [l.replace(/listen \d+;/, `listen 127.0.0.1:${port};`)]))
     .join('\n');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startNginx(upstreams: readonly string[], bin = findNginx()): Promise<StartedNginx> {
