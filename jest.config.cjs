@@ -9,4 +9,7 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'cjs', 'json'],
   testTimeout: 120_000,
   maxWorkers: 2,
+  // A worker that holds more than this after a test file is replaced: SEAL's WASM heaps never shrink, so without it
+  // one worker's memory is the sum of the largest FHE suites it happened to run.
+  workerIdleMemoryLimit: '1536MB',
 };
