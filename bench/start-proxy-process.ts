@@ -48,7 +48,7 @@ export function startProxyProcess(options: StartProxyProcessOptions): Promise<Pr
         pid: child.pid!,
         stop: () =>
           new Promise<void>((done) => {
-            if (child.exitCode !== null) return done();
+            if (child.exitCode !== null || child.signalCode !== null) return done();
             child.once('exit', () => done());
             child.kill('SIGTERM');
           }),

@@ -10,10 +10,11 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { childProcessEnv } from '../chain';
+import { hasExited } from './support/child-exit';
 
 const children: ChildProcess[] = [];
 afterAll(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const c of children) if (!hasExited(c)) c.kill('SIGKILL');
 });
 
 function serve(graceSeconds: number): Promise<{ child: ChildProcess; port: number; out: () => string; exited: Promise<number | null>; dir: string }> {

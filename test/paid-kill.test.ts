@@ -12,6 +12,7 @@ import { childProcessEnv, claimVouchers, DEV_ACCOUNTS, getChannel } from '../cha
 import { connectFheModel, createHttpFheClient } from '../client';
 import { loadDataset } from '../models';
 import { openSqliteLedger } from '../payments';
+import { childExit, hasExited } from './support/child-exit';
 import { connectDevWallet, openTestChannel, startPaymentsChain, type PaymentsChain } from './support/paid-channel';
 
 const CALLS = 24;
@@ -25,7 +26,7 @@ beforeAll(async () => {
   chain = await startPaymentsChain();
 }, 120_000);
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const c of children) if (!hasExited(c)) c.kill('SIGKILL');
   await chain?.stop();
 });
 
@@ -91,7 +92,7 @@ test('SIGKILL mid-load, restart, retry under the same keys: ledger charges = cal
     } catch {
       cut++;
       // The gateway is gone: start it again on the same data dir, open a new FHE session, retry the same call.
-      await new Promise<void>((resolve) => (gateway.child.exitCode !== null ? resolve() : gateway.child.once('exit', () => resolve())));
+      await childExit(gateway.child);
       gateway = await serve();
       model = await connect(gateway.httpUrl);
       await model.predict(sample);
@@ -100,7 +101,7 @@ test('SIGKILL mid-load, restart, retry under the same keys: ledger charges = cal
   }
   await model.close();
   gateway.child.kill('SIGTERM');
-  await new Promise<void>((resolve) => (gateway.child.exitCode !== null ? resolve() : gateway.child.once('exit', () => resolve())));
+  await childExit(gateway.child);
   expect(served).toBe(CALLS);
   expect(cut).toBe(1); // the kill did cut a call (its retry is one of the calls served)
 

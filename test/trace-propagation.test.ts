@@ -22,6 +22,7 @@ import { connectFheModel, createVeilClient, type VeilClient } from '../client';
 import { connectTeeModel, type TeePolicy } from '../client/tee';
 import { evaluationKeySizes, type FheModelSpec } from '../fhe';
 import { generateApiKey, updateKeysFile } from '../gateway/auth';
+import { childExit, hasExited } from './support/child-exit';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver';
 import { startVeilWorker, type VeilWorkerProcess } from './support/start-veil-worker';
 
@@ -66,8 +67,8 @@ function serve(env: Record<string, string>): Promise<{ child: ChildProcess; addr
 }
 
 async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
+  if (!child || hasExited(child)) return;
+  const exited = childExit(child);
   child.kill('SIGTERM');
   await exited;
 }
