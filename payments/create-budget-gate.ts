@@ -1,6 +1,7 @@
 import type { ChannelConfig } from '../chain';
 import { budgetChannelId } from './budget-channel';
 import { PaymentError } from './payment-error';
+import { createReservationLeases, type ReservationLeases } from './create-reservation-leases';
 import type { PaymentLedger } from './payment-ledger';
 import type { PaidAdmission, ReplayedAdmission } from './create-payment-gate';
 import type { SettlementResponse } from './x402-messages';
@@ -15,6 +16,8 @@ export type BudgetGateOptions = {
   token: `0x${string}`;
   now?: () => number;
   reservationTtlMs?: number;
+  reservationLeaseMs?: number;
+  leases?: ReservationLeases;
 };
 
 export type BudgetGate = {
@@ -37,6 +40,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
   const { ledger } = options;
   const now = options.now ?? Date.now;
   const ttl = options.reservationTtlMs ?? 10 * 60_000;
+  const leases = options.leases ?? createReservationLeases({ ledger, maxMs: ttl, leaseMs: options.reservationLeaseMs, now });
   /** The budget last written to the ledger per key: rewritten only when the keys file changed it. */
   const written = new Map<string, bigint>();
 
@@ -57,7 +61,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
         await write();
         written.set(keyId, budget);
       }
-      const reserve = () => ledger.reserve({ requestId, channelId, config, voucher: { maxClaimableAmount: budget, signature: BUDGET_SIGNATURE }, ceiling, resource, at: now(), expiresAt: now() + ttl });
+      const reserve = () => ledger.reserve({ requestId, channelId, config, voucher: { maxClaimableAmount: budget, signature: BUDGET_SIGNATURE }, ceiling, resource, at: now(), expiresAt: leases.expiresAt() });
       let result = await reserve();
       if (result.kind === 'channel_unknown') {
         // Another replica's gateway wrote it, or this process restarted with a fresh cache: write and retry once.
@@ -68,6 +72,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       switch (result.kind) {
         case 'reserved': {
           const reservationId = result.reservationId;
+          leases.hold(reservationId);
           let done = false;
           return {
             kind: 'paid', channelId, payer: ZERO, ceiling,
@@ -75,13 +80,13 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
               if (done) throw new Error('this admission was already committed or released');
               if (actual < 0n || actual > ceiling) throw new RangeError(`the actual cost ${actual} is outside 0..${ceiling}`);
               done = true;
-              const receipt = await ledger.commit(reservationId, actual, now());
+              const receipt = await ledger.commit(reservationId, actual, now()).finally(() => leases.drop(reservationId));
               return { receipt, response: budgetReceipt(keyId, receipt.charged, receipt.cumulative, budget, requestId) };
             },
             async release() {
               if (done) return;
               done = true;
-              await ledger.release(reservationId);
+              await ledger.release(reservationId).finally(() => leases.drop(reservationId));
             },
           };
         }

@@ -3,6 +3,7 @@ import type { ChannelState, PaymentChannelsDeployment } from '../chain';
 import { PAYMENT_CHANNELS_DOMAIN_NAME, PAYMENT_CHANNELS_DOMAIN_VERSION } from '../chain';
 import { PaymentError, type PaymentErrorCode } from './payment-error';
 import type { LedgerChannel, PaymentLedger, PaymentReceipt } from './payment-ledger';
+import { createReservationLeases, type ReservationLeases } from './create-reservation-leases';
 import { verifyVoucher } from './verify-voucher';
 import {
   decodePaymentPayload, VEIL_CHANNEL_SCHEME, X402_VERSION,
@@ -21,8 +22,12 @@ export type PaymentGateOptions = {
   readChannel(channelId: `0x${string}`): Promise<ChannelState & { block: bigint }>;
   /** Unix ms (default Date.now). */
   now?: () => number;
-  /** How long an uncommitted reservation holds its ceiling (a gateway that dies mid-call frees it after this). */
+  /** The longest a call's reservation is held (renewed while it runs); default 10 min. */
   reservationTtlMs?: number;
+  /** How long a reservation outlives its gateway's last renewal (a replica that dies mid-call frees it after this). */
+  reservationLeaseMs?: number;
+  /** Shared leases (the budget gate's too), instead of the gate's own. */
+  leases?: ReservationLeases;
   /** How long a chain read of a channel's authorizer and deposit is trusted before it is read again. */
   chainCacheMs?: number;
 };
@@ -65,6 +70,7 @@ export function createPaymentGate(options: PaymentGateOptions): PaymentGate {
   const { ledger, deployment } = options;
   const now = options.now ?? Date.now;
   const ttl = options.reservationTtlMs ?? 10 * 60_000;
+  const leases = options.leases ?? createReservationLeases({ ledger, maxMs: ttl, leaseMs: options.reservationLeaseMs, now });
   const cacheMs = options.chainCacheMs ?? 5_000;
   const network = `eip155:${deployment.chainId}`;
   const receiver = getAddress(options.receiver);
@@ -133,7 +139,7 @@ export function createPaymentGate(options: PaymentGateOptions): PaymentGate {
 
       const reserve = () => ledger.reserve({
         requestId, channelId: verified.channelId, config: payment.config, voucher: { maxClaimableAmount: verified.maxClaimableAmount, signature: payment.voucher.signature },
-        ceiling, resource, at: now(), expiresAt: now() + ttl,
+        ceiling, resource, at: now(), expiresAt: leases.expiresAt(),
       });
       const mirror = (s: ChannelState & { block: bigint }) => ledger.updateOnchain(verified.channelId, payment.config, {
         deposited: s.deposited, claimed: s.claimed, withdrawReadyAt: Number(s.withdrawReadyAt), closed: s.closed, authorizer: s.authorizer, block: s.block,
@@ -164,6 +170,7 @@ export function createPaymentGate(options: PaymentGateOptions): PaymentGate {
           refuse('channel_not_found', 'the channel is not known on chain', resource, ceiling);
       }
       const reserved = result as Extract<typeof result, { kind: 'reserved' }>;
+      leases.hold(reserved.reservationId);
       let done = false;
       return {
         kind: 'paid',
@@ -174,14 +181,14 @@ export function createPaymentGate(options: PaymentGateOptions): PaymentGate {
           if (done) throw new Error('this admission was already committed or released');
           if (actual < 0n || actual > ceiling) throw new RangeError(`the actual cost ${actual} is outside 0..${ceiling}`);
           done = true;
-          const receipt = await ledger.commit(reserved.reservationId, actual, now());
+          const receipt = await ledger.commit(reserved.reservationId, actual, now()).finally(() => leases.drop(reserved.reservationId));
           const response = settlement(receipt, payment.config.payer, reserved.channel);
           return { receipt, response: usage ? { ...response, extra: { ...response.extra, usage } } : response };
         },
         async release() {
           if (done) return;
           done = true;
-          await ledger.release(reserved.reservationId);
+          await ledger.release(reserved.reservationId).finally(() => leases.drop(reserved.reservationId));
         },
       };
     },

@@ -38,4 +38,6 @@ export { createChannelMirror } from './create-channel-mirror';
 export type { ChannelMirror, ChannelMirrorOptions } from './create-channel-mirror';
 export { BUDGET_CHANNEL_PREFIX, budgetChannelId, isBudgetChannel } from './budget-channel';
 export { createBudgetGate } from './create-budget-gate';
+export { createReservationLeases, DEFAULT_LEASE_MS } from './create-reservation-leases';
+export type { ReservationLeases, ReservationLeasesOptions } from './create-reservation-leases';
 export type { BudgetGate, BudgetGateOptions } from './create-budget-gate';

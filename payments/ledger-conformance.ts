@@ -249,6 +249,34 @@ export function describeLedgerConformance(name: string, open: () => Promise<Paym
       expect(await ledger.totals()).toMatchObject({ charged: 30n, reserved: 10n });
     });
 
+    test('a lapsed lease holds nothing: reserving on its channel drops it, so the cut call\'s retry is admitted at once', async () => {
+      await openChannel(ledger, 1, { deposited: 100n });
+      // A call cut by a dead replica: its reservation (the whole deposit) was never committed or released.
+      reservedId(await ledger.reserve(testRequest(1, { ceiling: 100n, voucherMax: 100n, at: 1_000, expiresAt: 5_000 })));
+      expect(await ledger.reserve(testRequest(1, { ceiling: 100n, voucherMax: 100n, at: 4_999, expiresAt: 9_999 }))).toEqual({ kind: 'busy' });
+      expect(await ledger.reserve(testRequest(2, { ceiling: 1n, voucherMax: 101n, at: 4_999, expiresAt: 9_999 }))).toMatchObject({ kind: 'insufficient_deposit', required: 101n });
+      // At the lapse the same request id is admitted again, against the whole deposit.
+      const retry = reservedId(await ledger.reserve(testRequest(1, { ceiling: 100n, voucherMax: 100n, at: 5_000, expiresAt: 9_000 })));
+      expect(await ledger.channel(testChannelId(1))).toMatchObject({ reserved: 100n });
+      expect(await ledger.commit(retry, 60n, 5_001)).toMatchObject({ charged: 60n, cumulative: 60n });
+      expect(await ledger.totals()).toMatchObject({ charged: 60n, reserved: 0n, receipts: 1 });
+    });
+
+    test('renew extends live leases (never shortens one) and counts them; a renewed reservation stays busy', async () => {
+      await openChannel(ledger);
+      const a = reservedId(await ledger.reserve(testRequest(1, { ceiling: 10n, at: 1_000, expiresAt: 5_000 })));
+      const b = reservedId(await ledger.reserve(testRequest(2, { ceiling: 10n, at: 1_000, expiresAt: 8_000 })));
+      expect(await ledger.renew([a, b, '00000000-0000-4000-8000-000000000000'], 7_000)).toBe(2);
+      expect(await ledger.renew([], 7_000)).toBe(0);
+      // a now lapses at 7 000 (renewed), b still at 8 000 (not shortened).
+      expect(await ledger.reserve(testRequest(1, { ceiling: 10n, at: 6_999, expiresAt: 9_999 }))).toEqual({ kind: 'busy' });
+      expect(await ledger.reapExpired(7_999)).toBe(1);
+      expect(await ledger.reapExpired(8_000)).toBe(1);
+      await ledger.release(b);
+      expect(await ledger.renew([a, b], 9_000)).toBe(0);
+      await expectLedgerError(ledger.renew([a], -1), 'invalid_argument', /expiresAt/);
+    });
+
     test('updateOnchain ignores states older than the stored block, and a mirrored claim never goes down', async () => {
       await openChannel(ledger, 1, { deposited: 500n, claimed: 0n, block: 20n });
       await openChannel(ledger, 1, { deposited: 100n, closed: true, withdrawReadyAt: 5, block: 19n });
@@ -431,13 +459,14 @@ export function describeLedgerConformance(name: string, open: () => Promise<Paym
       expect(await ledger.channel(testChannelId(1))).toMatchObject({ charged: 50n, reserved: 0n });
     });
 
-    test('random sequences of reserve, commit, release, reap and on-chain updates agree with a reference model at every step', async () => {
+    test('random sequences of reserve, commit, release, renew, reap and on-chain updates agree with a reference model at every step', async () => {
       // Small amounts, so the boundaries (exactly covered, one unit short) come up often.
       const op = fc.oneof(
         fc.record({ kind: fc.constant('reserve' as const), ch: fc.integer({ min: 1, max: 2 }), req: fc.integer({ min: 1, max: 12 }), voucher: fc.bigInt({ min: 0n, max: 40n }), ceiling: fc.bigInt({ min: 0n, max: 10n }), ttl: fc.integer({ min: 1, max: 6 }) }),
         fc.record({ kind: fc.constant('commit' as const), pick: fc.nat(), over: fc.boolean(), frac: fc.integer({ min: 0, max: 100 }) }),
         fc.record({ kind: fc.constant('release' as const), pick: fc.nat() }),
         fc.record({ kind: fc.constant('reap' as const) }),
+        fc.record({ kind: fc.constant('renew' as const), pick: fc.nat(), by: fc.integer({ min: 0, max: 6 }) }),
         fc.record({ kind: fc.constant('onchain' as const), ch: fc.integer({ min: 1, max: 2 }), deposited: fc.bigInt({ min: 0n, max: 50n }), closing: fc.boolean() }),
       );
       let run = 0;
@@ -461,13 +490,21 @@ export function describeLedgerConformance(name: string, open: () => Promise<Paym
             if (o.kind === 'reserve') {
               const requestId = `r${base}-${o.req}`;
               const m = model.get(o.ch)!;
+              // Reserving first drops the channel's lapsed leases (expiresAt ≤ at).
+              for (const [id, r] of [...live.entries()]) {
+                if (r.ch === o.ch && r.expiresAt <= at) {
+                  m.reserved -= r.ceiling;
+                  live.delete(id);
+                }
+              }
+              const own = [...live.values()].find((r) => r.requestId === requestId);
               const required = m.charged + m.reserved + o.ceiling;
               const result = await ledger.reserve(
                 testRequest(0, { requestId, channelId: testChannelId(base + o.ch), voucherMax: o.voucher, ceiling: o.ceiling, at, expiresAt: at + o.ttl }),
               );
               const expected = receipts.has(requestId)
                 ? 'replay'
-                : [...live.values()].some((r) => r.requestId === requestId)
+                : own && own.expiresAt > at
                   ? 'busy'
                   : m.closing
                     ? 'channel_closing'
@@ -475,7 +512,9 @@ export function describeLedgerConformance(name: string, open: () => Promise<Paym
                       ? 'insufficient_voucher'
                       : required > m.deposited
                         ? 'insufficient_deposit'
-                        : 'reserved';
+                        : own // lapsed, on the other channel: the id is held until the reaper frees it
+                          ? 'busy'
+                          : 'reserved';
               expect(result.kind).toBe(expected);
               if (result.kind === 'insufficient_voucher' || result.kind === 'insufficient_deposit') expect(result.required).toBe(required);
               if (result.kind === 'replay') expect(result.receipt.charged).toBe(receipts.get(requestId));
@@ -509,6 +548,12 @@ export function describeLedgerConformance(name: string, open: () => Promise<Paym
                   expect(outcome).toMatchObject({ requestId: r.requestId, charged: actual, cumulative: m.charged, ceiling: r.ceiling });
                 }
               }
+            } else if (o.kind === 'renew') {
+              const ids = [...live.keys()];
+              const id = ids.length === 0 ? 'none' : ids[o.pick % ids.length]!;
+              const r = live.get(id);
+              expect(await ledger.renew([id], at + o.by)).toBe(r ? 1 : 0);
+              if (r && at + o.by > r.expiresAt) r.expiresAt = at + o.by;
             } else if (o.kind === 'reap') {
               const due = [...live.entries()].filter(([, r]) => r.expiresAt <= at);
               expect(await ledger.reapExpired(at)).toBe(due.length);

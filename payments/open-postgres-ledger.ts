@@ -109,10 +109,21 @@ const SQL = {
              withdraw_ready_at = $8, closed = $9, authorizer = $10, onchain_block = $11 WHERE channel_id = $1`,
   },
   // Runs after the channel lock, so a receipt or reservation committed by the lock's previous holder is seen.
+  // A lapsed reservation of the request is not "busy": under this channel's lock it was just dropped (lapseOfChannel),
+  // and one on another channel loses the unique index to this insert only if it is still there.
   requestState: {
     name: 'ledger_request_state',
-    text: `SELECT r.*, EXISTS (SELECT 1 FROM reservations WHERE request_id = $1) AS busy
+    text: `SELECT r.*, EXISTS (SELECT 1 FROM reservations WHERE request_id = $1 AND expires_at > $2) AS busy
            FROM (SELECT 1) AS one LEFT JOIN receipts r ON r.request_id = $1`,
+  },
+  lapseOfChannel: {
+    name: 'ledger_lapse_of_channel',
+    text: 'DELETE FROM reservations WHERE channel_id = $1 AND expires_at <= $2 RETURNING ceiling',
+  },
+  // No channel lock: a lease is not part of the channel's money, and a reservation taken meanwhile is simply not renewed.
+  renew: {
+    name: 'ledger_renew',
+    text: 'UPDATE reservations SET expires_at = GREATEST(expires_at, $2) WHERE reservation_id = ANY ($1)',
   },
   insertReservation: {
     name: 'ledger_insert_reservation',
@@ -246,8 +257,13 @@ function postgresLedger(pool: pg.Pool): PaymentLedger {
     async reserve(request) {
       checkReserveRequest(request);
       return transaction(async (client): Promise<ReserveResult> => {
-        const channel = await lockChannel(client, request.channelId);
-        const [state] = await query<ReceiptRow & { busy: boolean }>(client, SQL.requestState, [request.requestId]);
+        let channel = await lockChannel(client, request.channelId);
+        if (channel) {
+          const lapsed = await query<{ ceiling: string }>(client, SQL.lapseOfChannel, [request.channelId, request.at]);
+          for (const row of lapsed) channel = afterRelease(channel, BigInt(row.ceiling));
+          if (lapsed.length > 0) await writeChannel(client, channel);
+        }
+        const [state] = await query<ReceiptRow & { busy: boolean }>(client, SQL.requestState, [request.requestId, request.at]);
         if (state?.request_id != null) return { kind: 'replay', receipt: toReceipt(state) };
         if (state?.busy) return { kind: 'busy' };
         if (!channel) return { kind: 'channel_unknown' };
@@ -297,6 +313,13 @@ function postgresLedger(pool: pg.Pool): PaymentLedger {
         const [taken] = await query<ReservationRow>(client, SQL.takeReservation, [reservationId]);
         if (taken) await writeChannel(client, afterRelease(toChannel(locked), BigInt(taken.ceiling)));
       });
+    },
+
+    async renew(reservationIds, expiresAt) {
+      for (const id of reservationIds) checkId('reservationId', id);
+      checkTime('expiresAt', expiresAt);
+      if (reservationIds.length === 0) return 0;
+      return (await read().query({ ...SQL.renew, values: [reservationIds, expiresAt] })).rowCount ?? 0;
     },
 
     async reapExpired(at) {

@@ -162,7 +162,9 @@ function sqliteLedger(db: Database.Database, synchronous: 'full' | 'normal'): Pa
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     reservation: db.prepare<[string], ReservationRow>('SELECT * FROM reservations WHERE reservation_id = ?'),
-    reservationOfRequest: db.prepare<[string], { reservation_id: string }>('SELECT reservation_id FROM reservations WHERE request_id = ?'),
+    reservationOfRequest: db.prepare<[string], ReservationRow>('SELECT * FROM reservations WHERE request_id = ?'),
+    lapsedOfChannel: db.prepare<[string, number], ReservationRow>('SELECT * FROM reservations WHERE channel_id = ? AND expires_at <= ? ORDER BY reservation_id'),
+    renew: db.prepare<[number, string]>('UPDATE reservations SET expires_at = max(expires_at, ?) WHERE reservation_id = ?'),
     insertReservation: db.prepare(
       `INSERT INTO reservations (reservation_id, request_id, channel_id, ceiling, voucher_max, resource, reserved_at, expires_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -218,14 +220,23 @@ function sqliteLedger(db: Database.Database, synchronous: 'full' | 'normal'): Pa
     };
   };
 
+  const drop = (row: ReservationRow) => {
+    q.deleteReservation.run(row.reservation_id);
+    writeChannel(afterRelease(channelOf(row.channel_id)!, BigInt(row.ceiling)));
+  };
   const reserve = write((request: ReserveRequest) => {
+    // The same steps in the same order as the PostgreSQL ledger (ledger-conformance.ts holds both to one model).
+    for (const lapsed of q.lapsedOfChannel.all(request.channelId, request.at)) drop(lapsed);
     const receipt = q.receipt.get(request.requestId);
     if (receipt) return { kind: 'replay' as const, receipt: toReceipt(receipt) };
-    if (q.reservationOfRequest.get(request.requestId)) return { kind: 'busy' as const };
+    const own = q.reservationOfRequest.get(request.requestId);
+    if (own && Number(own.expires_at) > request.at) return { kind: 'busy' as const };
     const channel = channelOf(request.channelId);
     if (!channel) return { kind: 'channel_unknown' as const };
     const admission = decideAdmission(channel, request);
     if (admission.kind !== 'admit') return admission;
+    // A lapsed reservation of this request id on another channel holds the id until the reaper frees it.
+    if (own) return { kind: 'busy' as const };
     const reservationId = randomUUID();
     q.insertReservation.run(
       reservationId,
@@ -256,13 +267,14 @@ function sqliteLedger(db: Database.Database, synchronous: 'full' | 'normal'): Pa
     return receipt;
   }, true);
 
-  const drop = (row: ReservationRow) => {
-    q.deleteReservation.run(row.reservation_id);
-    writeChannel(afterRelease(channelOf(row.channel_id)!, BigInt(row.ceiling)));
-  };
   const release = write((reservationId: string) => {
     const row = q.reservation.get(reservationId);
     if (row) drop(row);
+  });
+  const renew = write((ids: readonly string[], expiresAt: number) => {
+    let live = 0;
+    for (const id of ids) live += q.renew.run(expiresAt, id).changes;
+    return live;
   });
   const reapExpired = write((at: number) => {
     const rows = q.expired.all(at);
@@ -336,6 +348,11 @@ function sqliteLedger(db: Database.Database, synchronous: 'full' | 'normal'): Pa
     async release(reservationId) {
       checkId('reservationId', reservationId);
       release(reservationId);
+    },
+    async renew(reservationIds, expiresAt) {
+      for (const id of reservationIds) checkId('reservationId', id);
+      checkTime('expiresAt', expiresAt);
+      return reservationIds.length === 0 ? 0 : renew(reservationIds, expiresAt);
     },
     async reapExpired(at) {
       checkTime('at', at);

@@ -21,9 +21,16 @@ export type PaymentLedger = {
    * Admits one call against a channel: atomically checks the channel is usable and the voucher covers what is already
    * charged and reserved plus `ceiling`, records the voucher if it is the highest seen, and holds `ceiling` until
    * commit or release. A request id that already has a receipt answers `{ kind: 'replay' }` (not charged again); one
-   * that already holds a live reservation answers `{ kind: 'busy' }`.
+   * that already holds a live reservation answers `{ kind: 'busy' }`. Reservations on the channel whose `expiresAt` ≤
+   * `request.at` are dropped first (their calls were never answered): a lapsed lease holds nothing, so the retry of a
+   * call cut by a dead replica is admitted as soon as that replica stopped renewing, not when a reaper next runs.
    */
   reserve(request: ReserveRequest): Promise<ReserveResult>;
+  /**
+   * Extends the leases of live reservations to `expiresAt` (never shortens one); returns how many were live. The
+   * gateway that holds them calls this while their calls run, so only a gateway that died stops renewing.
+   */
+  renew(reservationIds: readonly string[], expiresAt: number): Promise<number>;
   /** Charges `actual` (0 ≤ actual ≤ the reservation's ceiling) and writes the receipt, in one transaction. */
   commit(reservationId: string, actual: bigint, at: number): Promise<PaymentReceipt>;
   /** Drops a reservation without charging (the call failed before it was served). Unknown or done ids: no-op. */
@@ -64,7 +71,7 @@ export type ReserveRequest = {
   /** Where the call runs (model, unit), kept on the receipt; never a payload. */
   resource: string;
   at: number;
-  /** When an uncommitted reservation is given up (a crash mid-call). */
+  /** When the reservation's lease lapses unless its gateway renews it (a crash mid-call stops the renewals). */
   expiresAt: number;
 };
 

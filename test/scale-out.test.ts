@@ -71,8 +71,9 @@ if (!pgBin || !nginxBin) {
       VEIL_PAYMENTS_ENABLED: 'true', VEIL_PAYMENTS_LEDGER: 'postgres', VEIL_PAYMENTS_POSTGRES_URL: `postgres://postgres@${pgForward.host}:${pgForward.port}/postgres`,
       VEIL_PAYMENTS_CONTRACT_ADDRESS: chain.contract, VEIL_PAYMENTS_TOKEN_ADDRESS: chain.token, VEIL_PAYMENTS_RECEIVER: chain.receiver,
       VEIL_PAYMENTS_SETTLEMENT_KEY_FILE: 'none',
-      // A call cut by the kill holds its reservation this long; its retry (same key) waits it out as payment_in_progress.
-      VEIL_PAYMENTS_RESERVATION_TTL_SECONDS: '10',
+      // A call cut by the kill holds its reservation until its lease lapses (no renewals from a dead replica); its retry
+      // (same key) waits that out as payment_in_progress. Shorter than the 15 s default to keep the test short.
+      VEIL_PAYMENTS_RESERVATION_LEASE_SECONDS: '5',
       // The replica that survives also settles (the receiver's key, dev account 2): every charge is claimed on chain
       // as soon as the chain watcher next looks, so the test can check the chain against the ledger.
       ...(i === 1 ? { VEIL_PAYMENTS_SETTLEMENT_PRIVATE_KEY: DEV_ACCOUNTS[2].privateKey, VEIL_PAYMENTS_CLAIM_THRESHOLD: '1', VEIL_PAYMENTS_WATCH_INTERVAL_SECONDS: '1' } : {}),
@@ -101,13 +102,13 @@ if (!pgBin || !nginxBin) {
   };
 
   /** One logical call: sent until served, retried (same idempotency key) only on errors that say it was not served. */
-  const untilServed = async (send: (attempt: number) => Promise<void>, log: string[]) => {
+  const untilServed = async (surface: string, send: (attempt: number) => Promise<void>, log: string[]) => {
     for (let attempt = 0; ; attempt++) {
       try {
         return await send(attempt);
       } catch (err) {
         const code = codeOf(err);
-        log.push(code);
+        log.push(`${surface} ${code}`);
         if (!RETRIABLE.has(code) || attempt >= 20) throw err;
         await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 2_000)));
       }
@@ -150,7 +151,7 @@ if (!pgBin || !nginxBin) {
     const fheLoad = Promise.all(Array.from({ length: 4 }, async (_, lane) => {
       for (let n = lane; n < FHE_CALLS; n += 4) {
         const key = `fhe-${n}`;
-        await untilServed(async () => {
+        await untilServed('fhe', async () => {
           const { outputs } = await models[n % 2]!.predict(sample, { idempotencyKey: key });
           expect(typeof outputs[0]).not.toBe('undefined');
         }, errors);
@@ -163,7 +164,7 @@ if (!pgBin || !nginxBin) {
     }));
     const chatLoad = Promise.all(Array.from({ length: 2 }, async (_, lane) => {
       for (let n = lane; n < CHAT_CALLS; n += 2) {
-        await untilServed(async () => {
+        await untilServed('chat', async () => {
           const answer = await chat(`chat-${n}`);
           expect(answer.choices[0]!.message.content!.length).toBeGreaterThan(0);
         }, errors);

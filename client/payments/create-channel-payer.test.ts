@@ -278,6 +278,33 @@ test('a call cut by a crashed replica leaves its reservation held: after one cor
   expect(s.corrections).toBe(1);
 });
 
+test('the retry of a call cut by a dead replica waits out payment_in_progress and is served once, under the same key', async () => {
+  // The replica that admitted the first attempt died at once: nothing renews its reservation, which lapses in 1.5 s.
+  const deadReplica = { expiresAt: () => Date.now() + 1_500, hold() {}, drop() {}, renew: async () => {}, held: 0 };
+  let drops = 0;
+  const s = await server({ leases: deadReplica, dropBeforeCommit: (b) => b.cost === 44 && drops++ === 0 });
+  const p = payer();
+  const fetch = payingFetch(p);
+  const keyed = (body: PaidCallBody) => fetch(s.url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', 'idempotency-key': 'cut-1' } });
+  expect((await post(fetch, s.url, { ceiling: 100, cost: 10 })).status).toBe(200);
+  await expect(keyed({ ceiling: 100, cost: 44 })).rejects.toThrow(); // admitted, then no answer at all
+  const started = Date.now();
+  const res = await keyed({ ceiling: 100, cost: 44 }); // the app's retry: refused payment_in_progress until the lapse
+  expect(res.status).toBe(200);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+  expect(await s.ledger.receipt('cut-1')).toMatchObject({ charged: 44n });
+  expect(await s.ledger.channel(p.channelId)).toMatchObject({ charged: 54n, reserved: 0n });
+  expect(s.served).toBe(2);
+  // With waiting turned off the same answer reaches the app as it is.
+  drops = 0;
+  const impatient = payingFetch(p, globalThis.fetch, { inProgressWaitMs: 0 });
+  const cut = () => impatient(s.url, { method: 'POST', body: JSON.stringify({ ceiling: 100, cost: 44 }), headers: { 'content-type': 'application/json', 'idempotency-key': 'cut-2' } });
+  await expect(cut()).rejects.toThrow();
+  const refused = await cut();
+  expect(refused.status).toBe(409);
+  expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('payment_in_progress');
+});
+
 test('auto top-up: a call the remaining deposit cannot cover tops the channel up first (real anvil)', async () => {
   const s = await server();
   const fixed = payer({ deposit: 250n });

@@ -16,12 +16,23 @@ export type PaymentRoundsOptions = {
   prepay?: boolean;
   /** Told each settled receipt (charge and cumulative total; never a voucher or signature). */
   onSettled?(receipt: SettledCall, resource: string): void;
+  /**
+   * How long a call answered `payment_in_progress` is sent again with the same voucher. That answer means an earlier
+   * attempt under the same idempotency key still holds its reservation — usually one cut by a replica that died, whose
+   * lease lapses within `payments.reservationLeaseSeconds` (15 s by default) — so waiting it out serves the call
+   * once instead of failing it. Default 30 s; 0 hands the answer to the app at once.
+   */
+  inProgressWaitMs?: number;
 };
 
 /** What one attempt of a call got back, in transport-neutral terms (HTTP 402 ≙ gRPC FAILED_PRECONDITION + trailer). */
 export type RoundAnswer =
   | { transportError: true }
-  | { transportError?: false; paymentRequired: boolean; required?: PaymentRequired; receipt?: string; check?: ChargeCheck };
+  | {
+    transportError?: false; paymentRequired: boolean; required?: PaymentRequired; receipt?: string; check?: ChargeCheck;
+    /** The gateway said `payment_in_progress` and the call may still be sent again. */
+    inProgress?: boolean;
+  };
 
 /** One call's payment, attempt by attempt. */
 export type PaymentRound = {
@@ -55,19 +66,22 @@ const REMEMBERED_RESOURCES = 1_000;
  */
 export function createPaymentRounds(payer: ChannelPayer, options: PaymentRoundsOptions = {}): { round(resource: string): PaymentRound } {
   const maxCorrections = options.maxCorrections ?? 3;
+  const inProgressWaitMs = options.inProgressWaitMs ?? 30_000;
   const prepay = options.prepay ?? true;
   /** The requirements each resource last settled under (bounded: one entry per resource). */
   const lastSettled = new Map<string, PaymentRequirements>();
 
   return {
     round(resource) {
-      let open: { handle: CallHandle; requirements: PaymentRequirements } | undefined;
+      let open: { handle: CallHandle; requirements: PaymentRequirements; header: string } | undefined;
       let lastVoucher = -1n;
       let corrections = 0;
       let done = false;
+      let waitingSince: number | undefined;
+      let waits = 0;
       const pay = async (requirements: PaymentRequirements) => {
         const { header, handle } = await payer.pay(requirements);
-        open = { handle, requirements };
+        open = { handle, requirements, header };
         lastVoucher = handle.voucherMax;
         return header;
       };
@@ -99,6 +113,15 @@ export function createPaymentRounds(payer: ChannelPayer, options: PaymentRoundsO
             lastSettled.set(resource, paid.requirements);
             options.onSettled?.(settled, resource);
             return undefined;
+          }
+          if (paid && answer.inProgress) {
+            // The same call, the same voucher, after a pause: the earlier attempt's reservation lapses or its answer lands.
+            waitingSince ??= Date.now();
+            if (Date.now() - waitingSince < inProgressWaitMs) {
+              open = paid;
+              await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** waits++, 2_000)));
+              return paid.header;
+            }
           }
           if (paid) payer.fail(paid.handle);
           const required = answer.paymentRequired ? answer.required : undefined;

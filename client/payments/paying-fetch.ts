@@ -47,7 +47,8 @@ export function payingFetch(payer: ChannelPayer, fetchImpl: Fetch = globalThis.f
       }
       // A streamed body cannot be sent again: refused only when a 402 asks for it, so uploads to free routes pass.
       const replayable = !(init?.body instanceof ReadableStream);
-      signature = await round.answer({ paymentRequired: paymentRequired && replayable, required: paymentRequired ? readPaymentRequired(response) : undefined, receipt });
+      const inProgress = replayable && receipt === undefined && response.status === 409 && (await errorCodeOf(response)) === 'payment_in_progress';
+      signature = await round.answer({ paymentRequired: paymentRequired && replayable, inProgress, required: paymentRequired ? readPaymentRequired(response) : undefined, receipt });
       if (signature !== undefined) {
         await response.body?.cancel().catch(() => undefined);
         continue;
@@ -56,6 +57,16 @@ export function payingFetch(payer: ChannelPayer, fetchImpl: Fetch = globalThis.f
       return response;
     }
   };
+}
+
+/** The OpenAI-shaped error object's code, read from a copy so the app still gets the whole body. */
+async function errorCodeOf(response: Response): Promise<string | undefined> {
+  try {
+    const code = ((await response.clone().json()) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Origin and path: what one price applies to (the query and fragment are not part of the resource). */

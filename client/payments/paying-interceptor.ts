@@ -28,6 +28,7 @@ export function payingInterceptor(payer: ChannelPayer, options: PayingIntercepto
     let request: unknown;
     /** A paid retry in progress (a fresh call): the app's cancel reaches it too. */
     let retrying: ReturnType<typeof nextCall> | undefined;
+    let cancelled = false;
     return new InterceptingCall(nextCall(callOptions), {
       start(metadata, listener, next) {
         // The first attempt goes through this call; retries are fresh calls whose answer is delivered through it.
@@ -46,6 +47,14 @@ export function payingInterceptor(payer: ChannelPayer, options: PayingIntercepto
         };
         const decide = (status: StatusObject) => round.answer(answerOf(status, true));
         const retry = (signature: string, statusNext: (s: StatusObject) => void) => {
+          if (cancelled) {
+            // Cancelled while waiting to send again (payment_in_progress): nothing more is sent; the voucher it carries
+            // counts as possibly charged, as any call cut short does.
+            void round.answer({ transportError: true }).catch(() => undefined);
+            message = null;
+            deliver({ code: GrpcStatus.CANCELLED, details: 'cancelled by the client', metadata: new Metadata() }, statusNext);
+            return;
+          }
           const md = metadata.clone();
           md.set(PAYMENT_SIGNATURE_HEADER, signature);
           message = null;
@@ -93,6 +102,7 @@ export function payingInterceptor(payer: ChannelPayer, options: PayingIntercepto
         next(m);
       },
       cancel(next) {
+        cancelled = true;
         retrying?.cancelWithStatus(GrpcStatus.CANCELLED, 'cancelled by the client');
         next();
       },
@@ -183,7 +193,8 @@ function payServerStream(round: PaymentRound, callOptions: Parameters<Intercepto
 function answerOf(status: StatusObject, mayRetry: boolean): RoundAnswer {
   if (status.code !== GrpcStatus.OK && status.metadata.get('veil-error-code').length === 0) return { transportError: true };
   const paymentRequired = mayRetry && status.code === GrpcStatus.FAILED_PRECONDITION && status.metadata.get(PAYMENT_REQUIRED_HEADER).length > 0;
-  return { paymentRequired, required: paymentRequired ? readRequired(status.metadata) : undefined, receipt: single(status.metadata, PAYMENT_RESPONSE_HEADER) };
+  const inProgress = mayRetry && status.code === GrpcStatus.ABORTED && single(status.metadata, 'veil-error-code') === 'payment_in_progress';
+  return { paymentRequired, inProgress, required: paymentRequired ? readRequired(status.metadata) : undefined, receipt: single(status.metadata, PAYMENT_RESPONSE_HEADER) };
 }
 
 function codeTrailer(err: unknown): Metadata {

@@ -146,6 +146,16 @@ export function createHttpTeeTransport(options: CreateHttpTeeTransportOptions): 
         }
         return { response, round: undefined };
       }
+      if (response.status === 409) {
+        // payment_in_progress: an earlier attempt under this idempotency key (cut by a replica that died) still holds
+        // its reservation; the round sends the same sealed bytes again once it lapsed (createPaymentRounds).
+        response = await buffered(response);
+        if (errorCodeOf(await response.bytes(MAX_ERROR_BODY_BYTES)) === 'payment_in_progress') {
+          signature = await round.answer({ paymentRequired: false, inProgress: true });
+          if (signature !== undefined) continue;
+          return { response, round: undefined };
+        }
+      }
       if (!ok(response)) {
         await round.answer(isBalancerFailure(response.status, response.header(PAYMENT_RESPONSE_HEADER)) ? { transportError: true } : { paymentRequired: false });
         return { response, round: undefined };
@@ -334,6 +344,32 @@ export function errorFromOpenAiBody(body: unknown, httpStatus: number | undefine
 
 /** Error answers are small OpenAI error objects; anything larger is not one, and is not read. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/** The answer with its (error-sized) body read, so it can be looked at here and read again by the caller. */
+async function buffered(response: GatewayAnswer): Promise<GatewayAnswer> {
+  const bytes = await response.bytes(MAX_ERROR_BODY_BYTES).catch(() => new Uint8Array(0));
+  return {
+    status: response.status,
+    header: (name) => response.header(name),
+    body: (async function* () {
+      yield bytes;
+    })(),
+    bytes: async (maxBytes) => {
+      if (bytes.byteLength > maxBytes) throw new AnswerTooLarge(bytes.byteLength);
+      return bytes;
+    },
+    discard: () => {},
+  };
+}
+
+function errorCodeOf(body: Uint8Array): string | undefined {
+  try {
+    const code = (JSON.parse(Buffer.from(body).toString('utf8')) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 async function httpError(response: GatewayAnswer): Promise<Error> {
   let body: unknown;

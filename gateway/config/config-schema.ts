@@ -216,7 +216,8 @@ export const CONFIG_SCHEMA = {
     tokenAddress: { kind: 'string', default: 'deploy', env: 'VEIL_PAYMENTS_TOKEN_ADDRESS', doc: 'the ERC-20 the gateway takes; "deploy" = the dev token vUSD on the embedded chain' },
     receiver: { kind: 'string', default: 'dev', env: 'VEIL_PAYMENTS_RECEIVER', doc: 'the address channels pay; "dev" = dev account 2 on the embedded chain' },
     minWithdrawDelaySeconds: { kind: 'int', min: 900, max: 30 * 24 * 3600, default: 3600, env: 'VEIL_PAYMENTS_MIN_WITHDRAW_DELAY_SECONDS', doc: 'shortest channel withdraw delay accepted: the time the gateway has to claim after a payer starts leaving' },
-    reservationTtlSeconds: { kind: 'int', min: 10, max: 24 * 3600, default: 600, env: 'VEIL_PAYMENTS_RESERVATION_TTL_SECONDS', doc: 'how long an uncommitted reservation holds its ceiling (a call cut by a crash frees it after this)' },
+    reservationTtlSeconds: { kind: 'int', min: 10, max: 24 * 3600, default: 600, env: 'VEIL_PAYMENTS_RESERVATION_TTL_SECONDS', doc: 'the longest one call holds its reservation (renewed by its gateway while it runs); a wedged call stops holding credit after this' },
+    reservationLeaseSeconds: { kind: 'int', min: 3, max: 3600, default: 15, env: 'VEIL_PAYMENTS_RESERVATION_LEASE_SECONDS', doc: 'how long a reservation outlives its gateway\'s last renewal: the retry of a call cut by a dead replica waits at most this' },
     confirmations: { kind: 'int', min: 0, max: 1000, default: 0, env: 'VEIL_PAYMENTS_CONFIRMATIONS', doc: 'blocks a deposit must be under before it counts (reorg safety; 0 on the embedded chain)' },
     settlementKeyFile: {
       kind: 'string', default: 'dev', env: 'VEIL_PAYMENTS_SETTLEMENT_KEY_FILE',

@@ -5,7 +5,7 @@ import {
   claimVouchers, confirmedBlock, connectChain, DEV_ACCOUNTS, deployDevPayments, getChannel, loadPrivateKey, readChannelEvents, type ChainConnection,
 } from '../../chain';
 import {
-  createBudgetGate, createChannelMirror, createPaymentGate, createSettlementWorker, DEFAULT_PRICE_TABLE, openPostgresLedger, openSqliteLedger, parsePriceTable,
+  createBudgetGate, createChannelMirror, createPaymentGate, createReservationLeases, createSettlementWorker, DEFAULT_PRICE_TABLE, openPostgresLedger, openSqliteLedger, parsePriceTable,
   type PaymentGate, type PaymentLedger, type PriceTable, type SettlementWorker,
 } from '../../payments';
 import type { VeilConfig } from '../config';
@@ -86,8 +86,13 @@ export async function startPayments(config: VeilConfig, deps: StartPaymentsDepen
   }
   ledger = timeLedger(ledger); // issue #12: veil.ledger.duration
 
+  // One set of leases for voucher and budget calls: every reservation of this process renewed in one ledger write.
+  const leases = createReservationLeases({
+    ledger, now, leaseMs: p.reservationLeaseSeconds * 1000, maxMs: p.reservationTtlSeconds * 1000,
+    onError: (err) => logger.error('payments lease renewal failed', { reason: (err as Error).message }),
+  });
   const gate: PaymentGate = createPaymentGate({
-    ledger, deployment: { chainId, contractAddress: contract }, receiver, token, now,
+    ledger, deployment: { chainId, contractAddress: contract }, receiver, token, now, leases,
     minWithdrawDelaySeconds: p.minWithdrawDelaySeconds,
     reservationTtlMs: p.reservationTtlSeconds * 1000,
     // The state at head − confirmations: a deposit counts only once it is that deep (reorg safety).
@@ -176,7 +181,7 @@ export async function startPayments(config: VeilConfig, deps: StartPaymentsDepen
   logger.info('payments on', { network: info.network, contract, token, receiver, ledger: p.ledger });
   return {
     gate, prices, ledger, info, settlement, watch,
-    ...(deps.budgetOf ? { budgets: { gate: createBudgetGate({ ledger, receiver, token, now, reservationTtlMs: p.reservationTtlSeconds * 1000 }), budgetOf: deps.budgetOf } } : {}),
+    ...(deps.budgetOf ? { budgets: { gate: createBudgetGate({ ledger, receiver, token, now, leases, reservationTtlMs: p.reservationTtlSeconds * 1000 }), budgetOf: deps.budgetOf } } : {}),
     stream: { windowTokens: p.streamWindowTokens, pauseMs: p.streamPauseSeconds * 1000 },
     async close() {
       clearInterval(timer);

@@ -5,7 +5,7 @@ import type { Address } from 'viem';
 import { getChannel, type RegistryPublicClient } from '../../../chain';
 import {
   createPaymentGate, encodeX402, isPaymentError, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER,
-  type PaymentGate, type PaymentLedger, type SettlementResponse,
+  type PaymentGate, type PaymentLedger, type ReservationLeases, type SettlementResponse,
 } from '../../../payments';
 
 /** What a test call asks the emulated gateway to do (the JSON body of POST /call). */
@@ -29,6 +29,8 @@ export type PaidServerOptions = {
   dropAfterCommit?: (body: PaidCallBody) => boolean;
   /** Drop the connection after admission, neither committing nor releasing: a replica that crashed mid-call (its reservation stays until it expires). */
   dropBeforeCommit?: (body: PaidCallBody) => boolean;
+  /** The gate's reservation leases (default: its own). */
+  leases?: ReservationLeases;
 };
 
 export type PaidServer = { url: string; gate: PaymentGate; served: number; /** 402s that carried the channel's state. */ corrections: number; /** HTTP requests received. */ requests: number; stop(): Promise<void> };
@@ -48,6 +50,7 @@ export async function startPaidServer(options: PaidServerOptions): Promise<PaidS
     token: options.token,
     minWithdrawDelaySeconds: options.minWithdrawDelaySeconds ?? 900,
     chainCacheMs: options.chainCacheMs ?? 0,
+    ...(options.leases ? { leases: options.leases } : {}),
     readChannel: async (channelId) => {
       const block = await publicClient.getBlockNumber({ cacheTime: 0 }); // viem caches the block number; a fresh deposit must be seen
       return { ...(await getChannel(publicClient, { contractAddress, channelId, blockNumber: block })), block };
@@ -76,7 +79,7 @@ export async function startPaidServer(options: PaidServerOptions): Promise<PaidS
       }
       const status = isPaymentError(err, 'payment_invalid') ? 400 : isPaymentError(err) ? 409 : 503;
       res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: (err as Error).message } }));
+      res.end(JSON.stringify({ error: { message: (err as Error).message, ...(isPaymentError(err) ? { code: err.code } : {}) } }));
       return;
     }
     if (admission.kind === 'replay') {
