@@ -1,9 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
-import { streamWithLimits, type CallLimitErrors, type TeePaidStreamMessage, type TeeStreamEvent } from '../../proto';
+import { streamWithLimits, type CallLimitErrors, type RoutedTeeInferRequest, type TeePaidStreamMessage, type TeeStreamEvent } from '../../proto';
 import { TeeError } from '../../tee';
 import { decodeX402, PAYMENT_REQUIRED_HEADER, PAYMENT_SIGNATURE_HEADER, type PaymentRequired } from '../../payments';
 import { PayerError, type PaymentRound } from '../payments';
-import type { RoutedTeeInferRequest } from './create-gateway-tee-transport';
 import type { ChargeChecker } from './create-charge-checker';
 
 export type PayGrpcTeeStreamOptions = {
