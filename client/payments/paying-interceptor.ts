@@ -12,8 +12,9 @@ export type PayingInterceptorOptions = PaymentRoundsOptions;
  * call's error); a corrective answer resyncs and retries. The same rounds as payingFetch (createPaymentRounds).
  * A server-streaming call (Tee.InferStream: the voucher pays the whole context up front, the receipt comes in the
  * trailer) is paid the same way, its messages passed on as they arrive; it is retried only while nothing was
- * delivered, so an app never sees a message twice. Client- and bidi-streaming calls pass through untouched (uploads
- * are not billed).
+ * delivered, so an app never sees a message twice. Client- and bidi-streaming calls pass through untouched: uploads
+ * are not billed, and the paid bidi stream (Tee.InferStreamPaid, its top-ups in the stream) is paid by the TEE
+ * transport itself (client/tee/pay-grpc-tee-stream.ts).
  *
  * @example
  * const client = createVeilClient({ target, interceptors: [payingInterceptor(payer)] })
