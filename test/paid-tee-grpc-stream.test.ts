@@ -8,10 +8,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { connectChain, DEV_ACCOUNTS } from '../chain';
 import { createChannelPayer, createSessionKey, type SettledCall } from '../client';
-import { connectTeeModel } from '../client/tee';
+import { connectTeeModel, createGatewayTeeTransport } from '../client/tee';
 import { DEFAULT_SIMULATED_MEASUREMENT } from '../attestation';
 import type { Gateway } from '../gateway';
-import { costOf, decodeX402, DEFAULT_PRICE_TABLE, type PaymentRequired, type SettlementResponse } from '../payments';
+import { costOf, decodeX402, DEFAULT_PRICE_TABLE, type PaymentRequired, type PriceTable, type SettlementResponse } from '../payments';
 import { loadVeilProto, type TeePaidStreamMessage, type TeeStreamEvent } from '../proto';
 import { createHpkeSuite, createTeeChannel, encodeTeeOperationRequest, newRequestId } from '../tee';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
@@ -76,6 +76,37 @@ test('SDK: a stream longer than 3 credit windows is paid in-stream from the paye
     expect((await ledger(payer.channelId))!.charged).toBe(payer.status().confirmed);
   } finally {
     model.close();
+  }
+}, 120_000);
+
+test('SDK: each window\'s charge is checked against the enclave\'s signed usage × the client\'s prices — a dearer gateway is caught (PaymentMismatch), for streams and single calls', async () => {
+  const registry = gateway.trust!.info();
+  const wallet = await connectChain({ rpcUrl: registry.rpcUrl, registryAddress: registry.registryAddress, privateKey: DEV_ACCOUNTS[1].privateKey, pollingInterval: 50, retryCount: 0 });
+  const newPayer = () => createChannelPayer({
+    publicClient: wallet.publicClient, walletClient: wallet.walletClient!, sessionKey: createSessionKey(),
+    contractAddress: pricing.contract, receiver: pricing.receiver, token: pricing.token, withdrawDelay: 3600, deposit: 1_000_000n,
+  });
+  // The app agreed to 4 per completion token; the gateway charges 5.
+  const cheaper: PriceTable = { ...DEFAULT_PRICE_TABLE, models: { ...DEFAULT_PRICE_TABLE.models, [CHAT]: { ...price, perOutputToken: 4n } } };
+  const connect = async () => connectTeeModel({
+    router: createGatewayTeeTransport({ target: gateway.address, payer: newPayer(), prices: cheaper }),
+    modelId: CHAT, policy: POLICY, allowSimulated: true, roots: { simulated: [...gateway.tee!.simulatedKeys] },
+  });
+  const streaming = await connect();
+  try {
+    const run = (async () => {
+      for await (const _ of streaming.stream({ model: CHAT, messages, temperature: 0, max_tokens: 40 })) { /* read it */ }
+    })();
+    await expect(run).rejects.toMatchObject({ name: 'PaymentMismatch' });
+  } finally {
+    streaming.close();
+  }
+  const single = await connect();
+  try {
+    // payingInterceptor surfaces the payer's refusal as the call's status, its code kept.
+    await expect(single.call('chat.completions', { model: CHAT, messages, temperature: 0, max_tokens: 8 })).rejects.toMatchObject({ code: 'payment_mismatch', message: expect.stringMatching(/more than the quoted prices/) });
+  } finally {
+    single.close();
   }
 }, 120_000);
 

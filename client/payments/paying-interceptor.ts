@@ -1,9 +1,15 @@
 import { InterceptingCall, Metadata, status as GrpcStatus, type Interceptor, type StatusObject } from '@grpc/grpc-js';
 import { decodeX402, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, type PaymentRequired } from '../../payments';
-import type { ChannelPayer } from './create-channel-payer';
+import type { ChannelPayer, ChargeCheck } from './create-channel-payer';
 import { createPaymentRounds, type PaymentRound, type PaymentRoundsOptions, type RoundAnswer } from './create-payment-rounds';
 
-export type PayingInterceptorOptions = PaymentRoundsOptions;
+export type PayingInterceptorOptions = PaymentRoundsOptions & {
+  /**
+   * What a unary call's receipt may charge beyond its voucher ceiling (e.g. the TEE transport: the pinned prices × the
+   * usage the enclave signed); `request` is the message the app sent. Undefined: the ceiling only.
+   */
+  check?(path: string, request: unknown, receipt: string): Promise<ChargeCheck | undefined>;
+};
 
 /**
  * A grpc-js client interceptor that pays (the x402 payloads in gRPC metadata): a unary call answered
@@ -45,7 +51,11 @@ export function payingInterceptor(payer: ChannelPayer, options: PayingIntercepto
           message = null;
           deliver({ code: GrpcStatus.FAILED_PRECONDITION, details: (err as Error).message, metadata: codeTrailer(err) }, statusNext);
         };
-        const decide = (status: StatusObject) => round.answer(answerOf(status, true));
+        const decide = async (status: StatusObject) => {
+          const answer = answerOf(status, true);
+          if (!answer.transportError && answer.receipt !== undefined && options.check) answer.check = await options.check(method.path, request, answer.receipt);
+          return round.answer(answer);
+        };
         const retry = (signature: string, statusNext: (s: StatusObject) => void) => {
           const md = metadata.clone();
           md.set(PAYMENT_SIGNATURE_HEADER, signature);

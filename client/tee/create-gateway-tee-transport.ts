@@ -79,7 +79,11 @@ export function createGatewayTeeTransport(options: CreateGatewayTeeTransportOpti
     'grpc.max_send_message_length': max,
     'grpc.max_receive_message_length': max,
     // A client span per call, its traceparent sent in metadata (OpenTelemetry API only; no-op without a tracer).
-    interceptors: [traceGrpcCalls('veil-client'), ...(apiKeyInterceptors(options.apiKey).interceptors ?? []), ...(options.payer ? [payingInterceptor(options.payer, options.payment)] : [])],
+    interceptors: [traceGrpcCalls('veil-client'), ...(apiKeyInterceptors(options.apiKey).interceptors ?? []), ...(options.payer ? [payingInterceptor(options.payer, {
+      ...options.payment,
+      // A TEE answer's charge is held to the pinned prices × the usage its enclave signed, as on HTTP.
+      check: async (path, request, receipt) => (path === '/veil.v1.Tee/Infer' ? charges.check(request as RoutedTeeInferRequest, receipt, { charged: 0n }) : undefined),
+    })] : [])],
   });
   const errors = {
     ...TEE_CALL_ERRORS,
