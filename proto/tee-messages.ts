@@ -21,6 +21,10 @@ export type TeeInferResponse = { sealedResponse: Uint8Array; signature: string; 
 export type GetRoutedTeeEvidenceRequest = { modelId: string; nonce: Uint8Array; excludeNodeIds: string[] };
 export type GetRoutedTeeEvidenceResponse = { nodeId: string; evidence: GetTeeEvidenceResponse };
 export type RoutedTeeInferRequest = { nodeId: string; modelId: string; sealedRequest: Uint8Array };
+/** InferStreamPaid (oneof `kind`): the request first, then top-up vouchers. */
+export type TeeStreamClientMessage = { kind?: 'request' | 'paymentSignature'; request?: RoutedTeeInferRequest; paymentSignature?: string };
+/** InferStreamPaid's answers (oneof `kind`): a sealed event or an in-band payment message. */
+export type TeePaidStreamMessage = { kind?: 'event' | 'paymentRequired' | 'paymentResponse'; event?: TeeStreamEvent; paymentRequired?: string; paymentResponse?: string };
 export type TeeNodeStatusMessage = {
   nodeId: string; address: string; state: string; reason: string; platform: string; measurement: string;
   signingAddress: string; modelIds: string[]; verifiedAtMs: number; attestedEvidenceJson: string;

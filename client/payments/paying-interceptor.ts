@@ -1,9 +1,15 @@
 import { InterceptingCall, Metadata, status as GrpcStatus, type Interceptor, type StatusObject } from '@grpc/grpc-js';
 import { decodeX402, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, type PaymentRequired } from '../../payments';
-import type { ChannelPayer } from './create-channel-payer';
+import type { ChannelPayer, ChargeCheck } from './create-channel-payer';
 import { createPaymentRounds, type PaymentRound, type PaymentRoundsOptions, type RoundAnswer } from './create-payment-rounds';
 
-export type PayingInterceptorOptions = PaymentRoundsOptions;
+export type PayingInterceptorOptions = PaymentRoundsOptions & {
+  /**
+   * What a unary call's receipt may charge beyond its voucher ceiling (e.g. the TEE transport: the pinned prices × the
+   * usage the enclave signed); `request` is the message the app sent. Undefined: the ceiling only.
+   */
+  check?(path: string, request: unknown, receipt: string): Promise<ChargeCheck | undefined>;
+};
 
 /**
  * A grpc-js client interceptor that pays (the x402 payloads in gRPC metadata): a unary call answered
@@ -12,8 +18,9 @@ export type PayingInterceptorOptions = PaymentRoundsOptions;
  * call's error); a corrective answer resyncs and retries. The same rounds as payingFetch (createPaymentRounds).
  * A server-streaming call (Tee.InferStream: the voucher pays the whole context up front, the receipt comes in the
  * trailer) is paid the same way, its messages passed on as they arrive; it is retried only while nothing was
- * delivered, so an app never sees a message twice. Client- and bidi-streaming calls pass through untouched (uploads
- * are not billed).
+ * delivered, so an app never sees a message twice. Client- and bidi-streaming calls pass through untouched: uploads
+ * are not billed, and the paid bidi stream (Tee.InferStreamPaid, its top-ups in the stream) is paid by the TEE
+ * transport itself (client/tee/pay-grpc-tee-stream.ts).
  *
  * @example
  * const client = createVeilClient({ target, interceptors: [payingInterceptor(payer)] })
@@ -45,7 +52,11 @@ export function payingInterceptor(payer: ChannelPayer, options: PayingIntercepto
           message = null;
           deliver({ code: GrpcStatus.FAILED_PRECONDITION, details: (err as Error).message, metadata: codeTrailer(err) }, statusNext);
         };
-        const decide = (status: StatusObject) => round.answer(answerOf(status, true));
+        const decide = async (status: StatusObject) => {
+          const answer = answerOf(status, true);
+          if (!answer.transportError && answer.receipt !== undefined && options.check) answer.check = await options.check(method.path, request, answer.receipt);
+          return round.answer(answer);
+        };
         const retry = (signature: string, statusNext: (s: StatusObject) => void) => {
           if (cancelled) {
             // Cancelled while waiting to send again (payment_in_progress): nothing more is sent; the voucher it carries

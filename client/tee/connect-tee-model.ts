@@ -13,7 +13,7 @@ import {
 } from '../../tee';
 import { VeilClientError } from '../veil-client-error';
 import { createGatewayTeeTransport, type RoutedTeeTransport, type TeeCallOptions } from './create-gateway-tee-transport';
-import type { ChannelPayer } from '../payments';
+import type { ChannelPayer, PaymentRoundsOptions } from '../payments';
 import { createTeeTransport, type TeeTransport } from './create-tee-transport';
 
 /** The caller's attestation policy; the client itself fills in the nonce, the report_data binding and the simulated opt-in. */
@@ -52,6 +52,8 @@ export type ConnectTeeModelParameters = {
   apiKey?: string;
   /** With `gateway`: pays a charging gateway's calls and streams with vouchers from this payer (issue #11). */
   payer?: ChannelPayer;
+  /** With `gateway` and `payer`: how the payer's rounds run (prepay, corrections, `onSettled` for each receipt). */
+  payment?: PaymentRoundsOptions;
 } & (
   | { target: string; transport?: undefined; gateway?: undefined; router?: undefined }
   | { transport: TeeTransport; target?: undefined; gateway?: undefined; router?: undefined }
@@ -247,7 +249,7 @@ export async function connectTeeModel(params: ConnectTeeModelParameters): Promis
   const owned = params.router === undefined && params.transport === undefined;
   const router: RoutedTeeTransport = params.router
     ?? (params.gateway !== undefined
-      ? createGatewayTeeTransport({ target: params.gateway, credentials: params.credentials, apiKey: params.apiKey, payer: params.payer })
+      ? createGatewayTeeTransport({ target: params.gateway, credentials: params.credentials, apiKey: params.apiKey, payer: params.payer, payment: params.payment })
       : directRouter(params.transport ?? createTeeTransport({ target: params.target!, credentials: params.credentials })));
   const now = params.now ?? (() => new Date());
   const verify = params.verifyEvidence ?? attestationVerifyEvidence;

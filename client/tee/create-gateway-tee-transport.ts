@@ -3,7 +3,10 @@ import { callServerStream, callUnary, loadVeilProto, traceGrpcCalls, type CallLi
 import { isTeeErrorCode, TeeError, type TeeOperation } from '../../tee';
 import { apiKeyInterceptors } from '../api-key-interceptor';
 import { fromServiceError, VeilClientError } from '../veil-client-error';
-import { payingInterceptor, type ChannelPayer } from '../payments';
+import { createPaymentRounds, payingInterceptor, type ChannelPayer, type PaymentRoundsOptions } from '../payments';
+import { createChargeChecker } from './create-charge-checker';
+import { payGrpcTeeStream } from './pay-grpc-tee-stream';
+import type { PriceTable } from '../../payments';
 
 /** Per-call limits for TEE calls. */
 export type TeeCallOptions = { deadlineMs?: number; signal?: AbortSignal };
@@ -54,12 +57,15 @@ export type CreateGatewayTeeTransportOptions = {
   deadlineMs?: number;
   maxMessageBytes?: number;
   /**
-   * Pays a charging gateway (issue #11) through payingInterceptor: Infer per call, InferStream with one voucher for
-   * the whole context up front (the gRPC stream cannot take a top-up), charged what it delivered (receipt in the
-   * trailer). The HTTP transport also checks each charge against the node's signed usage; this one checks the voucher
-   * ceiling only.
+   * Pays a charging gateway (issue #11): Infer per call through payingInterceptor; streams over Tee.InferStreamPaid on
+   * the gateway's credit window, each in-band top-up request paid from this payer (within maxPerCall / maxSpend) and
+   * sent in the stream, each window's receipt checked against `prices` × the usage the enclave signed.
    */
   payer?: ChannelPayer;
+  /** How the payer's rounds run (prepay, corrections, onSettled). */
+  payment?: PaymentRoundsOptions;
+  /** The prices the app agreed to; default: the gateway's own (Models.GetPricing), read on the first paid stream and pinned. */
+  prices?: PriceTable;
 };
 
 /**
@@ -73,7 +79,11 @@ export function createGatewayTeeTransport(options: CreateGatewayTeeTransportOpti
     'grpc.max_send_message_length': max,
     'grpc.max_receive_message_length': max,
     // A client span per call, its traceparent sent in metadata (OpenTelemetry API only; no-op without a tracer).
-    interceptors: [traceGrpcCalls('veil-client'), ...(apiKeyInterceptors(options.apiKey).interceptors ?? []), ...(options.payer ? [payingInterceptor(options.payer)] : [])],
+    interceptors: [traceGrpcCalls('veil-client'), ...(apiKeyInterceptors(options.apiKey).interceptors ?? []), ...(options.payer ? [payingInterceptor(options.payer, {
+      ...options.payment,
+      // A TEE answer's charge is held to the pinned prices × the usage its enclave signed, as on HTTP.
+      check: async (path, request, receipt) => (path === '/veil.v1.Tee/Infer' ? charges.check(request as RoutedTeeInferRequest, receipt, { charged: 0n }) : undefined),
+    })] : [])],
   });
   const errors = {
     ...TEE_CALL_ERRORS,
@@ -87,11 +97,32 @@ export function createGatewayTeeTransport(options: CreateGatewayTeeTransportOpti
     return callUnary<Res>(stub, method, request, { deadline: deadlineMs ? Date.now() + deadlineMs : undefined, signal: opts.signal }, errors);
   };
   const routed = ({ nodeId, modelId, sealedRequest }: RoutedTeeInferRequest) => ({ nodeId, modelId, sealedRequest });
+  const payer = options.payer;
+  const rounds = payer ? createPaymentRounds(payer, options.payment) : undefined;
+  const models = payer ? new proto.services.Models(options.target, options.credentials ?? grpc.credentials.createInsecure(), {
+    interceptors: [traceGrpcCalls('veil-client'), ...(apiKeyInterceptors(options.apiKey).interceptors ?? [])],
+  }) : undefined;
+  const charges = createChargeChecker({
+    prices: options.prices,
+    fetchPricing: async () => JSON.parse((await callUnary<{ pricingJson: string }>(models!, 'GetPricing', {}, {}, errors)).pricingJson) as unknown,
+  });
   return {
-    getEvidence: (request, opts) => unary('GetEvidence', request, opts),
+    getEvidence: async (request, opts) => {
+      const route = await unary<TeeRoute>('GetEvidence', request, opts);
+      // Charges are checked against usage this node signs; connectTeeModel refuses the node if its evidence does not
+      // attest this very address, before any paid request is sealed to it.
+      if (route.evidence?.identity) charges.remember(route.nodeId, route.evidence.identity.signingAddress);
+      return route;
+    },
     infer: (request, opts) => unary('Infer', routed(request), opts),
     inferStream: (request, opts = {}) => {
       const deadlineMs = opts.deadlineMs ?? options.deadlineMs;
+      if (rounds) {
+        return payGrpcTeeStream(request, {
+          stub, round: (resource) => rounds.round(resource), charges, errors,
+          limits: { deadline: deadlineMs ? Date.now() + deadlineMs : undefined, signal: opts.signal },
+        });
+      }
       let received = 0;
       // A failure with no Veil code after events began is the connection breaking: the stream was cut, not refused.
       const streamErrors = {
@@ -108,6 +139,9 @@ export function createGatewayTeeTransport(options: CreateGatewayTeeTransportOpti
         }
       })();
     },
-    close: () => stub.close(),
+    close: () => {
+      stub.close();
+      models?.close();
+    },
   };
 }

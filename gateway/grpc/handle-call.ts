@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { Metadata } from '@grpc/grpc-js';
 import type {
-  handleClientStreamingCall, handleServerStreamingCall, handleUnaryCall, sendUnaryData, ServerReadableStream, ServerUnaryCall, ServerWritableStream,
-  UntypedServiceImplementation,
+  handleBidiStreamingCall, handleClientStreamingCall, handleServerStreamingCall, handleUnaryCall, sendUnaryData, ServerDuplexStream, ServerReadableStream,
+  ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import type { CallGuard, RpcScope } from '../auth';
 import { toGrpcStatus, toVeilError, VeilError } from '../errors';
@@ -17,7 +17,7 @@ const tracer = () => trace.getTracer('veil-gateway');
 
 type Handler<Req, Res> = (request: Req, context: CallContext) => Promise<Res>;
 // grpc-js's own untyped handler shapes.
-type GrpcHandler = handleUnaryCall<any, any> | handleClientStreamingCall<any, any> | handleServerStreamingCall<any, any>;
+type GrpcHandler = handleUnaryCall<any, any> | handleClientStreamingCall<any, any> | handleServerStreamingCall<any, any> | handleBidiStreamingCall<any, any>;
 
 export type RpcMethodOptions<Req> = {
   /**
@@ -114,13 +114,49 @@ export function handleServerStream<Req, Res>(
 }
 
 /**
+ * Same as `handleServerStream` for bidirectional methods (Tee.InferStreamPaid): every client message is checked as it
+ * arrives (decoding; scope on the first) before the handler reads it, and the handler writes with `send`, which waits
+ * for the transport to drain — so it can answer from a callback (an in-band payment request) while it also waits on
+ * the client's messages. A failure ends the stream with its typed status, as for a server stream.
+ */
+export function handleBidiStream<Req, Res>(
+  name: string, logger: Logger,
+  handler: (messages: AsyncIterable<Req>, context: CallContext, send: (message: Res) => Promise<void>) => Promise<void>,
+  options: RpcMethodOptions<Req> = {},
+): RpcMethod {
+  const bind = (guard: CallGuard | undefined) => (call: ServerDuplexStream<Req, Res>): void => {
+    const context = createCallContext(call);
+    let messages = 0;
+    const send = async (message: Res) => {
+      if (context.signal.aborted) throw new VeilError('cancelled');
+      messages++;
+      if (!call.write(message)) await once(call, 'drain', { signal: context.signal });
+    };
+    run(name, logger, call, context, async () => {
+      admission(() => admit(guard, call.metadata, context));
+      checkMessages(call, (message, index) => {
+        const request = decoded(message);
+        if (index === 0 && guard && options.scope) guard.authorize(context.principal!, options.scope(request));
+        return request;
+      });
+      await handler(call, context, send);
+      return messages;
+    }, (status, _response, trailer) => {
+      if (status) call.emit('error', status);
+      else call.end(trailer);
+    });
+  };
+  return rpcMethod(bind as Bind);
+}
+
+/**
  * Binds every method of a service implementation to the server's guard. Refuses a method that is not an `RpcMethod`:
  * it would run without authentication, decoding checks or error classification.
  */
 export function bindRpcMethods(service: string, implementation: UntypedServiceImplementation, guard: CallGuard | undefined): UntypedServiceImplementation {
   return Object.fromEntries(Object.entries(implementation).map(([method, fn]) => {
     const bind = (fn as Partial<RpcMethod>)[BIND];
-    if (typeof bind !== 'function') throw new Error(`${service}.${method} is not wrapped by handleUnary/handleClientStream/handleServerStream`);
+    if (typeof bind !== 'function') throw new Error(`${service}.${method} is not wrapped by handleUnary/handleClientStream/handleServerStream/handleBidiStream`);
     return [method, bind(guard)];
   }));
 }

@@ -1,13 +1,16 @@
 import type * as grpc from '@grpc/grpc-js';
 import { withSpan } from '../with-span';
-import type { GetRoutedTeeEvidenceRequest, GetRoutedTeeEvidenceResponse, ListTeeNodesResponse, RoutedTeeInferRequest, TeeInferResponse, TeeStreamEvent } from '../../proto';
+import type {
+  GetRoutedTeeEvidenceRequest, GetRoutedTeeEvidenceResponse, ListTeeNodesResponse, RoutedTeeInferRequest, TeeInferResponse, TeePaidStreamMessage, TeeStreamClientMessage, TeeStreamEvent,
+} from '../../proto';
 import { callerKey } from '../grpc/call-context';
-import { handleServerStream, handleUnary } from '../grpc/handle-call';
+import { handleBidiStream, handleServerStream, handleUnary } from '../grpc/handle-call';
 import type { Logger } from '../logger';
 import { VeilError } from '../errors';
 import type { CallContext } from '../grpc/call-context';
 import { chargeCall, createStreamCredit, teeActualUsage, teeCeilingUsage, teeSignedUsage, type GatewayPayments } from '../payments';
 import type { TeeRouter } from './create-tee-router';
+import { relayPaidTeeStream } from './relay-paid-tee-stream';
 
 
 /**
@@ -53,6 +56,9 @@ export function createTeeService(router: TeeRouter, logger: Logger, payments?: G
     InferStream: handleServerStream<RoutedTeeInferRequest, TeeStreamEvent>('Tee.InferStream', logger, (request, context) =>
       relayStream(router, logger, request, context, payments), { scope: (request) => ({ mode: 'tee', model: request.modelId }) }),
 
+    InferStreamPaid: handleBidiStream<TeeStreamClientMessage, TeePaidStreamMessage>('Tee.InferStreamPaid', logger, (messages, context, send) =>
+      relayPaidTeeStream(router, logger, payments, messages, context, send), { scope: (message) => ({ mode: 'tee', model: message.request?.modelId }) }),
+
     ListNodes: handleUnary<unknown, ListTeeNodesResponse>('Tee.ListNodes', logger, async () => ({
       nodes: router.nodes().map(({ simulated: _simulated, ...status }) => status),
     }), { scope: () => ({ mode: 'tee' }) }),
@@ -60,9 +66,9 @@ export function createTeeService(router: TeeRouter, logger: Logger, payments?: G
 }
 
 /**
- * A gRPC stream's account. InferStream is server-streaming, so a top-up cannot arrive in the stream: the voucher pays
- * the whole context window up front (the unary ceiling) and the stream is charged what it delivered, its receipt in
- * the trailer. HTTP streams run on a credit window instead (register-tee-routes).
+ * InferStream's account. It is server-streaming, so a top-up cannot arrive in it: the voucher pays the whole context
+ * window up front (the unary ceiling) and the stream is charged what it delivered, its receipt in the trailer.
+ * InferStreamPaid (relay-paid-tee-stream) and HTTP streams run on a credit window instead.
  */
 function grpcStreamCredit(payments: GatewayPayments, router: TeeRouter, request: RoutedTeeInferRequest, context: CallContext) {
   const facts = router.models().find((m) => m.id === request.modelId);
