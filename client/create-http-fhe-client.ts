@@ -17,7 +17,16 @@ export type HttpFheClientOptions = {
   apiKey?: string;
   /** The fetch to use (default: the global one). */
   fetch?: typeof fetch;
+  /**
+   * Sent as `x-veil-affinity` with this client's session calls (create, predict, close), default a random token per
+   * client. A balancer that hashes on it (deploy/nginx/veil.conf) keeps a session's calls on the replica that holds
+   * its keys; it names nothing but this client object, and carries nothing of the data.
+   */
+  affinity?: string;
 };
+
+/** The header a balancer hashes FHE session calls on. */
+export const AFFINITY_HEADER = 'x-veil-affinity';
 
 type ErrorBody = { error?: { message?: unknown; code?: unknown; param?: unknown } };
 
@@ -31,6 +40,7 @@ export function createHttpFheClient(options: HttpFheClientOptions): FheGatewayCl
   const base = options.baseUrl.replace(/\/+$/, '');
   const doFetch = options.fetch ?? fetch;
   const auth: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
+  const affinity = { [AFFINITY_HEADER]: options.affinity ?? globalThis.crypto.randomUUID() };
 
   const call = async (path: string, init: RequestInit, opts: CallOptions = {}): Promise<Response> => {
     const signals = [opts.signal, opts.deadlineMs ? AbortSignal.timeout(opts.deadlineMs) : undefined].filter((s): s is AbortSignal => s !== undefined);
@@ -85,6 +95,7 @@ export function createHttpFheClient(options: HttpFheClientOptions): FheGatewayCl
       const response = await call('/v1/fhe/sessions', {
         method: 'POST',
         headers: {
+          ...affinity,
           'content-type': 'application/octet-stream',
           'x-veil-model': params.modelId,
           'x-veil-fhe-variant': params.variant ?? '',
@@ -104,7 +115,7 @@ export function createHttpFheClient(options: HttpFheClientOptions): FheGatewayCl
       const response = await call(`/v1/fhe/sessions/${encodeURIComponent(sessionId)}/predict`, {
         method: 'POST',
         // The key makes a paid retry (by the caller, or through a balancer to another replica) a replay, not a new charge.
-        headers: { 'content-type': 'application/octet-stream', accept: 'application/octet-stream', ...(opts?.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {}) },
+        headers: { ...affinity, 'content-type': 'application/octet-stream', accept: 'application/octet-stream', ...(opts?.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {}) },
         body: framed as Uint8Array<ArrayBuffer>,
       }, opts);
       const answer = decodeCiphertextGroups(new Uint8Array(await response.arrayBuffer()));
@@ -112,7 +123,7 @@ export function createHttpFheClient(options: HttpFheClientOptions): FheGatewayCl
     },
 
     async closeSession(sessionId, opts): Promise<void> {
-      await call(`/v1/fhe/sessions/${encodeURIComponent(sessionId)}`, { method: 'DELETE' }, opts);
+      await call(`/v1/fhe/sessions/${encodeURIComponent(sessionId)}`, { method: 'DELETE', headers: affinity }, opts);
     },
   };
 }
