@@ -407,6 +407,8 @@ function printPlan(modelPath: string, plan: FhePlan): void {
     `parameters  CKKS N=${p.polyModulusDegree}, coeff modulus [${p.coeffModulusBits.join(', ')}] = ${p.coeffModulusBits.reduce((a, b) => a + b, 0)} bits, scale 2^${p.scaleBits}, 128-bit security`,
     spec.layout.kind === 'feature-major'
       ? `layout      feature-major: one ciphertext per feature (${spec.inputCiphertexts} in, ${spec.outputCiphertexts} out), batch capacity ${spec.batchCapacity} samples`
+      : spec.layout.kind === 'table-rows'
+      ? `layout      table-rows: one query repeated every ${spec.layout.inputPeriod} slots, ${spec.outputCiphertexts} result ciphertext(s) of ${spec.layout.rowsPerCiphertext} scores`
       : `layout      ${spec.layout.kind}: ${spec.layout.blockSize * spec.layout.inputCopies} slots per sample (${spec.layout.inputCopies} block(s) of ${spec.layout.blockSize}, input period ${spec.layout.inputPeriod}), batch capacity ${spec.batchCapacity} samples per ciphertext`,
     `plan        depth ${spec.stats.depth}, rotations ${spec.stats.rotations} (minimum for the layout ${spec.stats.minRotations}), ct×pt ${spec.stats.plainMultiplies}, ct×ct ${spec.stats.ciphertextMultiplies}`,
     `            ${'layer'.padEnd(24)} ${'op'.padEnd(opWidth)} ${'rot'.padStart(4)} ${'min'.padStart(4)} ${'ct×pt'.padStart(6)} ${'levels'.padStart(6)}`,

@@ -8,6 +8,7 @@ import { chebyshevBasis } from './chebyshev-basis';
 import { chebyshevSchedule } from './chebyshev-schedule';
 import type { ChebyshevSchedule } from './chebyshev-schedule';
 import { createFeatureMajorEvaluator } from './create-feature-major-evaluator';
+import { createTableEvaluator } from './create-table-evaluator';
 import { FheInputError } from './errors';
 import { fixScale } from './fix-scale';
 import type { FhePlan } from './fhe-plan';
@@ -47,6 +48,8 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
     throw new FheInputError('invalid_input', 'the plan was compiled for different CKKS parameters than this runtime');
   }
   if (spec.layout.kind === 'feature-major') return createFeatureMajorEvaluator(runtime, plan);
+  if (spec.layout.kind === 'table-rows') return createTableEvaluator(runtime, plan);
+  const blockSize = spec.layout.blockSize;
   const plains: PlainText[] = [];
   const encode = (block: Float64Array, scale: number, level: number): PlainText => {
     const full = new Float64Array(slotCount);
@@ -123,7 +126,7 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
         scale = scales.out!;
       } else if (op.kind === 'chebyshev') {
         const sch = chebyshevSchedule(op.coeffs.length - 1, level, scale, prime);
-        const ones = new Float64Array(spec.layout.blockSize).fill(1);
+        const ones = new Float64Array(blockSize).fill(1);
         // align[k]: the constant 1 that brings T_j to T_k's scale (at T_k's input level), or that is subtracted (j = 0).
         const align: PlainText[] = [];
         for (const st of sch.steps) align[st.k] = encode(ones, st.alignScale, st.j === 0 ? st.level + 1 : st.level);

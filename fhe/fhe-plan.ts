@@ -33,7 +33,15 @@ export type FheBlocksLayout = {
  */
 export type FheFeatureMajorLayout = { kind: 'feature-major' };
 
-export type FheLayout = FheBlocksLayout | FheFeatureMajorLayout;
+/**
+ * Slot layout "table-rows" (similarity search, compile-similarity-table.ts): one query per group; the client fills
+ * all N/2 slots with the query repeated every `inputPeriod` slots (dims rounded up to a power of two, zero gap). The
+ * server returns ceil(rows / rowsPerCiphertext) ciphertexts; slot j of ciphertext c is the score of row
+ * c·rowsPerCiphertext + j (rowsPerCiphertext = N/2).
+ */
+export type FheTableRowsLayout = { kind: 'table-rows'; inputPeriod: number; rowsPerCiphertext: number };
+
+export type FheLayout = FheBlocksLayout | FheFeatureMajorLayout | FheTableRowsLayout;
 export type FheLayoutKind = FheLayout['kind'];
 
 export type FheLayerStats = { name: string; op: string; rotations: number; minRotations: number; plainMultiplies: number; levels: number };
@@ -103,7 +111,13 @@ export type FheChebyshevOp = { kind: 'chebyshev'; name: string; op: string; coef
  * Vectors in square/poly/chebyshev ops are per-slot block patterns (length blockSize) in the replicated-blocks layout and
  * per-feature constants (length = feature count, one per ciphertext) in the feature-major layout.
  */
-export type FheOp = FheLinearOp | FheDenseOp | FheSquareOp | FhePolyOp | FheChebyshevOp;
+/**
+ * scores = T·q for a server-held table T (rows × dims, row-major, zero-padded to `period` columns): the only op of a
+ * table-rows plan. Evaluated by create-table-evaluator.ts (diagonals of each N/2-row chunk against shared rotations).
+ */
+export type FheTableScoresOp = { kind: 'table-scores'; name: string; op: 'SimilarityTable'; rows: number; period: number; table: Float64Array; plainScaleBits: number };
+
+export type FheOp = FheLinearOp | FheDenseOp | FheSquareOp | FhePolyOp | FheChebyshevOp | FheTableScoresOp;
 
 /**
  * How one non-polynomial activation was approximated (compile-time facts, kept out of the spec clients receive).

@@ -4,8 +4,11 @@
  */
 export type { CkksParameters } from './ckks-parameters';
 export { selectCkksParameters } from './ckks-parameters';
-export type { FheModelSpec, FhePlan, FheOp, FheLayout, FheLayoutKind, FheBlocksLayout, FheFeatureMajorLayout, FheLayerStats, FhePostprocess, FheActivationApproximation } from './fhe-plan';
+export type { FheModelSpec, FhePlan, FheOp, FheLayout, FheLayoutKind, FheBlocksLayout, FheFeatureMajorLayout, FheTableRowsLayout, FheLayerStats, FhePostprocess, FheActivationApproximation } from './fhe-plan';
 export { compileOnnx, estimateKeyBytes, DEFAULT_MAX_DEPTH } from './compile-onnx';
+export { compileSimilarityTable } from './compile-similarity-table';
+export type { SimilarityTable, CompileSimilarityTableOptions } from './compile-similarity-table';
+export { topK } from './top-k';
 export { calibrateActivations, DEFAULT_CALIBRATION_MARGIN } from './calibrate-activations';
 export type { ActivationCalibration, CalibrateActivationsOptions, FheCalibration } from './calibrate-activations';
 export { parseCalibration } from './parse-calibration';

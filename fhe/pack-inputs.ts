@@ -6,6 +6,7 @@ import type { FheModelSpec } from './fhe-plan';
  * - replicated-blocks (fhe-plan.ts): sample s of a group fills block s with its features repeated every
  *   `inputPeriod` slots (zero-padded to the period); with inputCopies > 1 it fills that many blocks, copy c shifted
  *   left by c; one slot vector per group.
+ * - table-rows: one query per group, repeated every `inputPeriod` slots over all N/2 slots.
  * - feature-major: vector f holds feature f of every sample of the group (sample s in slot s); inputSize vectors.
  * Unused slots of a partial group stay zero.
  *
@@ -20,7 +21,9 @@ export function packInputs(spec: FheModelSpec, samples: ArrayLike<number>[]): Fl
     const vecs =
       layout.kind === 'feature-major'
         ? Array.from({ length: spec.inputSize }, () => new Float64Array(spec.batchCapacity))
-        : [new Float64Array(spec.batchCapacity * layout.blockSize * (layout.inputCopies ?? 1))];
+        : layout.kind === 'table-rows'
+          ? [new Float64Array(spec.params.polyModulusDegree / 2)]
+          : [new Float64Array(spec.batchCapacity * layout.blockSize * (layout.inputCopies ?? 1))];
     for (let s = start; s < end; s++) {
       const x = samples[s]!;
       if (x.length !== spec.inputSize) {
@@ -30,7 +33,10 @@ export function packInputs(spec: FheModelSpec, samples: ArrayLike<number>[]): Fl
         const v = Number(x[j]);
         if (!Number.isFinite(v)) throw new FheInputError('invalid_input', `sample ${s} feature ${j} is not a finite number`);
         if (layout.kind === 'feature-major') vecs[j]![s - start] = v;
-        else {
+        else if (layout.kind === 'table-rows') {
+          // The query repeated every inputPeriod slots over the whole vector (one query per group).
+          for (let o = j; o < vecs[0]!.length; o += layout.inputPeriod) vecs[0]![o] = v;
+        } else {
           const copies = layout.inputCopies ?? 1;
           for (let c = 0; c < copies; c++) {
             // Copy c is the pattern shifted left by c: slot p holds x[(p + c) mod period].

@@ -27,6 +27,7 @@ const polyAt = (v: number, coeffs: number[]) => coeffs.reduce((s, c, k) => s + c
  */
 export function simulatePlan(plan: FhePlan, inputs: Float64Array[], onRotate?: (step: number) => void): Float64Array[] {
   if (plan.spec.layout.kind === 'feature-major') return simulateFeatureMajor(plan, inputs);
+  if (plan.spec.layout.kind === 'table-rows') throw new Error('simulatePlan: table-rows plans are checked against SEAL directly (compile-similarity-table.test.ts)');
   const len = inputs[0]!.length;
   const rot = (v: Float64Array, s: number) => (onRotate?.(s), rotate(v, s));
   let cur: Float64Array = Float64Array.from(inputs[0]!);

@@ -3,7 +3,7 @@ import type { FheModelSpec } from './fhe-plan';
 
 /**
  * Reads one group's decrypted output slot vectors (`outputCiphertexts` of them) back into per-sample outputs:
- * slots [0, outputSize) of each block (replicated-blocks), or slot s of each output's vector (feature-major).
+ * slots [0, outputSize) of each block (replicated-blocks), row r at slot r mod S of ciphertext ⌊r/S⌋ (table-rows), or slot s of each output's vector (feature-major).
  */
 export function unpackOutputs(spec: FheModelSpec, slots: Float64Array[], sampleCount: number): Float64Array[] {
   const expected = spec.outputCiphertexts ?? 1;
@@ -15,6 +15,12 @@ export function unpackOutputs(spec: FheModelSpec, slots: Float64Array[], sampleC
   if (layout.kind === 'feature-major') {
     if (slots.some((v) => v.length < sampleCount)) throw new FheInputError('invalid_input', 'output slot vector is shorter than the layout');
     return Array.from({ length: sampleCount }, (_, s) => Float64Array.from(slots, (v) => v[s]!));
+  }
+  if (layout.kind === 'table-rows') {
+    // Score of row r: slot r mod S of ciphertext ⌊r / S⌋.
+    const S = layout.rowsPerCiphertext;
+    if (slots.some((v) => v.length < S)) throw new FheInputError('invalid_input', 'output slot vector is shorter than the layout');
+    return Array.from({ length: sampleCount }, () => Float64Array.from({ length: spec.outputSize }, (_, r) => slots[Math.floor(r / S)]![r % S]!));
   }
   const vec = slots[0]!;
   const stride = layout.blockSize * (layout.inputCopies ?? 1);

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  compileOnnx, DEFAULT_FHE_VARIANT, FHE_VARIANTS, isDistinctVariant, isFheVariant, type FhePlan, type FheVariant,
+  compileOnnx, compileSimilarityTable, DEFAULT_FHE_VARIANT, FHE_VARIANTS, isDistinctVariant, isFheVariant, type FhePlan, type FheVariant,
 } from '../../fhe';
-import { readModelCalibration, resolveModelEntry } from '../../models';
+import { readModelCalibration, readNumericCsv, resolveModelEntry } from '../../models';
 
 /** One compilation of a model: its plan, the spec exactly as clients receive it, and the spec's SHA-256. */
 export type ServedFheVariant = {
@@ -45,6 +45,12 @@ export function loadFheModels(entries: readonly string[], variants: readonly str
   if (ordered.length === 0) throw new ModelLoadError('fhe.variants: at least one variant is needed');
   const served = new Map<string, ServedFheModel>();
   for (const entry of entries) {
+    if (entry.toLowerCase().endsWith('.csv')) {
+      const table = loadSimilarityTable(entry);
+      if (served.has(table.id)) throw new ModelLoadError(`fhe.models: model id "${table.id}" is listed twice`);
+      served.set(table.id, table);
+      continue;
+    }
     const resolved = resolveModelEntry(entry);
     if ('error' in resolved) throw new ModelLoadError(`fhe.models: ${resolved.error}`);
     const { id, file } = resolved;
@@ -82,4 +88,39 @@ export function loadFheModels(entries: readonly string[], variants: readonly str
     });
   }
   return served;
+}
+
+/**
+ * A similarity table (issue #13 point 4): a plain numeric CSV (optional header), one row per table row, one column
+ * per dimension; its id is the file's base name and scores are raw dot products (normalise rows beforehand for
+ * cosine). One compilation (table-rows), served as the default variant: the other variants have no meaning here.
+ */
+function loadSimilarityTable(entry: string): ServedFheModel {
+  const file = path.resolve(entry);
+  const id = path.basename(file).replace(/\.csv$/i, '');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ModelLoadError(`fhe.models: cannot read "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  let plan: FhePlan;
+  try {
+    const { rows } = readNumericCsv({ source: file, text, header: 'auto' });
+    const dims = rows[0]!.length;
+    plan = compileSimilarityTable({ values: rows.flat(), rows: rows.length, dims }, { name: id });
+  } catch (err) {
+    throw new ModelLoadError(`fhe.models: similarity table "${id}" cannot be served: ${(err as Error).message}`);
+  }
+  const specJson = JSON.stringify(plan.spec);
+  const variant: ServedFheVariant = {
+    modelId: id, variant: DEFAULT_FHE_VARIANT, plan, specJson,
+    specSha256: createHash('sha256').update(specJson).digest('hex'), planKey: `${id}/${DEFAULT_FHE_VARIANT}`,
+  };
+  return {
+    id,
+    description: `similarity table ${path.basename(file)}: ${plan.spec.outputSize} rows × ${plan.spec.inputSize} dims (encrypted query, scores decrypted and ranked by the client)`,
+    variants: new Map([[DEFAULT_FHE_VARIANT, variant]]),
+    primary: variant,
+  };
 }
