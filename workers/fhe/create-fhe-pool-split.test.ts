@@ -18,7 +18,7 @@ const release: (() => void)[] = [];
 
 beforeAll(async () => {
   plan = compileOnnx(fs.readFileSync(BUNDLED_MODELS['digits-mlp'].file), { name: 'digits-mlp', ...FHE_VARIANTS.blocks });
-  pool = await createFhePool({ plans: { mlp: plan }, threads: 2, maxQueue: 8, keyCacheBytes: 256 * 1024 * 1024 });
+  pool = await createFhePool({ plans: { mlp: plan }, threads: 2, maxQueue: 8, keyCacheBytes: 256 * 1024 * 1024, splitSingleGroups: 'always' });
   const runtime = createCkksRuntime(await loadSeal(), plan.spec.params);
   client = createFheClientKeys(runtime, plan.spec);
   release.push(() => client.delete(), () => runtime.delete());

@@ -7,6 +7,7 @@ import { unwrapEnvelope, workerExitCode, WorkerTaskError, type TaskEnvelope } fr
 import { waitForWorkers } from '../wait-for-workers';
 import { packGroups, unpackGroups } from './packed-buffers';
 import { createRevocationLog } from './revocation-log';
+import { createSplitChooser } from './create-split-chooser';
 import {
   CONTROL_BYTES, CONTROL_CANCEL, RETIRED_EXIT_CODE,
   type FhePredictResult, type FhePredictTask, type FheTask, type FheTaskTrace, type FheWorkerData, type FheWorkerStats, type SharedSessionKeys,
@@ -25,10 +26,11 @@ export type CreateFhePoolOptions = {
    */
   onWorkerError?: (err: Error) => void;
   /**
-   * A call with one ciphertext group while at least two workers are idle is evaluated by them together (its linear
-   * layers' terms split between them, fhe/split-linear-terms.ts) instead of by one while the others idle. Default true.
+   * A call with one ciphertext group while at least two workers are idle may be evaluated by them together (its linear
+   * layers' terms split between them, fhe/split-linear-terms.ts) instead of by one while the others idle: `auto`
+   * (default) when that has been the faster way for this plan lately (create-split-chooser.ts), `always`, or `never`.
    */
-  splitSingleGroups?: boolean;
+  splitSingleGroups?: 'auto' | 'always' | 'never';
   /** Tracing settings for the worker threads (the gateway's, from its OTEL_* variables); absent: no worker spans. */
   tracing?: TracingSettings;
   /** @internal test seam: the worker module (default `fhe-task.ts`). */
@@ -121,6 +123,9 @@ export async function createFhePool(options: CreateFhePoolOptions): Promise<FheP
     return stages;
   };
 
+  const splitMode = options.splitSingleGroups ?? 'auto';
+  const chooser = createSplitChooser();
+
   let sessions = 0;
   return {
     threads: options.threads,
@@ -159,12 +164,19 @@ export async function createFhePool(options: CreateFhePoolOptions): Promise<FheP
         });
       // Idle now means the split parts start at once rather than queue behind other requests' tasks.
       const helpers = Math.min(options.threads, pool.idleThreads);
-      const stages = params.groups.length === 1 && options.splitSingleGroups !== false && helpers >= 2 && pool.queueSize === 0
+      const stages = params.groups.length === 1 && splitMode !== 'never' && helpers >= 2 && pool.queueSize === 0
         ? stagesFor(params.planKey, helpers) : [];
+      const split = stages.length > 0 && (splitMode === 'always' || chooser.shouldSplit(params.planKey));
+      const started = performance.now();
       try {
-        if (stages.length > 0) return { ...(await runSplit(params.groups[0]!, stages, helpers, run)), splitInto: helpers };
+        if (split) {
+          const result = { ...(await runSplit(params.groups[0]!, stages, helpers, run)), splitInto: helpers };
+          chooser.record(params.planKey, true, performance.now() - started);
+          return result;
+        }
         const settled = await Promise.allSettled(chunks.map((groups) => run(groups)));
         if (failure) throw failure.err;
+        if (stages.length > 0) chooser.record(params.planKey, false, performance.now() - started);
         const results = settled.map((s) => (s as PromiseFulfilledResult<{ groups: Uint8Array[][]; evalMicros: number }>).value);
         return { groups: results.flatMap((r) => r.groups), evalMicros: results.reduce((a, r) => a + r.evalMicros, 0) };
       } finally {
