@@ -12,12 +12,24 @@ import { createTableEvaluator } from './create-table-evaluator';
 import { FheInputError } from './errors';
 import { fixScale } from './fix-scale';
 import type { FhePlan } from './fhe-plan';
+import { keepsTerm, splitLinearTerms, type LinearTermPart } from './split-linear-terms';
 
 export type PlanEvaluationKeys = { relinKeys?: RelinKeys; galoisKeys?: GaloisKeys };
+
+/**
+ * One stage of a group's evaluation split across workers (see split-linear-terms.ts). `resumeAfter`: the inputs are the
+ * partial sums of linear op `resumeAfter` (one per part); they are added, that op is finished (rescale, rotate-and-sum,
+ * bias) and evaluation goes on from the next op. Absent: the input is the group's one fresh ciphertext. `stopAt`: stop
+ * at linear op `stopAt` and return only this part's partial sum of its terms (`part.index` of `part.count`). Absent:
+ * run to the end.
+ */
+export type PlanStage = { resumeAfter?: number; stopAt?: number; part?: { index: number; count: number } };
 
 export type PlanEvaluator = {
   /** Evaluates one batch group: `inputs` are its `spec.inputCiphertexts` ciphertexts; returns its output ciphertexts. Inputs are not freed. */
   evaluate(inputs: CipherText[], keys: PlanEvaluationKeys): CipherText[];
+  /** One stage of one group (replicated-blocks plans with one input ciphertext; absent otherwise). Inputs are not freed. */
+  evaluateStage?(inputs: CipherText[], keys: PlanEvaluationKeys, stage: PlanStage): CipherText;
   /** Input scale the plan expects (2^scaleBits). */
   inputScale: number;
   delete(): void;
@@ -171,25 +183,61 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
     return acc;
   }
 
-  function evaluateOne(input: CipherText, keys: PlanEvaluationKeys): CipherText {
+  // Partitions of a linear op's terms, per (op index, part count): computed once, the same in every worker.
+  const partitions = new Map<string, LinearTermPart[]>();
+  const partOf = (opIndex: number, part: { index: number; count: number }): LinearTermPart => {
+    const key = `${opIndex}/${part.count}`;
+    let parts = partitions.get(key);
+    if (!parts) {
+      const op = plan.ops[opIndex];
+      const split = op?.kind === 'linear' ? splitLinearTerms(op, part.count) : undefined;
+      if (!split || split.parts.length !== part.count) throw new Error(`internal: op ${opIndex} cannot be split ${part.count} ways`);
+      parts = split.parts;
+      partitions.set(key, parts);
+    }
+    return parts[part.index]!;
+  };
+
+  /**
+   * Evaluates ops from `from` on `input`; with `stop`, returns at linear op `stop.at` with the sum of only the terms of
+   * `stop.part` (not yet rescaled if the op rescales late, no rotate-and-sum, no bias). `input` is not freed.
+   */
+  /** Rotation by the session's Galois keys; a missing key is the client's `invalid_keys`, never a SEAL exception. */
+  function rotator(keys: PlanEvaluationKeys): (ct: CipherText, step: number) => CipherText {
+    return (ct, step) => {
+      if (!keys.galoisKeys) throw new FheInputError('invalid_keys', 'this model needs Galois (rotation) keys');
+      try {
+        return evaluator.rotateVector(ct, step, keys.galoisKeys)!;
+      } catch (err) {
+        throw new FheInputError('invalid_keys', `the Galois keys lack rotation step ${step}`, { cause: err });
+      }
+    };
+  }
+
+  /** After the terms of a linear op (all parts' sums added): the late rescale, the rotate-and-sum steps and the bias. */
+  function finishLinear(p: Extract<Prepared, { kind: 'linear' }>, out: CipherText, rotate: (ct: CipherText, step: number) => CipherText): void {
+    const early = p.rescale && p.groups.length > 1;
+    if (p.rescale && !early) evaluator.rescaleToNext(out, out);
+    fixScale(out, p.outScale);
+    for (const s of p.sumSteps) {
+      const r = rotate(out, s);
+      try {
+        evaluator.add(out, r, out);
+      } finally {
+        r.delete();
+      }
+    }
+    if (p.bias) evaluator.addPlain(out, p.bias, out);
+  }
+
+  function evaluateOne(input: CipherText, keys: PlanEvaluationKeys, from = 0, stop?: { at: number; part?: LinearTermPart }): CipherText {
     const temps: CipherText[] = [];
     const track = (ct: CipherText) => (temps.push(ct), ct);
     let cur = input;
-    const gk = () => {
-      if (!keys.galoisKeys) throw new FheInputError('invalid_keys', 'this model needs Galois (rotation) keys');
-      return keys.galoisKeys;
-    };
+    const rotate = rotator(keys);
     const rk = () => {
       if (!keys.relinKeys) throw new FheInputError('invalid_keys', 'this model needs relinearization keys');
       return keys.relinKeys;
-    };
-    const rotate = (ct: CipherText, step: number) => {
-      try {
-        return evaluator.rotateVector(ct, step, gk())!;
-      } catch (err) {
-        if (err instanceof FheInputError) throw err;
-        throw new FheInputError('invalid_keys', `the Galois keys lack rotation step ${step}`);
-      }
     };
     let pending: CipherText | undefined; // a result not yet handed to `next` (freed if an error interrupts)
     const next = (ct: CipherText) => {
@@ -197,17 +245,23 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
       cur = ct;
     };
     try {
-      for (const p of prepared) {
+      for (let i = from; i < prepared.length; i++) {
+        const p = prepared[i]!;
         if (p.kind === 'linear') {
+          const stopping = stop?.at === i;
+          const part = stopping ? stop!.part : undefined;
           const rots = new Map<number, CipherText>([[0, cur]]);
-          for (const b of p.babySteps) rots.set(b, track(rotate(cur, b)));
+          // A part rotates the input only by the baby steps its own terms use.
+          const used = new Set(p.groups.flatMap((g, gi) => g.terms.filter((t) => keepsTerm(part, gi, t.babyStep)).map((t) => t.babyStep)));
+          for (const b of p.babySteps) if (used.has(b)) rots.set(b, track(rotate(cur, b)));
           // With several giant steps, each inner sum is rescaled *before* its giant rotation: a rotation one level
           // down costs about half (measured 4.9 vs 10 ms at N=8192, 4 → 3 data primes) and a rescale ~2 ms.
           const early = p.rescale && p.groups.length > 1;
           let acc: CipherText | undefined;
-          for (const g of p.groups) {
+          for (const [gi, g] of p.groups.entries()) {
             let inner: CipherText | undefined;
             for (const t of g.terms) {
+              if (!keepsTerm(part, gi, t.babyStep)) continue;
               const prod = evaluator.multiplyPlain(rots.get(t.babyStep)!, t.plain)!;
               if (inner) {
                 try {
@@ -217,6 +271,7 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
                 }
               } else inner = track(prod);
             }
+            if (!inner) continue; // none of this group's terms are this part's
             if (early) {
               evaluator.rescaleToNext(inner!, inner!);
               fixScale(inner!, p.outScale);
@@ -229,18 +284,12 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
           // The accumulator is one of the tracked temporaries: keep it, free the rest.
           const out = acc!;
           for (const t of temps.splice(0)) if (t !== out) t.delete();
-          pending = out;
-          if (p.rescale && !early) evaluator.rescaleToNext(out, out);
-          fixScale(out, p.outScale);
-          for (const s of p.sumSteps) {
-            const r = rotate(out, s);
-            try {
-              evaluator.add(out, r, out);
-            } finally {
-              r.delete();
-            }
+          if (stopping) {
+            if (cur !== input) cur.delete();
+            return out;
           }
-          if (p.bias) evaluator.addPlain(out, p.bias, out);
+          pending = out;
+          finishLinear(p, out, rotate);
           next(out);
           pending = undefined;
         } else if (p.kind === 'square') {
@@ -300,6 +349,7 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
           pending = undefined;
         }
       }
+      if (stop) throw new Error(`internal: op ${stop.at} is not a linear op after op ${from}`);
       return cur === input ? input.clone() : cur;
     } catch (err) {
       for (const t of temps) t.delete();
@@ -321,6 +371,35 @@ export function createPlanEvaluator(runtime: CkksRuntime, plan: FhePlan): PlanEv
       } catch (err) {
         for (const out of outputs) out.delete();
         throw err;
+      }
+    },
+    evaluateStage(inputs, keys, stage) {
+      let start: CipherText;
+      let from = 0;
+      let owned: CipherText | undefined;
+      if (stage.resumeAfter === undefined) {
+        checkEvaluationInputs(spec, inputs.length, keys);
+        start = inputs[0]!;
+      } else {
+        const p = prepared[stage.resumeAfter];
+        if (p?.kind !== 'linear' || inputs.length === 0) throw new Error(`internal: no partial sums of linear op ${stage.resumeAfter} to resume from`);
+        // The parts' sums are added in part order, so every worker that resumes computes the same ciphertext.
+        owned = inputs[0]!.clone();
+        try {
+          for (const partial of inputs.slice(1)) addInto(owned, partial);
+          finishLinear(p, owned, rotator(keys));
+        } catch (err) {
+          owned.delete();
+          throw err;
+        }
+        start = owned;
+        from = stage.resumeAfter + 1;
+      }
+      try {
+        const stop = stage.stopAt === undefined ? undefined : { at: stage.stopAt, part: stage.part && partOf(stage.stopAt, stage.part) };
+        return evaluateOne(start, keys, from, stop);
+      } finally {
+        owned?.delete();
       }
     },
     delete() {

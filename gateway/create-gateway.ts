@@ -73,6 +73,7 @@ export async function createGateway(config: VeilConfig, deps: CreateGatewayDepen
       threads: config.fhe.workers,
       maxQueue: config.fhe.maxQueue,
       keyCacheBytes: config.fhe.workerKeyCacheBytes,
+      splitSingleGroups: config.fhe.splitSingleGroups,
       onWorkerError: (err) => logger.error('fhe worker failed', { reason: err.message }),
       tracing: telemetry.tracing,
     });

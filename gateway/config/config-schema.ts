@@ -81,6 +81,10 @@ export const CONFIG_SCHEMA = {
       kind: 'int', min: 1, max: 256, default: Math.max(1, os.availableParallelism()), env: 'VEIL_FHE_WORKERS',
       doc: 'FHE worker threads, all started (and warmed) before the server listens',
     },
+    splitSingleGroups: {
+      kind: 'enum', values: ['auto', 'always', 'never'], default: 'auto', env: 'VEIL_FHE_SPLIT_SINGLE_GROUPS',
+      doc: 'a predict call with one ciphertext group while several workers idle is evaluated by them together: auto = when timed faster lately (busy cores make it slower), always, never',
+    },
     maxQueue: { kind: 'int', min: 1, max: 100_000, default: 256, env: 'VEIL_FHE_MAX_QUEUE', doc: 'tasks waiting for a worker before new ones are refused as overloaded' },
     maxGroupsPerRequest: { kind: 'int', min: 1, max: 4096, default: 256, env: 'VEIL_FHE_MAX_GROUPS_PER_REQUEST', doc: 'ciphertext groups one predict call may carry' },
     sessionTtlSeconds: { kind: 'int', min: 10, max: 7 * 24 * 3600, default: 3600, env: 'VEIL_FHE_SESSION_TTL_SECONDS', doc: 'idle time after which an FHE session and its keys are dropped' },

@@ -1,12 +1,13 @@
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import { context, propagation } from '@opentelemetry/api';
-import type { FhePlan } from '../../fhe';
+import { planSplitStages, type FhePlan, type PlanStage } from '../../fhe';
 import type { TracingSettings } from '../../tracing';
 import { unwrapEnvelope, workerExitCode, WorkerTaskError, type TaskEnvelope } from '../task-envelope';
 import { waitForWorkers } from '../wait-for-workers';
 import { packGroups, unpackGroups } from './packed-buffers';
 import { createRevocationLog } from './revocation-log';
+import { createSplitChooser } from './create-split-chooser';
 import {
   CONTROL_BYTES, CONTROL_CANCEL, RETIRED_EXIT_CODE,
   type FhePredictResult, type FhePredictTask, type FheTask, type FheTaskTrace, type FheWorkerData, type FheWorkerStats, type SharedSessionKeys,
@@ -24,6 +25,12 @@ export type CreateFhePoolOptions = {
    * listener piscina's 'error' event would be an uncaught exception that ends the process.
    */
   onWorkerError?: (err: Error) => void;
+  /**
+   * A call with one ciphertext group while at least two workers are idle may be evaluated by them together (its linear
+   * layers' terms split between them, fhe/split-linear-terms.ts) instead of by one while the others idle: `auto`
+   * (default) when that has been the faster way for this plan lately (create-split-chooser.ts), `always`, or `never`.
+   */
+  splitSingleGroups?: 'auto' | 'always' | 'never';
   /** Tracing settings for the worker threads (the gateway's, from its OTEL_* variables); absent: no worker spans. */
   tracing?: TracingSettings;
   /** @internal test seam: the worker module (default `fhe-task.ts`). */
@@ -42,7 +49,8 @@ export type FhePredictParameters = {
 };
 
 export type FhePool = {
-  predict(params: FhePredictParameters): Promise<{ groups: Uint8Array[][]; evalMicros: number }>;
+  /** `splitInto`: how many workers evaluated the call's one group together (absent when it was not split). */
+  predict(params: FhePredictParameters): Promise<{ groups: Uint8Array[][]; evalMicros: number; splitInto?: number }>;
   /** Loads a new session's keys in a worker: validates them (invalid_keys) and warms that worker's cache. */
   loadKeys(params: { planKey: string; session: number; keys: SharedSessionKeys }): Promise<void>;
   /** A number naming a new session in this pool's workers (never reused while the pool lives). */
@@ -102,6 +110,22 @@ export async function createFhePool(options: CreateFhePoolOptions): Promise<FheP
   // to start is reported here rather than thrown as an unhandled 'error' event.
   pool.on('error', (err: Error) => options.onWorkerError?.(err));
 
+  // The linear ops worth splitting, per plan and part count (the same partition in every worker: fhe/split-linear-terms.ts).
+  const stageCache = new Map<string, number[]>();
+  const stagesFor = (planKey: string, parts: number): number[] => {
+    const key = `${planKey}/${parts}`;
+    let stages = stageCache.get(key);
+    if (!stages) {
+      const plan = options.plans[planKey];
+      stages = plan ? planSplitStages(plan, parts) : [];
+      stageCache.set(key, stages);
+    }
+    return stages;
+  };
+
+  const splitMode = options.splitSingleGroups ?? 'auto';
+  const chooser = createSplitChooser();
+
   let sessions = 0;
   return {
     threads: options.threads,
@@ -132,14 +156,27 @@ export async function createFhePool(options: CreateFhePoolOptions): Promise<FheP
       const cancel = () => Atomics.store(new Int32Array(control), CONTROL_CANCEL, 1);
       params.signal?.addEventListener('abort', cancel, { once: true });
       let failure: { err: unknown } | undefined;
+      const run = (groups: readonly (readonly Uint8Array[])[], stage?: PlanStage) =>
+        runTask(pool, { ...params, groups }, control, stage).catch((err: unknown) => {
+          failure ??= { err };
+          cancel();
+          throw err;
+        });
+      // Idle now means the split parts start at once rather than queue behind other requests' tasks.
+      const helpers = Math.min(options.threads, pool.idleThreads);
+      const stages = params.groups.length === 1 && splitMode !== 'never' && helpers >= 2 && pool.queueSize === 0
+        ? stagesFor(params.planKey, helpers) : [];
+      const split = stages.length > 0 && (splitMode === 'always' || chooser.shouldSplit(params.planKey));
+      const started = performance.now();
       try {
-        const settled = await Promise.allSettled(chunks.map((groups) =>
-          runTask(pool, { ...params, groups }, control).catch((err: unknown) => {
-            failure ??= { err };
-            cancel();
-            throw err;
-          })));
+        if (split) {
+          const result = { ...(await runSplit(params.groups[0]!, stages, helpers, run)), splitInto: helpers };
+          chooser.record(params.planKey, true, performance.now() - started);
+          return result;
+        }
+        const settled = await Promise.allSettled(chunks.map((groups) => run(groups)));
         if (failure) throw failure.err;
+        if (stages.length > 0) chooser.record(params.planKey, false, performance.now() - started);
         const results = settled.map((s) => (s as PromiseFulfilledResult<{ groups: Uint8Array[][]; evalMicros: number }>).value);
         return { groups: results.flatMap((r) => r.groups), evalMicros: results.reduce((a, r) => a + r.evalMicros, 0) };
       } finally {
@@ -165,7 +202,30 @@ export async function createFhePool(options: CreateFhePoolOptions): Promise<FheP
   };
 }
 
-async function runTask(pool: Pool, params: FhePredictParameters, control: SharedArrayBuffer): Promise<{ groups: Uint8Array[][]; evalMicros: number }> {
+type TaskResult = { groups: Uint8Array[][]; evalMicros: number };
+
+/**
+ * One group by `parts` workers at once: at each split linear op every worker evaluates its share of the terms (after
+ * adding the previous stage's partial sums, so each resumes from the same ciphertext), and a last task adds the final
+ * partial sums and finishes the plan. evalMicros is the workers' total, as for a batch.
+ */
+async function runSplit(group: readonly Uint8Array[], stages: readonly number[], parts: number,
+  run: (groups: readonly (readonly Uint8Array[])[], stage?: PlanStage) => Promise<TaskResult>): Promise<TaskResult> {
+  let carried: readonly Uint8Array[] = group;
+  let resumeAfter: number | undefined;
+  let evalMicros = 0;
+  for (const stopAt of stages) {
+    const input = carried;
+    const results = await Promise.all(Array.from({ length: parts }, (_, index) => run([input], { resumeAfter, stopAt, part: { index, count: parts } })));
+    carried = results.map((r) => r.groups[0]![0]!);
+    evalMicros += results.reduce((a, r) => a + r.evalMicros, 0);
+    resumeAfter = stopAt;
+  }
+  const last = await run([carried], { resumeAfter });
+  return { groups: last.groups, evalMicros: evalMicros + last.evalMicros };
+}
+
+async function runTask(pool: Pool, params: FhePredictParameters, control: SharedArrayBuffer, stage?: PlanStage): Promise<TaskResult> {
   const trace = taskTrace();
   // Packed afresh for every attempt: the buffer is moved to the worker, so a retried task cannot reuse it.
   const envelope = await runOnLiveWorker(pool, () => {
@@ -179,6 +239,7 @@ async function runTask(pool: Pool, params: FhePredictParameters, control: Shared
       control,
       deadline: params.deadline ?? 0,
       trace,
+      ...(stage ? { stage } : {}),
     };
     return { task, transferList: [inputs.buffer] };
   });

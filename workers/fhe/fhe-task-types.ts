@@ -1,4 +1,4 @@
-import type { FhePlan } from '../../fhe';
+import type { FhePlan, PlanStage } from '../../fhe';
 import type { TracingSettings } from '../../tracing';
 import type { PackedGroups } from './packed-buffers';
 
@@ -47,6 +47,11 @@ export type FhePredictTask = {
   /** Epoch milliseconds after which the result is useless (0 = none). */
   deadline: number;
   trace?: FheTaskTrace;
+  /**
+   * One stage of a single group split across workers (`FhePool.predict`): the one group's ciphertexts are the client's
+   * input, or (with `resumeAfter`) the previous stage's partial sums, which only this pool's workers produced.
+   */
+  stage?: PlanStage;
 };
 
 export type FhePredictResult = { outputs: PackedGroups; evalMicros: number };

@@ -125,17 +125,19 @@ async function init(): Promise<(task: FheTask) => TaskEnvelope<FhePredictResult 
       const outputs: Uint8Array[][] = [];
       for (const group of unpackGroups(task.inputs)) {
         checkpoint();
-        if (group.length !== plan.spec.inputCiphertexts) {
+        const resuming = task.stage?.resumeAfter !== undefined;
+        if (!resuming && group.length !== plan.spec.inputCiphertexts) {
           return errorEnvelope('invalid_argument', `each group must hold ${plan.spec.inputCiphertexts} ciphertext(s), got ${group.length}`);
         }
         const inputs = group.map((bytes) => {
-          const ct = loadCiphertext(runtime, bytes);
+          const ct = resuming ? loadPartialSum(runtime, bytes) : loadCiphertext(runtime, bytes);
           live.push(ct);
           return ct;
         });
         let results;
         try {
-          results = evaluator.evaluate(inputs, keys);
+          if (task.stage && !evaluator.evaluateStage) throw new Error(`internal: plan "${task.planKey}" cannot be evaluated in stages`);
+          results = task.stage ? [evaluator.evaluateStage!(inputs, keys, task.stage)] : evaluator.evaluate(inputs, keys);
         } catch (err) {
           // The inputs passed loadCiphertext's checks (parameters, level, scale), but SEAL validates only metadata on
           // load: corrupted coefficient data surfaces here, as a SEAL exception or a WASM abort. That is the client's
@@ -159,6 +161,22 @@ async function init(): Promise<(task: FheTask) => TaskEnvelope<FhePredictResult 
       for (const obj of live) obj.delete();
     }
   }
+}
+
+/**
+ * A partial sum another worker of this pool produced for the previous stage (never client bytes: the pool passes only
+ * its own workers' outputs here). It sits below the top level at a plan-internal scale, so loadCiphertext's checks
+ * for a fresh input do not apply; the evaluator re-asserts the scale when it adds the parts.
+ */
+function loadPartialSum(runtime: CkksRuntime, bytes: Uint8Array) {
+  const ct = runtime.seal.CipherText();
+  try {
+    ct.loadArray(runtime.context, bytes);
+  } catch (err) {
+    ct.delete();
+    throw err;
+  }
+  return ct;
 }
 
 const tracer = trace.getTracer('veil-fhe-worker');
