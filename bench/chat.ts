@@ -21,6 +21,7 @@ import { renderChatChart } from './render-chat-chart';
 import { startGatewayProcess, type GatewayProcess } from './start-gateway-process';
 import { startProxyProcess, type ProxyProcess } from './start-proxy-process';
 import { machineInfo, markdownTable, percentile, round, writeBenchReport } from './write-bench-report';
+import { shuffled } from './shuffled';
 
 const ROUNDS = Number(process.argv[2] ?? 30);
 const MAX_TOKENS = Number(process.argv[3] ?? 64);
@@ -91,15 +92,6 @@ async function startStack(languageHost: Stack['languageHost'], compare?: { root:
     await gateway.stop();
     throw err;
   }
-}
-
-function shuffled<T>(xs: readonly T[]): T[] {
-  const out = [...xs];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
 }
 
 function loadAverage() {

@@ -18,6 +18,7 @@ import { createGateway, createLogger, loadConfig, type Gateway } from '../gatewa
 import { svgBars, writeChart } from './svg-bars';
 import { timeStream } from './time-stream';
 import { machineInfo, markdownTable, percentile, round, writeBenchReport } from './write-bench-report';
+import { shuffled } from './shuffled';
 
 const STREAMS = Number(process.argv[2] ?? 6);
 const ROUNDS = Number(process.argv[3] ?? 5);
@@ -72,15 +73,6 @@ async function unaryOnce(arm: Arm): Promise<number> {
 function readObjectChunk(item: object): { delta?: string; tokens?: number } {
   const c = item as { choices?: { delta?: { content?: string } }[]; usage?: { completion_tokens?: number } };
   return { delta: c.choices?.[0]?.delta?.content || undefined, tokens: c.usage?.completion_tokens };
-}
-
-function shuffled<T>(items: T[]): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
 }
 
 async function main() {

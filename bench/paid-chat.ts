@@ -19,6 +19,7 @@ import { createGateway, createLogger, loadConfig, type Gateway } from '../gatewa
 import { svgBars, writeChart } from './svg-bars';
 import { readChunk, timeStream } from './time-stream';
 import { machineInfo, markdownTable, percentile, round, writeBenchReport } from './write-bench-report';
+import { shuffled } from './shuffled';
 
 const STREAMS = Number(process.argv[2] ?? 6);
 const ROUNDS = Number(process.argv[3] ?? 5);
@@ -68,15 +69,6 @@ async function unaryOnce(arm: Arm): Promise<number> {
   const t0 = performance.now();
   await arm.openai.chat.completions.create({ model: CHAT, messages: MESSAGES, temperature: 0, max_tokens: 16 });
   return performance.now() - t0;
-}
-
-function shuffled<T>(items: T[]): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
 }
 
 async function main() {

@@ -10,6 +10,7 @@ import { VeilError } from '../errors';
 import type { CallContext } from '../grpc/call-context';
 import { chargeCall, createStreamCredit, teeActualUsage, teeCeilingUsage, teeSignedUsage, type GatewayPayments } from '../payments';
 import type { TeeRouter } from './create-tee-router';
+import { meterTeeEvents, type RelayTally } from './meter-tee-events';
 import { relayPaidTeeStream } from './relay-paid-tee-stream';
 
 
@@ -88,32 +89,19 @@ function grpcStreamCredit(payments: GatewayPayments, router: TeeRouter, request:
 /** Relays a node's sealed event stream, logging only what the relay sees: model, node, event count, sizes, timing. */
 async function* relayStream(router: TeeRouter, logger: Logger, request: RoutedTeeInferRequest, context: CallContext, payments: GatewayPayments | undefined): AsyncGenerator<TeeStreamEvent> {
   const started = performance.now();
-  let events = 0;
-  let bytes = 0;
+  const tally: RelayTally = { events: 0, bytes: 0 };
   const credit = payments ? grpcStreamCredit(payments, router, request, context) : undefined;
   // Unpaid: "payment required" before the node sees the request, as for every call.
   await credit?.open(context.payment.signature);
   try {
-    for await (const event of router.inferStream({ nodeId: request.nodeId, modelId: request.modelId, sealedRequest: request.sealedRequest }, { signal: context.signal, deadline: context.deadline })) {
-      events++;
-      bytes += event.sealedEvent.byteLength;
-      const usage = teeActualUsage(event.usage);
-      const statement = teeSignedUsage(event.usage, events);
-      await credit?.cover(usage);
-      // The last event leaves only once the stream's charge is committed (its receipt goes in the trailer).
-      if (event.signature && credit) {
-        credit.delivered(usage, statement);
-        await credit.finish();
-      }
-      yield event;
-      credit?.delivered(usage, statement);
-    }
+    const source = router.inferStream({ nodeId: request.nodeId, modelId: request.modelId, sealedRequest: request.sealedRequest }, { signal: context.signal, deadline: context.deadline });
+    yield* meterTeeEvents(source, credit, tally);
   } finally {
     // Done, failed or abandoned: charged what was delivered.
     await credit?.finish();
   }
   logger.debug('tee stream relayed', {
-    requestId: context.requestId, model: request.modelId, node: request.nodeId, requestBytes: request.sealedRequest?.byteLength ?? 0, events, responseBytes: bytes,
+    requestId: context.requestId, model: request.modelId, node: request.nodeId, requestBytes: request.sealedRequest?.byteLength ?? 0, events: tally.events, responseBytes: tally.bytes,
     ms: Math.round((performance.now() - started) * 1000) / 1000,
   });
 }

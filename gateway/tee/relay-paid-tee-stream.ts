@@ -3,10 +3,11 @@ import { VeilError } from '../errors';
 import type { CallContext } from '../grpc/call-context';
 import type { Logger } from '../logger';
 import {
-  createStreamCredit, DEFAULT_STREAM_PAUSE_MS, DEFAULT_STREAM_WINDOW_TOKENS, teeActualUsage, teeSignedUsage, teeStreamWindowUsage, type GatewayPayments,
+  createStreamCredit, DEFAULT_STREAM_PAUSE_MS, DEFAULT_STREAM_WINDOW_TOKENS, teeStreamWindowUsage, type GatewayPayments,
   type StreamCredit,
 } from '../payments';
 import type { TeeRouter } from './create-tee-router';
+import { meterTeeEvents, type RelayTally } from './meter-tee-events';
 
 /**
  * Tee.InferStreamPaid: a sealed event stream on a credit window, with its top-ups in the stream (issue #11 §2). The
@@ -53,24 +54,10 @@ export async function relayPaidTeeStream(
     }
   })();
 
-  let events = 0;
-  let bytes = 0;
+  const tally: RelayTally = { events: 0, bytes: 0 };
   try {
-    for await (const event of router.inferStream({ nodeId: request.nodeId, modelId: request.modelId, sealedRequest: request.sealedRequest }, { signal, deadline: context.deadline })) {
-      events++;
-      bytes += event.sealedEvent.byteLength;
-      const usage = teeActualUsage(event.usage);
-      const statement = teeSignedUsage(event.usage, events);
-      // Relayed only once the credit covers the node's signed counts through it (maybe after a pause for a top-up);
-      // the last one only after the stream's charge is committed (its receipt goes out before it).
-      await credit?.cover(usage);
-      if (event.signature && credit) {
-        credit.delivered(usage, statement);
-        await credit.finish();
-      }
-      await send({ event });
-      credit?.delivered(usage, statement);
-    }
+    const source = router.inferStream({ nodeId: request.nodeId, modelId: request.modelId, sealedRequest: request.sealedRequest }, { signal, deadline: context.deadline });
+    for await (const event of meterTeeEvents(source, credit, tally)) await send({ event });
     if (refusal !== undefined) throw refusal;
   } catch (err) {
     throw refusal ?? err;
@@ -82,7 +69,7 @@ export async function relayPaidTeeStream(
     // either: that would destroy the duplex call before its status is written.
     void reader;
     logger.debug('tee paid stream relayed', {
-      requestId: context.requestId, model: request.modelId, node: request.nodeId, requestBytes: request.sealedRequest?.byteLength ?? 0, events, responseBytes: bytes,
+      requestId: context.requestId, model: request.modelId, node: request.nodeId, requestBytes: request.sealedRequest?.byteLength ?? 0, events: tally.events, responseBytes: tally.bytes,
       ms: Math.round((performance.now() - started) * 1000) / 1000,
     });
   }
