@@ -2,14 +2,19 @@
  * Issue #12 §2, graceful shutdown as Kubernetes expects it: `veil serve` gets SIGTERM while a request is still
  * arriving. It stops accepting at once (health NOT_SERVING, new connections refused), lets the request finish and
  * answers it, then stops what the listeners used and exits 0 — well within `shutdownGraceSeconds`. A request still
- * open when the grace period ends is cut, and the process still exits 0.
+ * open when the grace period ends is cut, and the process still exits 0. A chat completion streaming when SIGTERM
+ * arrives runs to its end through `veil proxy` while new calls are refused.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import OpenAI from 'openai';
+import { DEFAULT_SIMULATED_MEASUREMENT } from '../attestation';
+import { startGatewayProcess } from '../bench/start-gateway-process';
 import { childProcessEnv } from '../chain';
+import { startVeilProxy } from '../client/proxy';
 import { hasExited } from './support/child-exit';
 
 const children: ChildProcess[] = [];
@@ -110,5 +115,64 @@ test('a request still open when the grace period ends is cut, and the gateway st
     expect(took).toBeLessThan(10_000);
   } finally {
     fs.rmSync(gw.dir, { recursive: true, force: true });
+  }
+}, 180_000);
+
+test('SIGTERM while chat completions stream: each runs to its end (the same answer, token for token, as uncut); new calls are refused', async () => {
+  const gateway = await startGatewayProcess({ VEIL_CHAIN_ENABLED: 'false', VEIL_FHE_ENABLED: 'false', VEIL_SHUTDOWN_GRACE_SECONDS: '30', VEIL_LOG_LEVEL: 'error' });
+  const measurement = Buffer.from(DEFAULT_SIMULATED_MEASUREMENT).toString('hex');
+  const proxy = await startVeilProxy({
+    gateway: gateway.httpUrl!, allowSimulated: true, roots: { simulated: gateway.simulatedKeys.map((k) => Buffer.from(k, 'hex')) }, host: '127.0.0.1', port: 0,
+    policy: { measurements: [`simulated:${measurement}`], debug: 'forbid', snpMinimumTcb: 'any', tdxTcbStatuses: 'any', maxAgeSeconds: 600 },
+  });
+  try {
+    const openai = new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: 'unused-by-veil', maxRetries: 0 });
+    const request = { model: 'toy-chat-kjv', messages: [{ role: 'user' as const, content: 'And God said' }], temperature: 0, max_tokens: 400 };
+    // Greedy decoding: the whole answer, as the stream cut by nothing must give it again.
+    const reference = await openai.chat.completions.create(request);
+    const expectedTokens = reference.usage!.completion_tokens;
+    expect(expectedTokens).toBeGreaterThanOrEqual(20);
+    // Eight streams at once share the node's one thread token by token, so most of their tokens are still to come when
+    // SIGTERM lands after the first chunk of the first one.
+    const STREAMS = 8;
+    let termAt = -1;
+    let sigtermSent: Promise<void> | undefined;
+    const runs = await Promise.all(Array.from({ length: STREAMS }, async (_, i) => {
+      const stream = await openai.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } });
+      let chunks = 0;
+      let content = '';
+      let finish: string | null | undefined;
+      let completionTokens = 0;
+      let afterTerm = 0;
+      for await (const chunk of stream) {
+        if (i === 0 && chunks === 0) {
+          sigtermSent = (async () => {
+            termAt = Date.now();
+            process.kill(gateway.pid, 'SIGTERM');
+            await new Promise((r) => setTimeout(r, 20));
+            // Draining: a new call is refused, the streams in flight go on.
+            expect(await fetch(`${gateway.httpUrl}/healthz`).then((r) => r.status, () => 'refused')).not.toBe(200);
+          })();
+        }
+        chunks++;
+        if (termAt >= 0) afterTerm++;
+        content += chunk.choices[0]?.delta?.content ?? '';
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+        completionTokens = chunk.usage?.completion_tokens ?? completionTokens;
+      }
+      return { content, finish, completionTokens, afterTerm };
+    }));
+    await sigtermSent;
+    for (const run of runs) {
+      expect(run.content).toBe(reference.choices[0]!.message.content);
+      expect(run.finish).toBe(reference.choices[0]!.finish_reason);
+      expect(run.completionTokens).toBe(expectedTokens);
+    }
+    const delivered = runs.reduce((n, r) => n + r.afterTerm, 0);
+    expect(delivered).toBeGreaterThan(STREAMS); // chunks really flowed after SIGTERM, on most streams
+    console.log(`graceful-shutdown: ${STREAMS} streams of ${expectedTokens} tokens, SIGTERM after the first chunk; ${delivered} chunks delivered after it, last ${Date.now() - termAt} ms later; all complete and identical to the uncut answer`);
+  } finally {
+    await proxy.close();
+    await gateway.stop();
   }
 }, 180_000);
