@@ -137,8 +137,10 @@ test('SIGTERM while chat completions stream: each runs to its end (the same answ
     const STREAMS = 8;
     let termAt = -1;
     let sigtermSent: Promise<void> | undefined;
-    const runs = await Promise.all(Array.from({ length: STREAMS }, async (_, i) => {
-      const stream = await openai.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } });
+    // All of them admitted first (the proxy answers once a stream's first chunk came): a stream opened after SIGTERM
+    // is refused, as it should be.
+    const streams = await Promise.all(Array.from({ length: STREAMS }, () => openai.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } })));
+    const runs = await Promise.all(streams.map(async (stream, i) => {
       let chunks = 0;
       let content = '';
       let finish: string | null | undefined;
