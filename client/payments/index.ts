@@ -5,7 +5,6 @@ export {
 } from './create-channel-payer';
 export { createReceiptChain, type ChainReceipt, type ReceiptChain } from './create-receipt-chain';
 export { payingFetch, type PayingFetchOptions } from './paying-fetch';
-export { parsePaymentRequired } from './parse-payment-required';
 export { createPaymentRounds, isBalancerFailure, type PaymentRound, type PaymentRoundsOptions, type RoundAnswer } from './create-payment-rounds';
 export { PaymentMismatch, isPaymentMismatch } from './payment-mismatch';
 export { PayerError, isPayerError, type PayerErrorCode } from './payer-error';

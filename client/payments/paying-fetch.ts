@@ -1,7 +1,6 @@
-import { PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, type PaymentRequired } from '../../payments';
+import { decodeX402, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, type PaymentRequired } from '../../payments';
 import type { ChannelPayer } from './create-channel-payer';
 import { createPaymentRounds, isBalancerFailure, type PaymentRoundsOptions } from './create-payment-rounds';
-import { parsePaymentRequired } from './parse-payment-required';
 
 export type PayingFetchOptions = PaymentRoundsOptions;
 
@@ -81,5 +80,8 @@ function resourceKey(url: string): string {
 }
 
 function readPaymentRequired(response: Response): PaymentRequired | undefined {
-  return parsePaymentRequired(response.headers.get(PAYMENT_REQUIRED_HEADER) ?? undefined);
+  const header = response.headers.get(PAYMENT_REQUIRED_HEADER);
+  if (header === null) return undefined;
+  const value = decodeX402<PaymentRequired>(header, 'PAYMENT-REQUIRED');
+  return value && typeof value === 'object' && Array.isArray(value.accepts) ? value : undefined;
 }

@@ -1,8 +1,7 @@
 import { InterceptingCall, Metadata, status as GrpcStatus, type Interceptor, type StatusObject } from '@grpc/grpc-js';
-import { PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, type PaymentRequired } from '../../payments';
+import { decodeX402, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, type PaymentRequired } from '../../payments';
 import type { ChannelPayer, ChargeCheck } from './create-channel-payer';
 import { createPaymentRounds, type PaymentRound, type PaymentRoundsOptions, type RoundAnswer } from './create-payment-rounds';
-import { parsePaymentRequired } from './parse-payment-required';
 
 export type PayingInterceptorOptions = PaymentRoundsOptions & {
   /**
@@ -222,5 +221,8 @@ function single(metadata: Metadata, key: string): string | undefined {
 }
 
 function readRequired(metadata: Metadata): PaymentRequired | undefined {
-  return parsePaymentRequired(single(metadata, PAYMENT_REQUIRED_HEADER));
+  const header = single(metadata, PAYMENT_REQUIRED_HEADER);
+  if (header === undefined) return undefined;
+  const value = decodeX402<PaymentRequired>(header, 'payment-required');
+  return value && typeof value === 'object' && Array.isArray(value.accepts) ? value : undefined;
 }

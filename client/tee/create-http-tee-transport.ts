@@ -4,8 +4,8 @@ import { VeilClientError } from '../veil-client-error';
 import { AnswerTooLarge, createGatewayRequester, type GatewayAnswer, type GatewayRequest } from './create-gateway-requester';
 import { TEE_CALL_ERRORS, type RoutedTeeInferRequest, type RoutedTeeTransport, type TeeCallOptions, type TeeRoute } from './create-gateway-tee-transport';
 import { readServerSentEvents } from './read-server-sent-events';
-import { PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, type PaymentRequired, type PriceTable } from '../../payments';
-import { createPaymentRounds, isBalancerFailure, parsePaymentRequired, type ChannelPayer, type PaymentRound, type PaymentRoundsOptions } from '../payments';
+import { decodeX402, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, type PaymentRequired, type PriceTable } from '../../payments';
+import { createPaymentRounds, isBalancerFailure, type ChannelPayer, type PaymentRound, type PaymentRoundsOptions } from '../payments';
 import { createChargeChecker } from './create-charge-checker';
 
 /** A model the gateway lists on `GET /v1/models` (the OpenAI list entry plus Veil's fields). */
@@ -139,7 +139,7 @@ export function createHttpTeeTransport(options: CreateHttpTeeTransportOptions): 
       }
       if (!round) return { response, round };
       if (response.status === 402) {
-        signature = await round.answer({ paymentRequired: true, required: parsePaymentRequired(response.header(PAYMENT_REQUIRED_HEADER)) });
+        signature = await round.answer({ paymentRequired: true, required: paymentRequiredOf(response.header(PAYMENT_REQUIRED_HEADER)) });
         if (signature !== undefined) {
           response.discard();
           continue;
@@ -195,7 +195,7 @@ export function createHttpTeeTransport(options: CreateHttpTeeTransportOptions): 
         if (open) await open.answer({ paymentRequired: false });
         const round = rounds.round(`tee-stream-topup:${streamId}`);
         open = round;
-        let signature = await round.answer({ paymentRequired: true, required: parsePaymentRequired(header) });
+        let signature = await round.answer({ paymentRequired: true, required: paymentRequiredOf(header) });
         while (signature !== undefined) {
           const answer = await send(limits, `/v1/streams/${encodeURIComponent(streamId)}/payment`, { method: 'POST', headers: { ...auth, [PAYMENT_SIGNATURE_HEADER]: signature } });
           if (ok(answer)) {
@@ -207,7 +207,7 @@ export function createHttpTeeTransport(options: CreateHttpTeeTransportOptions): 
             open = undefined;
             throw await httpError(answer);
           }
-          signature = await round.answer({ paymentRequired: true, required: parsePaymentRequired(answer.header(PAYMENT_REQUIRED_HEADER)) });
+          signature = await round.answer({ paymentRequired: true, required: paymentRequiredOf(answer.header(PAYMENT_REQUIRED_HEADER)) });
           answer.discard();
         }
         open = undefined;
@@ -393,6 +393,12 @@ function streamError(data: string): Error {
 }
 
 /** A PAYMENT-REQUIRED value (header or in-band event), or undefined when it is not one. */
+function paymentRequiredOf(value: string | undefined): PaymentRequired | undefined {
+  if (value === undefined) return undefined;
+  const decoded = decodeX402<PaymentRequired>(value, 'PAYMENT-REQUIRED');
+  return decoded && typeof decoded === 'object' && Array.isArray(decoded.accepts) ? decoded : undefined;
+}
+
 /** A string field of an in-band event's JSON data. */
 function jsonField(data: string, field: string): string | undefined {
   try {

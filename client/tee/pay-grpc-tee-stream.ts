@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { streamWithLimits, type CallLimitErrors, type RoutedTeeInferRequest, type TeePaidStreamMessage, type TeeStreamEvent } from '../../proto';
 import { TeeError } from '../../tee';
-import { PAYMENT_REQUIRED_HEADER, PAYMENT_SIGNATURE_HEADER, type PaymentRequired } from '../../payments';
-import { parsePaymentRequired, PayerError, type PaymentRound } from '../payments';
+import { decodeX402, PAYMENT_REQUIRED_HEADER, PAYMENT_SIGNATURE_HEADER, type PaymentRequired } from '../../payments';
+import { PayerError, type PaymentRound } from '../payments';
 import type { ChargeChecker } from './create-charge-checker';
 
 export type PayGrpcTeeStreamOptions = {
@@ -100,10 +100,10 @@ export function payGrpcTeeStream(request: RoutedTeeInferRequest, options: PayGrp
   })(), options.limits, errors);
 }
 
-/** A malformed value is no requirement at all here: the payer then refuses the top-up and the stream ends. */
 function requiredOf(value: string): PaymentRequired | undefined {
   try {
-    return parsePaymentRequired(value);
+    const required = decodeX402<PaymentRequired>(value, 'payment-required');
+    return required && typeof required === 'object' && Array.isArray(required.accepts) ? required : undefined;
   } catch {
     return undefined;
   }
