@@ -109,16 +109,16 @@ const SQL = {
              withdraw_ready_at = $8, closed = $9, authorizer = $10, onchain_block = $11 WHERE channel_id = $1`,
   },
   // Runs after the channel lock, so a receipt or reservation committed by the lock's previous holder is seen.
-  // One round trip for a reservation's checks: drops the channel's lapsed leases (under the channel lock the caller
-  // holds) and reads the request's receipt and whether it holds a live reservation. A lapsed reservation of the request
-  // is not "busy": on this channel it is dropped here; on another it loses the unique index to the insert only if it is
-  // still there. (The SELECT sees the rows as they were before the DELETE, hence `expires_at > $3` for busy.)
+  // A lapsed reservation of the request is not "busy": under this channel's lock it was just dropped (lapseOfChannel),
+  // and one on another channel loses the unique index to this insert only if it is still there.
   requestState: {
     name: 'ledger_request_state',
-    text: `WITH lapsed AS (DELETE FROM reservations WHERE channel_id = $2 AND expires_at <= $3 RETURNING ceiling)
-           SELECT r.*, EXISTS (SELECT 1 FROM reservations WHERE request_id = $1 AND expires_at > $3) AS busy,
-             (SELECT count(*)::int FROM lapsed) AS lapsed_count, (SELECT coalesce(sum(ceiling), 0)::text FROM lapsed) AS lapsed_ceiling
+    text: `SELECT r.*, EXISTS (SELECT 1 FROM reservations WHERE request_id = $1 AND expires_at > $2) AS busy
            FROM (SELECT 1) AS one LEFT JOIN receipts r ON r.request_id = $1`,
+  },
+  lapseOfChannel: {
+    name: 'ledger_lapse_of_channel',
+    text: 'DELETE FROM reservations WHERE channel_id = $1 AND expires_at <= $2 RETURNING ceiling',
   },
   // No channel lock: a lease is not part of the channel's money, and a reservation taken meanwhile is simply not renewed.
   renew: {
@@ -258,12 +258,12 @@ function postgresLedger(pool: pg.Pool): PaymentLedger {
       checkReserveRequest(request);
       return transaction(async (client): Promise<ReserveResult> => {
         let channel = await lockChannel(client, request.channelId);
-        const [state] = await query<ReceiptRow & { busy: boolean; lapsed_count: number; lapsed_ceiling: string }>(
-          client, SQL.requestState, [request.requestId, request.channelId, request.at]);
-        if (channel && state && state.lapsed_count > 0) {
-          channel = afterRelease(channel, BigInt(state.lapsed_ceiling));
-          await writeChannel(client, channel);
+        if (channel) {
+          const lapsed = await query<{ ceiling: string }>(client, SQL.lapseOfChannel, [request.channelId, request.at]);
+          for (const row of lapsed) channel = afterRelease(channel, BigInt(row.ceiling));
+          if (lapsed.length > 0) await writeChannel(client, channel);
         }
+        const [state] = await query<ReceiptRow & { busy: boolean }>(client, SQL.requestState, [request.requestId, request.at]);
         if (state?.request_id != null) return { kind: 'replay', receipt: toReceipt(state) };
         if (state?.busy) return { kind: 'busy' };
         if (!channel) return { kind: 'channel_unknown' };
